@@ -1,0 +1,100 @@
+import type { RunBudget } from '../engine/budget.js';
+import type { HttpClient, ProbeRequest } from '../engine/http-client.js';
+import type { Observation } from '../engine/observation.js';
+import { latencyMs } from '../engine/observation.js';
+import { sendProbe, type ProbeOutcome, type ThrottleAwareness } from '../engine/probe.js';
+import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
+import { routeCredential } from '../policy/types.js';
+import type { Redactor } from '../util/redact.js';
+import type { CheckKind, CheckResult, CheckStatus, EvidenceItem } from './types.js';
+
+/** What every check gets from the run: no globals, no process, no console. */
+export interface CheckContext {
+  policy: Policy;
+  client: HttpClient;
+  budget: RunBudget;
+  redactor: Redactor;
+  /** One line of progress ("auth GET /api/items: wrong credential → 403"). */
+  progress: (line: string) => void;
+}
+
+/** Headers that put a credential on a request: `x-api-key: K` or `authorization: Bearer K`. */
+export function credentialHeaders(credential: Credential | undefined, value = credential?.value): Record<string, string> {
+  if (!credential || value === undefined) return {};
+  return { [credential.header]: credential.scheme ? `${credential.scheme} ${value}` : value };
+}
+
+/** A request to the route as an ordinary client makes it: its method, its path, its credential. */
+export function routeRequest(policy: Policy, route: RoutePolicy, probe: string, extra: Partial<ProbeRequest> = {}): ProbeRequest {
+  return {
+    probe,
+    method: route.method,
+    path: route.path,
+    ...extra,
+    headers: { ...credentialHeaders(routeCredential(policy, route)), ...extra.headers },
+  };
+}
+
+/** How long to wait after a 429 before retrying a probe on this route. */
+export function throttleAwareness(route: RoutePolicy): ThrottleAwareness {
+  // One token comes back every 1/rateLimit s; wait a few of those, at least 100 ms.
+  const tokenMs = route.throttle ? 1000 / route.throttle.rateLimit : 1000;
+  return { refillMs: Math.max(100, Math.ceil(tokenMs * 3)), maxRetries: 4 };
+}
+
+/** sendProbe with the route's throttle awareness. */
+export function probeRoute(ctx: CheckContext, route: RoutePolicy, request: ProbeRequest): Promise<ProbeOutcome | undefined> {
+  return sendProbe(ctx.client, ctx.budget, request, throttleAwareness(route));
+}
+
+/** Turns an exchange into report evidence; header values pass through the redactor. */
+export function evidenceOf(
+  ctx: CheckContext,
+  request: ProbeRequest,
+  observation: Observation | undefined,
+  label: string,
+  outcome: EvidenceItem['outcome'],
+  note?: string,
+): EvidenceItem {
+  const requestHeaders = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k, ctx.redactor.redact(v)]));
+  const item: EvidenceItem = {
+    probe: request.probe,
+    label,
+    method: request.method,
+    path: ctx.redactor.redact(request.path),
+    requestHeaders,
+    responseHeaders: observation?.headers ?? {},
+    outcome,
+  };
+  if (observation?.status !== undefined) item.status = observation.status;
+  if (observation?.error !== undefined) item.error = observation.error;
+  if (observation?.bodySnippet !== undefined) item.bodySnippet = ctx.redactor.redact(observation.bodySnippet.slice(0, 200));
+  const latency = observation ? latencyMs(observation) : undefined;
+  if (latency !== undefined) item.latencyMs = Math.round(latency * 10) / 10;
+  if (note !== undefined) item.note = note;
+  return item;
+}
+
+/** The fields every CheckResult shares; the check fills in the verdict. */
+export function resultFor(kind: CheckKind, route: RoutePolicy, startedMs: number, ctx: CheckContext, sentBefore: number) {
+  return (status: CheckStatus, summary: string, rest: Pick<CheckResult, 'expected' | 'observed' | 'evidence'> & { details?: string }): CheckResult => ({
+    id: `${kind}:${route.id}`,
+    kind,
+    route: route.id,
+    status,
+    summary,
+    ...rest,
+    durationMs: Math.round(ctx.client.now() - startedMs),
+    requestsSent: ctx.budget.requestsSent - sentBefore,
+  });
+}
+
+/** A transport failure or a 5xx: the gateway did not give an answer a check can judge. */
+export function isUnresolved(observation: Observation): boolean {
+  return observation.status === undefined || observation.status >= 500;
+}
+
+export function describeAnswer(observation: Observation | undefined): string {
+  if (!observation) return 'not sent (run cap reached)';
+  return observation.status !== undefined ? String(observation.status) : observation.error ?? 'no answer';
+}

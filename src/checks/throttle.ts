@@ -1,0 +1,169 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpClient } from '../engine/http-client.js';
+import type { Observation } from '../engine/observation.js';
+import { constantPacer, volleyPacer } from '../engine/pacer.js';
+import { runPaced, type PacedRunSummary } from '../engine/paced-run.js';
+import { Timeline } from '../engine/timeline.js';
+import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../policy/types.js';
+import { mermaidXyChart } from '../report/charts.js';
+import { credentialHeaders, evidenceOf, resultFor, type CheckContext } from './context.js';
+import { estimateBucket, judgeBucket, simulateBucket, type BucketEstimate, type TimedAnswer } from './throttle-estimate.js';
+import type { CheckResult, EvidenceItem } from './types.js';
+
+/** The probe plan for one route: sizes derived from the limits being verified. */
+export interface ThrottlePlan {
+  /** Wait before the volley so the bucket is full (burst/rate, with margin). */
+  idleWaitMs: number;
+  volleySize: number;
+  pacedRatePerSec: number;
+  pacedCount: number;
+}
+
+export function planThrottle(throttle: ThrottlePolicy): ThrottlePlan {
+  // A volley must overflow the bucket clearly even if the real burst is somewhat larger.
+  const volleySize = Math.max(2 * throttle.burstLimit, throttle.burstLimit + 10);
+  // Offer twice the rate so the bucket stays empty and accepted(t) follows the refill rate.
+  const pacedRatePerSec = Math.max(2 * throttle.rateLimit, throttle.rateLimit + 10);
+  return {
+    idleWaitMs: Math.ceil((throttle.burstLimit / throttle.rateLimit) * 1500) + 200,
+    volleySize,
+    pacedRatePerSec,
+    pacedCount: Math.ceil(pacedRatePerSec * throttle.probeSeconds),
+  };
+}
+
+/** Sockets for one volley; past this a volley is no longer simultaneous anyway (and the burst shows as a lower bound). */
+const MAX_VOLLEY_SOCKETS = 512;
+
+/** Open-model cap on outstanding paced requests before the client counts drops. */
+const MAX_PACED_IN_FLIGHT = 1024;
+
+/** Largest share of 5xx/transport errors under which the fit is still trusted. */
+const MAX_UNRESOLVED_SHARE = 0.05;
+
+export async function runThrottleCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
+  const throttle = route.throttle!;
+  const plan = planThrottle(throttle);
+  const credentialName = throttle.credential ?? (route.auth?.required ? route.auth.credential : undefined);
+  const credential: Credential | undefined = credentialName ? ctx.policy.credentials[credentialName] : undefined;
+  const expected = { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit, tolerance: throttle.tolerance, credential: credentialName ?? null, plan };
+
+  const shortfall = ctx.budget.shortfall(2 * plan.volleySize + plan.pacedCount, plan.idleWaitMs + throttle.probeSeconds * 1000);
+  const started = ctx.client.now();
+  const result = resultFor('throttle', route, started, ctx, ctx.budget.requestsSent);
+  if (shortfall) return result('skip', `not run: the probe ${shortfall}`, { expected, observed: {}, evidence: [] });
+
+  const request = { probe: 'throttle.volley', method: route.method, path: route.path, headers: credentialHeaders(credential) };
+  const volleyObs: Observation[] = [];
+  const pacedObs: Observation[] = [];
+  // The volley needs one open socket per request so that the requests really arrive together:
+  // opening N fresh TCP connections would spread the volley over tens of ms while the bucket
+  // refills. So the sockets are opened first (a warm-up volley whose answers are ignored), and
+  // the idle wait that follows lets the bucket fill up again before the measured volley.
+  const volleyClient = new HttpClient({
+    baseUrl: ctx.client.baseUrl,
+    requestTimeoutMs: ctx.policy.limits.requestTimeoutMs,
+    connections: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS),
+    clockOriginMs: ctx.client.clockOriginMs,
+  });
+  let pacedRun: PacedRunSummary;
+  try {
+    const warmUp = { ...request, probe: 'throttle.warm-up' };
+    await runPaced({ client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS), request: () => warmUp, onObservation: () => {}, maxInFlight: plan.volleySize });
+    ctx.progress(`throttle ${route.id}: waiting ${plan.idleWaitMs} ms for an idle bucket`);
+    await sleep(plan.idleWaitMs);
+    // The paced phase starts as soon as the volley has left, not when it has been answered:
+    // a slow backend would otherwise hold the volley's answers while the bucket refills.
+    const volleyDone = runPaced({ client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: plan.volleySize, request: () => request, onObservation: (o) => volleyObs.push(o), maxInFlight: plan.volleySize });
+    pacedRun = await runPaced({
+      client: ctx.client,
+      budget: ctx.budget,
+      pacer: constantPacer(plan.pacedRatePerSec),
+      count: plan.pacedCount,
+      request: () => ({ ...request, probe: 'throttle.paced' }),
+      onObservation: (o) => pacedObs.push(o),
+      maxInFlight: MAX_PACED_IN_FLIGHT,
+    });
+    await volleyDone;
+  } finally {
+    await volleyClient.close();
+  }
+  const accepted = (list: Observation[]) => list.filter((o) => o.status !== undefined && isOkStatus(route, o.status)).length;
+  ctx.progress(`throttle ${route.id}: volley of ${plan.volleySize} → ${accepted(volleyObs)} accepted; paced ${pacedRun.sent} at ${plan.pacedRatePerSec}/s → ${accepted(pacedObs)} accepted`);
+
+  const toAnswer = (o: Observation): TimedAnswer => ({ atMs: o.sentAtMs, accepted: o.status !== undefined && isOkStatus(route, o.status), throttled: o.status === 429 });
+  const estimate = estimateBucket(volleyObs.map(toAnswer), pacedObs.map(toAnswer));
+  const all = [...volleyObs, ...pacedObs];
+  const unresolved = all.filter((o) => o.status === undefined || o.status >= 500 || (o.status !== 429 && !isOkStatus(route, o.status)));
+  const observed = summarise(estimate, unresolved, pacedRun);
+  const evidence = throttleEvidence(ctx, volleyObs, pacedObs, route);
+  const details = throttleChart(all, route, throttle);
+
+  if (all.length === 0) return result('error', 'no request could be sent (run cap reached)', { expected, observed, evidence });
+  if (unresolved.length / all.length > MAX_UNRESOLVED_SHARE) {
+    const sample = unresolved[0]!;
+    return result('error', `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`, { expected, observed, evidence, details });
+  }
+  const judgement = judgeBucket(estimate, throttle);
+  if (judgement.status === 'inconclusive' && pacedRun.dropped > 0) judgement.reasons.push(`${pacedRun.dropped} scheduled requests were dropped by the client`);
+  return result(judgement.status, judgement.reasons.join('; '), { expected, observed, evidence, details });
+}
+
+function summarise(estimate: BucketEstimate, unresolved: Observation[], pacedRun: PacedRunSummary): Record<string, unknown> {
+  const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
+  return {
+    ratePerSec: r(estimate.ratePerSec),
+    rateUncertaintyPerSec: r(estimate.rateUncertaintyPerSec),
+    rateIsLowerBound: estimate.rateIsLowerBound,
+    burst: r(estimate.burst, 1),
+    burstUncertainty: r(estimate.burstUncertainty, 1),
+    burstIsLowerBound: estimate.burstIsLowerBound,
+    firstThrottleAtMs: r(estimate.firstThrottleAtMs, 1),
+    offeredRatePerSec: r(estimate.offeredRatePerSec),
+    volley: estimate.volley,
+    paced: { ...estimate.paced, dropped: pacedRun.dropped, maxSendLagMs: r(pacedRun.maxSendLagMs, 1) },
+    unresolved: unresolved.length,
+  };
+}
+
+/** A few exchanges a reviewer can read: the first accepted, the first 429, the first oddity. */
+function throttleEvidence(ctx: CheckContext, volley: Observation[], paced: Observation[], route: RoutePolicy): EvidenceItem[] {
+  const items: EvidenceItem[] = [];
+  const pick = (list: Observation[], test: (o: Observation) => boolean, label: string, outcome: EvidenceItem['outcome']) => {
+    const found = list.find(test);
+    if (found) items.push(evidenceOf(ctx, { probe: found.probe, method: found.method, path: found.path, headers: {} }, found, label, outcome));
+  };
+  pick(volley, (o) => isOkStatus(route, o.status ?? 0), 'volley: first accepted', 'info');
+  pick(volley, (o) => o.status === 429, 'volley: first throttled (429)', 'info');
+  pick(paced, (o) => o.status === 429, 'paced: first throttled (429)', 'info');
+  pick([...volley, ...paced], (o) => o.status === undefined || (o.status !== 429 && !isOkStatus(route, o.status)), 'neither accepted nor throttled', 'unresolved');
+  return items;
+}
+
+/** Accepted and throttled per 100 ms against what the configured bucket would have accepted. */
+function throttleChart(all: Observation[], route: RoutePolicy, throttle: ThrottlePolicy): string | undefined {
+  if (all.length === 0) return undefined;
+  const sorted = [...all].sort((a, b) => a.sentAtMs - b.sentAtMs);
+  const origin = sorted[0]!.sentAtMs;
+  const windowMs = 100;
+  const seen = new Timeline(origin, windowMs);
+  const theory = new Timeline(origin, windowMs);
+  const expectedAccepts = simulateBucket(sorted.map((o) => o.sentAtMs), throttle.rateLimit, throttle.burstLimit);
+  sorted.forEach((o, i) => {
+    seen.add(o.sentAtMs, o.status !== undefined && isOkStatus(route, o.status) ? 'accepted' : o.status === 429 ? 'throttled' : 'other');
+    theory.add(o.sentAtMs, expectedAccepts[i] ? 'accepted' : 'throttled');
+  });
+  const windows = seen.counts();
+  const theoretical = theory.counts();
+  return mermaidXyChart({
+    title: `${route.id}: accepted per ${windowMs} ms`,
+    xLabel: 'time since volley (s)',
+    xTicks: windows.map((_, i) => ((i * windowMs) / 1000).toFixed(1)),
+    yLabel: 'requests',
+    series: [
+      { type: 'bar', name: 'accepted (observed)', values: windows.map((w) => w.accepted) },
+      { type: 'line', name: `accepted by a bucket of ${throttle.burstLimit} at ${throttle.rateLimit}/s (theory)`, values: windows.map((_, i) => theoretical[i]?.accepted ?? 0) },
+      { type: 'line', name: 'throttled (observed 429)', values: windows.map((w) => w.throttled) },
+    ],
+  });
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { markdownTable } from 'markdown-table';
+import type { CheckKind } from '../checks/types.js';
+import { FAULTS, type FaultName } from '../gateway/faults.js';
+import { startGateway } from '../gateway/server.js';
+import { PolicyError } from '../policy/errors.js';
+import { loadPolicyFile, type Environment } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import { EXIT_CODES, exitCodeFor, type RunReport } from '../report/model.js';
+import { defaultReportDir, writeReports } from '../report/write.js';
+import { runPolicy } from '../run/run-policy.js';
+import { Redactor } from '../util/redact.js';
+import { progressPrinter, type CliIo } from './io.js';
+
+export const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
+
+/** Bad input: exit 2, nothing sent. */
+export class UsageError extends Error {}
+
+export interface RunArgs {
+  policy: string;
+  target?: string;
+  out?: string;
+  only?: CheckKind[];
+  maxRequests?: number;
+  maxDuration?: number;
+  quiet: boolean;
+}
+
+/** Loads a policy; PolicyError is turned into exit 2 by the caller. Caps from flags override the file. */
+export function loadPolicy(io: CliIo, args: Pick<RunArgs, 'policy' | 'target' | 'maxRequests' | 'maxDuration'>, env: Environment = io.env): Policy {
+  const policy = loadPolicyFile(resolve(io.cwd, args.policy), { env, ...(args.target !== undefined ? { targetOverride: args.target } : {}) });
+  if (args.maxRequests !== undefined) policy.limits.maxRequests = args.maxRequests;
+  if (args.maxDuration !== undefined) policy.limits.maxDurationSec = args.maxDuration;
+  return policy;
+}
+
+export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io.env, label = args.policy): Promise<number> {
+  const policy = loadPolicy(io, args, env);
+  if (policy.target === undefined) throw new UsageError('no target: set `target` in the policy or pass --target URL');
+  const redactor = new Redactor(Object.values(policy.credentials));
+  const progress = progressPrinter(io, args.quiet);
+  const report = await runPolicy({
+    policy: { ...policy, target: policy.target },
+    policyFile: label,
+    redactor,
+    ...(args.only ? { only: args.only } : {}),
+    progress: (line) => progress.line(redactor.redact(line)),
+    version: VERSION,
+  });
+  progress.done();
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
+  const written = await writeReports(report, dir, redactor);
+  io.stdout.write(redactor.redact(summaryTable(report)));
+  io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  return exitCodeFor(report.verdict);
+}
+
+export function validateCommand(io: CliIo, args: { policy: string }): number {
+  const policy = loadPolicy(io, args);
+  const kinds = ['auth', 'throttle', 'cors', 'waf', 'slo'] as const;
+  const counts = kinds.map((k) => `${policy.routes.filter((r) => (k === 'auth' ? r.auth?.required : r[k] !== undefined)).length} ${k}`);
+  io.stdout.write(`${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}; target: ${policy.target ?? '(none: pass --target)'}\n`);
+  return EXIT_CODES.pass;
+}
+
+export interface DemoArgs {
+  out?: string;
+  fault: FaultName[];
+  quiet: boolean;
+}
+
+/**
+ * The README's one-command job: the reference gateway on a free loopback port, enforcing
+ * policies/demo.yaml, checked by `run` with the same file. A demo key is generated when
+ * GATECHECK_DEMO_API_KEY is not set, so this works on a fresh machine.
+ */
+export async function demoCommand(io: CliIo, args: DemoArgs): Promise<number> {
+  const env = { ...io.env, GATECHECK_DEMO_API_KEY: io.env.GATECHECK_DEMO_API_KEY || `demo-${randomBytes(16).toString('hex')}` };
+  const policy = loadPolicy(io, { policy: DEMO_POLICY }, env);
+  const gateway = await startGateway({ policy, faults: args.fault });
+  io.stderr.write(`gatecheck demo: reference gateway on ${gateway.url}${args.fault.length ? ` with fault(s) ${args.fault.join(', ')}` : ''}\n`);
+  try {
+    return await runCommand(io, { policy: DEMO_POLICY, target: gateway.url, ...(args.out ? { out: args.out } : {}), quiet: args.quiet }, env, 'policies/demo.yaml (built in)');
+  } finally {
+    await gateway.close();
+  }
+}
+
+export interface ServeArgs {
+  policy: string;
+  port: number;
+  host: string;
+  fault: FaultName[];
+}
+
+export async function serveCommand(io: CliIo, args: ServeArgs): Promise<number> {
+  const policy = loadPolicy(io, args);
+  const gateway = await startGateway({ policy, faults: args.fault, host: args.host, port: args.port });
+  io.stdout.write(`gatecheck reference gateway listening on ${gateway.url}${args.fault.length ? ` (faults: ${args.fault.join(', ')})` : ''}; Ctrl-C to stop\n`);
+  await io.stopSignal();
+  await gateway.close();
+  return EXIT_CODES.pass;
+}
+
+export function faultHelp(): string {
+  return Object.entries(FAULTS).map(([name, text]) => `  ${name}: ${text}`).join('\n');
+}
+
+function summaryTable(report: RunReport): string {
+  const rows = report.checks.map((c) => [c.kind, c.route, c.status.toUpperCase(), c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary]);
+  const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
+  return `${table}\n\nVerdict: ${report.verdict.toUpperCase()}${report.abortReason ? ` (${report.abortReason})` : ''}  ${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s\n`;
+}
+
+export { PolicyError };

@@ -1,0 +1,146 @@
+import yargs, { type Argv } from 'yargs';
+import type { CheckKind } from '../checks/types.js';
+import { FAULT_NAMES, type FaultName } from '../gateway/faults.js';
+import { PolicyError } from '../policy/errors.js';
+import { targetProblem } from '../policy/load.js';
+import { EXIT_CODES } from '../report/model.js';
+import { SELECTABLE_KINDS } from '../run/run-policy.js';
+import { demoCommand, faultHelp, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
+import { processIo, type CliIo } from './io.js';
+
+/**
+ * Parses argv, runs one command, returns the exit code: 0 pass, 1 fail, 2 bad input,
+ * 3 could not verify. The only place exit codes and process I/O meet the rest of gatecheck.
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT_CODES.pass;
+  const usage = (message: string): never => {
+    throw new UsageError(message);
+  };
+  const parser = buildParser(io, argv, (code) => (exitCode = code), usage);
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      io.stderr.write(`gatecheck: invalid policy (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}); no request was sent\n${error.message}\n`);
+      return EXIT_CODES.badInput;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`gatecheck: ${error.message}\nRun with --help for usage.\n`);
+      return EXIT_CODES.badInput;
+    }
+    io.stderr.write(`gatecheck: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_CODES.error;
+  }
+}
+
+function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void, usage: (message: string) => never): Argv {
+  const commonRun = (y: Argv) =>
+    y
+      .option('target', { type: 'string', describe: 'Base URL of the gateway; overrides the policy\'s target' })
+      .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
+      .option('only', { type: 'string', describe: `Comma-separated check kinds to run (${SELECTABLE_KINDS.join(',')})` })
+      .option('max-requests', { type: 'number', describe: 'Request cap for the whole run (overrides limits.maxRequests)' })
+      .option('max-duration', { type: 'number', describe: 'Time cap in seconds for the whole run (overrides limits.maxDurationSec)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+
+  return yargs(argv)
+    .scriptName('gatecheck')
+    .usage('$0 <command> [options]\n\nVerifies from outside that an API gateway enforces its throttling, CORS, auth, WAF and latency policy.')
+    .command(
+      'run',
+      'Run every check the policy asks for and write the reports',
+      (y) =>
+        commonRun(y)
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
+          .example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest', 'check a local nginx')
+          .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks'),
+      async (args) => {
+        const only = parseOnly(args.only, usage);
+        checkRunFlags(args, usage);
+        setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
+      },
+    )
+    .command(
+      'validate',
+      'Check a policy file without sending any traffic',
+      (y) => y.option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' }).example('$0 validate --policy policies/demo.yaml', 'exit 0 when valid, 2 with every problem listed'),
+      (args) => {
+        setExit(validateCommand(io, { policy: args.policy }));
+      },
+    )
+    .command(
+      'demo',
+      'Start the reference gateway on a free loopback port and check policies/demo.yaml against it',
+      (y) =>
+        y
+          .option('out', { type: 'string', describe: 'Report directory [default: reports/<timestamp>/]' })
+          .option('fault', { type: 'string', array: true, default: [] as string[], describe: `Break the reference gateway on purpose:\n${faultHelp()}` })
+          .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .example('$0 demo', 'all checks pass, exit 0')
+          .example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1'),
+      async (args) => {
+        setExit(await demoCommand(io, { fault: parseFaults(args.fault, usage), quiet: args.quiet, ...opt('out', args.out) }));
+      },
+    )
+    .command(
+      'serve',
+      'Run the reference gateway alone, enforcing a policy',
+      (y) =>
+        y
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file the gateway enforces' })
+          .option('port', { type: 'number', default: 8080, describe: 'Port (0 = any free port)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+          .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'Misconfiguration to switch on (see `demo --help`)' })
+          .example('GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --port 8080 --fault no-throttle', 'a gateway that forgot its rate limit'),
+      async (args) => {
+        if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
+        setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
+      },
+    )
+    .demandCommand(1, 'Name a command: run, validate, demo or serve.')
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, (io.stdout as NodeJS.WriteStream).columns ?? 100))
+    .epilogue('Exit codes: 0 pass, 1 fail, 2 bad input (nothing sent), 3 could not verify (unreachable, error, inconclusive).\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.')
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new UsageError(message);
+    })
+    .showHelpOnFail(false);
+}
+
+function parseOnly(value: string | undefined, usage: (m: string) => never): CheckKind[] | undefined {
+  if (value === undefined) return undefined;
+  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(SELECTABLE_KINDS as string[]).includes(k));
+  if (kinds.length === 0 || unknown.length) usage(`--only: unknown check kind ${unknown.map((k) => `"${k}"`).join(', ') || '(empty)'}; choose from ${SELECTABLE_KINDS.join(', ')}`);
+  return kinds as CheckKind[];
+}
+
+function parseFaults(values: string[], usage: (m: string) => never): FaultName[] {
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(FAULT_NAMES as string[]).includes(n));
+  if (unknown.length) usage(`--fault: unknown fault ${unknown.map((n) => `"${n}"`).join(', ')}; choose from ${FAULT_NAMES.join(', ')}`);
+  return names as FaultName[];
+}
+
+function checkRunFlags(args: { target?: string | undefined; 'max-requests'?: number | undefined; 'max-duration'?: number | undefined }, usage: (m: string) => never): void {
+  if (args.target !== undefined) {
+    const problem = targetProblem(args.target);
+    if (problem) usage(`--target: ${problem}`);
+  }
+  const maxRequests = args['max-requests'];
+  if (maxRequests !== undefined && (!Number.isInteger(maxRequests) || maxRequests < 1)) usage(`--max-requests: must be a whole number ≥ 1, got ${maxRequests}`);
+  const maxDuration = args['max-duration'];
+  if (maxDuration !== undefined && !(maxDuration > 0 && maxDuration <= 86400)) usage(`--max-duration: must be > 0 and ≤ 86400 seconds, got ${maxDuration}`);
+}
+
+/** `{ key: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes-friendly spreads). */
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

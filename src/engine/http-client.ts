@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { RECORDED_HEADERS, type Observation } from './observation.js';
+
+/** A request as the checks describe it; the client joins `path` to the target's base URL. */
+export interface ProbeRequest {
+  probe: string;
+  method: string;
+  /** Path below the target base (may include a query string). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpClientOptions {
+  /** Base URL: scheme, host, port and an optional path prefix (`https://x.execute-api.../prod`). */
+  baseUrl: string;
+  requestTimeoutMs: number;
+  /** Most sockets to open; a volley of N concurrent requests needs N. */
+  connections?: number;
+  /** performance.now() value that is time 0 of the run clock; share it so several clients' observations line up. */
+  clockOriginMs?: number;
+}
+
+const BODY_SNIPPET_BYTES = 512;
+
+/**
+ * A thin layer over undici that turns every exchange into an Observation. It never throws for
+ * network trouble: refused, reset, timeout and TLS failures become `error` on the record.
+ */
+export class HttpClient {
+  readonly origin: string;
+  readonly baseUrl: string;
+  readonly clockOriginMs: number;
+  private readonly prefix: string;
+  private readonly agent: Agent;
+
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl;
+    this.clockOriginMs = options.clockOriginMs ?? performance.now();
+    const url = new URL(options.baseUrl);
+    this.origin = url.origin;
+    this.prefix = url.pathname.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connections: options.connections ?? 1024,
+      pipelining: 1,
+      headersTimeout: options.requestTimeoutMs,
+      bodyTimeout: options.requestTimeoutMs,
+      connectTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+  }
+
+  /** Milliseconds since this client was made: the clock every Observation is on. */
+  now(): number {
+    return performance.now() - this.clockOriginMs;
+  }
+
+  /** Sends one request; `intendedAtMs` is when the schedule wanted it sent (defaults to now). */
+  async send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
+    const sentAtMs = this.now();
+    const base = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs };
+    try {
+      const response = await this.agent.request({
+        origin: this.origin,
+        path: this.prefix + request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers ?? {},
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      });
+      const doneAtMs = this.now();
+      const bodySnippet = await readSnippet(response.body);
+      return { ...base, doneAtMs, status: response.statusCode, headers: pickHeaders(response.headers), ...(bodySnippet ? { bodySnippet } : {}) };
+    } catch (error) {
+      return { ...base, doneAtMs: this.now(), error: describeError(error), headers: {} };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy();
+  }
+}
+
+async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
+  let snippet = '';
+  try {
+    for await (const chunk of body) {
+      if (snippet.length < BODY_SNIPPET_BYTES) snippet += (chunk as Buffer).toString('utf8', 0, BODY_SNIPPET_BYTES - snippet.length);
+    }
+  } catch {
+    // A body cut short after the head arrived: the status is still the observation.
+  }
+  return snippet || undefined;
+}
+
+function pickHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of RECORDED_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) picked[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return picked;
+}
+
+/** Short, stable names for transport failures, so checks and reports can group them. */
+export function describeError(error: unknown): string {
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
+    return 'timeout';
+  }
+  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  if (code && /^(ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_SSL)/.test(code)) return `tls: ${code}`;
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_CLOSED') return 'ECONNRESET';
+  if (code) return code;
+  return err.message ?? String(error);
+}

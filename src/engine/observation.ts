@@ -1,0 +1,49 @@
+/**
+ * One scheduled request and what came back: the single record type every engine emits
+ * (Vegeta's Result). Errors are data: a refused connection is an Observation with `error` set.
+ * Times are milliseconds on the engine's monotonic clock (performance.now), relative to the
+ * engine's start, so observations from one run can be laid on one timeline.
+ */
+export interface Observation {
+  /** Which probe sent it, e.g. `auth.missing`, `throttle.volley`, `waf.sqli`. */
+  probe: string;
+  method: string;
+  /** Path and query as sent (never the credential value: credentials travel in headers). */
+  path: string;
+  /** When the schedule said to send it. Latency is measured from here (coordinated omission). */
+  intendedAtMs: number;
+  /** When the request was handed to the socket layer. */
+  sentAtMs: number;
+  /** When the response head arrived, or the request failed. */
+  doneAtMs: number;
+  /** HTTP status, or undefined when no response came back. */
+  status?: number;
+  /** Transport failure: `ECONNREFUSED`, `ECONNRESET`, `timeout`, `tls: ...`. */
+  error?: string;
+  /** Response headers that checks read (lower-case names, see RECORDED_HEADERS). */
+  headers: Record<string, string>;
+  /** First bytes of the body, for evidence (`{"message":"Too Many Requests"}`). */
+  bodySnippet?: string;
+}
+
+/** Headers kept on every observation; the rest are dropped to keep records small. */
+export const RECORDED_HEADERS = [
+  'retry-after',
+  'x-amzn-errortype',
+  'x-amzn-requestid',
+  'www-authenticate',
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-expose-headers',
+  'access-control-max-age',
+  'vary',
+  'content-type',
+  'server',
+] as const;
+
+/** Latency from the intended send time, in milliseconds (undefined for transport errors). */
+export function latencyMs(observation: Observation): number | undefined {
+  return observation.status === undefined ? undefined : observation.doneAtMs - observation.intendedAtMs;
+}

@@ -1,0 +1,46 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunBudget } from './budget.js';
+import type { HttpClient, ProbeRequest } from './http-client.js';
+import type { Observation } from './observation.js';
+
+export interface ProbeOutcome {
+  /** The answer the check reads: the first one that was not a 429 (or the last 429). */
+  final: Observation;
+  /** Every attempt, 429s included, for the evidence. */
+  attempts: Observation[];
+  /** True when every attempt was throttled: the check must not read `final` as its result. */
+  throttledOut: boolean;
+}
+
+export interface ThrottleAwareness {
+  /** How long the bucket needs to give a token back (ms); from the route's throttle policy. */
+  refillMs: number;
+  maxRetries: number;
+}
+
+export const DEFAULT_THROTTLE_AWARENESS: ThrottleAwareness = { refillMs: 1_000, maxRetries: 4 };
+
+/**
+ * Sends one probe for an auth, CORS or WAF check. A 429 says nothing about those checks
+ * (the throttle answered, not the thing under test), so it is retried after the bucket has
+ * had time to refill (Retry-After when the gateway sends one), never read as the result.
+ */
+export async function sendProbe(
+  client: HttpClient,
+  budget: RunBudget,
+  request: ProbeRequest,
+  awareness: ThrottleAwareness = DEFAULT_THROTTLE_AWARENESS,
+): Promise<ProbeOutcome | undefined> {
+  const attempts: Observation[] = [];
+  for (let attempt = 0; attempt <= awareness.maxRetries; attempt++) {
+    if (!budget.take()) return attempts.length ? { final: attempts[attempts.length - 1]!, attempts, throttledOut: true } : undefined;
+    const observation = await client.send(request);
+    attempts.push(observation);
+    if (observation.status !== 429) return { final: observation, attempts, throttledOut: false };
+    const retryAfterSec = Number(observation.headers['retry-after']);
+    const waitMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : awareness.refillMs * 2 ** attempt;
+    if (waitMs > budget.msLeft) break;
+    await sleep(waitMs);
+  }
+  return { final: attempts[attempts.length - 1]!, attempts, throttledOut: true };
+}

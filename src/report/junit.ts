@@ -1,0 +1,46 @@
+import type { CheckResult } from '../checks/types.js';
+import type { RunReport } from './model.js';
+
+/** JUnit XML for CI dashboards: one testsuite per check kind, one testcase per check. */
+export function renderJunit(report: RunReport): string {
+  const byKind = new Map<string, CheckResult[]>();
+  for (const check of report.checks) byKind.set(check.kind, [...(byKind.get(check.kind) ?? []), check]);
+  const count = (list: CheckResult[], ...statuses: string[]) => list.filter((c) => statuses.includes(c.status)).length;
+  const suites = [...byKind.entries()].map(([kind, checks]) => {
+    const cases = checks.map((c) => {
+      const body =
+        c.status === 'fail'
+          ? `<failure message="${xml(c.summary)}" type="fail">${xml(JSON.stringify({ expected: c.expected, observed: c.observed }, null, 2))}</failure>`
+          : c.status === 'error' || c.status === 'inconclusive'
+            ? `<error message="${xml(c.summary)}" type="${c.status}"/>`
+            : c.status === 'skip'
+              ? `<skipped message="${xml(c.summary)}"/>`
+              : '';
+      return `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(c.route)}" time="${(c.durationMs / 1000).toFixed(3)}">${body}<system-out>${xml(c.summary)}</system-out></testcase>`;
+    });
+    return [
+      `  <testsuite name="${xml(kind)}" tests="${checks.length}" failures="${count(checks, 'fail')}" errors="${count(checks, 'error', 'inconclusive')}" skipped="${count(checks, 'skip')}" time="${(checks.reduce((s, c) => s + c.durationMs, 0) / 1000).toFixed(3)}" timestamp="${report.startedAt}">`,
+      ...cases,
+      '  </testsuite>',
+    ].join('\n');
+  });
+  const all = report.checks;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="gatecheck" tests="${all.length}" failures="${count(all, 'fail')}" errors="${count(all, 'error', 'inconclusive')}" skipped="${count(all, 'skip')}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function xml(text: string): string {
+  // Characters XML 1.0 forbids are dropped; the five specials are escaped.
+  return text
+    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}

@@ -1,0 +1,99 @@
+import { markdownTable } from 'markdown-table';
+import type { CheckResult, EvidenceItem } from '../checks/types.js';
+import { countByStatus, type RunReport } from './model.js';
+
+const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
+const VERDICT_LINE: Record<RunReport['verdict'], string> = {
+  pass: '✅ **PASS**: every check passed.',
+  fail: '❌ **FAIL**: at least one check found the gateway out of policy.',
+  error: '⚠️ **ERROR**: at least one check could not verify its part of the policy (see below); nothing failed outright.',
+};
+
+/** The compliance report: verdict first, then a table of checks, then a section per check. */
+export function renderMarkdown(report: RunReport): string {
+  const counts = countByStatus(report.checks);
+  const out: string[] = [
+    '# gatecheck compliance report',
+    '',
+    VERDICT_LINE[report.verdict],
+    '',
+    `- Target: \`${report.target}\``,
+    `- Policy: \`${report.policyFile}\``,
+    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests (caps: ${report.limits.maxRequests} requests, ${report.limits.maxDurationSec} s)`,
+    `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
+    ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
+    ...(report.abortReason ? ['', `> **Run aborted:** ${report.abortReason}`] : []),
+    '',
+    markdownTable([
+      ['Check', 'Route', 'Status', 'Summary'],
+      ...report.checks.map((c) => [`[${c.kind}](#${anchor(c.id)})`, `\`${c.route}\``, STATUS_MARK[c.status] ?? c.status, oneLine(c.summary)]),
+    ]),
+    '',
+  ];
+  for (const check of report.checks) out.push(...renderCheck(check));
+  out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
+  return out.join('\n');
+}
+
+function renderCheck(check: CheckResult): string[] {
+  return [
+    `<a id="${anchor(check.id)}"></a>`,
+    `## ${check.kind}: ${check.route} — ${STATUS_MARK[check.status] ?? check.status}`,
+    '',
+    check.summary,
+    '',
+    `_${check.requestsSent} requests, ${(check.durationMs / 1000).toFixed(1)} s._`,
+    '',
+    '**Expected**',
+    '',
+    keyValueTable(check.expected),
+    '',
+    '**Observed**',
+    '',
+    keyValueTable(check.observed),
+    '',
+    ...(check.details ? [check.details, ''] : []),
+    ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
+  ];
+}
+
+function keyValueTable(values: Record<string, unknown>): string {
+  const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
+  if (rows.length === 0) return '_nothing recorded_';
+  return markdownTable([['Field', 'Value'], ...rows]);
+}
+
+function evidenceTable(items: EvidenceItem[]): string {
+  return markdownTable([
+    ['Probe', 'Request', 'Answer', 'Headers seen', 'Outcome'],
+    ...items.map((e) => [
+      oneLine(e.label),
+      oneLine(`${e.method} ${e.path}${headerList(e.requestHeaders, ' ')}`),
+      oneLine(`${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`),
+      oneLine(headerList(e.responseHeaders, '') || '—'),
+      oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),
+    ]),
+  ]);
+}
+
+function headerList(headers: Record<string, string>, lead: string): string {
+  const entries = Object.entries(headers);
+  return entries.length ? lead + entries.map(([k, v]) => `${k}: ${v}`).join('; ') : '';
+}
+
+function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return oneLine(value);
+  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
+  if (typeof value === 'object') return oneLine(JSON.stringify(value));
+  return String(value);
+}
+
+/** Table cells are one line: pipes escaped, newlines folded. */
+function oneLine(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+function anchor(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}

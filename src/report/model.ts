@@ -1,0 +1,41 @@
+import type { CheckResult, CheckStatus } from '../checks/types.js';
+
+/** report.json (a public interface: add fields, never rename them). */
+export interface RunReport {
+  verdict: 'pass' | 'fail' | 'error';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  target: string;
+  policyFile: string;
+  gatecheckVersion: string;
+  requestsSent: number;
+  limits: { maxRequests: number; maxDurationSec: number };
+  /** Check kinds left out by --only. */
+  notSelected: string[];
+  /** Set when the run could not start checking (target unreachable). */
+  abortReason?: string;
+  checks: CheckResult[];
+}
+
+/**
+ * The overall verdict. A fail is definitive; otherwise anything not verified (error,
+ * inconclusive, or skipped for lack of budget) means the run proved nothing: error.
+ */
+export function overallVerdict(checks: CheckResult[]): RunReport['verdict'] {
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  if (checks.length === 0 || checks.some((c) => c.status !== 'pass')) return 'error';
+  return 'pass';
+}
+
+export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, error: 3 } as const;
+
+export function exitCodeFor(verdict: RunReport['verdict']): number {
+  return verdict === 'pass' ? EXIT_CODES.pass : verdict === 'fail' ? EXIT_CODES.fail : EXIT_CODES.error;
+}
+
+export function countByStatus(checks: CheckResult[]): Record<CheckStatus, number> {
+  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, error: 0, inconclusive: 0, skip: 0 };
+  for (const check of checks) counts[check.status]++;
+  return counts;
+}

@@ -1,0 +1,28 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redactor } from '../util/redact.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
+import type { RunReport } from './model.js';
+
+export interface WrittenReport {
+  dir: string;
+  files: { markdown: string; json: string; junit: string };
+}
+
+/** Writes report.md, report.json and junit.xml; every byte passes the redactor first. */
+export async function writeReports(report: RunReport, dir: string, redactor: Redactor): Promise<WrittenReport> {
+  await mkdir(dir, { recursive: true });
+  const files = { markdown: join(dir, 'report.md'), json: join(dir, 'report.json'), junit: join(dir, 'junit.xml') };
+  await Promise.all([
+    writeFile(files.markdown, redactor.redact(renderMarkdown(report))),
+    writeFile(files.json, redactor.redact(JSON.stringify(report, null, 2)) + '\n'),
+    writeFile(files.junit, redactor.redact(renderJunit(report))),
+  ]);
+  return { dir, files };
+}
+
+/** reports/2026-11-25T10-33-51Z: sortable, and valid on every file system. */
+export function defaultReportDir(startedAt: Date, base = 'reports'): string {
+  return join(base, startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
+}

@@ -1,0 +1,105 @@
+import { runAuthCheck } from '../checks/auth.js';
+import type { CheckContext } from '../checks/context.js';
+import { routeRequest } from '../checks/context.js';
+import { runCorsCheck } from '../checks/cors.js';
+import { runSloCheck } from '../checks/slo.js';
+import { runThrottleCheck } from '../checks/throttle.js';
+import type { CheckKind, CheckResult } from '../checks/types.js';
+import { runWafCheck } from '../checks/waf.js';
+import { RunBudget } from '../engine/budget.js';
+import { HttpClient } from '../engine/http-client.js';
+import type { Policy, RoutePolicy } from '../policy/types.js';
+import { overallVerdict, type RunReport } from '../report/model.js';
+import type { Redactor } from '../util/redact.js';
+
+/** A check kind: when it applies to a route, and how it runs. */
+interface CheckRunner {
+  kind: CheckKind;
+  appliesTo: (route: RoutePolicy) => boolean;
+  run: (ctx: CheckContext, route: RoutePolicy) => Promise<CheckResult>;
+}
+
+/**
+ * Per route, in this order: the few-request probes first (auth, cors, waf: 429-aware), then the
+ * throttle probe (which waits for an idle bucket and leaves it empty), then the SLO measurement
+ * (which waits for the refill). So no check reads another's side effects as its own result.
+ */
+export const CHECK_RUNNERS: CheckRunner[] = [
+  { kind: 'auth', appliesTo: (r) => r.auth?.required === true, run: runAuthCheck },
+  { kind: 'cors', appliesTo: (r) => r.cors !== undefined, run: runCorsCheck },
+  { kind: 'waf', appliesTo: (r) => r.waf !== undefined, run: runWafCheck },
+  { kind: 'throttle', appliesTo: (r) => r.throttle !== undefined, run: runThrottleCheck },
+  { kind: 'slo', appliesTo: (r) => r.slo !== undefined, run: runSloCheck },
+];
+
+export const SELECTABLE_KINDS: CheckKind[] = CHECK_RUNNERS.map((r) => r.kind);
+
+export interface RunOptions {
+  policy: Policy & { target: string };
+  policyFile: string;
+  redactor: Redactor;
+  /** Kinds to run; undefined = all. */
+  only?: CheckKind[];
+  progress: (line: string) => void;
+  version: string;
+}
+
+/** Runs every check the policy asks for and returns the report model. Never throws for gateway faults. */
+export async function runPolicy(options: RunOptions): Promise<RunReport> {
+  const { policy } = options;
+  const startedAt = new Date();
+  const client = new HttpClient({ baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs });
+  const budget = new RunBudget(policy.limits.maxRequests, client.now() + policy.limits.maxDurationSec * 1000, () => client.now());
+  const ctx: CheckContext = { policy, client, budget, redactor: options.redactor, progress: options.progress };
+  const selected = CHECK_RUNNERS.filter((r) => !options.only || options.only.includes(r.kind));
+  const checks: CheckResult[] = [];
+  let abortReason: string | undefined;
+  try {
+    abortReason = await reachability(ctx);
+    for (const route of policy.routes) {
+      for (const runner of selected.filter((r) => r.appliesTo(route))) {
+        if (abortReason) {
+          checks.push(notRun(runner.kind, route, abortReason));
+          continue;
+        }
+        options.progress(`${runner.kind} ${route.id}: start`);
+        checks.push(await runner.run(ctx, route));
+        if (budget.msLeft === 0) abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  const finishedAt = new Date();
+  return {
+    verdict: overallVerdict(checks),
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    target: policy.target,
+    policyFile: options.policyFile,
+    gatecheckVersion: options.version,
+    requestsSent: budget.requestsSent,
+    limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
+    notSelected: CHECK_RUNNERS.filter((r) => !selected.includes(r)).map((r) => r.kind),
+    ...(abortReason ? { abortReason } : {}),
+    checks,
+  };
+}
+
+/**
+ * One request to the first route before anything else: if the target cannot be reached at
+ * all (refused, TLS failure, DNS), every check is an error with that reason, not a pile of
+ * confusing per-check failures. Any HTTP answer, even 403 or 500, counts as reachable.
+ */
+async function reachability(ctx: CheckContext): Promise<string | undefined> {
+  const route = ctx.policy.routes[0]!;
+  if (!ctx.budget.take()) return 'the request cap allows no request';
+  const observation = await ctx.client.send(routeRequest(ctx.policy, route, 'reachability'));
+  if (observation.status !== undefined) return undefined;
+  return `target ${ctx.client.baseUrl} unreachable: ${observation.error}`;
+}
+
+function notRun(kind: CheckKind, route: RoutePolicy, reason: string): CheckResult {
+  return { id: `${kind}:${route.id}`, kind, route: route.id, status: 'error', summary: `not verified: ${reason}`, expected: {}, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 };
+}

@@ -1,0 +1,36 @@
+import type { Credential } from '../policy/types.js';
+
+/**
+ * Keeps secrets out of every report and log line. Checks build evidence with placeholders
+ * (`<credential main>`) in the first place; this is the second fence, applied to every string
+ * gatecheck writes, so a secret that slipped into a body snippet or an error is still caught.
+ */
+export class Redactor {
+  private readonly secrets: Array<{ value: string; label: string }> = [];
+
+  constructor(credentials: Iterable<Credential> = []) {
+    for (const credential of credentials) this.add(credential.value, `<credential ${credential.name}>`);
+  }
+
+  /** Registers a secret (or a variant derived from one, e.g. a truncated key). */
+  add(value: string, label: string): void {
+    // Very short values would redact ordinary text; the policy schema requires non-empty ones,
+    // and real keys are long. Four characters is the floor at which redaction still means something.
+    if (value.length < 4 || this.secrets.some((s) => s.value === value)) return;
+    this.secrets.push({ value, label });
+    // Longest first, so a key is replaced whole before any shorter variant of it is.
+    this.secrets.sort((a, b) => b.value.length - a.value.length);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const { value, label } of this.secrets) {
+      if (out.includes(value)) out = out.split(value).join(label);
+      // The same secret as it looks URL-encoded or inside a JSON string.
+      for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+        if (form !== value && out.includes(form)) out = out.split(form).join(label);
+      }
+    }
+    return out;
+  }
+}

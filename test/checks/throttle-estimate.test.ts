@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { estimateBucket, fitLine, judgeBucket, simulateBucket, type TimedAnswer } from '../../src/checks/throttle-estimate.js';
+
+/**
+ * Synthetic runs through an exact token bucket: a volley at t=0 of `volley` requests spread
+ * over `volleySpanMs`, then a paced phase at `pacedRate` for `seconds`.
+ */
+function synthetic(bucket: { rate: number; burst: number } | null, volley: number, pacedRate: number, seconds: number, volleySpanMs = 2) {
+  const volleyTimes = Array.from({ length: volley }, (_, i) => (i * volleySpanMs) / Math.max(1, volley - 1));
+  const start = volleySpanMs + 5;
+  const pacedTimes = Array.from({ length: Math.round(pacedRate * seconds) }, (_, i) => start + (i * 1000) / pacedRate);
+  const accepted = bucket ? simulateBucket([...volleyTimes, ...pacedTimes], bucket.rate, bucket.burst) : [...volleyTimes, ...pacedTimes].map(() => true);
+  const answer = (atMs: number, i: number): TimedAnswer => ({ atMs, accepted: accepted[i]!, throttled: !accepted[i] });
+  return {
+    volley: volleyTimes.map((t, i) => answer(t, i)),
+    paced: pacedTimes.map((t, i) => answer(t, volley + i)),
+  };
+}
+
+const limits = { rateLimit: 50, burstLimit: 20, tolerance: 0.1 };
+
+describe('token bucket estimation', () => {
+  it('recovers rate and burst of an exact bucket', () => {
+    const run = synthetic({ rate: 50, burst: 20 }, 40, 100, 2);
+    const estimate = estimateBucket(run.volley, run.paced);
+    expect(estimate.ratePerSec!).toBeGreaterThan(49);
+    expect(estimate.ratePerSec!).toBeLessThan(51);
+    expect(Math.abs(estimate.burst! - 20)).toBeLessThanOrEqual(1);
+    expect(estimate.rateIsLowerBound).toBe(false);
+    expect(estimate.burstIsLowerBound).toBe(false);
+    expect(judgeBucket(estimate, limits).status).toBe('pass');
+  });
+
+  it.each([
+    ['rate twice the limit', { rate: 100, burst: 20 }, /rate .* (outside|above)/],
+    ['rate 30% low', { rate: 35, burst: 20 }, /rate 35\.\d\/s is outside/],
+    ['burst three times the limit', { rate: 50, burst: 60 }, /burst is at least 40/],
+    ['burst 50% larger', { rate: 50, burst: 30 }, /burst (29|30)\.\d is outside/],
+  ])('fails a bucket with %s', (_name, bucket, reason) => {
+    const run = synthetic(bucket, 40, 100, 2);
+    const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
+    expect(judgement.status).toBe('fail');
+    expect(judgement.reasons.join('; ')).toMatch(reason);
+  });
+
+  it('fails a gateway with no limit at all', () => {
+    const run = synthetic(null, 40, 100, 2);
+    const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
+    expect(judgement.status).toBe('fail');
+    expect(judgement.reasons.join(';')).toMatch(/no 429/);
+  });
+
+  it('is inconclusive, never pass, when the client could not offer more than the limit', () => {
+    // Only 45/s offered against a 50/s limit: nothing is throttled in the paced phase.
+    const run = synthetic({ rate: 50, burst: 20 }, 40, 45, 2);
+    const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
+    expect(judgement.status).toBe('inconclusive');
+    expect(judgement.reasons.join(';')).toMatch(/client-bound/);
+  });
+
+  it('accounts for tokens refilled while a slow volley leaves', () => {
+    // 40 requests spread over 200 ms: the bucket refills 10 tokens meanwhile.
+    const run = synthetic({ rate: 50, burst: 20 }, 40, 100, 2, 200);
+    const estimate = estimateBucket(run.volley, run.paced);
+    expect(estimate.volley.accepted).toBeGreaterThanOrEqual(29);
+    expect(Math.abs(estimate.burst! - 20)).toBeLessThanOrEqual(estimate.burstUncertainty!);
+  });
+
+  it('reports the first 429', () => {
+    const run = synthetic({ rate: 50, burst: 20 }, 40, 100, 1, 0);
+    expect(estimateBucket(run.volley, run.paced).firstThrottleAtMs).toBe(0);
+  });
+
+  it('fits a line with its standard error', () => {
+    const fit = fitLine([[0, 1], [1, 3], [2, 5], [3, 7]]);
+    expect(fit.slope).toBeCloseTo(2, 10);
+    expect(fit.intercept).toBeCloseTo(1, 10);
+    expect(fit.slopeStdErr).toBeCloseTo(0, 10);
+  });
+
+  it('simulates a bucket: burst at once, then one token per 1/rate', () => {
+    expect(simulateBucket([0, 0, 0, 0], 10, 3)).toEqual([true, true, true, false]);
+    expect(simulateBucket([0, 0, 0, 0, 50, 100], 10, 3)).toEqual([true, true, true, false, false, true]);
+  });
+});
