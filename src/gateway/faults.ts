@@ -1,0 +1,51 @@
+/**
+ * Named misconfigurations the reference gateway can be started with. Each one is a known-bad
+ * gateway that gatecheck must catch: the first nine make exactly one check kind fail, the last
+ * three break the gateway so badly that gatecheck must answer `error` (it could not observe),
+ * never `pass`. The demo and the test suite use them as negative controls.
+ */
+export const FAULTS = {
+  'no-throttle': 'no rate limiting at all: every request reaches the backend',
+  'fast-throttle': 'tokens refill at 2x the policy rateLimit',
+  'big-burst': 'bucket size is 3x the policy burstLimit',
+  'cors-reflect': 'any Origin (including null) is reflected into Access-Control-Allow-Origin, with Vary: Origin',
+  'cors-star': 'Access-Control-Allow-Origin: * for everyone',
+  'cors-off': 'no CORS headers at all; preflights answer 403 Missing Authentication Token',
+  'auth-off': 'the API key is not checked',
+  'waf-off': 'WAF rules disabled',
+  slow: 'every backend answer is delayed by 400 ms',
+  'error-5xx': 'the backend answers 502 {"message":"Internal server error"} to everything that passes the gateway',
+  reset: 'the socket is destroyed without an answer when a request reaches the backend',
+  hang: 'requests that reach the backend are never answered',
+} as const;
+
+export type FaultName = keyof typeof FAULTS;
+
+/** Every fault name, in the order above (stable: the CLI lists them in this order). */
+export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
+
+/**
+ * What gatecheck must conclude under each fault: the check kind that must fail (all others pass),
+ * or `error` when no check may pass because the gateway cannot be observed properly.
+ */
+export const FAULT_EXPECTATION: Readonly<Record<FaultName, 'throttle' | 'cors' | 'auth' | 'waf' | 'slo' | 'error'>> = {
+  'no-throttle': 'throttle',
+  'fast-throttle': 'throttle',
+  'big-burst': 'throttle',
+  'cors-reflect': 'cors',
+  'cors-star': 'cors',
+  'cors-off': 'cors',
+  'auth-off': 'auth',
+  'waf-off': 'waf',
+  slow: 'slo',
+  'error-5xx': 'error',
+  reset: 'error',
+  hang: 'error',
+};
+
+/** Delay the `slow` fault adds to every backend answer. */
+export const SLOW_FAULT_DELAY_MS = 400;
+
+export function isFaultName(name: string): name is FaultName {
+  return Object.hasOwn(FAULTS, name);
+}

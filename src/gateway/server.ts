@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Policy } from '../policy/types.js';
+import { addActualResponseHeaders, addPreflightHeaders, type CompiledCors } from './cors.js';
+import { FAULT_NAMES, isFaultName, SLOW_FAULT_DELAY_MS, type FaultName } from './faults.js';
+import { MetricsRecorder } from './metrics-recorder.js';
+import {
+  INTEGRATION_FAILURE,
+  INVALID_API_KEY,
+  JSON_CONTENT_TYPE,
+  MISSING_AUTHENTICATION_TOKEN,
+  THROTTLED,
+  WAF_FILTERED,
+  type GatewayResponse,
+} from './responses.js';
+import { compileRoutes, matchCredential, takeToken, UNROUTED, type CompiledPath, type CompiledRoute, type RouteTable } from './routes.js';
+import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
+
+/**
+ * The embedded reference gateway: enforces a Policy with Amazon API Gateway (REST) semantics,
+ * optionally with named faults. `gatecheck demo` and `serve` run it, and the tests use it as the
+ * target. A reference and a test double, not a production proxy: there is no real backend.
+ *
+ * Pipeline, in the order AWS applies it:
+ *   1. WAF (web ACL)                      → 403 Forbidden (WAF_FILTERED)
+ *   2. resource + method lookup           → 403 Missing Authentication Token
+ *   3. OPTIONS on a CORS resource         → 204 from the mock integration (no key, no throttle)
+ *   4. API key                            → 403 Forbidden (INVALID_API_KEY)
+ *   5. throttle (per route and key)       → 429 Too Many Requests
+ *   6. backend                            → 200 {"ok":true,"route":"GET /api/items"}
+ * The backend faults (slow, error-5xx, reset, hang) act at step 6 only, so the gateway's own
+ * refusals keep working under them, as they would with a broken integration behind AWS.
+ */
+
+export interface GatewayOptions {
+  policy: Policy;
+  faults?: FaultName[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+}
+
+export interface GatewayHandle {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  url: string;
+  port: number;
+  /** Per-minute traffic metrics (CloudWatch-shaped), for a later CloudWatch emulation. */
+  recorder: MetricsRecorder;
+  /** Stops listening and destroys every open socket (hanging requests included). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Keep idle connections longer than clients do, so the client closes first (no reuse race). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
+
+export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
+  const faults = new Set<FaultName>();
+  for (const name of options.faults ?? []) {
+    if (!isFaultName(name)) throw new Error(`unknown fault "${String(name)}" (known: ${FAULT_NAMES.join(', ')})`);
+    faults.add(name);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const recorder = new MetricsRecorder();
+  const gateway = new Gateway(compileRoutes(options.policy, faults), faults, recorder);
+
+  const server = createServer(gateway.handle);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await listen(server, options.port ?? 0, host);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the gateway is not listening on a TCP port');
+  const port = address.port;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      gateway.shutdown();
+      server.close(() => resolve());
+      // server.close only stops accepting: keep-alive and hanging sockets would hold it open.
+      for (const socket of sockets) socket.destroy();
+    });
+    return closing;
+  };
+
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, recorder, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** One request as it moves down the pipeline. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  query: string;
+  /** performance.now() when the request arrived: metrics latency starts here. */
+  arrivedMs: number;
+  /** First BODY_INSPECTION_LIMIT_BYTES of the body, decoded as UTF-8, when the WAF needs it. */
+  body?: string;
+}
+
+class Gateway {
+  private readonly wafEnabled: boolean;
+  private readonly backendFault: 'hang' | 'reset' | undefined;
+  private readonly slow: boolean;
+  private readonly failing: boolean;
+  /** Pending `slow` answers, cleared on close so no timer outlives the server. */
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly table: RouteTable,
+    faults: ReadonlySet<FaultName>,
+    private readonly recorder: MetricsRecorder,
+  ) {
+    this.wafEnabled = !faults.has('waf-off');
+    // When both are given, hang wins over reset: nothing is answered either way.
+    this.backendFault = faults.has('hang') ? 'hang' : faults.has('reset') ? 'reset' : undefined;
+    this.slow = faults.has('slow');
+    this.failing = faults.has('error-5xx');
+  }
+
+  /** The node:http request listener (an arrow so it can be passed unbound). */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const arrivedMs = performance.now();
+    const target = originForm(req.url ?? '/');
+    const q = target.indexOf('?');
+    const exchange: Exchange = {
+      req,
+      res,
+      path: q === -1 ? target : target.slice(0, q),
+      query: q === -1 ? '' : target.slice(q + 1),
+      arrivedMs,
+    };
+    if (!hasBody(req)) {
+      this.process(exchange);
+      return;
+    }
+    // The WAF inspects the body, so the pipeline waits for it; the backend discards it.
+    readBody(req, this.wafEnabled ? BODY_INSPECTION_LIMIT_BYTES : 0, (body) => {
+      if (body !== undefined) exchange.body = body;
+      this.process(exchange);
+    });
+  };
+
+  shutdown(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private process(exchange: Exchange): void {
+    const { req } = exchange;
+    const headers = req.headers;
+    const origin = headers.origin;
+    const method = req.method ?? 'GET';
+    const resource: CompiledPath | undefined = this.table.paths.get(exchange.path);
+    const route: CompiledRoute | undefined = resource?.methods.get(method);
+
+    // 1. WAF, before anything else: even unknown paths are inspected.
+    if (this.wafEnabled) {
+      const verdict = wafVerdict({ path: exchange.path, query: exchange.query, headers, skipHeaders: this.table.credentialHeaders, body: exchange.body });
+      if (verdict.blocked) return this.refuse(exchange, WAF_FILTERED, route?.cors ?? resource?.cors, origin, route?.id ?? UNROUTED);
+    }
+
+    // 2. Resource lookup (exact path). AWS answers an unknown resource like a missing signature.
+    if (resource === undefined) return this.refuse(exchange, MISSING_AUTHENTICATION_TOKEN, undefined, origin, UNROUTED);
+
+    // 3. Preflight: the mock integration on OPTIONS. It answers for the method the browser asks
+    //    about when that method has its own CORS settings, else with the resource's first.
+    if (method === 'OPTIONS' && resource.cors !== undefined) {
+      const asked = headers['access-control-request-method'];
+      const cors = (asked === undefined ? undefined : resource.methods.get(asked)?.cors) ?? resource.cors;
+      return this.preflight(exchange, cors, origin);
+    }
+    if (route === undefined) return this.refuse(exchange, MISSING_AUTHENTICATION_TOKEN, resource.cors, origin, UNROUTED);
+
+    // 4. API key. The matched key also picks the usage-plan bucket below.
+    let keyName = '';
+    if (route.credentials.length > 0) {
+      const credential = matchCredential(route, headers);
+      if (credential !== undefined) keyName = credential.name;
+      else if (route.enforceAuth) return this.refuse(exchange, INVALID_API_KEY, route.cors, origin, route.id);
+    }
+
+    // 5. Throttle.
+    if (!takeToken(route, keyName, performance.now())) return this.refuse(exchange, THROTTLED, route.cors, origin, route.id);
+
+    // 6. Backend.
+    this.backend(exchange, route, origin);
+  }
+
+  private backend(exchange: Exchange, route: CompiledRoute, origin: string | undefined): void {
+    if (this.backendFault === 'hang') return; // never answered; close() destroys the socket
+    if (this.backendFault === 'reset') {
+      exchange.req.socket.destroy();
+      return;
+    }
+    if (!this.slow) return this.answerBackend(exchange, route, origin);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      // The client may have gone in the meantime: then there is no one to answer.
+      if (!exchange.res.destroyed && !exchange.req.socket.destroyed) this.answerBackend(exchange, route, origin);
+    }, SLOW_FAULT_DELAY_MS);
+    this.timers.add(timer);
+  }
+
+  private answerBackend(exchange: Exchange, route: CompiledRoute, origin: string | undefined): void {
+    if (this.failing) return this.refuse(exchange, INTEGRATION_FAILURE, route.cors, origin, route.id);
+    const headers: OutgoingHttpHeaders = {
+      'content-type': JSON_CONTENT_TYPE,
+      'content-length': route.okBody.length,
+      'x-amzn-requestid': randomUUID(),
+    };
+    if (route.cors !== undefined) addActualResponseHeaders(headers, route.cors, origin);
+    this.send(exchange, route.okStatus, headers, route.okBody, route.id);
+  }
+
+  private preflight(exchange: Exchange, cors: CompiledCors, origin: string | undefined): void {
+    const headers: OutgoingHttpHeaders = { 'x-amzn-requestid': randomUUID() };
+    addPreflightHeaders(headers, cors, origin);
+    this.send(exchange, 204, headers, undefined, `OPTIONS ${exchange.path}`);
+  }
+
+  /** A gateway response; it carries the CORS headers too, so browsers can read the refusal. */
+  private refuse(exchange: Exchange, response: GatewayResponse, cors: CompiledCors | undefined, origin: string | undefined, metricsKey: string): void {
+    const headers: OutgoingHttpHeaders = {
+      'content-type': JSON_CONTENT_TYPE,
+      'content-length': response.body.length,
+      'x-amzn-requestid': randomUUID(),
+      'x-amzn-errortype': response.errorType,
+    };
+    if (cors !== undefined) addActualResponseHeaders(headers, cors, origin);
+    this.send(exchange, response.status, headers, response.body, metricsKey);
+  }
+
+  private send(exchange: Exchange, status: number, headers: OutgoingHttpHeaders, body: Buffer | undefined, metricsKey: string): void {
+    const { req, res } = exchange;
+    res.writeHead(status, headers);
+    // HEAD keeps the Content-Length of the body it would have had, but sends no body.
+    if (body === undefined || body.length === 0 || req.method === 'HEAD') res.end();
+    else res.end(body);
+    this.recorder.record(Date.now(), metricsKey, status, performance.now() - exchange.arrivedMs);
+  }
+}
+
+/** Turns an absolute-form request target (`http://host/path?q`, sent to proxies) into `/path?q`. */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f /* / */) return target;
+  try {
+    const url = new URL(target);
+    return url.pathname + url.search;
+  } catch {
+    return target; // matches no route: answered 403 Missing Authentication Token
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Reads the whole body, keeping the first `keepBytes` bytes; `done` runs once it has all arrived. */
+function readBody(req: IncomingMessage, keepBytes: number, done: (body: string | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (kept >= keepBytes) return;
+    const part = chunk.length > keepBytes - kept ? chunk.subarray(0, keepBytes - kept) : chunk;
+    chunks.push(part);
+    kept += part.length;
+  });
+  req.on('end', () => done(keepBytes > 0 ? Buffer.concat(chunks, kept).toString('utf8') : undefined));
+  // The client went away mid-body: there is no one to answer, and no error to report.
+  req.on('error', () => undefined);
+}

@@ -1,0 +1,76 @@
+/**
+ * Mutation tests on the reference gateway: each fault breaks one thing on purpose, and exactly
+ * the matching check kind must fail while every other passes. Faults that make the gateway
+ * unobservable must give error (exit 3), never pass.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAULT_EXPECTATION, FAULT_NAMES, type FaultName } from '../../src/gateway/faults.js';
+import { startGateway } from '../../src/gateway/server.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { REPO, runCli, statusMatrix } from '../support/cli.js';
+
+const API_KEY = 'e2e-key-3f9c2a71d0b84e55a6c1';
+const env = { GATECHECK_API_KEY: API_KEY };
+const POLICY = join(REPO, 'test/fixtures/policies/reference.yaml');
+const KINDS = ['auth', 'cors', 'slo', 'throttle', 'waf'];
+
+async function checkAgainst(faults: FaultName[]) {
+  const policy = loadPolicyFile(POLICY, { env });
+  const gateway = await startGateway({ policy, faults });
+  try {
+    return await runCli(['run', '--policy', POLICY, '--target', gateway.url], env);
+  } finally {
+    await gateway.close();
+  }
+}
+
+describe('reference gateway, correctly configured', () => {
+  let run: Awaited<ReturnType<typeof checkAgainst>>;
+  beforeAll(async () => {
+    run = await checkAgainst([]);
+  }, 60_000);
+
+  it('passes every check and exits 0', () => {
+    expect(statusMatrix(run)).toEqual(KINDS.map((k) => `${k}=pass`));
+    expect(run.code).toBe(0);
+    expect(run.report!.verdict).toBe('pass');
+  });
+
+  it('writes report.md, report.json and junit.xml, with evidence for every check', () => {
+    const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# gatecheck compliance report\n\n✅ \*\*PASS\*\*/);
+    for (const kind of KINDS) expect(md).toContain(`## ${kind}: GET /api/items`);
+    expect(md).toContain('xychart-beta');
+    const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<testsuites name="gatecheck" tests="5" failures="0" errors="0"');
+    for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
+  });
+
+  it('never writes the API key anywhere', () => {
+    for (const file of ['report.md', 'report.json', 'junit.xml']) expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(API_KEY);
+    expect(run.stdout + run.stderr).not.toContain(API_KEY);
+    expect(readFileSync(join(run.outDir, 'report.md'), 'utf8')).toContain('<credential main>');
+  });
+});
+
+describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('reference gateway with fault %s', (fault) => {
+  it(`fails the ${FAULT_EXPECTATION[fault]} check and only that one`, async () => {
+    const run = await checkAgainst([fault]);
+    const failing = FAULT_EXPECTATION[fault];
+    expect(statusMatrix(run)).toEqual(KINDS.map((k) => `${k}=${k === failing ? 'fail' : 'pass'}`));
+    expect(run.code).toBe(1);
+  }, 60_000);
+});
+
+describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] === 'error'))('reference gateway with fault %s', (fault) => {
+  it('passes nothing, reports error and exits 3, still writing the report', async () => {
+    const run = await checkAgainst([fault]);
+    expect(run.report, run.stderr).toBeDefined();
+    expect(run.report!.checks.length).toBe(KINDS.length);
+    expect(run.report!.checks.filter((c) => c.status === 'pass').map((c) => c.kind)).toEqual([]);
+    expect(run.report!.verdict).toBe('error');
+    expect(run.code).toBe(3);
+  }, 60_000);
+});

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(REPO, 'bin', 'gatecheck.js');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outDir: string;
+  /** report.json, when one was written. */
+  report?: { verdict: string; checks: Array<{ kind: string; route: string; status: string; summary: string; evidence: unknown[] }> };
+}
+
+/** Runs the built CLI (`npm test` compiles first) as a user would, in a child process. */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliRun> {
+  const outDir = mkdtempSync(join(tmpdir(), 'gatecheck-e2e-'));
+  const withOut = args[0] === 'run' || args[0] === 'demo' ? [...args, '--out', outDir] : args;
+  const child = spawn(process.execPath, [CLI, ...withOut], { cwd: REPO, env: { PATH: process.env.PATH ?? '', CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  clearTimeout(timer);
+  let report: CliRun['report'];
+  try {
+    report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as CliRun['report'];
+  } catch {
+    report = undefined;
+  }
+  return { code, stdout, stderr, outDir, ...(report ? { report } : {}) };
+}
+
+/** "kind=status" per check, sorted: one string that shows the whole verdict matrix in a failure message. */
+export function statusMatrix(run: CliRun): string[] {
+  return (run.report?.checks ?? []).map((c) => `${c.kind}=${c.status}`).sort();
+}
