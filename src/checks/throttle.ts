@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient } from '../engine/http-client.js';
 import type { Observation } from '../engine/observation.js';
 import { constantPacer, volleyPacer } from '../engine/pacer.js';
 import { runPaced, type PacedRunSummary } from '../engine/paced-run.js';
@@ -60,12 +59,7 @@ export async function runThrottleCheck(ctx: CheckContext, route: RoutePolicy): P
   // opening N fresh TCP connections would spread the volley over tens of ms while the bucket
   // refills. So the sockets are opened first (a warm-up volley whose answers are ignored), and
   // the idle wait that follows lets the bucket fill up again before the measured volley.
-  const volleyClient = new HttpClient({
-    baseUrl: ctx.client.baseUrl,
-    requestTimeoutMs: ctx.policy.limits.requestTimeoutMs,
-    connections: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS),
-    clockOriginMs: ctx.client.clockOriginMs,
-  });
+  const volleyClient = ctx.client.sibling(Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS), ctx.policy.limits.requestTimeoutMs);
   let pacedRun: PacedRunSummary;
   try {
     const warmUp = { ...request, probe: 'throttle.warm-up' };

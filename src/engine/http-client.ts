@@ -20,6 +20,8 @@ export interface HttpClientOptions {
   connections?: number;
   /** performance.now() value that is time 0 of the run clock; share it so several clients' observations line up. */
   clockOriginMs?: number;
+  /** Sees every observation this client makes (run-wide ledgers: per-minute counts for CloudWatch reconciliation). */
+  tap?: (observation: Observation) => void;
 }
 
 const BODY_SNIPPET_BYTES = 512;
@@ -32,12 +34,17 @@ export class HttpClient {
   readonly origin: string;
   readonly baseUrl: string;
   readonly clockOriginMs: number;
+  /** Date.now() at the run clock's time 0: turns observation times into wall-clock times. */
+  readonly epochAtOriginMs: number;
+  readonly tap: ((observation: Observation) => void) | undefined;
   private readonly prefix: string;
   private readonly agent: Agent;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl;
     this.clockOriginMs = options.clockOriginMs ?? performance.now();
+    this.epochAtOriginMs = Date.now() - (performance.now() - this.clockOriginMs);
+    this.tap = options.tap;
     const url = new URL(options.baseUrl);
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
@@ -58,6 +65,17 @@ export class HttpClient {
 
   /** Sends one request; `intendedAtMs` is when the schedule wanted it sent (defaults to now). */
   async send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
+    const observation = await this.exchange(request, intendedAtMs);
+    this.tap?.(observation);
+    return observation;
+  }
+
+  /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
+  sibling(connections: number, requestTimeoutMs: number): HttpClient {
+    return new HttpClient({ baseUrl: this.baseUrl, requestTimeoutMs, connections, clockOriginMs: this.clockOriginMs, ...(this.tap ? { tap: this.tap } : {}) });
+  }
+
+  private async exchange(request: ProbeRequest, intendedAtMs: number): Promise<Observation> {
     const sentAtMs = this.now();
     const base = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs };
     try {

@@ -52,3 +52,18 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A linear ramp from `fromRatePerSec` to `toRatePerSec` over `durationSec`. Request i leaves
+ * when the cumulative arrivals N(t) = r0·t + (r1 − r0)·t²/(2T) reach i, solved for t.
+ */
+export function rampPacer(fromRatePerSec: number, toRatePerSec: number, durationSec: number): Pacer {
+  if (!(fromRatePerSec > 0) || !(toRatePerSec > 0) || !(durationSec > 0)) throw new RangeError('ramp rates and duration must be > 0');
+  if (fromRatePerSec === toRatePerSec) return constantPacer(fromRatePerSec);
+  const r0 = fromRatePerSec;
+  const slope = (toRatePerSec - fromRatePerSec) / durationSec; // requests/s²
+  return {
+    description: `ramp ${fromRatePerSec}→${toRatePerSec}/s over ${durationSec} s`,
+    intendedAtMs: (i) => ((-r0 + Math.sqrt(r0 * r0 + 2 * slope * i)) / slope) * 1000,
+  };
+}
