@@ -8,10 +8,14 @@ import { FAULTS, type FaultName } from '../gateway/faults.js';
 import { startGateway } from '../gateway/server.js';
 import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
-import type { Policy } from '../policy/types.js';
+import { routeCredential, type Policy } from '../policy/types.js';
 import { EXIT_CODES, exitCodeFor, type RunReport } from '../report/model.js';
 import { defaultReportDir, writeReports } from '../report/write.js';
 import { runPolicy } from '../run/run-policy.js';
+import { renderBenchMarkdown, writeBenchReport } from '../bench/report.js';
+import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
+import { credentialHeaders } from '../checks/context.js';
+import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { progressPrinter, type CliIo } from './io.js';
 
@@ -118,3 +122,66 @@ function summaryTable(report: RunReport): string {
 }
 
 export { PolicyError };
+
+export interface BenchArgs {
+  target: string;
+  path: string;
+  method: string;
+  policy?: string;
+  route?: string;
+  rates?: number[];
+  scenario?: string;
+  saturate: boolean;
+  durationSec: number;
+  connections: number;
+  workers: number;
+  pipelining: number;
+  out?: string;
+  maxRequests: number;
+  maxDuration: number;
+  quiet: boolean;
+}
+
+/** `gatecheck bench`: a rate ladder on the paced engine, or saturation with autocannon. */
+export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> {
+  let headers: Record<string, string> = {};
+  let limits: { rateLimit?: number; burstLimit?: number } = {};
+  let redactor = new Redactor();
+  let path = args.path;
+  let method = args.method;
+  if (args.policy) {
+    const policy = loadPolicy(io, { policy: args.policy });
+    const route = args.route ? policy.routes.find((r) => r.id === args.route || r.name === args.route || r.path === args.route) : policy.routes[0];
+    if (!route) throw new UsageError(`--route: no route "${args.route}" in ${args.policy} (routes: ${policy.routes.map((r) => r.id).join(', ')})`);
+    headers = credentialHeaders(routeCredential(policy, route));
+    limits = route.throttle ?? {};
+    redactor = new Redactor(Object.values(policy.credentials));
+    path = route.path;
+    method = route.method;
+  }
+  let mode: BenchMode;
+  if (args.saturate) {
+    mode = { kind: 'saturate', connections: args.connections, workers: args.workers, pipelining: args.pipelining, durationSec: args.durationSec };
+  } else if (args.rates) {
+    mode = { kind: 'ladder', phases: args.rates.map((r, i) => ({ kind: 'rate', name: `step-${i + 1}`, fromRatePerSec: r, toRatePerSec: r, durationSec: args.durationSec, arrivals: 'constant' })) };
+  } else {
+    const name = args.scenario ?? 'step-ladder';
+    let phases: ResolvedPhase[];
+    try {
+      phases = resolveScenario(loadScenario(name), limits);
+    } catch (error) {
+      throw new UsageError(`--scenario: ${(error as Error).message}`);
+    }
+    mode = { kind: 'ladder', phases, scenario: name };
+  }
+  const problem = benchPlanProblem({ mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration });
+  if (problem) throw new UsageError(problem);
+  const progress = progressPrinter(io, args.quiet);
+  const report = await runBench({ target: args.target, path, method, headers, mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, progress: progress.line, version: VERSION });
+  progress.done();
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
+  const files = await writeBenchReport(report, dir, redactor);
+  io.stdout.write(redactor.redact(renderBenchMarkdown(report).replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')));
+  io.stdout.write(`\nReport: ${files.markdown}\n        ${files.json}\n`);
+  return EXIT_CODES.pass;
+}

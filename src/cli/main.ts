@@ -5,7 +5,7 @@ import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
 import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
-import { demoCommand, faultHelp, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
+import { benchCommand, demoCommand, faultHelp, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
 import { processIo, type CliIo } from './io.js';
 
 /**
@@ -97,6 +97,48 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       async (args) => {
         if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
         setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
+      },
+    )
+    .command(
+      'bench',
+      'Benchmark a route: a rate ladder on the paced open-model engine, or saturation with autocannon',
+      (y) =>
+        y
+          .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
+          .option('path', { type: 'string', default: '/', describe: 'Path to load (or take it from --policy/--route)' })
+          .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
+          .option('policy', { type: 'string', describe: 'Policy file: the route\'s credential and limits (for relative scenarios)' })
+          .option('route', { type: 'string', describe: 'Route of --policy to load: "GET /api/items", its name or its path [default: the first]' })
+          .option('rates', { type: 'string', describe: 'Comma-separated rates (requests/s) for a step ladder, e.g. 100,500,1000' })
+          .option('scenario', { type: 'string', describe: 'Scenario name (scenarios/*.yaml) or file [default: step-ladder]' })
+          .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput with autocannon (closed model)' })
+          .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
+          .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
+          .option('workers', { type: 'number', default: 0, describe: '--saturate: autocannon worker threads (0 = none)' })
+          .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests pipelined per connection' })
+          .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
+          .option('max-requests', { type: 'number', default: 2_000_000, describe: 'Request cap for the run' })
+          .option('max-duration', { type: 'number', default: 600, describe: 'Time cap in seconds for the run' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .conflicts('rates', ['saturate', 'scenario'])
+          .conflicts('saturate', 'scenario')
+          .example('$0 bench --target http://127.0.0.1:8080 --path /health --rates 100,500,1000 --duration 5', 'latency and accepted rate per step')
+          .example('$0 bench --target http://127.0.0.1:8080 --path /health --saturate --connections 50 --duration 10', 'maximum throughput'),
+      async (args) => {
+        checkRunFlags({ target: args.target, 'max-requests': args['max-requests'], 'max-duration': args['max-duration'] }, usage);
+        const rates = args.rates === undefined ? undefined : args.rates.split(',').map((r) => Number(r.trim()));
+        if (rates && (rates.length === 0 || rates.some((r) => !(r > 0) || !Number.isFinite(r)))) usage(`--rates: every rate must be a number > 0, got "${args.rates}"`);
+        if (!(args.duration > 0)) usage(`--duration: must be > 0, got ${args.duration}`);
+        for (const flag of ['connections', 'pipelining'] as const) if (!Number.isInteger(args[flag]) || args[flag] < 1) usage(`--${flag}: must be a whole number ≥ 1, got ${args[flag]}`);
+        if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers: must be a whole number ≥ 0, got ${args.workers}`);
+        if (!args.path.startsWith('/')) usage(`--path: must start with /, got "${args.path}"`);
+        setExit(
+          await benchCommand(io, {
+            target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, durationSec: args.duration,
+            connections: args.connections, workers: args.workers, pipelining: args.pipelining, maxRequests: args['max-requests'], maxDuration: args['max-duration'], quiet: args.quiet,
+            ...opt('policy', args.policy), ...opt('route', args.route), ...opt('rates', rates), ...opt('scenario', args.scenario), ...opt('out', args.out),
+          }),
+        );
       },
     )
     .demandCommand(1, 'Name a command: run, validate, demo or serve.')

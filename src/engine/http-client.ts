@@ -64,10 +64,10 @@ export class HttpClient {
   }
 
   /** Sends one request; `intendedAtMs` is when the schedule wanted it sent (defaults to now). */
-  async send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
-    const observation = await this.exchange(request, intendedAtMs);
-    this.tap?.(observation);
-    return observation;
+  send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
+    const exchange = this.exchange(request, intendedAtMs);
+    const tap = this.tap;
+    return tap ? exchange.then((observation) => (tap(observation), observation)) : exchange;
   }
 
   /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
@@ -75,23 +75,53 @@ export class HttpClient {
     return new HttpClient({ baseUrl: this.baseUrl, requestTimeoutMs, connections, clockOriginMs: this.clockOriginMs, ...(this.tap ? { tap: this.tap } : {}) });
   }
 
-  private async exchange(request: ProbeRequest, intendedAtMs: number): Promise<Observation> {
+  /**
+   * One exchange over undici's raw dispatch API: no Readable stream per response (undici's
+   * request() builds one), which is what lets the paced engine sustain thousands of requests
+   * per second on one core. The head's arrival time is the observation's doneAtMs; the promise
+   * settles when the body has been read, so the socket is free again.
+   */
+  private exchange(request: ProbeRequest, intendedAtMs: number): Promise<Observation> {
     const sentAtMs = this.now();
-    const base = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs };
-    try {
-      const response = await this.agent.request({
-        origin: this.origin,
-        path: this.prefix + request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers ?? {},
-        ...(request.body !== undefined ? { body: request.body } : {}),
-      });
-      const doneAtMs = this.now();
-      const bodySnippet = await readSnippet(response.body);
-      return { ...base, doneAtMs, status: response.statusCode, headers: pickHeaders(response.headers), ...(bodySnippet ? { bodySnippet } : {}) };
-    } catch (error) {
-      return { ...base, doneAtMs: this.now(), error: describeError(error), headers: {} };
-    }
+    return new Promise<Observation>((resolve) => {
+      let status: number | undefined;
+      let doneAtMs = 0;
+      let headers: Record<string, string> = {};
+      let snippet = '';
+      const finish = (error?: unknown) => {
+        const observation: Observation = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs, doneAtMs: doneAtMs || this.now(), headers };
+        // A body cut short after the head arrived still leaves the status as the observation.
+        if (status !== undefined) observation.status = status;
+        else observation.error = describeError(error);
+        if (snippet) observation.bodySnippet = snippet;
+        resolve(observation);
+      };
+      this.agent.dispatch(
+        {
+          origin: this.origin,
+          path: this.prefix + request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers ?? {},
+          ...(request.body !== undefined ? { body: request.body } : {}),
+        },
+        // undici's classic handler interface (the one its Client accepts directly).
+        {
+          onConnect: () => {},
+          onHeaders: (statusCode: number, rawHeaders: Buffer[]) => {
+            doneAtMs = this.now();
+            status = statusCode;
+            headers = pickRawHeaders(rawHeaders);
+            return true;
+          },
+          onData: (chunk: Buffer) => {
+            if (snippet.length < BODY_SNIPPET_BYTES) snippet += chunk.toString('utf8', 0, BODY_SNIPPET_BYTES - snippet.length);
+            return true;
+          },
+          onComplete: () => finish(),
+          onError: (error: Error) => finish(error),
+        } as unknown as Dispatcher.DispatchHandler,
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -99,23 +129,16 @@ export class HttpClient {
   }
 }
 
-async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
-  let snippet = '';
-  try {
-    for await (const chunk of body) {
-      if (snippet.length < BODY_SNIPPET_BYTES) snippet += (chunk as Buffer).toString('utf8', 0, BODY_SNIPPET_BYTES - snippet.length);
-    }
-  } catch {
-    // A body cut short after the head arrived: the status is still the observation.
-  }
-  return snippet || undefined;
-}
+const RECORDED = new Set<string>(RECORDED_HEADERS);
 
-function pickHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Keeps the recorded headers from undici's raw [name, value, name, value, ...] list. */
+function pickRawHeaders(raw: Buffer[]): Record<string, string> {
   const picked: Record<string, string> = {};
-  for (const name of RECORDED_HEADERS) {
-    const value = headers[name];
-    if (value !== undefined) picked[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (!RECORDED.has(name)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    picked[name] = picked[name] === undefined ? value : `${picked[name]}, ${value}`;
   }
   return picked;
 }

@@ -51,7 +51,15 @@ export async function runPaced(options: PacedRunOptions): Promise<PacedRunSummar
   let cutByBudget = 0;
   let lastSendMs = startedAtMs;
   let maxSendLagMs = 0;
-  const pending = new Set<Promise<void>>();
+  // Resolved when the last outstanding response has come back after the schedule is done.
+  let scheduleDone = false;
+  let drained: () => void = () => {};
+  const allAnswered = new Promise<void>((resolve) => (drained = resolve));
+  const onAnswer = (observation: Observation) => {
+    inFlight--;
+    options.onObservation(observation);
+    if (scheduleDone && inFlight === 0) drained();
+  };
 
   while (next < count) {
     const elapsedMs = client.now() - startedAtMs;
@@ -71,12 +79,7 @@ export async function runPaced(options: PacedRunOptions): Promise<PacedRunSummar
       sent++;
       lastSendMs = client.now();
       maxSendLagMs = Math.max(maxSendLagMs, lastSendMs - intendedAtMs);
-      const done = client.send(options.request(i), intendedAtMs).then((observation) => {
-        inFlight--;
-        options.onObservation(observation);
-      });
-      pending.add(done);
-      void done.finally(() => pending.delete(done));
+      void client.send(options.request(i), intendedAtMs).then(onAnswer);
     }
     if (next >= count) break;
     const waitMs = startedAtMs + pacer.intendedAtMs(next) - client.now();
@@ -85,6 +88,7 @@ export async function runPaced(options: PacedRunOptions): Promise<PacedRunSummar
     if (waitMs > 1.5) await sleep(Math.floor(waitMs));
     else await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  await Promise.all(pending);
+  scheduleDone = true;
+  if (inFlight > 0) await allAnswered;
   return { scheduled: count, sent, dropped, cutByBudget, startedAtMs, sendSpanMs: lastSendMs - startedAtMs, maxSendLagMs };
 }

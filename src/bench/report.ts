@@ -1,0 +1,103 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { markdownTable } from 'markdown-table';
+import { mermaidXyChart } from '../report/charts.js';
+import type { Redactor } from '../util/redact.js';
+import type { StepResult } from './ladder.js';
+import type { SaturateResult } from './saturate.js';
+
+export interface BenchReport {
+  startedAt: string;
+  target: string;
+  method: string;
+  path: string;
+  mode: 'rates' | 'saturate';
+  scenario?: string;
+  steps: StepResult[];
+  saturation?: SaturateResult;
+  gatecheckVersion: string;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
+
+export function renderBenchMarkdown(report: BenchReport): string {
+  const out = [
+    '# gatecheck benchmark',
+    '',
+    `- Target: \`${report.method} ${report.target}${report.path}\``,
+    `- Started: ${report.startedAt}`,
+    `- Mode: ${report.mode}${report.scenario ? ` (scenario \`${report.scenario}\`)` : ''}`,
+    '',
+  ];
+  if (report.saturation) {
+    const s = report.saturation;
+    out.push(
+      '## Saturation (closed model)',
+      '',
+      markdownTable([
+        ['engine', 'requests/s', 'total', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'statuses', 'errors'],
+        [s.engine, s.requestsPerSec.toFixed(0), String(s.total), ms(s.latencyMs.p50), ms(s.latencyMs.p90), ms(s.latencyMs.p99), ms(s.latencyMs.max), Object.entries(s.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', '), String(s.errors)],
+      ]),
+      '',
+      '_Closed model: throughput ceiling, not a latency measurement under a fixed arrival rate._',
+      '',
+    );
+  }
+  if (report.steps.length) {
+    out.push(
+      '## Rate ladder (paced open model)',
+      '',
+      'Latency is measured from each request\'s intended send time (coordinated-omission corrected).',
+      '',
+      markdownTable([
+        ['step', 'target/s', 'achieved/s', 'accepted/s', '429 share', 'other', 'dropped', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'worst 100 ms window'],
+        ...report.steps.map((s) => [
+          s.name,
+          s.targetRatePerSec.toFixed(1),
+          s.achievedRatePerSec.toFixed(1),
+          s.acceptedRatePerSec.toFixed(1),
+          `${(s.throttledShare * 100).toFixed(1)}%`,
+          `${(s.otherShare * 100).toFixed(1)}%${s.transportErrors ? ` (+${s.transportErrors} transport)` : ''}`,
+          String(s.dropped),
+          ms(s.latencyMs.p50),
+          ms(s.latencyMs.p90),
+          ms(s.latencyMs.p99),
+          ms(s.latencyMs.p999),
+          Number.isNaN(s.worstWindowDeviation) ? '—' : `±${(s.worstWindowDeviation * 100).toFixed(1)}%`,
+        ]),
+      ]),
+      '',
+      mermaidXyChart({
+        title: 'latency vs offered rate',
+        xLabel: 'offered rate (requests/s)',
+        xTicks: report.steps.map((s) => s.targetRatePerSec.toFixed(0)),
+        yLabel: 'latency (ms)',
+        series: [
+          { type: 'line', name: 'p50', values: report.steps.map((s) => s.latencyMs.p50 ?? 0) },
+          { type: 'line', name: 'p99', values: report.steps.map((s) => s.latencyMs.p99 ?? 0) },
+        ],
+      }),
+      '',
+      mermaidXyChart({
+        title: 'accepted vs offered rate',
+        xLabel: 'offered rate (requests/s)',
+        xTicks: report.steps.map((s) => s.targetRatePerSec.toFixed(0)),
+        yLabel: 'requests/s',
+        series: [
+          { type: 'bar', name: 'accepted/s', values: report.steps.map((s) => s.acceptedRatePerSec) },
+          { type: 'line', name: 'achieved (sent)/s', values: report.steps.map((s) => s.achievedRatePerSec) },
+        ],
+      }),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+export async function writeBenchReport(report: BenchReport, dir: string, redactor: Redactor): Promise<{ markdown: string; json: string }> {
+  await mkdir(dir, { recursive: true });
+  const files = { markdown: join(dir, 'bench.md'), json: join(dir, 'bench.json') };
+  await writeFile(files.markdown, redactor.redact(renderBenchMarkdown(report)));
+  await writeFile(files.json, redactor.redact(JSON.stringify(report, null, 2)) + '\n');
+  return files;
+}

@@ -1,0 +1,64 @@
+import { RunBudget } from '../engine/budget.js';
+import { HttpClient } from '../engine/http-client.js';
+import { phaseRequestCount, type ResolvedPhase } from '../scenarios/scenario.js';
+import { runLadder } from './ladder.js';
+import type { BenchReport } from './report.js';
+import { runSaturate } from './saturate.js';
+
+export type BenchMode =
+  | { kind: 'ladder'; phases: ResolvedPhase[]; scenario?: string }
+  | { kind: 'saturate'; connections: number; workers: number; pipelining: number; durationSec: number };
+
+export interface BenchOptions {
+  target: string;
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  mode: BenchMode;
+  maxRequests: number;
+  maxDurationSec: number;
+  requestTimeoutMs: number;
+  progress: (line: string) => void;
+  version: string;
+}
+
+/** Why this plan would break the run's caps, or undefined. Checked before any traffic. */
+export function benchPlanProblem(options: Pick<BenchOptions, 'mode' | 'maxRequests' | 'maxDurationSec'>): string | undefined {
+  const { mode } = options;
+  if (mode.kind === 'saturate') {
+    return mode.durationSec > options.maxDurationSec ? `--duration ${mode.durationSec} s exceeds the time cap of ${options.maxDurationSec} s` : undefined;
+  }
+  const requests = mode.phases.reduce((n, p) => n + phaseRequestCount(p), 0);
+  const seconds = mode.phases.reduce((n, p) => n + (p.kind === 'rate' ? p.durationSec : 0), 0);
+  if (requests > options.maxRequests) return `the plan schedules ${requests} requests, above the cap of ${options.maxRequests} (raise --max-requests)`;
+  if (seconds > options.maxDurationSec) return `the plan lasts ${seconds} s, above the cap of ${options.maxDurationSec} s (raise --max-duration)`;
+  return undefined;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const base = { startedAt, target: options.target, method: options.method, path: options.path, gatecheckVersion: options.version };
+  if (options.mode.kind === 'saturate') {
+    const mode = options.mode;
+    options.progress(`bench: saturating with autocannon, ${mode.connections} connections for ${mode.durationSec} s`);
+    const saturation = await runSaturate({
+      url: options.target.replace(/\/+$/, '') + options.path,
+      method: options.method,
+      headers: options.headers,
+      connections: mode.connections,
+      durationSec: mode.durationSec,
+      workers: mode.workers,
+      pipelining: mode.pipelining,
+      maxRequests: options.maxRequests,
+    });
+    return { ...base, mode: 'saturate', steps: [], saturation };
+  }
+  const client = new HttpClient({ baseUrl: options.target, requestTimeoutMs: options.requestTimeoutMs });
+  const budget = new RunBudget(options.maxRequests, client.now() + options.maxDurationSec * 1000, () => client.now());
+  try {
+    const steps = await runLadder(client, budget, options.mode.phases, { probe: 'bench', method: options.method, path: options.path, headers: options.headers }, options.progress);
+    return { ...base, mode: 'rates', ...(options.mode.scenario ? { scenario: options.mode.scenario } : {}), steps };
+  } finally {
+    await client.close();
+  }
+}

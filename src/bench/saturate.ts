@@ -1,0 +1,66 @@
+import autocannon from 'autocannon';
+
+export interface SaturateOptions {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  connections: number;
+  durationSec: number;
+  /** Worker threads (autocannon `workers`); 0 runs in this thread. */
+  workers: number;
+  pipelining: number;
+  /** Hard request cap (autocannon `amount` is not used: it would replace the duration). */
+  maxRequests: number;
+}
+
+export interface SaturateResult {
+  engine: string;
+  requestsPerSec: number;
+  total: number;
+  durationSec: number;
+  statusCounts: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+/**
+ * Closed-model saturation with autocannon: N connections, each sending its next request as
+ * soon as the last one is answered. This finds the maximum throughput; it is NOT a measurement
+ * of a rate limit (autocannon's own rate option sends each second's quota at once, issue #174).
+ */
+export async function runSaturate(options: SaturateOptions): Promise<SaturateResult> {
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon({
+    url: options.url,
+    method: options.method as autocannon.Request['method'],
+    headers: options.headers,
+    connections: options.connections,
+    duration: options.durationSec,
+    pipelining: options.pipelining,
+    ...(options.workers > 0 ? { workers: options.workers } : {}),
+  }, (error, result) => (error ? reject(error as Error) : resolve(result)));
+  });
+  // The run cap holds for saturation too: stop early when it is reached.
+  let seen = 0;
+  if (options.workers === 0) {
+    instance.on('response', () => {
+      if (++seen >= options.maxRequests) instance.stop();
+    });
+  }
+  const result = await finished;
+  const statusCounts: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = stat.count ?? 0;
+  const total = result.requests.total;
+  return {
+    engine: `autocannon ${options.connections} connections${options.workers ? `, ${options.workers} workers` : ''}${options.pipelining > 1 ? `, pipelining ${options.pipelining}` : ''}`,
+    requestsPerSec: total / result.duration,
+    total,
+    durationSec: result.duration,
+    statusCounts,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+  };
+}
