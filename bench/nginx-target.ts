@@ -3,7 +3,7 @@
  * loads (wrk, autocannon, gatecheck), so their figures compare like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,9 @@ http {
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   writeFileSync(join(dir, 'ok.json'), '{"ok":true}');
+  // nginx workers run as `nobody` when started by root: they must be able to read ok.json.
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, 'ok.json'), 0o644);
   const child: ChildProcess = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);

@@ -5,6 +5,7 @@ import { runPaced, type PacedRunSummary } from '../engine/paced-run.js';
 import { Timeline } from '../engine/timeline.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../policy/types.js';
 import { mermaidXyChart } from '../report/charts.js';
+import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { credentialHeaders, evidenceOf, resultFor, type CheckContext } from './context.js';
 import { estimateBucket, judgeBucket, simulateBucket, type BucketEstimate, type TimedAnswer } from './throttle-estimate.js';
 import type { CheckResult, EvidenceItem } from './types.js';
@@ -18,11 +19,17 @@ export interface ThrottlePlan {
   pacedCount: number;
 }
 
+/** The probe's shape, from scenarios/throttle-probe.yaml (shared with `export k6`). */
+const PROBE_SCENARIO = loadScenario('throttle-probe');
+
 export function planThrottle(throttle: ThrottlePolicy): ThrottlePlan {
-  // A volley must overflow the bucket clearly even if the real burst is somewhat larger.
-  const volleySize = Math.max(2 * throttle.burstLimit, throttle.burstLimit + 10);
-  // Offer twice the rate so the bucket stays empty and accepted(t) follows the refill rate.
-  const pacedRatePerSec = Math.max(2 * throttle.rateLimit, throttle.rateLimit + 10);
+  const [volley, paced] = resolveScenario(PROBE_SCENARIO, throttle) as [Extract<ResolvedPhase, { kind: 'volley' }>, Extract<ResolvedPhase, { kind: 'rate' }>];
+  // The volley must overflow a bucket larger than allowed (so a too-large burst shows), with a
+  // margin of at least 10 requests; it is kept no larger than that, because every extra
+  // request lengthens the volley, and the bucket refills while it leaves.
+  const volleySize = Math.max(volley.requests, Math.ceil(throttle.burstLimit * (1 + throttle.tolerance)) + 10);
+  // Offer well above the rate (at least +10/s) so the bucket stays empty and accepted(t) follows the refill rate.
+  const pacedRatePerSec = Math.max(paced.fromRatePerSec, throttle.rateLimit + 10);
   return {
     idleWaitMs: Math.ceil((throttle.burstLimit / throttle.rateLimit) * 1500) + 200,
     volleySize,

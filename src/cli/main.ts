@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import type { CheckKind } from '../checks/types.js';
 import { FAULT_NAMES, type FaultName } from '../gateway/faults.js';
@@ -5,8 +6,11 @@ import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
 import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
-import { benchCommand, demoCommand, faultHelp, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
+import type { MetricsSettings } from '../checks/metrics.js';
+import { benchCommand, demoCommand, faultHelp, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
 import { processIo, type CliIo } from './io.js';
+import { exportCommandModule, importCommandModule } from '../k6/commands.js';
+import { runK6EngineCommand } from '../k6/cli.js';
 
 /**
  * Parses argv, runs one command, returns the exit code: 0 pass, 1 fail, 2 bad input,
@@ -44,6 +48,13 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       .option('max-requests', { type: 'number', describe: 'Request cap for the whole run (overrides limits.maxRequests)' })
       .option('max-duration', { type: 'number', describe: 'Time cap in seconds for the whole run (overrides limits.maxDurationSec)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+  // As the AWS CLI spells them; credentials come from the SDK's default chain.
+  const cloudWatchFlags = <T,>(y: Argv<T>) =>
+    y
+      .option('region', { type: 'string', describe: 'AWS Region of the API\'s CloudWatch metrics (overrides metrics.cloudwatch.region)' })
+      .option('profile', { type: 'string', describe: 'AWS profile for the CloudWatch credentials (like AWS_PROFILE)' })
+      .option('endpoint-url', { type: 'string', describe: 'CloudWatch endpoint URL (an emulator; overrides metrics.cloudwatch.endpoint)' })
+      .option('metrics-wait', { type: 'number', describe: 'Longest wait in seconds for late CloudWatch datapoints (overrides metrics.waitSec)' });
 
   return yargs(argv)
     .scriptName('gatecheck')
@@ -52,14 +63,20 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
-        commonRun(y)
+        cloudWatchFlags(commonRun(y))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
+          .option('engine', { choices: ['paced', 'k6'] as const, default: 'paced' as const, describe: 'Load engine: gatecheck\'s own paced engine, or k6 from PATH (throttle and slo checks only)' })
           .example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest', 'check a local nginx')
           .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks'),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
-        setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
+        if (args.engine === 'k6') {
+          setExit(await runK6EngineCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
+          return;
+        }
+        const metrics = metricsSettings(args, usage);
+        setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
       },
     )
     .command(
@@ -74,14 +91,30 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'demo',
       'Start the reference gateway on a free loopback port and check policies/demo.yaml against it',
       (y) =>
-        y
+        cloudWatchFlags(y)
           .option('out', { type: 'string', describe: 'Report directory [default: reports/<timestamp>/]' })
           .option('fault', { type: 'string', array: true, default: [] as string[], describe: `Break the reference gateway on purpose:\n${faultHelp()}` })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .example('$0 demo', 'all checks pass, exit 0')
           .example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1'),
       async (args) => {
-        setExit(await demoCommand(io, { fault: parseFaults(args.fault, usage), quiet: args.quiet, ...opt('out', args.out) }));
+        setExit(await demoCommand(io, { fault: parseFaults(args.fault, usage), quiet: args.quiet, metrics: metricsSettings(args, usage), ...opt('out', args.out) }));
+      },
+    )
+    .command(
+      'metrics',
+      'Pull the API\'s CloudWatch metrics (the policy\'s metrics block) for a recent window and write a report; sends no traffic',
+      (y) =>
+        cloudWatchFlags(y)
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file with a metrics block' })
+          .option('since', { type: 'string', default: '15m', describe: 'How far back: 90s, 15m, 2h, 1d (at most 15d, CloudWatch\'s one-minute retention)' })
+          .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .example('$0 metrics --policy api.yaml --since 15m --profile prod', 'Count, 4XX, 5XX and Latency per minute of the last 15 minutes')
+          .example('$0 metrics --policy policies/demo.yaml --endpoint-url http://127.0.0.1:4566 --region us-east-1', 'read an emulator (moto, `gatecheck serve`)'),
+      async (args) => {
+        const sinceMs = parseSince(args.since, usage);
+        setExit(await metricsCommand(io, { policy: args.policy, sinceMs, quiet: args.quiet, metrics: metricsSettings(args, usage), ...opt('out', args.out) }));
       },
     )
     .command(
@@ -114,7 +147,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput with autocannon (closed model)' })
           .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
           .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
-          .option('workers', { type: 'number', default: 0, describe: '--saturate: autocannon worker threads (0 = none)' })
+          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: autocannon worker threads (0 = run in this thread) [default: cores, at most 4]' })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests pipelined per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
           .option('max-requests', { type: 'number', default: 2_000_000, describe: 'Request cap for the run' })
@@ -141,7 +174,9 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         );
       },
     )
-    .demandCommand(1, 'Name a command: run, validate, demo or serve.')
+    .command(exportCommandModule(io, argv, setExit, usage))
+    .command(importCommandModule(io, setExit, usage, (value) => parseOnly(value, usage)))
+    .demandCommand(1, 'Name a command: run, validate, demo, serve, metrics, bench, export or import.')
     .strict()
     .version(VERSION)
     .help()
@@ -180,6 +215,29 @@ function checkRunFlags(args: { target?: string | undefined; 'max-requests'?: num
   if (maxRequests !== undefined && (!Number.isInteger(maxRequests) || maxRequests < 1)) usage(`--max-requests: must be a whole number ≥ 1, got ${maxRequests}`);
   const maxDuration = args['max-duration'];
   if (maxDuration !== undefined && !(maxDuration > 0 && maxDuration <= 86400)) usage(`--max-duration: must be > 0 and ≤ 86400 seconds, got ${maxDuration}`);
+}
+
+/** --region, --profile, --endpoint-url, --metrics-wait, checked. */
+function metricsSettings(args: { region?: string | undefined; profile?: string | undefined; 'endpoint-url'?: string | undefined; 'metrics-wait'?: number | undefined }, usage: (m: string) => never): MetricsSettings {
+  if (args.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-[0-9]+$/.test(args.region)) usage(`--region: "${args.region}" is not an AWS Region name (e.g. eu-west-1)`);
+  if (args.profile !== undefined && args.profile.trim() === '') usage('--profile: must not be empty');
+  const endpoint = args['endpoint-url'];
+  if (endpoint !== undefined) {
+    const problem = targetProblem(endpoint);
+    if (problem) usage(`--endpoint-url: ${problem}`);
+  }
+  const wait = args['metrics-wait'];
+  if (wait !== undefined && !(wait >= 0 && wait <= 3600)) usage(`--metrics-wait: must be from 0 to 3600 seconds, got ${wait}`);
+  return { ...opt('region', args.region), ...opt('profile', args.profile), ...opt('endpoint', endpoint?.replace(/\/+$/, '')), ...opt('waitSec', wait) };
+}
+
+/** `90s`, `15m`, `2h`, `1d` → ms; at most 15 days (CloudWatch keeps one-minute datapoints that long). */
+export function parseSince(value: string, usage: (m: string) => never): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(value.trim());
+  const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const ms = match ? Number(match[1]) * unitMs[match[2] as keyof typeof unitMs] : NaN;
+  if (!(ms >= 60_000 && ms <= 15 * 86_400_000)) usage(`--since: give a duration from 1m to 15d such as 90s, 15m, 2h or 1d, got "${value}"`);
+  return ms;
 }
 
 /** `{ key: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes-friendly spreads). */
