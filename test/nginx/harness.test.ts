@@ -235,7 +235,7 @@ describe.skipIf(!RUN)('nginx + ModSecurity + CRS harness', { timeout: TIMEOUT_MS
       expect(policy.target).toBe('http://127.0.0.1:8080');
       expect(policy.credentials.main).toMatchObject({ header: 'x-api-key', value: API_KEY });
       const items = policy.routes.find((route) => route.path === '/api/items');
-      expect(items?.throttle).toMatchObject({ rateLimit: 50, burstLimit: 21 });
+      expect(items?.throttle).toMatchObject({ rateLimit: 50, burstLimit: 20 });
       expect(items?.auth).toMatchObject({ required: true, credential: 'main' });
       expect(items?.cors).toMatchObject({ allowOrigins: [NGINX_ALLOWED_ORIGIN], maxAge: 600 });
       expect(items?.waf?.blockStatus).toEqual([403]);
