@@ -1,6 +1,6 @@
 /**
  * Named misconfigurations the reference gateway can be started with. Each one is a known-bad
- * gateway that gatecheck must catch: the first nine make exactly one check kind fail, the last
+ * gateway that gatecheck must catch: the first ten make exactly one check kind fail, the last
  * three break the gateway so badly that gatecheck must answer `error` (it could not observe),
  * never `pass`. The demo and the test suite use them as negative controls.
  */
@@ -11,6 +11,7 @@ export const FAULTS = {
   'cors-reflect': 'any Origin (including null) is reflected into Access-Control-Allow-Origin, with Vary: Origin',
   'cors-star': 'Access-Control-Allow-Origin: * for everyone',
   'cors-off': 'no CORS headers at all; preflights answer 403 Missing Authentication Token',
+  'no-quota': 'the usage-plan quota is not enforced',
   'auth-off': 'the API key is not checked',
   'waf-off': 'WAF rules disabled',
   slow: 'every backend answer is delayed by 400 ms',
@@ -28,13 +29,14 @@ export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
  * What gatecheck must conclude under each fault: the check kind that must fail (all others pass),
  * or `error` when no check may pass because the gateway cannot be observed properly.
  */
-export const FAULT_EXPECTATION: Readonly<Record<FaultName, 'throttle' | 'cors' | 'auth' | 'waf' | 'slo' | 'error'>> = {
+export const FAULT_EXPECTATION: Readonly<Record<FaultName, 'throttle' | 'quota' | 'cors' | 'auth' | 'waf' | 'slo' | 'error'>> = {
   'no-throttle': 'throttle',
   'fast-throttle': 'throttle',
   'big-burst': 'throttle',
   'cors-reflect': 'cors',
   'cors-star': 'cors',
   'cors-off': 'cors',
+  'no-quota': 'quota',
   'auth-off': 'auth',
   'waf-off': 'waf',
   slow: 'slo',

@@ -23,6 +23,8 @@ export const INVALID_API_KEY = gatewayResponse('INVALID_API_KEY', 403, 'Forbidde
 export const WAF_FILTERED = gatewayResponse('WAF_FILTERED', 403, 'ForbiddenException', 'Forbidden');
 /** Token bucket empty. */
 export const THROTTLED = gatewayResponse('THROTTLED', 429, 'TooManyRequestsException', 'Too Many Requests');
+/** Usage-plan quota used up for the period. */
+export const QUOTA_EXCEEDED = gatewayResponse('QUOTA_EXCEEDED', 429, 'LimitExceededException', 'Limit Exceeded');
 /** What a REST API answers when the integration fails (e.g. a Lambda proxy error). */
 export const INTEGRATION_FAILURE = gatewayResponse('INTEGRATION_FAILURE', 502, 'InternalServerErrorException', 'Internal server error');
 

@@ -36,6 +36,10 @@ export interface CompiledRoute {
   throttle?: EffectiveThrottle;
   /** One bucket per API key (usage plans are per key), keyed by credential name; '' = no key. */
   buckets: Map<string, TokenBucket>;
+  /** Usage-plan quota of one key (absent under the `no-quota` fault). */
+  quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; credential: string };
+  /** Requests counted per key in the current period. */
+  quotaUsed: Map<string, { period: number; count: number }>;
   /** Status of the backend's normal answer: the route's first okStatus, else 200. */
   okStatus: number;
   /** JSON body of the normal answer; empty for HEAD, 204 and 304. */
@@ -93,6 +97,9 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     // A key from another usage plan (throttle.credential) is a valid key too, as on AWS.
     if (route.throttle?.credential !== undefined) credentialNames.add(route.throttle.credential);
   }
+  // The quota's key is recognised (and counted) even on a route that does not require a key.
+  if (route.quota) credentialNames.add(route.quota.credential ?? route.auth?.credential ?? '');
+  credentialNames.delete('');
   const credentials = [...credentialNames].map((name) => credentialMatcher(name, policy.credentials[name], id));
 
   const okStatus = route.okStatus?.[0] ?? 200;
@@ -105,6 +112,8 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     enforceAuth: credentials.length > 0 && !faults.has('auth-off'),
     ...effectiveThrottle(route, faults),
     buckets: new Map(),
+    ...(route.quota && !faults.has('no-quota') ? { quota: { limit: route.quota.limit, period: route.quota.period, credential: route.quota.credential ?? route.auth!.credential! } } : {}),
+    quotaUsed: new Map(),
     okStatus,
     okBody: hasBody ? Buffer.from(JSON.stringify({ ok: true, route: id })) : Buffer.alloc(0),
   };
@@ -139,6 +148,26 @@ export function matchCredential(route: CompiledRoute, headers: Readonly<Record<s
     if (headers[credential.header] === credential.expected) return credential;
   }
   return undefined;
+}
+
+const PERIOD_MS = { DAY: 86_400_000, WEEK: 7 * 86_400_000, MONTH: 30 * 86_400_000 } as const;
+
+/**
+ * Counts one accepted request against the key's usage-plan quota; false when the quota for the
+ * current period (UTC days; weeks and months approximated as 7 and 30 days) is used up.
+ */
+export function takeQuota(route: CompiledRoute, keyName: string, epochMs: number): boolean {
+  const quota = route.quota;
+  if (quota === undefined || keyName !== quota.credential) return true;
+  const period = Math.floor(epochMs / PERIOD_MS[quota.period]);
+  const used = route.quotaUsed.get(keyName);
+  if (used === undefined || used.period !== period) {
+    route.quotaUsed.set(keyName, { period, count: 1 });
+    return true;
+  }
+  if (used.count >= quota.limit) return false;
+  used.count++;
+  return true;
 }
 
 /**

@@ -2,12 +2,15 @@ import { runAuthCheck } from '../checks/auth.js';
 import type { CheckContext } from '../checks/context.js';
 import { routeRequest } from '../checks/context.js';
 import { runCorsCheck } from '../checks/cors.js';
+import { metricsRouteId, runMetricsCheck, wafBlockStatusFor, type MetricsSettings } from '../checks/metrics.js';
+import { runQuotaCheck } from '../checks/quota.js';
 import { runSloCheck } from '../checks/slo.js';
 import { runThrottleCheck } from '../checks/throttle.js';
 import type { CheckKind, CheckResult } from '../checks/types.js';
 import { runWafCheck } from '../checks/waf.js';
 import { RunBudget } from '../engine/budget.js';
 import { HttpClient } from '../engine/http-client.js';
+import { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
 import { overallVerdict, type RunReport } from '../report/model.js';
 import type { Redactor } from '../util/redact.js';
@@ -17,6 +20,8 @@ interface CheckRunner {
   kind: CheckKind;
   appliesTo: (route: RoutePolicy) => boolean;
   run: (ctx: CheckContext, route: RoutePolicy) => Promise<CheckResult>;
+  /** Runs after every other check of every route: it uses something up (a key's quota). */
+  last?: boolean;
 }
 
 /**
@@ -30,9 +35,12 @@ export const CHECK_RUNNERS: CheckRunner[] = [
   { kind: 'waf', appliesTo: (r) => r.waf !== undefined, run: runWafCheck },
   { kind: 'throttle', appliesTo: (r) => r.throttle !== undefined, run: runThrottleCheck },
   { kind: 'slo', appliesTo: (r) => r.slo !== undefined, run: runSloCheck },
+  // Verifying a quota uses the key up for the period: nothing else may run after it.
+  { kind: 'quota', appliesTo: (r) => r.quota !== undefined, run: runQuotaCheck, last: true },
 ];
 
-export const SELECTABLE_KINDS: CheckKind[] = CHECK_RUNNERS.map((r) => r.kind);
+/** `metrics` is not per route: it runs once, after every other check (see runPolicy). */
+export const SELECTABLE_KINDS: CheckKind[] = [...CHECK_RUNNERS.map((r) => r.kind), 'metrics'];
 
 export interface RunOptions {
   policy: Policy & { target: string };
@@ -42,13 +50,17 @@ export interface RunOptions {
   only?: CheckKind[];
   progress: (line: string) => void;
   version: string;
+  /** CloudWatch flags (--region, --profile, --endpoint-url, --metrics-wait) for the metrics check. */
+  metrics?: MetricsSettings;
 }
 
 /** Runs every check the policy asks for and returns the report model. Never throws for gateway faults. */
 export async function runPolicy(options: RunOptions): Promise<RunReport> {
   const { policy } = options;
   const startedAt = new Date();
-  const client = new HttpClient({ baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs });
+  // Every observation of the run, per wall-clock minute, for the CloudWatch reconciliation.
+  const ledger = new MinuteLedger({ toEpochMs: (ms) => client.epochAtOriginMs + ms, wafBlockStatus: wafBlockStatusFor(policy), clockSkewMs: policy.metrics?.tolerance.clockSkewMs ?? 1_000 });
+  const client = new HttpClient({ baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs, tap: (o) => ledger.add(o) });
   const budget = new RunBudget(policy.limits.maxRequests, client.now() + policy.limits.maxDurationSec * 1000, () => client.now());
   const ctx: CheckContext = { policy, client, budget, redactor: options.redactor, progress: options.progress };
   const selected = CHECK_RUNNERS.filter((r) => !options.only || options.only.includes(r.kind));
@@ -56,19 +68,25 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   let abortReason: string | undefined;
   try {
     abortReason = await reachability(ctx);
-    for (const route of policy.routes) {
-      for (const runner of selected.filter((r) => r.appliesTo(route))) {
-        if (abortReason) {
-          checks.push(notRun(runner.kind, route, abortReason));
-          continue;
-        }
-        options.progress(`${runner.kind} ${route.id}: start`);
-        checks.push(await runner.run(ctx, route));
-        if (budget.msLeft === 0) abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
+    // Route by route, in CHECK_RUNNERS order; the `last` kinds after all routes are done.
+    const schedule = [false, true].flatMap((last) => policy.routes.flatMap((route) => selected.filter((r) => Boolean(r.last) === last && r.appliesTo(route)).map((runner) => ({ route, runner }))));
+    for (const { route, runner } of schedule) {
+      if (abortReason) {
+        checks.push(notRun(runner.kind, route, abortReason));
+        continue;
       }
+      options.progress(`${runner.kind} ${route.id}: start`);
+      checks.push(await runner.run(ctx, route));
+      if (budget.msLeft === 0) abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
     }
   } finally {
     await client.close();
+  }
+  if (policy.metrics && (!options.only || options.only.includes('metrics'))) {
+    const metricsPolicy = { ...policy, metrics: policy.metrics };
+    // After a time-cap abort the traffic that did happen is still worth reconciling.
+    if (abortReason && ledger.snapshot().every((m) => m.completed === 0)) checks.push(notRun('metrics', { id: metricsRouteId(policy.metrics) }, abortReason));
+    else checks.push(await runMetricsCheck({ policy: metricsPolicy, ledger, settings: options.metrics ?? {}, progress: options.progress }));
   }
   const finishedAt = new Date();
   return {
@@ -81,7 +99,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
     gatecheckVersion: options.version,
     requestsSent: budget.requestsSent,
     limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
-    notSelected: CHECK_RUNNERS.filter((r) => !selected.includes(r)).map((r) => r.kind),
+    notSelected: SELECTABLE_KINDS.filter((kind) => options.only && !options.only.includes(kind)),
     ...(abortReason ? { abortReason } : {}),
     checks,
   };
@@ -100,6 +118,6 @@ async function reachability(ctx: CheckContext): Promise<string | undefined> {
   return `target ${ctx.client.baseUrl} unreachable: ${observation.error}`;
 }
 
-function notRun(kind: CheckKind, route: RoutePolicy, reason: string): CheckResult {
+function notRun(kind: CheckKind, route: Pick<RoutePolicy, 'id'>, reason: string): CheckResult {
   return { id: `${kind}:${route.id}`, kind, route: route.id, status: 'error', summary: `not verified: ${reason}`, expected: {}, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 };
 }

@@ -14,7 +14,7 @@ import { REPO, runCli, statusMatrix } from '../support/cli.js';
 const API_KEY = 'e2e-key-3f9c2a71d0b84e55a6c1';
 const env = { GATECHECK_API_KEY: API_KEY };
 const POLICY = join(REPO, 'test/fixtures/policies/reference.yaml');
-const KINDS = ['auth', 'cors', 'slo', 'throttle', 'waf'];
+const KINDS = ['auth', 'cors', 'quota', 'slo', 'throttle', 'waf'];
 
 async function checkAgainst(faults: FaultName[]) {
   const policy = loadPolicyFile(POLICY, { env });
@@ -41,10 +41,10 @@ describe('reference gateway, correctly configured', () => {
   it('writes report.md, report.json and junit.xml, with evidence for every check', () => {
     const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/^# gatecheck compliance report\n\n✅ \*\*PASS\*\*/);
-    for (const kind of KINDS) expect(md).toContain(`## ${kind}: GET /api/items`);
+    for (const check of run.report!.checks) expect(md).toContain(`## ${check.kind}: ${check.route}`);
     expect(md).toContain('xychart-beta');
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
-    expect(junit).toContain('<testsuites name="gatecheck" tests="5" failures="0" errors="0"');
+    expect(junit).toContain('<testsuites name="gatecheck" tests="6" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
   });
 
