@@ -76,9 +76,9 @@ export function evidenceOf(
 }
 
 /** The fields every CheckResult shares; the check fills in the verdict. */
-export function resultFor(kind: CheckKind, route: RoutePolicy, startedMs: number, ctx: CheckContext, sentBefore: number) {
+export function resultFor(kind: CheckKind, route: RoutePolicy, startedMs: number, ctx: CheckContext, sentBefore: number, idSuffix = '') {
   return (status: CheckStatus, summary: string, rest: Pick<CheckResult, 'expected' | 'observed' | 'evidence'> & { details?: string }): CheckResult => ({
-    id: `${kind}:${route.id}`,
+    id: `${kind}:${route.id}${idSuffix}`,
     kind,
     route: route.id,
     status,

@@ -47,8 +47,22 @@ const MAX_PACED_IN_FLIGHT = 1024;
 /** Largest share of 5xx/transport errors under which the fit is still trusted. */
 const MAX_UNRESOLVED_SHARE = 0.05;
 
-export async function runThrottleCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
-  const throttle = route.throttle!;
+export function runThrottleCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
+  return measureThrottle(ctx, route, route.throttle!);
+}
+
+/**
+ * Usage plans: each key's own bucket, measured with that key, one after another (each probe
+ * starts by waiting for its own bucket to be idle). A key that gets another plan's limits, or
+ * the route's, fails its own check.
+ */
+export async function runUsagePlanChecks(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const plan of route.usagePlans ?? []) results.push(await measureThrottle(ctx, route, plan, ` [plan ${plan.name}]`));
+  return results;
+}
+
+async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: ThrottlePolicy, idSuffix = ''): Promise<CheckResult> {
   const plan = planThrottle(throttle);
   const credentialName = throttle.credential ?? (route.auth?.required ? route.auth.credential : undefined);
   const credential: Credential | undefined = credentialName ? ctx.policy.credentials[credentialName] : undefined;
@@ -56,7 +70,7 @@ export async function runThrottleCheck(ctx: CheckContext, route: RoutePolicy): P
 
   const shortfall = ctx.budget.shortfall(2 * plan.volleySize + plan.pacedCount, plan.idleWaitMs + throttle.probeSeconds * 1000);
   const started = ctx.client.now();
-  const result = resultFor('throttle', route, started, ctx, ctx.budget.requestsSent);
+  const result = resultFor('throttle', route, started, ctx, ctx.budget.requestsSent, idSuffix);
   if (shortfall) return result('skip', `not run: the probe ${shortfall}`, { expected, observed: {}, evidence: [] });
 
   const request = { probe: 'throttle.volley', method: route.method, path: route.path, headers: credentialHeaders(credential) };

@@ -17,6 +17,11 @@ export class LatencyRecorder {
     this.histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
+  /** Adds another recorder's counts: exact, since HDR histograms merge bucket by bucket. */
+  addAll(other: LatencyRecorder): void {
+    this.histogram.add(other.histogram);
+  }
+
   get count(): number {
     return this.histogram.totalCount;
   }

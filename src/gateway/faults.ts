@@ -1,6 +1,6 @@
 /**
  * Named misconfigurations the reference gateway can be started with. Each one is a known-bad
- * gateway that gatecheck must catch: the first ten make exactly one check kind fail, the last
+ * gateway that gatecheck must catch: the first eleven make exactly one check kind fail, the last
  * three break the gateway so badly that gatecheck must answer `error` (it could not observe),
  * never `pass`. The demo and the test suite use them as negative controls.
  */
@@ -8,6 +8,7 @@ export const FAULTS = {
   'no-throttle': 'no rate limiting at all: every request reaches the backend',
   'fast-throttle': 'tokens refill at 2x the policy rateLimit',
   'big-burst': 'bucket size is 3x the policy burstLimit',
+  'plans-ignored': "usage plans are not attached: every key gets the route's throttle instead of its plan's",
   'cors-reflect': 'any Origin (including null) is reflected into Access-Control-Allow-Origin, with Vary: Origin',
   'cors-star': 'Access-Control-Allow-Origin: * for everyone',
   'cors-off': 'no CORS headers at all; preflights answer 403 Missing Authentication Token',
@@ -33,6 +34,7 @@ export const FAULT_EXPECTATION: Readonly<Record<FaultName, 'throttle' | 'quota' 
   'no-throttle': 'throttle',
   'fast-throttle': 'throttle',
   'big-burst': 'throttle',
+  'plans-ignored': 'throttle',
   'cors-reflect': 'cors',
   'cors-star': 'cors',
   'cors-off': 'cors',

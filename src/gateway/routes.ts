@@ -36,6 +36,8 @@ export interface CompiledRoute {
   throttle?: EffectiveThrottle;
   /** One bucket per API key (usage plans are per key), keyed by credential name; '' = no key. */
   buckets: Map<string, TokenBucket>;
+  /** Usage-plan limits by credential name: a key with a plan gets the plan's bucket. */
+  planThrottles: Map<string, EffectiveThrottle>;
   /** Usage-plan quota of one key (absent under the `no-quota` fault). */
   quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; credential: string };
   /** Requests counted per key in the current period. */
@@ -97,6 +99,7 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     // A key from another usage plan (throttle.credential) is a valid key too, as on AWS.
     if (route.throttle?.credential !== undefined) credentialNames.add(route.throttle.credential);
   }
+  for (const plan of route.usagePlans ?? []) credentialNames.add(plan.credential);
   // The quota's key is recognised (and counted) even on a route that does not require a key.
   if (route.quota) credentialNames.add(route.quota.credential ?? route.auth?.credential ?? '');
   credentialNames.delete('');
@@ -111,6 +114,7 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     credentials,
     enforceAuth: credentials.length > 0 && !faults.has('auth-off'),
     ...effectiveThrottle(route, faults),
+    planThrottles: new Map((faults.has('no-throttle') || faults.has('plans-ignored') ? [] : route.usagePlans ?? []).map((plan) => [plan.credential, applyThrottleFaults(plan, faults)])),
     buckets: new Map(),
     ...(route.quota && !faults.has('no-quota') ? { quota: { limit: route.quota.limit, period: route.quota.period, credential: route.quota.credential ?? route.auth!.credential! } } : {}),
     quotaUsed: new Map(),
@@ -131,12 +135,11 @@ function credentialMatcher(name: string, credential: Credential | undefined, rou
 /** The policy's limits with the throttle faults applied. */
 function effectiveThrottle(route: RoutePolicy, faults: ReadonlySet<FaultName>): { throttle?: EffectiveThrottle } {
   if (route.throttle === undefined || faults.has('no-throttle')) return {};
-  return {
-    throttle: {
-      ratePerSec: route.throttle.rateLimit * (faults.has('fast-throttle') ? 2 : 1),
-      burstLimit: route.throttle.burstLimit * (faults.has('big-burst') ? 3 : 1),
-    },
-  };
+  return { throttle: applyThrottleFaults(route.throttle, faults) };
+}
+
+function applyThrottleFaults(limits: { rateLimit: number; burstLimit: number }, faults: ReadonlySet<FaultName>): EffectiveThrottle {
+  return { ratePerSec: limits.rateLimit * (faults.has('fast-throttle') ? 2 : 1), burstLimit: limits.burstLimit * (faults.has('big-burst') ? 3 : 1) };
 }
 
 /**
@@ -176,7 +179,7 @@ export function takeQuota(route: CompiledRoute, keyName: string, epochMs: number
  * credential plus the keyless one, so the map stays bounded whatever clients send.
  */
 export function takeToken(route: CompiledRoute, keyName: string, nowMs: number): boolean {
-  const throttle = route.throttle;
+  const throttle = route.planThrottles.get(keyName) ?? route.throttle;
   if (throttle === undefined) return true;
   let bucket = route.buckets.get(keyName);
   if (bucket === undefined) {

@@ -5,7 +5,7 @@ import { runCorsCheck } from '../checks/cors.js';
 import { metricsRouteId, runMetricsCheck, wafBlockStatusFor, type MetricsSettings } from '../checks/metrics.js';
 import { runQuotaCheck } from '../checks/quota.js';
 import { runSloCheck } from '../checks/slo.js';
-import { runThrottleCheck } from '../checks/throttle.js';
+import { runThrottleCheck, runUsagePlanChecks } from '../checks/throttle.js';
 import type { CheckKind, CheckResult } from '../checks/types.js';
 import { runWafCheck } from '../checks/waf.js';
 import { RunBudget } from '../engine/budget.js';
@@ -19,7 +19,7 @@ import type { Redactor } from '../util/redact.js';
 interface CheckRunner {
   kind: CheckKind;
   appliesTo: (route: RoutePolicy) => boolean;
-  run: (ctx: CheckContext, route: RoutePolicy) => Promise<CheckResult>;
+  run: (ctx: CheckContext, route: RoutePolicy) => Promise<CheckResult | CheckResult[]>;
   /** Runs after every other check of every route: it uses something up (a key's quota). */
   last?: boolean;
 }
@@ -34,13 +34,14 @@ export const CHECK_RUNNERS: CheckRunner[] = [
   { kind: 'cors', appliesTo: (r) => r.cors !== undefined, run: runCorsCheck },
   { kind: 'waf', appliesTo: (r) => r.waf !== undefined, run: runWafCheck },
   { kind: 'throttle', appliesTo: (r) => r.throttle !== undefined, run: runThrottleCheck },
+  { kind: 'throttle', appliesTo: (r) => r.usagePlans !== undefined, run: runUsagePlanChecks },
   { kind: 'slo', appliesTo: (r) => r.slo !== undefined, run: runSloCheck },
   // Verifying a quota uses the key up for the period: nothing else may run after it.
   { kind: 'quota', appliesTo: (r) => r.quota !== undefined, run: runQuotaCheck, last: true },
 ];
 
 /** `metrics` is not per route: it runs once, after every other check (see runPolicy). */
-export const SELECTABLE_KINDS: CheckKind[] = [...CHECK_RUNNERS.map((r) => r.kind), 'metrics'];
+export const SELECTABLE_KINDS: CheckKind[] = [...new Set([...CHECK_RUNNERS.map((r) => r.kind), 'metrics' as const])];
 
 export interface RunOptions {
   policy: Policy & { target: string };
@@ -76,7 +77,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
         continue;
       }
       options.progress(`${runner.kind} ${route.id}: start`);
-      checks.push(await runner.run(ctx, route));
+      checks.push(...[await runner.run(ctx, route)].flat());
       if (budget.msLeft === 0) abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
     }
   } finally {

@@ -33,7 +33,7 @@ describe('reference gateway, correctly configured', () => {
   }, 60_000);
 
   it('passes every check and exits 0', () => {
-    expect(statusMatrix(run)).toEqual(KINDS.map((k) => `${k}=pass`));
+    expect([...new Set(statusMatrix(run))]).toEqual(KINDS.map((k) => `${k}=pass`));
     expect(run.code).toBe(0);
     expect(run.report!.verdict).toBe('pass');
   });
@@ -44,7 +44,7 @@ describe('reference gateway, correctly configured', () => {
     for (const check of run.report!.checks) expect(md).toContain(`## ${check.kind}: ${check.route}`);
     expect(md).toContain('xychart-beta');
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
-    expect(junit).toContain('<testsuites name="gatecheck" tests="6" failures="0" errors="0"');
+    expect(junit).toContain('<testsuites name="gatecheck" tests="7" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
   });
 
@@ -59,7 +59,12 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('refe
   it(`fails the ${FAULT_EXPECTATION[fault]} check and only that one`, async () => {
     const run = await checkAgainst([fault]);
     const failing = FAULT_EXPECTATION[fault];
-    expect(statusMatrix(run)).toEqual(KINDS.map((k) => `${k}=${k === failing ? 'fail' : 'pass'}`));
+    // Every check of the other kinds passes; the broken kind fails (a route may have several of it).
+    const matrix = statusMatrix(run);
+    expect(matrix.filter((m) => !m.startsWith(`${failing}=`) && m.endsWith('=pass')).length, matrix.join(' ')).toBe(matrix.filter((m) => !m.startsWith(`${failing}=`)).length);
+    expect(matrix, matrix.join(' ')).toContain(`${failing}=fail`);
+    expect(matrix.filter((m) => m.startsWith(`${failing}=`)).every((m) => m === `${failing}=fail` || m === `${failing}=pass`), matrix.join(' ')).toBe(true);
+    expect(new Set(matrix.map((m) => m.split('=')[0])), matrix.join(' ')).toEqual(new Set(KINDS));
     expect(run.code).toBe(1);
   }, 60_000);
 });
@@ -68,7 +73,7 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] === 'error'))('refe
   it('passes nothing, reports error and exits 3, still writing the report', async () => {
     const run = await checkAgainst([fault]);
     expect(run.report, run.stderr).toBeDefined();
-    expect(run.report!.checks.length).toBe(KINDS.length);
+    expect(run.report!.checks.length).toBe(KINDS.length + 1); // two throttle checks: the route's and the gold plan's
     expect(run.report!.checks.filter((c) => c.status === 'pass').map((c) => c.kind)).toEqual([]);
     expect(run.report!.verdict).toBe('error');
     expect(run.code).toBe(3);

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { PolicyError } from '../policy/errors.js';
+import { parsePolicy, type Environment } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+
+/**
+ * Export and import need the policy's shape, not its secrets: the exported script reads each
+ * credential from the environment at run time, and import only reads results. So the policy is
+ * loaded with an environment in which an unset `${NAME}` stays `${NAME}` instead of being an
+ * error. Values that are set are still substituted (the redactor needs them to scrub reports).
+ */
+export function lenientEnvironment(env: Environment): Environment {
+  return new Proxy({} as Record<string, string>, {
+    get: (_target, name) => (typeof name === 'string' ? env[name] || `\${${name}}` : undefined),
+  });
+}
+
+export interface LoadedPolicy {
+  policy: Policy;
+  /** The environment variable each credential's value comes from. */
+  credentialEnv: Record<string, CredentialEnv>;
+}
+
+export interface CredentialEnv {
+  credential: string;
+  envVar: string;
+  /**
+   * True when the policy's value was not exactly `${NAME}` (a literal, or text around the
+   * variable): the export then invents a variable name rather than copy the value.
+   */
+  derived: boolean;
+}
+
+export function loadPolicyForK6(file: string, env: Environment, targetOverride?: string): LoadedPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicyError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }]);
+  }
+  const policy = parsePolicy(text, file, { env: lenientEnvironment(env), ...(targetOverride !== undefined ? { targetOverride } : {}) });
+  return { policy, credentialEnv: credentialEnvVars(text, policy) };
+}
+
+/** Reads `credentials.NAME.value` as written (before substitution) to learn which variable holds it. */
+export function credentialEnvVars(policyText: string, policy: Policy): Record<string, CredentialEnv> {
+  const raw = parse(policyText) as { credentials?: Record<string, { value?: unknown }> };
+  const out: Record<string, CredentialEnv> = {};
+  for (const name of Object.keys(policy.credentials)) {
+    const written = raw.credentials?.[name]?.value;
+    const match = typeof written === 'string' ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(written) : null;
+    out[name] = match
+      ? { credential: name, envVar: match[1]!, derived: false }
+      : { credential: name, envVar: `GATECHECK_CREDENTIAL_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`, derived: true };
+  }
+  return out;
+}
