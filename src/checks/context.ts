@@ -14,6 +14,8 @@ export interface CheckContext {
   client: HttpClient;
   budget: RunBudget;
   redactor: Redactor;
+  /** The policy file as the user named it, for commands the report suggests. */
+  policyFile?: string;
   /** One line of progress ("auth GET /api/items: wrong credential → 403"). */
   progress: (line: string) => void;
 }

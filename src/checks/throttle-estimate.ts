@@ -14,6 +14,8 @@
 export interface TimedAnswer {
   /** Send time, ms on the run clock. */
   atMs: number;
+  /** When the answer arrived (bounds when the gateway decided), ms on the run clock. */
+  doneAtMs?: number;
   accepted: boolean;
   throttled: boolean;
 }
@@ -32,13 +34,15 @@ export interface BucketEstimate {
   offeredRatePerSec: number;
   /** ms from the first volley send to the first 429, if any. */
   firstThrottleAtMs?: number;
-  volley: { sent: number; accepted: number; throttled: number; spanMs: number };
+  /** spanMs: first to last send; windowMs: first send to last answer, the longest the gateway can have spent deciding. */
+  volley: { sent: number; accepted: number; throttled: number; spanMs: number; windowMs: number };
   paced: { sent: number; accepted: number; throttled: number; durationMs: number };
 }
 
 export function estimateBucket(volley: TimedAnswer[], paced: TimedAnswer[]): BucketEstimate {
   const t0 = volley[0]?.atMs ?? paced[0]?.atMs ?? 0;
   const volleySpanMs = volley.length ? Math.max(...volley.map((a) => a.atMs)) - Math.min(...volley.map((a) => a.atMs)) : 0;
+  const volleyWindowMs = volley.length ? Math.max(...volley.map((a) => a.doneAtMs ?? a.atMs)) - Math.min(...volley.map((a) => a.atMs)) : 0;
   const volleyAccepted = volley.filter((a) => a.accepted).length;
   const volleyThrottled = volley.filter((a) => a.throttled).length;
 
@@ -60,7 +64,7 @@ export function estimateBucket(volley: TimedAnswer[], paced: TimedAnswer[]): Buc
     rateIsLowerBound: !throttledLate,
     burstIsLowerBound: volleyThrottled === 0,
     offeredRatePerSec,
-    volley: { sent: volley.length, accepted: volleyAccepted, throttled: volleyThrottled, spanMs: volleySpanMs },
+    volley: { sent: volley.length, accepted: volleyAccepted, throttled: volleyThrottled, spanMs: volleySpanMs, windowMs: volleyWindowMs },
     paced: { sent: pacedSorted.length, accepted: pacedAccepted.length, throttled: pacedThrottled, durationMs: pacedDurationMs },
     ...(firstThrottle ? { firstThrottleAtMs: firstThrottle.atMs - t0 } : {}),
   };
@@ -166,12 +170,16 @@ export function judgeBucket(estimate: BucketEstimate, limits: ThrottleTolerance)
     undecided = true;
     reasons.push('no volley was sent');
   } else if (estimate.burstIsLowerBound) {
-    if (estimate.burst > limits.burstLimit + burstSlack) {
+    // Before calling an unthrottled volley too large, allow every token the configured bucket
+    // could have refilled while the gateway was still deciding (first send to last answer):
+    // at high rates a volley that takes a few ms legitimately gets that many more through.
+    const refillAllowance = (rateMax * estimate.volley.windowMs) / 1000;
+    if (estimate.volley.accepted - refillAllowance > limits.burstLimit + burstSlack) {
       failed = true;
       reasons.push(`all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`);
     } else {
       undecided = true;
-      reasons.push(`the volley of ${estimate.volley.sent} was not throttled, too small to measure a burst of ${limits.burstLimit}`);
+      reasons.push(`the volley of ${estimate.volley.sent} was not throttled, but it took ${estimate.volley.windowMs.toFixed(1)} ms, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens: cannot tell the burst (client-bound)`);
     }
   } else if (Math.abs(estimate.burst - limits.burstLimit) > burstSlack) {
     failed = true;

@@ -4,6 +4,7 @@ import { constantPacer, volleyPacer } from '../engine/pacer.js';
 import { runPaced, type PacedRunSummary } from '../engine/paced-run.js';
 import { Timeline } from '../engine/timeline.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../policy/types.js';
+import { k6ExportHint } from '../k6/hint.js';
 import { mermaidXyChart } from '../report/charts.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { credentialHeaders, evidenceOf, resultFor, type CheckContext } from './context.js';
@@ -106,7 +107,7 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
   const accepted = (list: Observation[]) => list.filter((o) => o.status !== undefined && isOkStatus(route, o.status)).length;
   ctx.progress(`throttle ${route.id}: volley of ${plan.volleySize} → ${accepted(volleyObs)} accepted; paced ${pacedRun.sent} at ${plan.pacedRatePerSec}/s → ${accepted(pacedObs)} accepted`);
 
-  const toAnswer = (o: Observation): TimedAnswer => ({ atMs: o.sentAtMs, accepted: o.status !== undefined && isOkStatus(route, o.status), throttled: o.status === 429 });
+  const toAnswer = (o: Observation): TimedAnswer => ({ atMs: o.sentAtMs, doneAtMs: o.doneAtMs, accepted: o.status !== undefined && isOkStatus(route, o.status), throttled: o.status === 429 });
   const estimate = estimateBucket(volleyObs.map(toAnswer), pacedObs.map(toAnswer));
   const all = [...volleyObs, ...pacedObs];
   const unresolved = all.filter((o) => o.status === undefined || o.status >= 500 || (o.status !== 429 && !isOkStatus(route, o.status)));
@@ -120,7 +121,13 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
     return result('error', `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`, { expected, observed, evidence, details });
   }
   const judgement = judgeBucket(estimate, throttle);
-  if (judgement.status === 'inconclusive' && pacedRun.dropped > 0) judgement.reasons.push(`${pacedRun.dropped} scheduled requests were dropped by the client`);
+  // Client-bound: the paced phase could not offer what the plan asked (drops, or a rate well
+  // short of the target). Say so, and how to get past one machine.
+  const clientBound = pacedRun.dropped > 0 || estimate.offeredRatePerSec < plan.pacedRatePerSec * 0.9;
+  if (judgement.status === 'inconclusive' && clientBound) {
+    judgement.reasons.push(`client-bound: offered ${estimate.offeredRatePerSec.toFixed(0)}/s of the planned ${plan.pacedRatePerSec}/s${pacedRun.dropped ? `, ${pacedRun.dropped} scheduled requests dropped` : ''}`);
+    judgement.reasons.push(k6ExportHint(ctx.policyFile ?? 'POLICY.yaml', route, { neededRatePerSec: plan.pacedRatePerSec, offeredRatePerSec: estimate.offeredRatePerSec }).text);
+  }
   return result(judgement.status, judgement.reasons.join('; '), { expected, observed, evidence, details });
 }
 

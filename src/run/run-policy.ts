@@ -63,7 +63,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   const ledger = new MinuteLedger({ toEpochMs: (ms) => client.epochAtOriginMs + ms, wafBlockStatus: wafBlockStatusFor(policy), clockSkewMs: policy.metrics?.tolerance.clockSkewMs ?? 1_000 });
   const client = new HttpClient({ baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs, tap: (o) => ledger.add(o) });
   const budget = new RunBudget(policy.limits.maxRequests, client.now() + policy.limits.maxDurationSec * 1000, () => client.now());
-  const ctx: CheckContext = { policy, client, budget, redactor: options.redactor, progress: options.progress };
+  const ctx: CheckContext = { policy, client, budget, redactor: options.redactor, progress: options.progress, policyFile: options.policyFile };
   const selected = CHECK_RUNNERS.filter((r) => !options.only || options.only.includes(r.kind));
   const checks: CheckResult[] = [];
   let abortReason: string | undefined;

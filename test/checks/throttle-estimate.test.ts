@@ -66,6 +66,15 @@ describe('token bucket estimation', () => {
     expect(Math.abs(estimate.burst! - 20)).toBeLessThanOrEqual(estimate.burstUncertainty!);
   });
 
+  it('does not call an unthrottled volley too large when the bucket could have refilled it meanwhile', () => {
+    // 150 requests accepted by a 30k/s bucket of 100: the gateway needed 50 ms to answer them all.
+    const volley = Array.from({ length: 150 }, (_, i) => ({ atMs: i * 0.01, doneAtMs: 50, accepted: true, throttled: false }));
+    const paced = Array.from({ length: 100 }, (_, i) => ({ atMs: 60 + i, accepted: true, throttled: false }));
+    const judgement = judgeBucket(estimateBucket(volley, paced), { rateLimit: 30000, burstLimit: 100, tolerance: 0.1 });
+    expect(judgement.status).toBe('inconclusive');
+    expect(judgement.reasons.join(';')).toMatch(/cannot tell the burst/);
+  });
+
   it('reports the first 429', () => {
     const run = synthetic({ rate: 50, burst: 20 }, 40, 100, 1, 0);
     expect(estimateBucket(run.volley, run.paced).firstThrottleAtMs).toBe(0);
