@@ -1,14 +1,17 @@
 /**
  * Saturating throughput on one loopback nginx `return 200`, measured in the same run:
  * wrk -t2 -c50 (the reference), plain autocannon (c50, one thread), and `gatecheck bench
- * --saturate` (autocannon driven by gatecheck, with 2 worker threads). Prints medians of
- * BENCH_RUNS runs and each peer's ratio to wrk.
+ * --saturate` with each of its engines: autocannon with 2 worker threads, and gatecheck's raw
+ * socket saturator in 2 and 1 threads. Prints medians of BENCH_RUNS runs and each one's ratio
+ * to wrk.
  *
- *   npm run bench:saturate
+ *   npm run build && npm run bench:saturate
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { runSaturate } from '../src/bench/saturate.js';
+// The raw saturator's worker threads load its compiled file (tsx does not reach into workers): `npm run build` first.
+import { runRawSaturate } from '../dist/bench/raw-saturator.js';
 import { startNginxTarget } from './nginx-target.js';
 import { median, printTable, RUNS } from './stats.js';
 
@@ -35,13 +38,22 @@ async function gatecheckSaturate(url: string, workers: number): Promise<number> 
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
 const target = await startNginxTarget({ workers: 1 });
 const url = `${target.url}/`;
-const figures: Record<string, number[]> = { wrk: [], 'autocannon (plain)': [], 'gatecheck --saturate (workers 2)': [], 'gatecheck --saturate (workers 0)': [] };
+const figures: Record<string, number[]> = {
+  wrk: [],
+  'autocannon (plain)': [],
+  'gatecheck --saturate (autocannon, workers 2)': [],
+  'gatecheck --saturate --saturate-engine raw (2 threads)': [],
+  'gatecheck --saturate --saturate-engine raw (1 thread)': [],
+};
 try {
   for (let run = 0; run < RUNS; run++) {
     figures.wrk!.push(wrk(url));
     figures['autocannon (plain)']!.push(await plainAutocannon(url));
-    figures['gatecheck --saturate (workers 2)']!.push(await gatecheckSaturate(url, 2));
-    figures['gatecheck --saturate (workers 0)']!.push(await gatecheckSaturate(url, 0));
+    figures['gatecheck --saturate (autocannon, workers 2)']!.push(await gatecheckSaturate(url, 2));
+    for (const threads of [2, 1]) {
+      const raw = await runRawSaturate({ url, method: 'GET', headers: {}, connections: CONNECTIONS, durationSec: DURATION_SEC, threads, maxRequests: 50_000_000 });
+      figures[`gatecheck --saturate --saturate-engine raw (${threads} thread${threads > 1 ? 's' : ''})`]!.push(raw.total / raw.durationSec);
+    }
     console.error(`run ${run + 1}/${RUNS} done`);
   }
 } finally {

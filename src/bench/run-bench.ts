@@ -3,11 +3,12 @@ import { HttpClient } from '../engine/http-client.js';
 import { phaseRequestCount, type ResolvedPhase } from '../scenarios/scenario.js';
 import { runLadder } from './ladder.js';
 import type { BenchReport } from './report.js';
-import { runSaturate } from './saturate.js';
+import { runRawSaturate } from './raw-saturator.js';
+import { runSaturate, type SaturateResult } from './saturate.js';
 
 export type BenchMode =
   | { kind: 'ladder'; phases: ResolvedPhase[]; scenario?: string }
-  | { kind: 'saturate'; connections: number; workers: number; pipelining: number; durationSec: number };
+  | { kind: 'saturate'; engine: 'raw' | 'autocannon'; connections: number; workers: number; pipelining: number; durationSec: number };
 
 export interface BenchOptions {
   target: string;
@@ -40,9 +41,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const base = { startedAt, target: options.target, method: options.method, path: options.path, gatecheckVersion: options.version };
   if (options.mode.kind === 'saturate') {
     const mode = options.mode;
-    options.progress(`bench: saturating with autocannon, ${mode.connections} connections for ${mode.durationSec} s`);
+    options.progress(`bench: saturating with ${mode.engine}, ${mode.connections} connections for ${mode.durationSec} s`);
+    const url = options.target.replace(/\/+$/, '') + options.path;
+    if (mode.engine === 'raw') {
+      const raw = await runRawSaturate({ url, method: options.method, headers: options.headers, connections: mode.connections, durationSec: mode.durationSec, threads: mode.workers, maxRequests: options.maxRequests });
+      const saturation: SaturateResult = {
+        engine: `gatecheck raw sockets, ${mode.connections} connections, ${Math.max(1, mode.workers)} thread(s)`,
+        requestsPerSec: raw.total / raw.durationSec,
+        total: raw.total,
+        durationSec: raw.durationSec,
+        statusCounts: raw.statusCounts,
+        errors: raw.errors,
+        timeouts: 0,
+        latencyMs: raw.latencyMs,
+      };
+      return { ...base, mode: 'saturate', steps: [], saturation };
+    }
     const saturation = await runSaturate({
-      url: options.target.replace(/\/+$/, '') + options.path,
+      url,
       method: options.method,
       headers: options.headers,
       connections: mode.connections,

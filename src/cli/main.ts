@@ -134,7 +134,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     )
     .command(
       'bench',
-      'Benchmark a route: a rate ladder on the paced open-model engine, or saturation with autocannon',
+      'Benchmark a route: a rate ladder on the paced open-model engine, or closed-model saturation',
       (y) =>
         y
           .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
@@ -144,10 +144,11 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('route', { type: 'string', describe: 'Route of --policy to load: "GET /api/items", its name or its path [default: the first]' })
           .option('rates', { type: 'string', describe: 'Comma-separated rates (requests/s) for a step ladder, e.g. 100,500,1000' })
           .option('scenario', { type: 'string', describe: 'Scenario name (scenarios/*.yaml) or file [default: step-ladder]' })
+          .option('saturate-engine', { choices: ['raw', 'autocannon'] as const, default: 'raw' as const, describe: '--saturate: gatecheck\'s raw-socket loop (faster here) or autocannon' })
           .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput with autocannon (closed model)' })
           .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
           .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
-          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: autocannon worker threads (0 = run in this thread) [default: cores, at most 4]' })
+          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4]' })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests pipelined per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
           .option('max-requests', { type: 'number', default: 2_000_000, describe: 'Request cap for the run' })
@@ -167,7 +168,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         if (!args.path.startsWith('/')) usage(`--path: must start with /, got "${args.path}"`);
         setExit(
           await benchCommand(io, {
-            target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, durationSec: args.duration,
+            target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, saturateEngine: args['saturate-engine'], durationSec: args.duration,
             connections: args.connections, workers: args.workers, pipelining: args.pipelining, maxRequests: args['max-requests'], maxDuration: args['max-duration'], quiet: args.quiet,
             ...opt('policy', args.policy), ...opt('route', args.route), ...opt('rates', rates), ...opt('scenario', args.scenario), ...opt('out', args.out),
           }),
