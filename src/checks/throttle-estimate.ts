@@ -193,3 +193,20 @@ export function judgeBucket(estimate: BucketEstimate, limits: ThrottleTolerance)
 function pct(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
+
+/** The estimate as report.json shows it: rounded, with nulls for what could not be measured. */
+export function summariseEstimate(estimate: BucketEstimate): Record<string, unknown> {
+  const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
+  return {
+    ratePerSec: r(estimate.ratePerSec),
+    rateUncertaintyPerSec: r(estimate.rateUncertaintyPerSec),
+    rateIsLowerBound: estimate.rateIsLowerBound,
+    burst: r(estimate.burst, 1),
+    burstUncertainty: r(estimate.burstUncertainty, 1),
+    burstIsLowerBound: estimate.burstIsLowerBound,
+    firstThrottleAtMs: r(estimate.firstThrottleAtMs, 1),
+    offeredRatePerSec: r(estimate.offeredRatePerSec),
+    volley: estimate.volley,
+    paced: estimate.paced,
+  };
+}

@@ -8,7 +8,7 @@ import { k6ExportHint } from '../k6/hint.js';
 import { mermaidXyChart } from '../report/charts.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { credentialHeaders, evidenceOf, resultFor, type CheckContext } from './context.js';
-import { estimateBucket, judgeBucket, simulateBucket, type BucketEstimate, type TimedAnswer } from './throttle-estimate.js';
+import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type BucketEstimate, type TimedAnswer } from './throttle-estimate.js';
 import type { CheckResult, EvidenceItem } from './types.js';
 
 /** The probe plan for one route: sizes derived from the limits being verified. */
@@ -132,18 +132,9 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
 }
 
 function summarise(estimate: BucketEstimate, unresolved: Observation[], pacedRun: PacedRunSummary): Record<string, unknown> {
-  const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
   return {
-    ratePerSec: r(estimate.ratePerSec),
-    rateUncertaintyPerSec: r(estimate.rateUncertaintyPerSec),
-    rateIsLowerBound: estimate.rateIsLowerBound,
-    burst: r(estimate.burst, 1),
-    burstUncertainty: r(estimate.burstUncertainty, 1),
-    burstIsLowerBound: estimate.burstIsLowerBound,
-    firstThrottleAtMs: r(estimate.firstThrottleAtMs, 1),
-    offeredRatePerSec: r(estimate.offeredRatePerSec),
-    volley: estimate.volley,
-    paced: { ...estimate.paced, dropped: pacedRun.dropped, maxSendLagMs: r(pacedRun.maxSendLagMs, 1) },
+    ...summariseEstimate(estimate),
+    paced: { ...estimate.paced, dropped: pacedRun.dropped, maxSendLagMs: Number(pacedRun.maxSendLagMs.toFixed(1)) },
     unresolved: unresolved.length,
   };
 }

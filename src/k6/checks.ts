@@ -1,5 +1,5 @@
 import { evaluateSlo, type SloMeasurement } from '../checks/slo.js';
-import { estimateBucket, judgeBucket, simulateBucket, type BucketEstimate, type TimedAnswer } from '../checks/throttle-estimate.js';
+import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type BucketEstimate, type TimedAnswer } from '../checks/throttle-estimate.js';
 import type { CheckKind, CheckResult, CheckStatus, EvidenceItem } from '../checks/types.js';
 import { isOkStatus, type Policy, type RoutePolicy } from '../policy/types.js';
 import { mermaidXyChart } from '../report/charts.js';
@@ -77,7 +77,7 @@ function throttleFromK6(merged: MergedResult, route: RoutePolicy, policy: Policy
   const instances = merged.instances.filter((i) => i.format === 'ndjson').length;
   const pacedTarget = planK6([route], { requestTimeoutMs: policy.limits.requestTimeoutMs }).phases.find((p) => p.probe === THROTTLE_PROBES.paced);
   const neededRatePerSec = pacedTarget?.phase.kind === 'rate' ? pacedTarget.phase.fromRatePerSec : throttle.rateLimit * 2;
-  const observed = { ...summarise(estimate), unresolved: unresolved.length, droppedIterations: droppedPaced, instances, neededRatePerSec };
+  const observed = { ...summariseEstimate(estimate), unresolved: unresolved.length, droppedIterations: droppedPaced, instances, neededRatePerSec };
   const evidence = throttleEvidence(records, route);
   const details = throttleChart(records, route);
   const requests = records.length;
@@ -97,21 +97,6 @@ function throttleFromK6(merged: MergedResult, route: RoutePolicy, policy: Policy
   return result('throttle', route.id, judgement.status, judgement.reasons.join('; '), expected, observed, { evidence, requests, ...(detailText ? { details: detailText } : {}) });
 }
 
-function summarise(estimate: BucketEstimate): Record<string, unknown> {
-  const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
-  return {
-    ratePerSec: r(estimate.ratePerSec),
-    rateUncertaintyPerSec: r(estimate.rateUncertaintyPerSec),
-    rateIsLowerBound: estimate.rateIsLowerBound,
-    burst: r(estimate.burst, 1),
-    burstUncertainty: r(estimate.burstUncertainty, 1),
-    burstIsLowerBound: estimate.burstIsLowerBound,
-    firstThrottleAtMs: r(estimate.firstThrottleAtMs, 1),
-    offeredRatePerSec: r(estimate.offeredRatePerSec),
-    volley: estimate.volley,
-    paced: estimate.paced,
-  };
-}
 
 function throttleEvidence(records: RequestRecord[], route: RoutePolicy): EvidenceItem[] {
   const items: EvidenceItem[] = [];
