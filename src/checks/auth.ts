@@ -1,86 +1,134 @@
+/**
+ * The auth check (kind `auth`): a positive control with the valid credential, then the bypass
+ * matrix of auth/variants.ts (missing, empty, wrong, truncated, extended, case-flipped
+ * credentials; the credential in the query string; forged JWTs; path spellings and method
+ * overrides without a credential; differently cased header names as a control). Every value
+ * derived from a secret is registered with the redactor before anything is sent.
+ * See docs/security-checks.md.
+ */
 import { randomBytes } from 'node:crypto';
 import type { ProbeRequest } from '../engine/http-client.js';
 import type { Observation } from '../engine/observation.js';
-import { isOkStatus, type Credential, type RoutePolicy } from '../policy/types.js';
-import { credentialHeaders, describeAnswer, evidenceOf, isUnresolved, probeRoute, resultFor, type CheckContext } from './context.js';
+import { isOkStatus, type RoutePolicy, type Vendor } from '../policy/types.js';
+import { describeAnswer, evidenceOf, isUnresolved, probeRoute, resultFor, type CheckContext } from './context.js';
 import type { CheckResult, CheckStatus, EvidenceItem } from './types.js';
+import { decodeJwt, forgeJwts, freshKeyFor, type ForgedToken } from './auth/jwt.js';
+import { buildAuthMatrix, type AuthVariant } from './auth/variants.js';
+import { readRefusal } from './auth/vendor.js';
+import { mapBounded } from './waf/pool.js';
 
-/** One way of calling the route; every variant but the control must be refused. */
-export interface AuthVariant {
-  probe: string;
-  label: string;
-  build: (route: RoutePolicy, credential: Credential) => Pick<ProbeRequest, 'path' | 'headers'>;
-}
+export type { AuthVariant } from './auth/variants.js';
 
-const CONTROL: AuthVariant = {
-  probe: 'auth.control',
-  label: 'valid credential (positive control)',
-  build: (route, credential) => ({ path: route.path, headers: credentialHeaders(credential) }),
-};
-
-/** The refusal matrix. Wrong values are random, never derived from the real secret. */
-export const AUTH_VARIANTS: AuthVariant[] = [
-  { probe: 'auth.missing', label: 'no credential', build: (route) => ({ path: route.path, headers: {} }) },
-  { probe: 'auth.empty', label: 'empty credential', build: (route, credential) => ({ path: route.path, headers: { [credential.header]: '' } }) },
-  {
-    probe: 'auth.wrong',
-    label: 'wrong credential (random value)',
-    build: (route, credential) => ({ path: route.path, headers: credentialHeaders(credential, `gatecheck-wrong-${randomBytes(12).toString('hex')}`) }),
-  },
-];
+/** Probes in flight at once after the control. */
+export const AUTH_CONCURRENCY = 8;
 
 export interface AuthObservation {
   variant: AuthVariant;
-  request: ProbeRequest;
   observation?: Observation;
   /** Every attempt was a 429: the answer says nothing about auth. */
   throttledOut: boolean;
 }
 
+export interface AuthRules {
+  refuseStatus: readonly number[];
+  /** The backend's normal answer on this route. */
+  isOk: (status: number) => boolean;
+  vendor: Vendor;
+}
+
 export interface AuthVerdict {
   status: CheckStatus;
   summary: string;
+  /** `label → status` of every variant that got the backend's normal answer. */
   bypasses: string[];
+  wrongRefusals: string[];
+  unresolved: string[];
   outcomes: Map<AuthObservation, EvidenceItem['outcome']>;
+  notes: Map<AuthObservation, string>;
+}
+
+function unresolvedWhy(o: AuthObservation): string | undefined {
+  if (o.throttledOut) return '429 on every retry';
+  if (!o.observation) return 'not sent (run cap reached)';
+  return isUnresolved(o.observation) ? describeAnswer(o.observation) : undefined;
 }
 
 /**
- * Pure evaluation. The control must get through (not refused, not 5xx) or nothing else can be
- * read: a gateway refusing everyone would otherwise "pass". A refused variant must get a status
- * in refuseStatus; 2xx is a bypass; anything else is not the refusal the policy asks for.
+ * Pure evaluation. The control must get the backend's normal answer, or nothing else can be read
+ * (a gateway refusing everyone would otherwise pass). Then, by group:
+ * - credential variants must get a refuseStatus; the normal answer is a bypass, anything else a
+ *   refusal of the wrong kind (fail too: clients and monitors key on the status);
+ * - routing variants (no credential, path spelt differently, method override) fail only on the
+ *   normal answer or a 2xx: a 403/404/405 for a path or method the gateway does not route is fine;
+ * - case-control variants never fail: acceptance is expected, a refusal is noted.
+ * 5xx, transport errors and 429s on every retry are unresolved: error unless something failed.
  */
-export function evaluateAuth(control: AuthObservation, variants: AuthObservation[], refuseStatus: number[], isOk: (status: number) => boolean): AuthVerdict {
+export function evaluateAuth(control: AuthObservation, variants: AuthObservation[], rules: AuthRules): AuthVerdict {
   const outcomes = new Map<AuthObservation, EvidenceItem['outcome']>();
+  const notes = new Map<AuthObservation, string>();
+  const empty = { bypasses: [], wrongRefusals: [], unresolved: [], outcomes, notes };
   const controlObs = control.observation;
-  if (!controlObs || control.throttledOut || isUnresolved(controlObs) || refuseStatus.includes(controlObs.status!)) {
+  const controlProblem = unresolvedWhy(control);
+  if (controlProblem !== undefined || !controlObs || !rules.isOk(controlObs.status!)) {
     outcomes.set(control, 'unresolved');
-    const why = control.throttledOut ? 'was throttled (429) on every retry' : `got ${describeAnswer(controlObs)}`;
-    return { status: 'error', summary: `positive control failed: the valid credential ${why}, so refusals prove nothing`, bypasses: [], outcomes };
+    const reading = readRefusal(rules.vendor, controlObs);
+    if (reading) notes.set(control, reading.note);
+    const got =
+      control.throttledOut ? 'was throttled (429) on every retry'
+      : !controlObs ? 'was not sent (run cap reached)'
+      : `got ${describeAnswer(controlObs)}${reading ? ` (${reading.note})` : ''}`;
+    return { status: 'error', summary: `positive control failed: the valid credential ${got}, not the backend's normal answer, so refusals prove nothing`, ...empty };
   }
   outcomes.set(control, 'ok');
 
   const bypasses: string[] = [];
   const wrongRefusals: string[] = [];
   const unresolved: string[] = [];
+  const caseRefused: string[] = [];
   for (const v of variants) {
-    const obs = v.observation;
-    if (!obs || v.throttledOut || isUnresolved(obs)) {
+    const why = unresolvedWhy(v);
+    const status = v.observation?.status;
+    const reading = readRefusal(rules.vendor, v.observation);
+    if (reading) notes.set(v, reading.note);
+    if (v.variant.group === 'case-control') {
+      if (why !== undefined) {
+        outcomes.set(v, 'info');
+        notes.set(v, `no usable answer (${why}); not counted`);
+      } else if (rules.refuseStatus.includes(status!)) {
+        outcomes.set(v, 'info');
+        caseRefused.push(v.variant.label);
+        notes.set(v, `refused: the gateway compares header names case-sensitively (RFC 9110 says they are not); not a bypass`);
+      } else {
+        outcomes.set(v, 'ok');
+        notes.set(v, 'accepted: header names are case-insensitive, so this is expected and not a bypass');
+      }
+      continue;
+    }
+    if (why !== undefined) {
       outcomes.set(v, 'unresolved');
-      unresolved.push(`${v.variant.label} → ${v.throttledOut ? '429 on every retry' : describeAnswer(obs)}`);
-    } else if (refuseStatus.includes(obs.status!)) {
-      outcomes.set(v, 'ok');
-    } else if (isOk(obs.status!)) {
+      unresolved.push(`${v.variant.label} → ${why}`);
+      continue;
+    }
+    const isNormal = rules.isOk(status!) || (v.variant.group === 'routing' && status! >= 200 && status! < 300);
+    if (isNormal) {
       outcomes.set(v, 'violation');
-      bypasses.push(`${v.variant.label} → ${obs.status}`);
+      notes.set(v, 'BYPASS: the backend answered without a valid credential');
+      bypasses.push(`${v.variant.label} → ${status}`);
+    } else if (v.variant.group === 'routing' || rules.refuseStatus.includes(status!)) {
+      outcomes.set(v, 'ok');
+      if (!reading && v.variant.group === 'routing' && !rules.refuseStatus.includes(status!)) notes.set(v, `${status}: not routed to the backend`);
     } else {
       outcomes.set(v, 'violation');
-      wrongRefusals.push(`${v.variant.label} → ${obs.status} (expected ${refuseStatus.join('/')})`);
+      wrongRefusals.push(`${v.variant.label} → ${status} (expected ${rules.refuseStatus.join('/')})`);
     }
   }
-  if (bypasses.length > 0) return { status: 'fail', summary: `got through without a valid credential: ${bypasses.join('; ')}`, bypasses, outcomes };
-  if (wrongRefusals.length > 0) return { status: 'fail', summary: `not refused as required: ${wrongRefusals.join('; ')}`, bypasses, outcomes };
-  if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}`, bypasses, outcomes };
-  return { status: 'pass', summary: `all ${variants.length} invalid-credential variants refused (${refuseStatus.join('/')}); valid credential accepted (${controlObs.status})`, bypasses, outcomes };
+  const rest = { bypasses, wrongRefusals, unresolved, outcomes, notes };
+  const caseNote = caseRefused.length ? `; note: refused under a differently cased header name (${caseRefused.length}), which HTTP does not allow but is no bypass` : '';
+  if (bypasses.length > 0) return { status: 'fail', summary: `${bypasses.length} variant(s) got through without a valid credential: ${bypasses.join('; ')}`, ...rest };
+  if (wrongRefusals.length > 0) return { status: 'fail', summary: `not refused as required: ${wrongRefusals.join('; ')}`, ...rest };
+  if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}`, ...rest };
+  const judged = variants.filter((v) => v.variant.group !== 'case-control').length;
+  return { status: 'pass', summary: `all ${judged} bypass variants refused or not routed; valid credential accepted (${controlObs.status})${caseNote}`, ...rest };
 }
 
 export async function runAuthCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
@@ -88,25 +136,62 @@ export async function runAuthCheck(ctx: CheckContext, route: RoutePolicy): Promi
   const result = resultFor('auth', route, started, ctx, ctx.budget.requestsSent);
   const auth = route.auth!;
   const credential = ctx.policy.credentials[auth.credential!]!;
-  const expected = { refuseStatus: auth.refuseStatus, credential: credential.name, header: credential.header, variants: AUTH_VARIANTS.map((v) => v.label) };
 
+  let forgedJwts: ForgedToken[] | undefined;
+  if (credential.kind === 'jwt') {
+    const token = decodeJwt(credential.value);
+    if (!token) {
+      return result('error', `credential ${credential.name} is kind jwt, but its value does not decode as a JWT`, { expected: { credential: credential.name }, observed: {}, evidence: [] });
+    }
+    forgedJwts = forgeJwts(token, Math.floor(Date.now() / 1000), await freshKeyFor(token.header.alg));
+    if (credential.expiredValue !== undefined) {
+      forgedJwts.push({ probe: 'auth.jwt.expired', label: 'expired JWT from the issuer (expiredValue)', value: credential.expiredValue });
+    }
+  }
+  const matrix = buildAuthMatrix({
+    route,
+    credential,
+    wrongValue: `gatecheck-wrong-${randomBytes(12).toString('hex')}`,
+    publicMethodsOnPath: ctx.policy.routes.filter((r) => r !== route && r.path === route.path && !r.auth?.required).map((r) => r.method),
+    ...(forgedJwts ? { forgedJwts } : {}),
+  });
+  // Before anything is sent or written: derived values never reach a report or a log line.
+  for (const secret of matrix.derived) ctx.redactor.add(secret.value, secret.label);
+
+  const rules: AuthRules = { refuseStatus: auth.refuseStatus, isOk: (s) => isOkStatus(route, s), vendor: ctx.policy.vendor };
+  const toRequest = (v: AuthVariant): ProbeRequest => ({ probe: v.probe, method: v.method, path: v.path, headers: v.headers });
   const observe = async (variant: AuthVariant): Promise<AuthObservation> => {
-    const request: ProbeRequest = { probe: variant.probe, method: route.method, ...variant.build(route, credential) };
-    const outcome = await probeRoute(ctx, route, request);
+    const outcome = await probeRoute(ctx, route, toRequest(variant));
     ctx.progress(`auth ${route.id}: ${variant.label} → ${describeAnswer(outcome?.final)}`);
-    return { variant, request, throttledOut: outcome?.throttledOut ?? false, ...(outcome ? { observation: outcome.final } : {}) };
+    return { variant, throttledOut: outcome?.throttledOut ?? false, ...(outcome ? { observation: outcome.final } : {}) };
   };
 
-  const control = await observe(CONTROL);
-  const variants: AuthObservation[] = [];
-  if (control.observation && !isUnresolved(control.observation)) {
-    for (const variant of AUTH_VARIANTS) variants.push(await observe(variant));
+  const control = await observe(matrix.control);
+  let variants: AuthObservation[] = [];
+  if (control.observation && !control.throttledOut && !isUnresolved(control.observation) && rules.isOk(control.observation.status!)) {
+    const answers = await mapBounded(matrix.variants, AUTH_CONCURRENCY, observe);
+    variants = answers.filter((a): a is AuthObservation => a !== undefined);
   }
-  const verdict = evaluateAuth(control, variants, auth.refuseStatus, (s) => isOkStatus(route, s));
-  const evidence = [control, ...variants].map((v) => evidenceOf(ctx, v.request, v.observation, v.variant.label, verdict.outcomes.get(v) ?? 'info'));
+  const verdict = evaluateAuth(control, variants, rules);
+  const all = [control, ...variants];
+  const expected = {
+    refuseStatus: auth.refuseStatus,
+    credential: credential.name,
+    header: credential.header,
+    ...(credential.kind === 'jwt' ? { kind: 'jwt' } : {}),
+    vendor: ctx.policy.vendor,
+    variants: matrix.variants.map((v) => v.label),
+    ...(matrix.skipped.length ? { skipped: matrix.skipped } : {}),
+  };
   return result(verdict.status, verdict.summary, {
     expected,
-    observed: Object.fromEntries([control, ...variants].map((v) => [v.variant.probe, v.observation ? describeAnswer(v.observation) : 'not sent'])),
-    evidence,
+    observed: {
+      control: describeAnswer(control.observation),
+      bypasses: verdict.bypasses,
+      wrongRefusals: verdict.wrongRefusals,
+      unresolved: verdict.unresolved,
+      answers: Object.fromEntries(all.map((v) => [v.variant.probe, v.throttledOut ? '429 on every retry' : describeAnswer(v.observation)])),
+    },
+    evidence: all.map((v) => evidenceOf(ctx, toRequest(v.variant), v.observation, v.variant.label, verdict.outcomes.get(v) ?? 'info', verdict.notes.get(v))),
   });
 }

@@ -8,7 +8,7 @@ export interface Observation {
   /** Which probe sent it, e.g. `auth.missing`, `throttle.volley`, `waf.sqli`. */
   probe: string;
   method: string;
-  /** Path and query as sent (never the credential value: credentials travel in headers). */
+  /** Path and query as sent. Auth probes may put a credential in the query on purpose: reports pass it through the Redactor. */
   path: string;
   /** When the schedule said to send it. Latency is measured from here (coordinated omission). */
   intendedAtMs: number;

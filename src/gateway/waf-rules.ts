@@ -1,7 +1,8 @@
 /**
  * A small WAF in the style of the AWS managed rule groups (core rule set, SQL database, known bad
- * inputs, Linux/POSIX): enough for gatecheck's WAF check to have something real to measure, and
- * conservative enough that ordinary text ("O'Brien", "select a size", "drop me a line") passes.
+ * inputs, Linux/POSIX, EC2 metadata SSRF), covering every category of gatecheck's attack corpus:
+ * enough for gatecheck's WAF check to have something real to measure, and conservative enough
+ * that ordinary text ("O'Brien", "select a size", "drop me a line") passes.
  *
  * Every inspected part is normalised the way attackers' encodings are undone by WAF text
  * transformations: URL-decoded repeatedly (double encoding), `\uXXXX` and HTML entities decoded,
@@ -14,7 +15,7 @@
 export type WafPlacement = 'URIPATH' | 'QUERYARGUMENTS' | 'HEADER' | 'COOKIE' | 'BODY';
 
 /** Rule families, named like the AWS managed rules they imitate. */
-export type WafCategory = 'SQLi' | 'CrossSiteScripting' | 'GenericLFI' | 'UNIXShellCommands' | 'Log4JRCE' | 'SSTI';
+export type WafCategory = 'SQLi' | 'CrossSiteScripting' | 'GenericLFI' | 'UNIXShellCommands' | 'Log4JRCE' | 'SSTI' | 'XXE' | 'SSRF' | 'NoSQLi';
 
 export interface WafRequestParts {
   /** Path as sent, still percent-encoded, without the query string. */
@@ -168,6 +169,9 @@ const SHELL_COMMANDS = String.raw`(?:cat|ls|id|whoami|uname|wget|curl|nc|ncat|ne
 /** Inside `$( )` or backticks a few more words are commands, and so is any absolute path (`$(/bin/sh)`). */
 const SUBSTITUTED_COMMANDS = String.raw`(?:(?:${SHELL_COMMANDS.slice(3, -1)}|sleep|echo|env)(?=[\s);|&<>\x60]|$)|/)`;
 
+/** MongoDB query operators (`$ne`, `$where`, ...), for the NoSQLi rules. */
+const MONGO_OPERATORS = String.raw`(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|expr|or|and|not|nor|elemmatch|size|type|mod|all)\b`;
+
 const RULES: readonly Rule[] = [
   // SQL injection. Each pattern needs SQL syntax around the keyword, so prose with "or", "select"
   // or "drop" passes.
@@ -230,6 +234,26 @@ const RULES: readonly Rule[] = [
     pattern: /\{\{[^}]{0,80}?(?:\d\s*[*/+-]\s*\d|__(?:class|globals|builtins|import|mro|subclasses)__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bconstructor\b)[^}]{0,80}?\}\}/,
   },
   { category: 'SSTI', signature: 'expression-language', pattern: /[$#*@]\{\s*\d+\s*[*/+-]\s*\d+\s*\}|<%=?\s*\d+\s*[*/+-]\s*\d+\s*%>|\$\{\s*t\s*\(\s*java\./ },
+
+  // XML external entities: a DTD with an internal subset or an external id, entity declarations, XInclude.
+  { category: 'XXE', signature: 'doctype-entity', pattern: /<!doctype\s+[\w:.-]+\s*(?:\[|system\b|public\b)|<!entity\s/ },
+  { category: 'XXE', signature: 'xinclude', pattern: /<\s*xi\s*:\s*include\b|\bxmlns\s*:\s*xi\s*=/ },
+
+  // Server-side request forgery, after AWS's EC2MetaDataSSRF rules: instance metadata addresses
+  // (also spelt as one decimal or hex number), URLs to loopback or literal IPv6 hosts, and URL
+  // schemes no client of an API sends (gopher, dict, file, ...).
+  {
+    category: 'SSRF',
+    signature: 'metadata-address',
+    pattern: /(?:^|[^\d.])169\.254\.169\.254(?!\d)|\bmetadata\.google\.internal\b|\[?fd00:ec2::254\]?|:\/\/(?:2852039166|0xa9fea9fe|0251\.0376\.0251\.0376)(?![\w.])/,
+  },
+  { category: 'SSRF', signature: 'loopback-url', pattern: /\b(?:https?|ftp):\/\/(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|0x7f[0-9a-f.]*|2130706433|\[[0-9a-f:.]*\])(?=[:/?#\s]|$)/ },
+  { category: 'SSRF', signature: 'internal-scheme', pattern: /\b(?:gopher|dict|tftp|netdoc|jar|file):\/\// },
+
+  // NoSQL injection: MongoDB query operators as parameter keys (`q[$ne]=`) or JSON keys
+  // (`{"$gt": ""}`), and server-side JavaScript breaking out of a string.
+  { category: 'NoSQLi', signature: 'operator-key', pattern: new RegExp(String.raw`\[\s*\$${MONGO_OPERATORS}\s*\]|[{,]\s*["']?\$${MONGO_OPERATORS}["']?\s*:`) },
+  { category: 'NoSQLi', signature: 'javascript-breakout', pattern: /['"]\s*(?:;|\|\||&&)\s*(?:return\b|this\s*\.|sleep\s*\()/ },
 ];
 
 /** `java` → a pattern for j, a, v, a with optional tabs and newlines in between. */

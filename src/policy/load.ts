@@ -4,13 +4,27 @@ import { PolicyError, type PolicyIssue } from './errors.js';
 import { schemaIssues } from './schema.js';
 import {
   DEFAULT_LIMITS,
+  DEFAULT_METRICS_TOLERANCE,
+  DEFAULT_METRICS_WAIT_SEC,
   DEFAULT_REFUSE_STATUS,
   DEFAULT_THROTTLE_TOLERANCE,
+  BODY_METHODS,
+  DEFAULT_WAF_ENCODINGS,
+  DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE,
+  WAF_BODY_PLACEMENTS,
+  WAF_CATEGORIES,
+  WAF_PLACEMENTS,
   type Credential,
+  type CredentialKind,
   type HttpMethod,
+  type MetricsPolicy,
   type Policy,
   type RoutePolicy,
   type Vendor,
+  type WafCategory,
+  type WafEncoding,
+  type WafPlacement,
+  type WafPolicy,
 } from './types.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -90,13 +104,15 @@ function interpolateEnv(value: unknown, env: Environment, path: Array<string | n
 }
 
 // The shapes below are what the schema guarantees; resolve() adds defaults and cross-field rules.
-interface RawCredential { header?: string; scheme?: string; value: string }
+interface RawCredential { header?: string; scheme?: string; value: string; kind?: CredentialKind; expiredValue?: string }
 interface RawRoute {
   name?: string; method: HttpMethod; path: string; okStatus?: number[];
   auth?: { required: boolean; credential?: string; refuseStatus?: number[] };
   throttle?: { rateLimit: number; burstLimit: number; tolerance?: number; credential?: string; probeSeconds?: number };
   cors?: { allowOrigins: string[]; allowMethods?: HttpMethod[]; allowHeaders?: string[]; exposeHeaders?: string[]; allowCredentials?: boolean; maxAge?: number };
-  waf?: { blockStatus: number[]; minBlockRate?: number };
+  waf?: { blockStatus: number[]; minBlockRate?: number; maxFalsePositiveRate?: number; categories?: WafCategory[]; placements?: WafPlacement[]; encodings?: WafEncoding[]; exhaustive?: boolean };
+  usagePlans?: Array<{ name?: string; credential: string; rateLimit: number; burstLimit: number; tolerance?: number; probeSeconds?: number }>;
+  quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; credential?: string; tolerance?: number; ratePerSec?: number };
   slo?: { p50Ms?: number; p95Ms?: number; p99Ms?: number; maxErrorRate?: number; ratePerSec?: number; durationSec?: number };
 }
 interface RawPolicy {
@@ -104,12 +120,26 @@ interface RawPolicy {
   limits?: Partial<Policy['limits']>;
   credentials?: Record<string, RawCredential>;
   routes: RawRoute[];
+  metrics?: RawMetrics;
+}
+interface RawMetrics {
+  cloudwatch: { region?: string; endpoint?: string; api: { type: 'REST' | 'HTTP' | 'WEBSOCKET'; name?: string; id?: string; stage: string; detailed?: boolean }; waf?: { webAcl: string; rule?: string } };
+  tolerance?: Partial<MetricsPolicy['tolerance']>;
+  waitSec?: number;
 }
 
 function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): Policy {
   const credentials: Record<string, Credential> = {};
   for (const [name, credential] of Object.entries(raw.credentials ?? {})) {
-    credentials[name] = { name, header: (credential.header ?? 'x-api-key').toLowerCase(), value: credential.value, ...(credential.scheme ? { scheme: credential.scheme } : {}) };
+    credentials[name] = {
+      name,
+      header: (credential.header ?? 'x-api-key').toLowerCase(),
+      value: credential.value,
+      ...(credential.scheme ? { scheme: credential.scheme } : {}),
+      ...(credential.kind === 'jwt' ? { kind: 'jwt' as const } : {}),
+      ...(credential.expiredValue !== undefined ? { expiredValue: credential.expiredValue } : {}),
+    };
+    credentialIssues(`credentials.${name}`, credential, issues);
   }
 
   const target = options.targetOverride ?? raw.target;
@@ -134,6 +164,13 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     };
     credentialRef('auth.credential', route.auth?.credential);
     credentialRef('throttle.credential', route.throttle?.credential);
+    credentialRef('quota.credential', route.quota?.credential);
+    route.usagePlans?.forEach((plan, i) => credentialRef(`usagePlans[${i}].credential`, plan.credential));
+    const planKeys = route.usagePlans?.map((plan) => plan.credential) ?? [];
+    if (new Set(planKeys).size !== planKeys.length) issues.push({ path: `${at}.usagePlans`, message: 'lists a credential twice (a key belongs to one usage plan)' });
+    if (route.quota && route.quota.credential === undefined && !(route.auth?.required && route.auth.credential)) {
+      issues.push({ path: `${at}.quota.credential`, message: 'is required when the route has no auth credential (a quota belongs to a usage-plan key)' });
+    }
     if (route.auth?.required && route.auth.credential === undefined) {
       issues.push({ path: `${at}.auth.credential`, message: 'is required when auth.required is true (the positive control needs a valid credential)' });
     }
@@ -176,8 +213,21 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
             },
           }
         : {}),
-      ...(route.waf ? { waf: { blockStatus: route.waf.blockStatus, minBlockRate: route.waf.minBlockRate ?? 1 } } : {}),
+      ...(route.waf ? { waf: resolveWaf(route.waf, route.method, `${at}.waf`, issues) } : {}),
       ...(slo ? { slo: { ...slo, durationSec: slo.durationSec ?? 3 } } : {}),
+      ...(route.usagePlans
+        ? {
+            usagePlans: route.usagePlans.map((plan) => ({
+              name: plan.name ?? plan.credential,
+              credential: plan.credential,
+              rateLimit: plan.rateLimit,
+              burstLimit: plan.burstLimit,
+              tolerance: plan.tolerance ?? DEFAULT_THROTTLE_TOLERANCE,
+              probeSeconds: plan.probeSeconds ?? 2,
+            })),
+          }
+        : {}),
+      ...(route.quota ? { quota: { ...route.quota, tolerance: route.quota.tolerance ?? 0 } } : {}),
     };
   });
 
@@ -188,7 +238,82 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
     credentials,
     routes,
+    ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),
   };
+}
+
+/** The metrics block: REST APIs are named, HTTP and WebSocket APIs are identified (no name lookup). */
+function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
+  const { api, region, endpoint, waf } = raw.cloudwatch;
+  const at = 'metrics.cloudwatch.api';
+  if (api.type === 'REST') {
+    if (api.name === undefined) issues.push({ path: `${at}.name`, message: 'is required for a REST API (its metrics are keyed by ApiName)' });
+    if (api.id !== undefined) issues.push({ path: `${at}.id`, message: 'is not used for a REST API (its metrics are keyed by ApiName, not the id): give `name`' });
+  } else {
+    const kind = api.type === 'HTTP' ? 'an HTTP API' : 'a WebSocket API';
+    if (api.id === undefined) {
+      issues.push({ path: `${at}.id`, message: `is required for ${kind} (its metrics are keyed by ApiId; gatecheck does not look names up: \`aws apigatewayv2 get-apis\` lists the ids)` });
+    }
+    if (api.name !== undefined) issues.push({ path: `${at}.name`, message: `is not supported for ${kind}: give its \`id\` instead` });
+  }
+  if (endpoint !== undefined) {
+    const problem = targetProblem(endpoint);
+    if (problem) issues.push({ path: 'metrics.cloudwatch.endpoint', message: problem });
+  }
+  return {
+    cloudwatch: {
+      ...(region !== undefined ? { region } : {}),
+      ...(endpoint !== undefined ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
+      api: { type: api.type, ...(api.name !== undefined ? { name: api.name } : {}), ...(api.id !== undefined ? { id: api.id } : {}), stage: api.stage, detailed: api.detailed ?? false },
+      ...(waf ? { waf: { webAcl: waf.webAcl, rule: waf.rule ?? 'ALL' } } : {}),
+    },
+    tolerance: { ...DEFAULT_METRICS_TOLERANCE, ...raw.tolerance },
+    waitSec: raw.waitSec ?? DEFAULT_METRICS_WAIT_SEC,
+  };
+}
+
+/** The waf block with its defaults; body placements only where the method carries a body. */
+function resolveWaf(raw: NonNullable<RawRoute['waf']>, method: HttpMethod, at: string, issues: PolicyIssue[]): WafPolicy {
+  const bodyAllowed = BODY_METHODS.includes(method);
+  const placements = raw.placements ?? WAF_PLACEMENTS.filter((p) => bodyAllowed || !WAF_BODY_PLACEMENTS.includes(p));
+  for (const placement of raw.placements ?? []) {
+    if (!bodyAllowed && WAF_BODY_PLACEMENTS.includes(placement)) {
+      issues.push({ path: `${at}.placements`, message: `"${placement}" is a request body: a ${method} route does not take one (body placements need ${BODY_METHODS.join(', ')})` });
+    }
+  }
+  return {
+    blockStatus: raw.blockStatus,
+    minBlockRate: raw.minBlockRate ?? 1,
+    maxFalsePositiveRate: raw.maxFalsePositiveRate ?? DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE,
+    categories: unique(raw.categories ?? [...WAF_CATEGORIES]),
+    placements: unique(placements),
+    encodings: unique(raw.encodings ?? [...DEFAULT_WAF_ENCODINGS]),
+    exhaustive: raw.exhaustive ?? false,
+  };
+}
+
+/**
+ * A JWT credential must hold a JWT (three base64url parts), or the forged variants would be
+ * nonsense. Messages never quote the value: it is a secret.
+ */
+function credentialIssues(at: string, credential: RawCredential, issues: PolicyIssue[]): void {
+  if (credential.kind === 'jwt') {
+    // An empty value is an unset environment variable, reported already.
+    if (credential.value !== '' && !looksLikeJwt(credential.value)) issues.push({ path: `${at}.value`, message: 'kind is jwt, but the value is not a JWT (header.payload.signature, base64url)' });
+    if (credential.expiredValue !== undefined && !looksLikeJwt(credential.expiredValue)) {
+      issues.push({ path: `${at}.expiredValue`, message: 'is not a JWT (header.payload.signature, base64url)' });
+    }
+  } else if (credential.expiredValue !== undefined) {
+    issues.push({ path: `${at}.expiredValue`, message: 'is only used with kind: jwt' });
+  }
+}
+
+function looksLikeJwt(value: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value);
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
 }
 
 function pathOf(segments: Array<string | number>): string {

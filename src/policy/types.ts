@@ -15,7 +15,13 @@ export interface Credential {
   scheme?: string;
   /** The secret. Never written to a report or a log: see util/redact.ts. */
   value: string;
+  /** `jwt`: the value is a JSON Web Token, and the auth check forges variants of it. Undefined: `opaque`. */
+  kind?: CredentialKind;
+  /** kind jwt: a token from the same issuer whose `exp` has passed (secret too: redacted like `value`). */
+  expiredValue?: string;
 }
+
+export type CredentialKind = 'opaque' | 'jwt';
 
 export interface AuthPolicy {
   required: boolean;
@@ -40,9 +46,34 @@ export interface CorsPolicy {
   maxAge?: number;
 }
 
+/** Attack families of the WAF corpus (src/checks/waf/attacks.ts). */
+export const WAF_CATEGORIES = ['sqli', 'xss', 'traversal', 'cmdi', 'ssti', 'log4shell', 'xxe', 'ssrf', 'nosqli'] as const;
+export type WafCategory = (typeof WAF_CATEGORIES)[number];
+/** Where a payload travels. `json` and `form` are request bodies: only for POST, PUT and PATCH routes. */
+export const WAF_PLACEMENTS = ['query', 'path', 'header', 'cookie', 'json', 'form'] as const;
+export type WafPlacement = (typeof WAF_PLACEMENTS)[number];
+export const WAF_BODY_PLACEMENTS: readonly WafPlacement[] = ['json', 'form'];
+/** Methods whose requests carry the body placements. */
+export const BODY_METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH'];
+/** How a payload is written inside its placement (src/checks/waf/encodings.ts says where each applies). */
+export const WAF_ENCODINGS = ['plain', 'url', 'double-url', 'base64', 'unicode'] as const;
+export type WafEncoding = (typeof WAF_ENCODINGS)[number];
+/** base64 is opt-in: no rule set decodes it unless told the field is base64 (see the schema). */
+export const DEFAULT_WAF_ENCODINGS: readonly WafEncoding[] = ['plain', 'url', 'double-url', 'unicode'];
+export const DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE = 0;
+
 export interface WafPolicy {
   blockStatus: number[];
+  /** Share of attacks that must be blocked in every category of `categories` (so overall too). */
   minBlockRate: number;
+  /** Largest share of benign requests that may be blocked. */
+  maxFalsePositiveRate: number;
+  categories: WafCategory[];
+  /** Resolved: the policy's list, or every placement the route's method allows. */
+  placements: WafPlacement[];
+  encodings: WafEncoding[];
+  /** Every payload in every placement and encoding, instead of one payload per cell (round-robin). */
+  exhaustive: boolean;
 }
 
 export interface SloPolicy {
@@ -52,6 +83,14 @@ export interface SloPolicy {
   maxErrorRate?: number;
   ratePerSec?: number;
   durationSec: number;
+}
+
+export interface QuotaPolicy {
+  limit: number;
+  period: 'DAY' | 'WEEK' | 'MONTH';
+  credential?: string;
+  tolerance: number;
+  ratePerSec?: number;
 }
 
 export interface RoutePolicy {
@@ -69,6 +108,55 @@ export interface RoutePolicy {
   cors?: CorsPolicy;
   waf?: WafPolicy;
   slo?: SloPolicy;
+  quota?: QuotaPolicy;
+  /** Per-key throttles; each entry has `credential` set. */
+  usagePlans?: Array<ThrottlePolicy & { credential: string; name: string }>;
+}
+
+/** API Gateway flavour: which CloudWatch metrics and dimensions it publishes. */
+export type ApiType = 'REST' | 'HTTP' | 'WEBSOCKET';
+
+/** Where the gateway's CloudWatch metrics live (see docs/cloudwatch.md). */
+export interface CloudWatchSource {
+  /** Region of the API; undefined: --region, else the AWS SDK's default chain (AWS_REGION, profile). */
+  region?: string;
+  /** CloudWatch endpoint URL (a local emulator); --endpoint-url overrides it. */
+  endpoint?: string;
+  api: {
+    type: ApiType;
+    /** REST: the ApiName dimension. */
+    name?: string;
+    /** HTTP and WEBSOCKET: the ApiId dimension. */
+    id?: string;
+    stage: string;
+    /** Detailed (per-method/per-route) metrics are enabled on the stage. */
+    detailed: boolean;
+  };
+  /** AWS WAF web ACL in front of the API (AWS/WAFV2, regional). */
+  waf?: { webAcl: string; rule: string };
+}
+
+/** Explicit tolerances of the CloudWatch reconciliation (defaults in DEFAULT_METRICS_TOLERANCE). */
+export interface MetricsTolerance {
+  /** Relative slack on counts per minute (0.01 = 1%). */
+  countRelative: number;
+  /** Absolute slack on counts per minute, in requests. */
+  countAbsolute: number;
+  /** Relative slack on latency percentiles. */
+  latencyRelative: number;
+  /** Absolute slack on latency percentiles, ms. */
+  latencyMs: number;
+  /** Largest difference between the client's and AWS's clocks, ms. */
+  clockSkewMs: number;
+  /** Fewest answers in a minute for its p99 to be compared. */
+  minLatencySamples: number;
+}
+
+export interface MetricsPolicy {
+  cloudwatch: CloudWatchSource;
+  tolerance: MetricsTolerance;
+  /** Longest wait for late datapoints after the run, seconds; --metrics-wait overrides it. */
+  waitSec: number;
 }
 
 export interface RunLimits {
@@ -85,11 +173,15 @@ export interface Policy {
   limits: RunLimits;
   credentials: Record<string, Credential>;
   routes: RoutePolicy[];
+  /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics.ts). */
+  metrics?: MetricsPolicy;
 }
 
 export const DEFAULT_LIMITS: RunLimits = { maxRequests: 20_000, maxDurationSec: 300, requestTimeoutMs: 5_000 };
 export const DEFAULT_REFUSE_STATUS = [401, 403];
 export const DEFAULT_THROTTLE_TOLERANCE = 0.1;
+export const DEFAULT_METRICS_TOLERANCE: MetricsTolerance = { countRelative: 0.01, countAbsolute: 1, latencyRelative: 0.25, latencyMs: 25, clockSkewMs: 1_000, minLatencySamples: 20 };
+export const DEFAULT_METRICS_WAIT_SEC = 240;
 
 /** The credential a route's non-auth probes carry, if the route requires one. */
 export function routeCredential(policy: Policy, route: RoutePolicy): Credential | undefined {

@@ -2,6 +2,9 @@ import { markdownTable } from 'markdown-table';
 import type { CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
 
+/** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
+const TABLE_OPTIONS = { alignDelimiters: false } as const;
+
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
   pass: '✅ **PASS**: every check passed.',
@@ -27,7 +30,7 @@ export function renderMarkdown(report: RunReport): string {
     markdownTable([
       ['Check', 'Route', 'Status', 'Summary'],
       ...report.checks.map((c) => [`[${c.kind}](#${anchor(c.id)})`, `\`${c.route}\``, STATUS_MARK[c.status] ?? c.status, oneLine(c.summary)]),
-    ]),
+    ], TABLE_OPTIONS),
     '',
   ];
   for (const check of report.checks) out.push(...renderCheck(check));
@@ -60,7 +63,7 @@ function renderCheck(check: CheckResult): string[] {
 function keyValueTable(values: Record<string, unknown>): string {
   const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
   if (rows.length === 0) return '_nothing recorded_';
-  return markdownTable([['Field', 'Value'], ...rows]);
+  return markdownTable([['Field', 'Value'], ...rows], TABLE_OPTIONS);
 }
 
 function evidenceTable(items: EvidenceItem[]): string {
@@ -73,7 +76,7 @@ function evidenceTable(items: EvidenceItem[]): string {
       oneLine(headerList(e.responseHeaders, '') || '—'),
       oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),
     ]),
-  ]);
+  ], TABLE_OPTIONS);
 }
 
 function headerList(headers: Record<string, string>, lead: string): string {

@@ -9,7 +9,10 @@ export class Redactor {
   private readonly secrets: Array<{ value: string; label: string }> = [];
 
   constructor(credentials: Iterable<Credential> = []) {
-    for (const credential of credentials) this.add(credential.value, `<credential ${credential.name}>`);
+    for (const credential of credentials) {
+      this.add(credential.value, `<credential ${credential.name}>`);
+      if (credential.expiredValue) this.add(credential.expiredValue, `<credential ${credential.name}, expired>`);
+    }
   }
 
   /** Registers a secret (or a variant derived from one, e.g. a truncated key). */

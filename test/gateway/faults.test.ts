@@ -11,7 +11,7 @@ const preflight = (origin: string): RequestInit => ({ method: 'OPTIONS', headers
 
 describe('FAULTS', () => {
   it('names twelve faults, each with a description and an expected verdict', () => {
-    expect(FAULT_NAMES).toEqual(['no-throttle', 'fast-throttle', 'big-burst', 'cors-reflect', 'cors-star', 'cors-off', 'auth-off', 'waf-off', 'slow', 'error-5xx', 'reset', 'hang']);
+    expect(FAULT_NAMES).toEqual(['no-throttle', 'fast-throttle', 'big-burst', 'plans-ignored', 'cors-reflect', 'cors-star', 'cors-off', 'no-quota', 'auth-off', 'waf-off', 'slow', 'error-5xx', 'reset', 'hang']);
     for (const name of FAULT_NAMES) {
       expect(FAULTS[name].length).toBeGreaterThan(10);
       expect(FAULT_EXPECTATION[name]).toBeDefined();

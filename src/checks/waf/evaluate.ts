@@ -1,0 +1,203 @@
+/**
+ * Reading WAF answers and judging the route. Pure: no I/O, tables in test/checks/waf-*.test.ts.
+ *
+ * After GoTestWAF's conventions: an answer is `blocked` when its status is a block status,
+ * `passed` when it is the backend's normal answer, and `unresolved` otherwise (5xx, resets,
+ * timeouts, a 429 on every retry, any other status). Unresolved answers are counted apart and
+ * never as blocks: a WAF that crashes the backend does not score.
+ */
+import type { Observation } from '../../engine/observation.js';
+import type { Vendor, WafCategory, WafPlacement, WafPolicy } from '../../policy/types.js';
+import type { CheckStatus } from '../types.js';
+import { isNotRouted, readRefusal } from '../auth/vendor.js';
+import { describeProbe, type WafProbe } from './plan.js';
+
+export type WafOutcome = 'blocked' | 'passed' | 'unresolved';
+
+export interface WafAnswer {
+  outcome: WafOutcome;
+  /** Why an answer is unresolved, or what a passed path probe matched. */
+  reason?: string;
+}
+
+/** What the path placement's control got: an ordinary unknown segment below the route. */
+/** The reason of an answer that was a 429 on every retry. */
+export const THROTTLED_OUT = '429 on every retry';
+
+export interface PathBaseline {
+  status: number;
+  /** The vendor reads it as "routed nowhere" (AWS REST 403 Missing Authentication Token, HTTP API 404). */
+  notRouted: boolean;
+}
+
+export interface AnswerRules {
+  blockStatus: readonly number[];
+  isOk: (status: number) => boolean;
+  vendor: Vendor;
+  pathBaseline?: PathBaseline;
+}
+
+/**
+ * One answer. Order matters: a not-routed answer on the path placement means the request got
+ * past the WAF (AWS runs the web ACL before routing) even though its status, 403, is the block
+ * status; on the route itself it means something else went wrong, so it is unresolved.
+ */
+export function classifyWafAnswer(observation: Observation | undefined, placement: WafPlacement, rules: AnswerRules, throttledOut = false): WafAnswer {
+  if (throttledOut) return { outcome: 'unresolved', reason: THROTTLED_OUT };
+  if (!observation) return { outcome: 'unresolved', reason: 'not sent (run cap reached)' };
+  if (observation.status === undefined) return { outcome: 'unresolved', reason: observation.error ?? 'no answer' };
+  const status = observation.status;
+  if (status >= 500) return { outcome: 'unresolved', reason: `${status} from the gateway or backend` };
+  if (isNotRouted(rules.vendor, observation)) {
+    return placement === 'path'
+      ? { outcome: 'passed', reason: 'past the WAF, then routed nowhere' }
+      : { outcome: 'unresolved', reason: readRefusal(rules.vendor, observation)?.note ?? `${status}, not routed` };
+  }
+  if (rules.blockStatus.includes(status)) return { outcome: 'blocked' };
+  if (rules.isOk(status)) return { outcome: 'passed' };
+  if (placement === 'path' && rules.pathBaseline && status === rules.pathBaseline.status) return { outcome: 'passed', reason: `${status}, as an ordinary path below the route` };
+  return { outcome: 'unresolved', reason: `${status} is neither a block status nor the backend's normal answer` };
+}
+
+/**
+ * Whether the path placement can be judged, from its control's answer: not when that answer is
+ * itself a block status (a gateway answering 403 to any unknown path) or unresolved.
+ */
+export function pathBaselineOf(observation: Observation | undefined, rules: Omit<AnswerRules, 'pathBaseline'>, throttledOut = false): { baseline: PathBaseline } | { problem: string } {
+  if (throttledOut || !observation || observation.status === undefined || observation.status >= 500) {
+    return { problem: `its control (an ordinary segment below the route) got no usable answer (${throttledOut ? '429 on every retry' : observation?.status ?? observation?.error ?? 'not sent'})` };
+  }
+  const notRouted = isNotRouted(rules.vendor, observation);
+  if (!notRouted && rules.blockStatus.includes(observation.status)) {
+    return { problem: `an ordinary segment below the route already gets ${observation.status}, a block status, so a block cannot be told from "no such path"` };
+  }
+  return { baseline: { status: observation.status, notRouted } };
+}
+
+export interface Counts {
+  sent: number;
+  blocked: number;
+  passed: number;
+  unresolved: number;
+}
+
+export interface WafTally {
+  attacks: Counts;
+  benign: Counts;
+  byCategory: Partial<Record<WafCategory, Counts>>;
+  byPlacement: Partial<Record<WafPlacement, Counts>>;
+  /** `placement/encoding` → counts, for the matrix in the report. */
+  byCell: Record<string, Counts>;
+  /** Attack probes that got the backend's normal answer. */
+  through: WafProbe[];
+  /** Benign probes that were blocked. */
+  falsePositives: WafProbe[];
+  unresolved: Array<{ probe: WafProbe; reason: string }>;
+}
+
+function zero(): Counts {
+  return { sent: 0, blocked: 0, passed: 0, unresolved: 0 };
+}
+
+export function emptyTally(): WafTally {
+  return { attacks: zero(), benign: zero(), byCategory: {}, byPlacement: {}, byCell: {}, through: [], falsePositives: [], unresolved: [] };
+}
+
+function bump(counts: Counts, outcome: WafOutcome): void {
+  counts.sent++;
+  counts[outcome]++;
+}
+
+/** Adds one answer to the tally (control and benign probes count as benign). */
+export function addToTally(tally: WafTally, probe: WafProbe, answer: WafAnswer): void {
+  if (probe.kind === 'path-control') return;
+  if (answer.outcome === 'unresolved') tally.unresolved.push({ probe, reason: answer.reason ?? 'unresolved' });
+  if (probe.kind === 'benign') {
+    bump(tally.benign, answer.outcome);
+    if (answer.outcome === 'blocked') tally.falsePositives.push(probe);
+    return;
+  }
+  bump(tally.attacks, answer.outcome);
+  bump((tally.byCategory[probe.category!] ??= zero()), answer.outcome);
+  bump((tally.byPlacement[probe.placement] ??= zero()), answer.outcome);
+  bump((tally.byCell[`${probe.placement}/${probe.encoding}`] ??= zero()), answer.outcome);
+  if (answer.outcome === 'passed') tally.through.push(probe);
+}
+
+/** Blocked share of the judged (blocked + passed) answers; undefined when none was judged. */
+export function blockRate(counts: Counts | undefined): number | undefined {
+  const judged = counts ? counts.blocked + counts.passed : 0;
+  return judged === 0 ? undefined : counts!.blocked / judged;
+}
+
+/** Above this share of unresolved answers (attacks or benign) the rates are not trusted: error. */
+export const MAX_UNRESOLVED_SHARE = 0.1;
+
+export interface WafVerdict {
+  status: CheckStatus;
+  summary: string;
+  blockRate?: number;
+  falsePositiveRate?: number;
+  /** Categories below minBlockRate, with their rate. */
+  weakCategories: Array<{ category: WafCategory; rate: number }>;
+}
+
+const pct = (rate: number): string => `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 1 : 0)}%`;
+
+/**
+ * The verdict. A control that is not let through is an error (a refusal of everything cannot be
+ * told from blocks). Then thresholds on judged answers: each category's block rate against
+ * minBlockRate, the benign block rate against maxFalsePositiveRate; a breach is a fail. Without a
+ * breach, too many unresolved answers, or a category with no judged answer, is an error.
+ */
+export function evaluateWaf(tally: WafTally, waf: Pick<WafPolicy, 'minBlockRate' | 'maxFalsePositiveRate' | 'categories'>, control: WafAnswer): WafVerdict {
+  if (control.outcome !== 'passed') {
+    const why = control.outcome === 'blocked' ? 'was blocked' : `got no normal answer (${control.reason ?? 'unresolved'})`;
+    return { status: 'error', summary: `benign control ("hello world") ${why}: a block cannot be told apart from a route that refuses everything`, weakCategories: [] };
+  }
+  const rate = blockRate(tally.attacks);
+  const fpJudged = tally.benign.blocked + tally.benign.passed;
+  const falsePositiveRate = fpJudged ? tally.benign.blocked / fpJudged : undefined;
+  const weakCategories: WafVerdict['weakCategories'] = [];
+  const unjudged: WafCategory[] = [];
+  for (const category of waf.categories) {
+    const r = blockRate(tally.byCategory[category]);
+    if (r === undefined) unjudged.push(category);
+    else if (r < waf.minBlockRate) weakCategories.push({ category, rate: r });
+  }
+  const base = { ...(rate !== undefined ? { blockRate: rate } : {}), ...(falsePositiveRate !== undefined ? { falsePositiveRate } : {}), weakCategories };
+  const ratePart = rate !== undefined ? `${tally.attacks.blocked}/${tally.attacks.blocked + tally.attacks.passed} attacks blocked (${pct(rate)})` : 'no attack judged';
+  const fpPart = falsePositiveRate !== undefined ? `${tally.benign.blocked}/${fpJudged} benign blocked (${pct(falsePositiveRate)})` : 'no benign request judged';
+  const unresolvedPart = tally.unresolved.length ? `; ${tally.unresolved.length} unresolved, not counted` : '';
+
+  const breaches: string[] = [];
+  if (weakCategories.length) breaches.push(`below ${pct(waf.minBlockRate)} in ${weakCategories.map((w) => `${w.category} (${pct(w.rate)})`).join(', ')}`);
+  if (falsePositiveRate !== undefined && falsePositiveRate > waf.maxFalsePositiveRate) breaches.push(`false positives above ${pct(waf.maxFalsePositiveRate)}`);
+  if (breaches.length) return { status: 'fail', summary: `${ratePart}, ${fpPart}: ${breaches.join('; ')}${unresolvedPart}`, ...base };
+
+  const unresolvedAttacks = tally.attacks.sent ? tally.attacks.unresolved / tally.attacks.sent : 0;
+  const unresolvedBenign = tally.benign.sent ? tally.benign.unresolved / tally.benign.sent : 0;
+  if (unjudged.length) return { status: 'error', summary: `no judgeable answer for ${unjudged.join(', ')}; ${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
+  if (falsePositiveRate === undefined) return { status: 'error', summary: `${ratePart}, but ${fpPart}${unresolvedPart}`, ...base };
+  if (unresolvedAttacks > MAX_UNRESOLVED_SHARE || unresolvedBenign > MAX_UNRESOLVED_SHARE) {
+    return { status: 'error', summary: `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`, ...base };
+  }
+  return { status: 'pass', summary: `${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
+}
+
+/** Rates per category and placement, rounded, for `observed`. */
+export function ratesTable<K extends string>(counts: Partial<Record<K, Counts>>, order: readonly K[]): Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }> {
+  const out: Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }> = {};
+  for (const key of order) {
+    const c = counts[key];
+    if (!c) continue;
+    const r = blockRate(c);
+    out[key] = { ...c, blockRate: r === undefined ? null : Math.round(r * 1000) / 1000 };
+  }
+  return out;
+}
+
+/** `sqli: union select in query (url)` for each probe, for reports. */
+export function describeAll(probes: WafProbe[]): string[] {
+  return probes.map(describeProbe);
+}
