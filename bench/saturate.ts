@@ -10,8 +10,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { runSaturate } from '../src/bench/saturate.js';
+import type { runRawSaturate as RunRawSaturate } from '../src/bench/raw-saturator.js';
+
 // The raw saturator's worker threads load its compiled file (tsx does not reach into workers): `npm run build` first.
-import { runRawSaturate } from '../dist/bench/raw-saturator.js';
+const { runRawSaturate } = (await import(new URL('../dist/bench/raw-saturator.js', import.meta.url).href)) as { runRawSaturate: typeof RunRawSaturate };
 import { startNginxTarget } from './nginx-target.js';
 import { median, printTable, RUNS } from './stats.js';
 

@@ -400,8 +400,12 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
     const waited = outcome.settled ? '' : ` (after ${outcome.polls} poll${outcome.polls === 1 ? '' : 's'} over ${Math.round(outcome.waitedMs / 1000)} s)`;
     const incomplete = fetched.incomplete.map((i) => `${i.id} ${i.status}`);
     let verdict = evaluateMetrics(reconciliation, { source: describeApi(source), window: describeWindow(window), waited, incomplete, clientCompleted: client.reduce((s, m) => s + m.completed, 0) });
-    if (source.api.type === 'WEBSOCKET' && verdict.status !== 'error') {
-      verdict = { status: 'inconclusive', summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below' };
+    if (source.api.type === 'WEBSOCKET') {
+      // No Count here: ConnectCount and MessageCount are the API's datapoints.
+      const wsData = [...byMinute(fetched, queries, API_SCOPE).values()].some((m) => m.connectCount !== undefined || m.messageCount !== undefined);
+      verdict = wsData
+        ? { status: 'inconclusive', summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below' }
+        : { status: 'error', summary: `CloudWatch has no datapoint for ${describeApi(source)} in ${describeWindow(window)}${waited}: check the API id, the stage and the Region` };
     }
     const t = totals(reconciliation.rows);
     const observed = {
@@ -513,8 +517,8 @@ function expectedOf(metrics: MetricsPolicy, settings: MetricsSettings, waitSec: 
     window: window ? describeWindow(window) : '(no traffic)',
     periodSec: 60,
     waitSec,
-    countRange: `client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; tol = max(${t.countAbsolute}, ${t.countRelative * 100}% of client)`,
-    latency: `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${t.latencyRelative * 100}%); minutes with ≥ ${t.minLatencySamples} answers`,
+    countRange: `client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
+    latency: `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${percent(t.latencyRelative)}); minutes with ≥ ${t.minLatencySamples} answers`,
     clockSkewMs: t.clockSkewMs,
   };
 }
@@ -634,6 +638,10 @@ function zeroCounts(): MinuteCounts {
 
 function addCounts(into: MinuteCounts, from: MinuteCounts): void {
   for (const key of Object.keys(into) as Array<keyof MinuteCounts>) into[key] += from[key];
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 10_000) / 100}%`;
 }
 
 function fmt(value: number | undefined): string {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Policy } from '../policy/types.js';
+import { startCloudWatchEndpoint, type CloudWatchEndpointHandle, type CloudWatchEndpointOptions } from './cloudwatch-endpoint.js';
 import { addActualResponseHeaders, addPreflightHeaders, type CompiledCors } from './cors.js';
 import { FAULT_NAMES, isFaultName, SLOW_FAULT_DELAY_MS, type FaultName } from './faults.js';
 import { MetricsRecorder } from './metrics-recorder.js';
@@ -12,10 +13,11 @@ import {
   JSON_CONTENT_TYPE,
   MISSING_AUTHENTICATION_TOKEN,
   THROTTLED,
+  QUOTA_EXCEEDED,
   WAF_FILTERED,
   type GatewayResponse,
 } from './responses.js';
-import { compileRoutes, matchCredential, takeToken, UNROUTED, type CompiledPath, type CompiledRoute, type RouteTable } from './routes.js';
+import { compileRoutes, matchCredential, takeQuota, takeToken, UNROUTED, type CompiledPath, type CompiledRoute, type RouteTable } from './routes.js';
 import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
 
 /**
@@ -41,6 +43,12 @@ export interface GatewayOptions {
   host?: string;
   /** Default 0: a free port. */
   port?: number;
+  /**
+   * Also answer CloudWatch GetMetricData for this gateway's traffic on a second loopback port
+   * (gateway/cloudwatch-endpoint.ts). ApiName, Stage, Region and WebACL default to the policy's
+   * metrics block (else gatecheck-reference / test / us-east-1 / gatecheck-reference-acl).
+   */
+  cloudwatch?: boolean | Partial<Omit<CloudWatchEndpointOptions, 'recorder' | 'wafRecorder' | 'host'>>;
 }
 
 export interface GatewayHandle {
@@ -49,6 +57,10 @@ export interface GatewayHandle {
   port: number;
   /** Per-minute traffic metrics (CloudWatch-shaped), for a later CloudWatch emulation. */
   recorder: MetricsRecorder;
+  /** WAF decisions per minute: route key = the rule that blocked (status 403), or `(allowed)` (200). */
+  wafRecorder: MetricsRecorder;
+  /** The CloudWatch endpoint, when started (`cloudwatch` option). */
+  cloudwatch?: CloudWatchEndpointHandle;
   /** Stops listening and destroys every open socket (hanging requests included). Idempotent. */
   close(): Promise<void>;
 }
@@ -65,7 +77,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   const host = options.host ?? '127.0.0.1';
   const recorder = new MetricsRecorder();
-  const gateway = new Gateway(compileRoutes(options.policy, faults), faults, recorder);
+  const wafRecorder = new MetricsRecorder();
+  const gateway = new Gateway(compileRoutes(options.policy, faults), faults, recorder, wafRecorder);
 
   const server = createServer(gateway.handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -81,18 +94,38 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   if (address === null || typeof address === 'string') throw new Error('the gateway is not listening on a TCP port');
   const port = address.port;
 
+  const cloudwatch = options.cloudwatch ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, host)) : undefined;
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      gateway.shutdown();
-      server.close(() => resolve());
-      // server.close only stops accepting: keep-alive and hanging sockets would hold it open.
-      for (const socket of sockets) socket.destroy();
-    });
+    closing ??= Promise.all([
+      new Promise<void>((resolve) => {
+        gateway.shutdown();
+        server.close(() => resolve());
+        // server.close only stops accepting: keep-alive and hanging sockets would hold it open.
+        for (const socket of sockets) socket.destroy();
+      }),
+      cloudwatch?.close(),
+    ]).then(() => undefined);
     return closing;
   };
 
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, recorder, close };
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, recorder, wafRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
+}
+
+function cloudWatchOptions(options: GatewayOptions, recorder: MetricsRecorder, wafRecorder: MetricsRecorder, host: string): CloudWatchEndpointOptions {
+  const given = typeof options.cloudwatch === 'object' ? options.cloudwatch : {};
+  const source = options.policy.metrics?.cloudwatch;
+  return {
+    apiName: source?.api.type === 'REST' && source.api.name !== undefined ? source.api.name : 'gatecheck-reference',
+    stage: source?.api.stage ?? 'test',
+    region: source?.region ?? 'us-east-1',
+    webAcl: source?.waf?.webAcl ?? 'gatecheck-reference-acl',
+    ...given,
+    recorder,
+    wafRecorder,
+    host,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -130,6 +163,7 @@ class Gateway {
     private readonly table: RouteTable,
     faults: ReadonlySet<FaultName>,
     private readonly recorder: MetricsRecorder,
+    private readonly wafRecorder: MetricsRecorder,
   ) {
     this.wafEnabled = !faults.has('waf-off');
     // When both are given, hang wins over reset: nothing is answered either way.
@@ -177,6 +211,7 @@ class Gateway {
     // 1. WAF, before anything else: even unknown paths are inspected.
     if (this.wafEnabled) {
       const verdict = wafVerdict({ path: exchange.path, query: exchange.query, headers, skipHeaders: this.table.credentialHeaders, body: exchange.body });
+      this.wafRecorder.record(Date.now(), verdict.rule ?? '(allowed)', verdict.blocked ? 403 : 200, 0);
       if (verdict.blocked) return this.refuse(exchange, WAF_FILTERED, route?.cors ?? resource?.cors, origin, route?.id ?? UNROUTED);
     }
 
@@ -202,6 +237,9 @@ class Gateway {
 
     // 5. Throttle.
     if (!takeToken(route, keyName, performance.now())) return this.refuse(exchange, THROTTLED, route.cors, origin, route.id);
+
+    // 5b. Usage-plan quota (a throttled request does not count against it).
+    if (!takeQuota(route, keyName, Date.now())) return this.refuse(exchange, QUOTA_EXCEEDED, route.cors, origin, route.id);
 
     // 6. Backend.
     this.backend(exchange, route, origin);

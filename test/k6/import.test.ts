@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { InstanceResult } from '../../src/k6/aggregate.js';
+import type { InstanceResult, SummaryMetric } from '../../src/k6/aggregate.js';
 import { k6Checks } from '../../src/k6/checks.js';
 import { K6InputError } from '../../src/k6/errors.js';
 import { mergeInstances, mergeSummaryMetric } from '../../src/k6/merge.js';
@@ -225,7 +225,7 @@ describe('merging instances', () => {
       const base = { file, format: 'handle-summary' as const, instanceIds: [], lines: 0, points: new Map(), thresholdDefinitions: new Map(), checks: new Map(), statuses: new Map(), windows: new Map(), windowMs: 100, probes: new Map(), records: [], dropped: new Map() };
       return {
         ...base,
-        summary: new Map([['http_req_duration', { type: 'trend' as const, values: { 'p(95)': ok ? 100 : 900 } }], ['http_reqs', { type: 'counter' as const, values: { count } }]]),
+        summary: new Map<string, SummaryMetric>([['http_req_duration', { type: 'trend', values: { 'p(95)': ok ? 100 : 900 } }], ['http_reqs', { type: 'counter', values: { count } }]]),
         thresholds: [{ metric: 'http_req_duration', expression: 'p(95)<500', ok }, { metric: 'http_reqs', expression: 'count>=150', ok: false }],
       };
     };

@@ -1,0 +1,85 @@
+/**
+ * The CLI as a user runs it (the built bin/gatecheck.js in a child process): `run` reconciling
+ * with the reference gateway's CloudWatch endpoint using credentials from the environment (the
+ * SDK's default chain), `metrics` on its own, and flag and credential problems.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { startGateway, type GatewayHandle } from '../../src/gateway/server.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { REPO, runCli } from '../support/cli.js';
+
+const POLICY = join(REPO, 'test/fixtures/cloudwatch/metrics-policy.yaml');
+const KEY = 'cw-cli-key-8d1f0c2b9e7a';
+// The standard chain's environment provider; dummy values, the emulator checks only that a SigV4 signature is there.
+const AWS_ENV = { GATECHECK_API_KEY: KEY, AWS_ACCESS_KEY_ID: 'AKIDCLITEST', AWS_SECRET_ACCESS_KEY: 'cli-test-not-a-secret', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
+/** runCli adds --out only for run and demo: metrics gets its own temporary directory. */
+function outDir(): string {
+  return mkdtempSync(join(tmpdir(), 'gatecheck-cw-'));
+}
+
+let gateway: GatewayHandle;
+beforeAll(async () => {
+  gateway = await startGateway({ policy: loadPolicyFile(POLICY, { env: { GATECHECK_API_KEY: KEY } }), cloudwatch: true });
+});
+afterAll(() => gateway.close());
+
+describe('gatecheck run with a metrics block', () => {
+  it('reconciles the run with the gateway\'s CloudWatch metrics (credentials from the environment) and reports it', async () => {
+    const run = await runCli(['run', '--policy', POLICY, '--target', gateway.url, '--only', 'auth,waf,metrics', '--endpoint-url', gateway.cloudwatch!.url, '--metrics-wait', '2'], AWS_ENV);
+    const metrics = run.report?.checks.find((c) => c.kind === 'metrics');
+    expect(metrics, run.stderr).toBeDefined();
+    expect(metrics!.status, metrics!.summary).toBe('pass');
+    expect(metrics!.route).toBe('gatecheck-fixture/test');
+    expect(metrics!.summary).toMatch(/WAF blocked (\d+) vs \1/);
+    expect(run.code).toBe(0);
+    const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
+    expect(md).toContain('## metrics: gatecheck-fixture/test — ✅ pass');
+    expect(md).toContain('**CloudWatch vs client, per minute**');
+    expect(md).toContain('title "Requests per minute: client (bars) vs CloudWatch Count (line)"');
+    for (const file of ['report.md', 'report.json', 'junit.xml']) expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(KEY);
+  }, 30_000);
+});
+
+describe('gatecheck metrics', () => {
+  it('pulls the last minutes of the API\'s metrics alone and writes a report (exit 0)', async () => {
+    for (let i = 0; i < 5; i++) await (await fetch(`${gateway.url}/health`)).arrayBuffer();
+    const run = await runCli(['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', outDir()], AWS_ENV);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/\| metrics \| gatecheck-fixture\/test \| PASS\s+\| CloudWatch has \d minute\(s\) of data/);
+  });
+
+  it('without any AWS credentials: exit 3 and says so, never a crash', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const run = await runCli(['metrics', '--policy', POLICY, '--endpoint-url', `http://127.0.0.1:${port}`, '--profile', 'gatecheck-no-such-profile', '--out', outDir()], { GATECHECK_API_KEY: KEY, HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/metrics not read: no AWS credentials found/);
+    expect(run.stderr).not.toMatch(/internal error/);
+  });
+
+  it.each([
+    [['metrics', '--policy', POLICY, '--since', '5x'], '--since: give a duration from 1m to 15d'],
+    [['metrics', '--policy', join(REPO, 'test/fixtures/policies/reference.yaml')], 'has no `metrics` block'],
+    [['run', '--policy', POLICY, '--metrics-wait', '-1'], '--metrics-wait: must be from 0 to 3600 seconds'],
+    [['run', '--policy', POLICY, '--region', 'Ireland'], '--region: "Ireland" is not an AWS Region name'],
+    [['demo', '--endpoint-url', 'ftp://x'], '--endpoint-url: must be an http:// or https:// URL'],
+  ])('bad input %j → exit 2: %s', async (args, message) => {
+    // In-process (main() with its own streams): bad input is refused before anything is sent.
+    let stderr = '';
+    const sink = (write: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (write(String(chunk)), done()) });
+    const io: CliIo = { stdout: sink(() => {}), stderr: sink((t) => (stderr += t)), env: { GATECHECK_API_KEY: KEY }, interactive: false, cwd: REPO, stopSignal: () => new Promise(() => {}) };
+    expect(await main(args, io), stderr).toBe(2);
+    expect(stderr).toContain(message);
+  });
+});

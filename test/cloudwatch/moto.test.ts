@@ -1,0 +1,134 @@
+/**
+ * Interop with a CloudWatch we did not write: moto 5's server (`python3 -m moto.server`) on a free
+ * loopback port, seeded with PutMetricData for AWS/ApiGateway through the AWS SDK, read back by
+ * gatecheck's cloudwatch module and reconciled by the metrics check.
+ *
+ * moto comes with the machine image (PyPI is not reachable from CI). Under CI=true a missing moto
+ * FAILS this file; locally, without CI, it is skipped with a note.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMetricsCheck } from '../../src/checks/metrics.js';
+import { openCloudWatch } from '../../src/cloudwatch/client.js';
+import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
+import { planQueries } from '../../src/cloudwatch/queries.js';
+import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
+import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
+import { API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, STAGE } from './helpers.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const probe = spawnSync('python3', ['-c', 'import moto, sys; sys.stdout.write(moto.__version__)'], { encoding: 'utf8', timeout: 20_000 });
+const motoVersion = probe.status === 0 ? probe.stdout.trim() : undefined;
+const inCi = Boolean(process.env.CI);
+
+if (!motoVersion && !inCi) {
+  // eslint-disable-next-line no-console
+  console.warn(`moto interop skipped: python3 cannot import moto (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); under CI=true this fails`);
+}
+
+describe('moto is available where CI runs', () => {
+  it.runIf(inCi)('python3 imports moto 5', () => {
+    expect(motoVersion, `python3 cannot import moto: ${probe.stderr || probe.error?.message}`).toMatch(/^5\./);
+  });
+});
+
+describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, () => {
+  let moto: ChildProcess;
+  let endpoint: string;
+  let startupMs: number;
+  const minutes = [pastMinute(4), pastMinute(3), pastMinute(2)];
+  // What a gateway published, and what the client saw (the same): 2xx, 4xx with 429s, 5xx.
+  const traffic = [
+    { minuteStartMs: minutes[0]!, client: [...repeat(30, { status: 200 }), ...repeat(6, { status: 429 })] },
+    { minuteStartMs: minutes[1]!, client: [...repeat(20, { status: 200 }), ...repeat(3, { status: 404 }), ...repeat(2, { status: 502 })] },
+    { minuteStartMs: minutes[2]!, client: repeat(12, { status: 200 }) },
+  ];
+
+  beforeAll(async () => {
+    const started = performance.now();
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    moto.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitUntilUp(`${endpoint}/moto-api/`, 15_000, () => stderr);
+    startupMs = performance.now() - started;
+
+    // Seed with the SDK itself: what API Gateway would have published, per minute.
+    const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+    const sdk = new CloudWatchClient({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    const dims = [{ Name: 'ApiName', Value: API_NAME }, { Name: 'Stage', Value: STAGE }];
+    for (const minute of traffic) {
+      const statuses = minute.client.map((r) => r.status!);
+      const at = new Date(minute.minuteStartMs + 30_000);
+      await sdk.send(
+        new PutMetricDataCommand({
+          Namespace: 'AWS/ApiGateway',
+          MetricData: [
+            { MetricName: 'Count', Dimensions: dims, Timestamp: at, Value: statuses.length, Unit: 'Count' },
+            { MetricName: '4XXError', Dimensions: dims, Timestamp: at, Value: statuses.filter((s) => s >= 400 && s < 500).length, Unit: 'Count' },
+            { MetricName: '5XXError', Dimensions: dims, Timestamp: at, Value: statuses.filter((s) => s >= 500).length, Unit: 'Count' },
+            { MetricName: 'Latency', Dimensions: dims, Timestamp: at, StatisticValues: { SampleCount: statuses.length, Sum: statuses.length * 4, Minimum: 2, Maximum: 9 }, Unit: 'Milliseconds' },
+          ],
+        }),
+      );
+    }
+    sdk.destroy();
+  }, 30_000);
+
+  afterAll(() => {
+    moto?.kill('SIGTERM');
+  });
+
+  it('reads back what PutMetricData stored, through gatecheck\'s cloudwatch module', async () => {
+    const reader = await openCloudWatch({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    // moto answers Sum/Average/Minimum/Maximum/SampleCount only (a p99 makes it fail with a 500).
+    const queries = planQueries(metricsPolicy().metrics.cloudwatch, reader.region, { percentiles: false });
+    const started = performance.now();
+    const fetched = await fetchMetrics(reader, queries, { startMs: minutes[0]!, endMs: minutes[2]! + MINUTE_MS });
+    const roundTripMs = performance.now() - started;
+    reader.close();
+    expect([...fetched.series.get('count_api')!.entries()]).toEqual([[minutes[0], 36], [minutes[1], 25], [minutes[2], 12]]);
+    expect([...fetched.series.get('e4xx_api')!.values()]).toEqual([6, 3, 0]);
+    expect([...fetched.series.get('e5xx_api')!.values()]).toEqual([0, 2, 0]);
+    expect(fetched.incomplete).toEqual([]);
+    // eslint-disable-next-line no-console
+    console.info(`moto ${motoVersion}: server up in ${Math.round(startupMs)} ms, GetMetricData round trip ${roundTripMs.toFixed(1)} ms`);
+  });
+
+  it('reconciles a run against moto\'s metrics → pass; an unknown stage → error', async () => {
+    const ledger = scriptTraffic(traffic, new MetricsRecorder());
+    const settings = { endpoint, credentials: DUMMY_CREDENTIALS, waitSec: 0, percentiles: false, maxAttempts: 2 };
+    const pass = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings, progress: () => {} });
+    expect(pass.status, pass.summary).toBe('pass');
+    expect(pass.summary).toMatch(/Count 73 vs 73 answered, 4xx 9 vs 9 \(6 were 429\), 5xx 2 vs 2/);
+
+    const unknown = await runMetricsCheck({ policy: metricsPolicy({ api: { type: 'REST', name: API_NAME, stage: 'nope', detailed: false } }), ledger, settings, progress: () => {} });
+    expect(unknown.status).toBe('error');
+    expect(unknown.summary).toMatch(/no datapoint for REST API ApiName=gatecheck-test, Stage=nope/);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitUntilUp(url: string, timeoutMs: number, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`moto did not answer on ${url} within ${timeoutMs} ms:\n${stderr()}`);
+}
