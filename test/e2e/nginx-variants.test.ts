@@ -21,7 +21,10 @@ function fastPolicyFile(): string {
   policy.limits = { maxRequests: 3000, maxDurationSec: 60, requestTimeoutMs: 2000 };
   for (const route of policy.routes) {
     if (route.throttle) route.throttle.probeSeconds = 1;
-    if (route.slo) route.slo.durationSec = 1;
+    // No nginx variant breaks latency (the slow fault on the reference gateway covers that), and
+    // the suite runs two files at once on two cores: a generous objective keeps this about CORS,
+    // auth, WAF and throttling.
+    if (route.slo) Object.assign(route.slo, { durationSec: 1, p99Ms: 1000 });
   }
   const file = join(mkdtempSync(join(tmpdir(), 'gatecheck-nginx-policy-')), 'policy.yaml');
   writeFileSync(file, stringify(policy));
