@@ -70,8 +70,16 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
 
 export function validateCommand(io: CliIo, args: { policy: string }): number {
   const policy = loadPolicy(io, args);
-  const kinds = ['auth', 'throttle', 'cors', 'waf', 'slo'] as const;
-  const counts = kinds.map((k) => `${policy.routes.filter((r) => (k === 'auth' ? r.auth?.required : r[k] !== undefined)).length} ${k}`);
+  // Checks the run would make: one per route and kind, plus one throttle check per usage plan.
+  const perRoute = (test: (r: Policy['routes'][number]) => unknown) => policy.routes.filter(test).length;
+  const counts = [
+    `${perRoute((r) => r.auth?.required)} auth`,
+    `${perRoute((r) => r.throttle) + policy.routes.reduce((n, r) => n + (r.usagePlans?.length ?? 0), 0)} throttle`,
+    `${perRoute((r) => r.quota)} quota`,
+    `${perRoute((r) => r.cors)} cors`,
+    `${perRoute((r) => r.waf)} waf`,
+    `${perRoute((r) => r.slo)} slo`,
+  ];
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
   io.stdout.write(`${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}; target: ${policy.target ?? '(none: pass --target)'}\n`);
