@@ -148,7 +148,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput with autocannon (closed model)' })
           .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
           .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
-          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4]' })
+          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]' })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests pipelined per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
           .option('max-requests', { type: 'number', default: 2_000_000, describe: 'Request cap for the run' })
