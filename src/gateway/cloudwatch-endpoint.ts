@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ALL_ROUTES, type MetricsRecorder, type MinuteDatapoint } from './metrics-recorder.js';
+import { listenTracked } from './listen.js';
 
 /**
  * CloudWatch `GetMetricData` for the reference gateway's own traffic, on its own loopback port,
@@ -90,25 +90,13 @@ export async function startCloudWatchEndpoint(options: CloudWatchEndpointOptions
       answer(req, res, body, options, behaviour);
     });
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await listen(server, options.port ?? 0, host);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the CloudWatch endpoint is not listening on a TCP port');
-  let closing: Promise<void> | undefined;
+  const listening = await listenTracked(server, options.port ?? 0, host, 'the CloudWatch endpoint');
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     behaviour,
     requests,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      })),
+    close: listening.close,
   };
 }
 
@@ -336,13 +324,3 @@ function readBody(req: IncomingMessage, done: (body: string | undefined) => void
   req.on('error', () => undefined);
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}

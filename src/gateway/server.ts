@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Policy } from '../policy/types.js';
 import { startCloudWatchEndpoint, type CloudWatchEndpointHandle, type CloudWatchEndpointOptions } from './cloudwatch-endpoint.js';
@@ -17,6 +16,7 @@ import {
   WAF_FILTERED,
   type GatewayResponse,
 } from './responses.js';
+import { listenTracked } from './listen.js';
 import { compileRoutes, matchCredential, takeQuota, takeToken, UNROUTED, type CompiledPath, type CompiledRoute, type RouteTable } from './routes.js';
 import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
 
@@ -83,34 +83,18 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const server = createServer(gateway.handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  await listen(server, options.port ?? 0, host);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway is not listening on a TCP port');
-  const port = address.port;
+  const listening = await listenTracked(server, options.port ?? 0, host, 'the gateway');
 
   const cloudwatch = options.cloudwatch ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, host)) : undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= Promise.all([
-      new Promise<void>((resolve) => {
-        gateway.shutdown();
-        server.close(() => resolve());
-        // server.close only stops accepting: keep-alive and hanging sockets would hold it open.
-        for (const socket of sockets) socket.destroy();
-      }),
-      cloudwatch?.close(),
-    ]).then(() => undefined);
+    gateway.shutdown();
+    closing ??= Promise.all([listening.close(), cloudwatch?.close()]).then(() => undefined);
     return closing;
   };
 
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, recorder, wafRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
+  return { url: listening.url, port: listening.port, recorder, wafRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
 }
 
 function cloudWatchOptions(options: GatewayOptions, recorder: MetricsRecorder, wafRecorder: MetricsRecorder, host: string): CloudWatchEndpointOptions {
@@ -128,16 +112,6 @@ function cloudWatchOptions(options: GatewayOptions, recorder: MetricsRecorder, w
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
 
 /** One request as it moves down the pipeline. */
 interface Exchange {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_EXPECTATION, FAULT_NAMES, type FaultName } from '../../src/gateway/faults.js';
 import { startGateway } from '../../src/gateway/server.js';
 import { loadPolicyFile } from '../../src/policy/load.js';

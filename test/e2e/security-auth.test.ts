@@ -8,7 +8,7 @@ import { createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'no
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runAuthCheck } from '../../src/checks/auth.js';
 import { signJwt } from '../../src/checks/auth/jwt.js';
 import type { CheckContext } from '../../src/checks/context.js';
