@@ -43,7 +43,7 @@ function renderCheck(check: CheckResult): string[] {
     `<a id="${anchor(check.id)}"></a>`,
     `## ${check.kind}: ${check.route} — ${STATUS_MARK[check.status] ?? check.status}`,
     '',
-    check.summary,
+    escapeHtml(check.summary),
     '',
     `_${check.requestsSent} requests, ${(check.durationMs / 1000).toFixed(1)} s._`,
     '',
@@ -94,7 +94,15 @@ function formatValue(value: unknown): string {
 
 /** Table cells are one line: pipes escaped, newlines folded. */
 function oneLine(text: string): string {
-  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  return escapeHtml(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+/**
+ * Payloads (`<script>`), placeholders (`<credential main>`) and headers are shown, never
+ * interpreted: a Markdown viewer would otherwise run or silently drop them as HTML.
+ */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function anchor(id: string): string {

@@ -29,8 +29,9 @@ export class Redactor {
     let out = text;
     for (const { value, label } of this.secrets) {
       if (out.includes(value)) out = out.split(value).join(label);
-      // The same secret as it looks URL-encoded or inside a JSON string.
-      for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+      // The same secret as it looks URL-encoded, inside a JSON string, or HTML-escaped in Markdown.
+      const htmlEscaped = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1), htmlEscaped]) {
         if (form !== value && out.includes(form)) out = out.split(form).join(label);
       }
     }
