@@ -172,7 +172,23 @@ export interface RequestRecord {
   status: number;
 }
 
-export interface InstanceResult {
+/** The per-request aggregates one instance has and a merge adds up, field by field. */
+export interface RequestAggregates {
+  /** NDJSON: exact aggregates per metric and per declared submetric (`name{tags}`). */
+  points: Map<string, PointAggregate>;
+  checks: Map<string, CheckCount>;
+  /** NDJSON: requests per HTTP status (0 = no response). */
+  statuses: Map<number, number>;
+  /** NDJSON: requests per window start (epoch ms, by send time). */
+  windows: Map<number, WindowCounts>;
+  windowMs: number;
+  probes: Map<string, ProbeAggregate>;
+  records: RequestRecord[];
+  /** dropped_iterations per k6 scenario. */
+  dropped: Map<string, number>;
+}
+
+export interface InstanceResult extends RequestAggregates {
   file: string;
   format: InstanceFormat;
   k6Version?: string;
@@ -185,24 +201,12 @@ export interface InstanceResult {
   endMs?: number;
   /** Test run duration as the summary states it. */
   durationMs?: number;
-  /** NDJSON: exact aggregates per metric and per declared submetric (`name{tags}`). */
-  points: Map<string, PointAggregate>;
   /** NDJSON Metric lines: thresholds declared per metric. */
   thresholdDefinitions: Map<string, string[]>;
   /** Summaries: k6's statistics per metric (submetrics included under their selector). */
   summary: Map<string, SummaryMetric>;
   /** Summaries: k6's own threshold verdicts. */
   thresholds: ThresholdVerdict[];
-  checks: Map<string, CheckCount>;
-  /** NDJSON: requests per HTTP status (0 = no response). */
-  statuses: Map<number, number>;
-  /** NDJSON: requests per window start (epoch ms, by send time). */
-  windows: Map<number, WindowCounts>;
-  windowMs: number;
-  probes: Map<string, ProbeAggregate>;
-  records: RequestRecord[];
-  /** dropped_iterations per k6 scenario. */
-  dropped: Map<string, number>;
 }
 
 export function emptyInstance(file: string, format: InstanceFormat, windowMs: number): InstanceResult {

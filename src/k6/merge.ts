@@ -1,4 +1,3 @@
-import type { WindowCounts } from '../engine/timeline.js';
 import {
   instanceDurationMs,
   PointAggregate,
@@ -6,7 +5,7 @@ import {
   type CheckCount,
   type InstanceResult,
   type MetricType,
-  type RequestRecord,
+  type RequestAggregates,
   type SummaryMetric,
 } from './aggregate.js';
 import { evaluateThreshold, isExtensive, parseThreshold } from './thresholds.js';
@@ -45,7 +44,8 @@ export interface MergedThreshold {
   reason: string;
 }
 
-export interface MergedResult {
+/** Every instance's request aggregates added up (points: exact, for on-demand statistics). */
+export interface MergedResult extends RequestAggregates {
   instances: InstanceResult[];
   /** Where the totals come from. */
   source: 'points' | 'summaries';
@@ -53,16 +53,7 @@ export interface MergedResult {
   startMs?: number;
   endMs?: number;
   metrics: MergedMetric[];
-  /** Exact aggregates (points only), for on-demand statistics. */
-  points: Map<string, PointAggregate>;
   thresholds: MergedThreshold[];
-  checks: Map<string, CheckCount>;
-  statuses: Map<number, number>;
-  windows: Map<number, WindowCounts>;
-  windowMs: number;
-  probes: Map<string, ProbeAggregate>;
-  records: RequestRecord[];
-  dropped: Map<string, number>;
   notes: string[];
 }
 

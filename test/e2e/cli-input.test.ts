@@ -2,27 +2,23 @@
  * Bad input: exit 2, a message that names the field or flag, and not one request sent.
  * Faults in the target: exit 3 with the report still written.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../support/cli.js';
+import { startCountingServer, type CountingServer } from '../support/counting-server.js';
 
-/** A server that only counts what reaches it: any request at all is a test failure here. */
-let server: Server;
-let hits = 0;
+/** Any request reaching it is a failure here: bad input must send nothing. */
+let server: CountingServer;
 let target = '';
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    hits++;
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCountingServer();
+  target = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 function policyFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gatecheck-bad-')), 'p.yaml');
@@ -46,12 +42,12 @@ describe('bad input', () => {
     ['unknown fault', ['demo', '--fault', 'nope'], '--fault: unknown fault "nope"'],
     ['no command', [], 'Name a command'],
   ])('%s: exit 2, names it, sends nothing', async (_name, args, message) => {
-    const before = hits;
+    const before = server.hits();
     const argsWithTarget = args[0] === 'run' && !args.includes('--target') ? [...args, '--target', target] : args;
     const run = await runCli(argsWithTarget, args.includes('demo') ? {} : { GATECHECK_DEMO_API_KEY: 'k'.repeat(20) });
     expect(run.stderr).toContain(message);
     expect(run.code).toBe(2);
-    expect(hits).toBe(before);
+    expect(server.hits()).toBe(before);
     expect(run.report).toBeUndefined();
   });
 

@@ -2,8 +2,6 @@
  * Every malformed policy of the loader's table, through the real CLI entry point (main(),
  * in-process for speed): exit 2, the field named on stderr, and not one request at the target.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,21 +9,18 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
+import { startCountingServer, type CountingServer } from '../support/counting-server.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MALFORMED_POLICIES, validPolicy } from '../fixtures/policies/malformed.js';
 
-let server: Server;
-let hits = 0;
+/** Any request reaching it is a failure here: bad input must send nothing. */
+let server: CountingServer;
 let target = '';
 beforeAll(async () => {
-  server = createServer((_req, res) => {
-    hits++;
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCountingServer();
+  target = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 async function runMain(args: string[]): Promise<{ code: number; stderr: string }> {
   const stdout = new PassThrough();
@@ -47,12 +42,12 @@ describe('malformed policies through the CLI', () => {
     change(policy);
     const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
     writeFileSync(file, stringify(policy));
-    const before = hits;
+    const before = server.hits();
     const argv = ['run', '--policy', file, '--out', join(dir, 'out')];
     // The target flag would mask a broken target in the file; pass it only when the case is not about the URL.
     const { code, stderr } = await runMain(expected.startsWith('target') ? argv : [...argv, '--target', target]);
     expect(stderr).toContain(expected);
     expect(code).toBe(2);
-    expect(hits).toBe(before);
+    expect(server.hits()).toBe(before);
   });
 });
