@@ -24,6 +24,10 @@ export function hostileOrigins(allowOrigins: string[]): HostileOrigin[] {
     out.push({ origin: `${url.protocol}//${host}.${EVIL}.tld`, bypass: `prefix match on ${allowed}` });
     out.push({ origin: `${url.protocol}//${EVIL}${hostname}${port}`, bypass: `suffix match on ${allowed}` });
     out.push({ origin: `${url.protocol}//${EVIL}.${hostname}${port}`, bypass: `any subdomain of ${allowed}` });
+    // A sibling under the parent domain: trusting *.example.com (or *.github.io, *.netlify.app,
+    // where anyone can host a page) for app.example.com.
+    const parent = hostname.split('.').slice(1).join('.');
+    if (parent.includes('.')) out.push({ origin: `${url.protocol}//${EVIL}.${parent}${port}`, bypass: `any host under ${parent} (sibling of ${allowed})` });
     const lastDot = hostname.lastIndexOf('.');
     const firstDot = hostname.indexOf('.');
     if (firstDot > 0 && firstDot !== lastDot) {

@@ -56,6 +56,7 @@ describe('hostile origins', () => {
         'https://app.example.com.gatecheck-evil.tld',
         'https://gatecheck-evilapp.example.com',
         'https://gatecheck-evil.app.example.com',
+        'https://gatecheck-evil.example.com',
         'https://appxexample.com',
         'http://app.example.com',
       ]),
