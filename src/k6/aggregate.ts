@@ -215,18 +215,16 @@ export function emptyInstance(file: string, format: InstanceFormat, windowMs: nu
     format,
     instanceIds: [],
     lines: 0,
-    points: new Map(),
     thresholdDefinitions: new Map(),
     summary: new Map(),
     thresholds: [],
-    checks: new Map(),
-    statuses: new Map(),
-    windows: new Map(),
-    windowMs,
-    probes: new Map(),
-    records: [],
-    dropped: new Map(),
+    ...emptyRequestAggregates(windowMs),
   };
+}
+
+/** Empty request aggregates: the start of one instance's reading, or of a merge. */
+export function emptyRequestAggregates(windowMs: number): RequestAggregates {
+  return { points: new Map(), checks: new Map(), statuses: new Map(), windows: new Map(), windowMs, probes: new Map(), records: [], dropped: new Map() };
 }
 
 export function probeKey(route: string, probe: string): string {

@@ -1,4 +1,5 @@
 import {
+  emptyRequestAggregates,
   instanceDurationMs,
   PointAggregate,
   ProbeAggregate,
@@ -72,15 +73,8 @@ export function mergeInstances(instances: InstanceResult[], options: MergeOption
     source,
     durationMs: 0,
     metrics: [],
-    points: new Map(),
     thresholds: [],
-    checks: new Map(),
-    statuses: new Map(),
-    windows: new Map(),
-    windowMs,
-    probes: new Map(),
-    records: [],
-    dropped: new Map(),
+    ...emptyRequestAggregates(windowMs),
     notes,
   };
   const contributing = source === 'points' ? withPoints : instances;
