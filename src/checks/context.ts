@@ -44,6 +44,14 @@ export function throttleAwareness(route: RoutePolicy): ThrottleAwareness {
   return { refillMs: Math.max(100, Math.ceil(tokenMs * 3)), maxRetries: 4 };
 }
 
+/**
+ * How long a bucket needs to go from empty to full (burst / rate), with half again as margin
+ * and 200 ms for scheduling: the wait before a probe that needs an idle bucket.
+ */
+export function idleBucketWaitMs(limits: { rateLimit: number; burstLimit: number }): number {
+  return Math.ceil((limits.burstLimit / limits.rateLimit) * 1500) + 200;
+}
+
 /** sendProbe with the route's throttle awareness. */
 export function probeRoute(ctx: CheckContext, route: RoutePolicy, request: ProbeRequest): Promise<ProbeOutcome | undefined> {
   return sendProbe(ctx.client, ctx.budget, request, throttleAwareness(route));

@@ -4,7 +4,7 @@ import type { Observation } from '../engine/observation.js';
 import { constantPacer } from '../engine/pacer.js';
 import { runPaced } from '../engine/paced-run.js';
 import { isOkStatus, type RoutePolicy, type SloPolicy } from '../policy/types.js';
-import { evidenceOf, resultFor, routeRequest, type CheckContext } from './context.js';
+import { evidenceOf, idleBucketWaitMs, resultFor, routeRequest, type CheckContext } from './context.js';
 import type { CheckResult, CheckStatus } from './types.js';
 
 export interface SloMeasurement {
@@ -57,7 +57,7 @@ export async function runSloCheck(ctx: CheckContext, route: RoutePolicy): Promis
   if (shortfall) return result('skip', `not run: the measurement ${shortfall}`, { expected, observed: {}, evidence: [] });
 
   // The throttle probe (if any) leaves the bucket empty; let it refill so 429s here are real.
-  if (route.throttle) await sleep(Math.ceil((route.throttle.burstLimit / route.throttle.rateLimit) * 1500) + 200);
+  if (route.throttle) await sleep(idleBucketWaitMs(route.throttle));
 
   const latency = new LatencyRecorder();
   const m: SloMeasurement = { sent: 0, ok: 0, failed: 0, transportErrors: 0 };

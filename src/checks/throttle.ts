@@ -7,7 +7,7 @@ import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } fr
 import { k6ExportHint } from '../k6/hint.js';
 import { mermaidXyChart } from '../report/charts.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
-import { credentialHeaders, evidenceOf, resultFor, type CheckContext } from './context.js';
+import { credentialHeaders, evidenceOf, idleBucketWaitMs, resultFor, type CheckContext } from './context.js';
 import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type BucketEstimate, type TimedAnswer } from './throttle-estimate.js';
 import type { CheckResult, EvidenceItem } from './types.js';
 
@@ -32,7 +32,7 @@ export function planThrottle(throttle: ThrottlePolicy): ThrottlePlan {
   // Offer well above the rate (at least +10/s) so the bucket stays empty and accepted(t) follows the refill rate.
   const pacedRatePerSec = Math.max(paced.fromRatePerSec, throttle.rateLimit + 10);
   return {
-    idleWaitMs: Math.ceil((throttle.burstLimit / throttle.rateLimit) * 1500) + 200,
+    idleWaitMs: idleBucketWaitMs(throttle),
     volleySize,
     pacedRatePerSec,
     pacedCount: Math.ceil(pacedRatePerSec * throttle.probeSeconds),

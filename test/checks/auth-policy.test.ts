@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyError } from '../../src/policy/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
+import { policyIssues } from '../support/policy-issues.js';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
 
@@ -13,15 +13,7 @@ function policy(credential: Record<string, unknown>): string {
   return stringify({ version: 1, credentials: { user: { header: 'authorization', scheme: 'Bearer', ...credential } }, routes: [{ method: 'GET', path: '/me', auth: { required: true, credential: 'user' } }] });
 }
 
-function issuesOf(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parsePolicy(text, 'p.yaml', { env });
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the policy to be rejected');
-}
+const issuesOf = (text: string, env: Record<string, string> = {}): string[] => policyIssues(text, env);
 
 describe('JWT credentials in the policy', () => {
   it('resolves kind and expiredValue; opaque credentials carry no kind', () => {

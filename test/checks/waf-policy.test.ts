@@ -4,23 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyError } from '../../src/policy/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { WAF_CATEGORIES } from '../../src/policy/types.js';
+import { policyIssues } from '../support/policy-issues.js';
 
 function policyWith(route: Record<string, unknown>): string {
   return stringify({ version: 1, credentials: { main: { value: 'k-1234567890' } }, routes: [{ path: '/api/items', auth: { required: true, credential: 'main' }, ...route }] });
 }
 
-function issuesOf(text: string): string[] {
-  try {
-    parsePolicy(text, 'p.yaml', { env: {} });
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the policy to be rejected');
-}
+const issuesOf = (text: string): string[] => policyIssues(text);
 
 describe('the waf policy', () => {
   it('defaults to every category, every placement the method allows, no base64, no false positives', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PolicyError } from '../../src/policy/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { DEFAULT_METRICS_TOLERANCE } from '../../src/policy/types.js';
+import { policyIssues } from '../support/policy-issues.js';
 
 const env = { GATECHECK_API_KEY: 'k-1234567890abcdef' };
 
@@ -10,15 +10,7 @@ function policyWith(metrics: unknown): string {
   return stringify({ version: 1, target: 'http://127.0.0.1:8080', routes: [{ method: 'GET', path: '/health' }], metrics });
 }
 
-function issuesOf(metrics: unknown): string[] {
-  try {
-    parsePolicy(policyWith(metrics), 'p.yaml', { env });
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the policy to be rejected');
-}
+const issuesOf = (metrics: unknown): string[] => policyIssues(policyWith(metrics), env);
 
 describe('the metrics block of a policy', () => {
   it('resolves a REST API with defaults (detailed off, Rule ALL, tolerances, a 240 s wait)', () => {

@@ -3,18 +3,11 @@ import { stringify } from 'yaml';
 import { PolicyError } from '../../src/policy/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { MALFORMED_POLICIES, validPolicy } from '../fixtures/policies/malformed.js';
+import { policyIssues } from '../support/policy-issues.js';
 
 const env = { GATECHECK_API_KEY: 'k-1234567890abcdef' };
 
-function issuesOf(text: string, environment: Record<string, string> = env): string[] {
-  try {
-    parsePolicy(text, 'p.yaml', { env: environment });
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the policy to be rejected');
-}
+const issuesOf = (text: string, environment: Record<string, string> = env): string[] => policyIssues(text, environment);
 
 function mutate(change: (p: Record<string, any>) => void): string {
   const policy = validPolicy();
