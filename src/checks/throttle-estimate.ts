@@ -37,6 +37,31 @@ export interface BucketEstimate {
   /** spanMs: first to last send; windowMs: first send to last answer, the longest the gateway can have spent deciding. */
   volley: { sent: number; accepted: number; throttled: number; spanMs: number; windowMs: number };
   paced: { sent: number; accepted: number; throttled: number; durationMs: number };
+  /** The paced phase between its first and its last 429, when it had two: see DrainedSpan. */
+  drained?: DrainedSpan;
+}
+
+/**
+ * Between two throttled requests the bucket was empty (under one token) at both ends, so every
+ * token it refilled in between was either taken by an accepted request or lost because the
+ * bucket overflowed. Without overflow, accepted = rate·Δ ± 1, where Δ is the time between the two
+ * decisions. The gateway decided each request between its send and its answer, so
+ * Δ ∈ [spanMinMs, spanMaxMs]: the rate interval follows from the arithmetic, not from a
+ * tolerance, and a loaded client or a slow gateway only widens it.
+ */
+export interface DrainedSpan {
+  /** Accepted requests strictly between the first and the last 429. */
+  accepted: number;
+  /** Last 429 sent → first 429 answered: the shortest Δ can have been (0 when they overlap). */
+  spanMinMs: number;
+  /** First 429 sent → last 429 answered: the longest Δ can have been. */
+  spanMaxMs: number;
+  /**
+   * The stretches between consecutive 429s: requests accepted in each and the longest it can
+   * have lasted (the earlier 429's send to the later one's answer). couldHaveFilled() reads them.
+   * Pareto-pruned (a stretch both shorter and with fewer accepts than another says nothing more).
+   */
+  segments: Array<{ accepted: number; spanMaxMs: number }>;
 }
 
 export function estimateBucket(volley: TimedAnswer[], paced: TimedAnswer[]): BucketEstimate {
@@ -81,12 +106,86 @@ export function estimateBucket(volley: TimedAnswer[], paced: TimedAnswer[]): Buc
     const quantisation = fittedSpanMs > 0 ? 1000 / fittedSpanMs : Infinity;
     estimate.rateUncertaintyPerSec = fit.slopeStdErr + quantisation;
   }
+  const drained = drainedSpan(pacedSorted);
+  if (drained) estimate.drained = drained;
   if (volley.length > 0) {
     const refilledDuringVolley = ((estimate.ratePerSec ?? 0) * volleySpanMs) / 1000;
     estimate.burst = Math.max(0, volleyAccepted - refilledDuringVolley);
     estimate.burstUncertainty = 1 + refilledDuringVolley;
   }
   return estimate;
+}
+
+/** The paced phase from its first to its last 429 (sorted by send time), or undefined with fewer than two. */
+export function drainedSpan(paced: readonly TimedAnswer[]): DrainedSpan | undefined {
+  const first = paced.findIndex((a) => a.throttled);
+  let last = -1;
+  for (let i = paced.length - 1; i > first; i--) {
+    if (paced[i]!.throttled) {
+      last = i;
+      break;
+    }
+  }
+  if (first < 0 || last < 0) return undefined;
+  const start = paced[first]!;
+  const end = paced[last]!;
+  const segments: DrainedSpan['segments'] = [];
+  let accepted = 0;
+  // Every 429 says the bucket held under one token when it was decided, which was no earlier
+  // than its send time and no later than its answer.
+  let segmentStart = start;
+  let acceptedInSegment = 0;
+  for (let i = first + 1; i <= last; i++) {
+    const answer = paced[i]!;
+    if (answer.accepted) {
+      accepted++;
+      acceptedInSegment++;
+    } else if (answer.throttled) {
+      segments.push({ accepted: acceptedInSegment, spanMaxMs: (answer.doneAtMs ?? answer.atMs) - segmentStart.atMs });
+      segmentStart = answer;
+      acceptedInSegment = 0;
+    }
+  }
+  return {
+    accepted,
+    spanMinMs: Math.max(0, end.atMs - (start.doneAtMs ?? start.atMs)),
+    spanMaxMs: (end.doneAtMs ?? end.atMs) - start.atMs,
+    segments: paretoFront(segments),
+  };
+}
+
+/** Keeps the stretches no other one beats on both counts (longer, and more accepted). */
+function paretoFront(segments: DrainedSpan['segments']): DrainedSpan['segments'] {
+  const sorted = [...segments].sort((a, b) => b.accepted - a.accepted || b.spanMaxMs - a.spanMaxMs);
+  const kept: DrainedSpan['segments'] = [];
+  let longest = -Infinity;
+  for (const segment of sorted) {
+    if (segment.spanMaxMs <= longest) continue;
+    kept.push(segment);
+    longest = segment.spanMaxMs;
+  }
+  return kept;
+}
+
+/** The refill rates the drained span allows: [(A−1)/Δmax, (A+1)/Δmin] requests per second. */
+export function drainedRateInterval(span: DrainedSpan): { low: number; high: number } {
+  const low = span.spanMaxMs > 0 ? (Math.max(0, span.accepted - 1) / span.spanMaxMs) * 1000 : 0;
+  const high = span.spanMinMs > 0 ? ((span.accepted + 1) / span.spanMinMs) * 1000 : Infinity;
+  return { low, high };
+}
+
+/**
+ * Whether a bucket refilling at `ratePerSec` with `capacity` tokens can have filled up between
+ * two 429s: then refill was lost (the client paused, or offered less than the rate) and the
+ * accepted count only bounds the rate from below. Filling up from under one token takes
+ * (capacity − 1)/rate seconds, and draining a full bucket to the next 429 takes capacity − 1
+ * accepted requests: a stretch with fewer accepts, or shorter than that, cannot have overflowed.
+ * Tokens are monotone in the rate, so asking at the smallest rate the policy allows settles
+ * "could a correct gateway look this slow?".
+ */
+export function couldHaveFilled(span: DrainedSpan, ratePerSec: number, capacity: number): boolean {
+  const need = Math.max(0, capacity - 1);
+  return span.segments.some((s) => s.accepted >= need && (ratePerSec * s.spanMaxMs) / 1000 >= need);
 }
 
 /** Ordinary least squares y = a + b·x, with the slope's standard error. */
@@ -132,62 +231,92 @@ export interface ThrottleTolerance {
   tolerance: number;
 }
 
-export type ThrottleJudgement =
-  | { status: 'pass' | 'fail' | 'inconclusive'; reasons: string[] };
+export interface ThrottleJudgement {
+  status: 'pass' | 'fail' | 'inconclusive';
+  reasons: string[];
+  /**
+   * The requests did not reach the gateway densely enough to keep its bucket empty (or the
+   * volley was too slow to overflow it): decided from what was measured, never from the plan.
+   */
+  clientBound: boolean;
+}
 
 /**
  * Pure verdict. Pass needs both values measured (not bounds) and inside tolerance. A lower
  * bound already above the allowed maximum is a fail (the gateway let more through than the
  * policy allows); a lower bound below it is inconclusive (the client could not push hard enough).
+ * The rate fails only when its whole interval (DrainedSpan) lies outside the tolerance, and a
+ * rate too low only when the bucket cannot have refilled unused: so a busy client, which sends
+ * late and in clumps, can make the verdict inconclusive but never fail a correct gateway.
  */
 export function judgeBucket(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
-  const reasons: string[] = [];
-  let failed = false;
-  let undecided = false;
+  const rate = judgeRate(estimate, limits);
+  const burst = judgeBurst(estimate, limits);
+  const statuses = [rate.status, burst.status];
+  const status = statuses.includes('fail') ? 'fail' : statuses.includes('inconclusive') ? 'inconclusive' : 'pass';
+  return { status, reasons: [...rate.reasons, ...burst.reasons], clientBound: rate.clientBound || burst.clientBound };
+}
+
+function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
   const rateMax = limits.rateLimit * (1 + limits.tolerance);
   const rateMin = limits.rateLimit * (1 - limits.tolerance);
-  const burstSlack = Math.max(1, limits.burstLimit * limits.tolerance);
-
-  if (estimate.ratePerSec === undefined) {
-    undecided = true;
-    reasons.push('too few accepted requests in the paced phase to fit a rate');
-  } else if (estimate.rateIsLowerBound) {
-    if (estimate.ratePerSec > rateMax) {
-      failed = true;
-      reasons.push(`no 429 through the paced phase at ${estimate.offeredRatePerSec.toFixed(1)}/s offered: the rate is at least ${estimate.ratePerSec.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`);
-    } else {
-      undecided = true;
-      reasons.push(`no 429 through the paced phase, but only ${estimate.offeredRatePerSec.toFixed(1)}/s was offered: cannot tell the rate (client-bound)`);
+  const band = `${limits.rateLimit}/s ±${pct(limits.tolerance)}`;
+  const offered = estimate.offeredRatePerSec.toFixed(1);
+  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({ status, reasons: [reason], clientBound });
+  if (estimate.ratePerSec === undefined) return verdict('inconclusive', 'too few accepted requests in the paced phase to fit a rate');
+  const point = estimate.ratePerSec;
+  const span = estimate.drained;
+  if (estimate.rateIsLowerBound || !span) {
+    if (point > rateMax) {
+      const text = `no 429 through the paced phase at ${offered}/s offered: the rate is at least ${point.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`;
+      return verdict('fail', text);
     }
-  } else if (estimate.ratePerSec > rateMax || estimate.ratePerSec < rateMin) {
-    failed = true;
-    reasons.push(`rate ${estimate.ratePerSec.toFixed(1)}/s is outside ${limits.rateLimit}/s ±${pct(limits.tolerance)}`);
-  } else {
-    reasons.push(`rate ${estimate.ratePerSec.toFixed(1)}/s within ${limits.rateLimit}/s ±${pct(limits.tolerance)}`);
+    return verdict('inconclusive', `no 429 through the paced phase, but only ${offered}/s was offered: cannot tell the rate (client-bound)`, true);
   }
+  const { low, high } = drainedRateInterval(span);
+  const interval = `decision times allow ${low.toFixed(1)}–${Number.isFinite(high) ? high.toFixed(1) : '∞'}/s`;
+  if (low > rateMax) return verdict('fail', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
+  // A correct gateway's smallest bucket: if even that can have filled up between two 429s, refill
+  // was lost and the accepted count only bounds the rate from below.
+  const smallestBucket = limits.burstLimit - Math.max(1, limits.burstLimit * limits.tolerance);
+  const lossAtMin = couldHaveFilled(span, rateMin, smallestBucket);
+  if (high < rateMin && !lossAtMin) return verdict('fail', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
+  // A pass needs the client to have offered clearly more (a fifth) than the policy allows, and
+  // the 429s to have come densely enough that no refill can have been lost (for buckets above 2:
+  // a bucket of 1 or 2 sits full between any two requests, and the offered rate speaks for it).
+  const measuredBucket = Math.max(1, estimate.burst ?? 1);
+  const lossAtMax = measuredBucket > 2 && couldHaveFilled(span, rateMax, measuredBucket);
+  const offeredEnough = estimate.offeredRatePerSec >= rateMax * 1.2;
+  if (point >= rateMin && point <= rateMax && !lossAtMax && offeredEnough) {
+    return verdict('pass', `rate ${point.toFixed(1)}/s within ${band}`);
+  }
+  if (lossAtMin || lossAtMax || !offeredEnough) {
+    const text = `rate ${point.toFixed(1)}/s, but only ${offered}/s was offered and the bucket may have refilled unused between 429s: the accepted rate is a lower bound (client-bound)`;
+    return verdict('inconclusive', text, true);
+  }
+  return verdict('inconclusive', `rate ${point.toFixed(1)}/s is outside ${band}, but the ${interval}: cannot decide`);
+}
 
-  if (estimate.burst === undefined) {
-    undecided = true;
-    reasons.push('no volley was sent');
-  } else if (estimate.burstIsLowerBound) {
+function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
+  const rateMax = limits.rateLimit * (1 + limits.tolerance);
+  const burstSlack = Math.max(1, limits.burstLimit * limits.tolerance);
+  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({ status, reasons: [reason], clientBound });
+  if (estimate.burst === undefined) return verdict('inconclusive', 'no volley was sent');
+  if (estimate.burstIsLowerBound) {
     // Before calling an unthrottled volley too large, allow every token the configured bucket
     // could have refilled while the gateway was still deciding (first send to last answer):
     // at high rates a volley that takes a few ms legitimately gets that many more through.
     const refillAllowance = (rateMax * estimate.volley.windowMs) / 1000;
     if (estimate.volley.accepted - refillAllowance > limits.burstLimit + burstSlack) {
-      failed = true;
-      reasons.push(`all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`);
-    } else {
-      undecided = true;
-      reasons.push(`the volley of ${estimate.volley.sent} was not throttled, but it took ${estimate.volley.windowMs.toFixed(1)} ms, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens: cannot tell the burst (client-bound)`);
+      return verdict('fail', `all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`);
     }
-  } else if (burstOutside(estimate, limits.burstLimit, burstSlack)) {
-    failed = true;
-    reasons.push(`burst ${estimate.burst.toFixed(1)} is outside ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
-  } else {
-    reasons.push(`burst ${estimate.burst.toFixed(1)} within ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
+    const took = `it took ${estimate.volley.windowMs.toFixed(1)} ms, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens`;
+    return verdict('inconclusive', `the volley of ${estimate.volley.sent} was not throttled, but ${took}: cannot tell the burst (client-bound)`, true);
   }
-  return { status: failed ? 'fail' : undecided ? 'inconclusive' : 'pass', reasons };
+  if (burstOutside(estimate, limits.burstLimit, burstSlack, rateMax)) {
+    return verdict('fail', `burst ${estimate.burst.toFixed(1)} is outside ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
+  }
+  return verdict('pass', `burst ${estimate.burst.toFixed(1)} within ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
 }
 
 /**
@@ -196,10 +325,13 @@ export function judgeBucket(estimate: BucketEstimate, limits: ThrottleTolerance)
  * request), up to the last answer: the refill over that whole window gives the low end of the
  * burst. A burst is out of tolerance only when the whole interval is: a loaded machine then
  * cannot fail a correct gateway, while a bucket that is really too big or too small still fails.
+ * The refill for the low end is at least the policy's highest rate: a measured rate may be only a
+ * lower bound (client-bound), and a gateway faster than that fails on its rate anyway.
  */
-function burstOutside(estimate: BucketEstimate, burstLimit: number, slack: number): boolean {
+function burstOutside(estimate: BucketEstimate, burstLimit: number, slack: number, rateMax: number): boolean {
   const high = estimate.burst!;
-  const low = Math.max(0, estimate.volley.accepted - ((estimate.ratePerSec ?? 0) * estimate.volley.windowMs) / 1000);
+  const refillRate = Math.max(estimate.ratePerSec ?? 0, rateMax);
+  const low = Math.max(0, estimate.volley.accepted - (refillRate * estimate.volley.windowMs) / 1000);
   return high < burstLimit - slack || low > burstLimit + slack;
 }
 
@@ -221,5 +353,8 @@ export function summariseEstimate(estimate: BucketEstimate): Record<string, unkn
     offeredRatePerSec: r(estimate.offeredRatePerSec),
     volley: estimate.volley,
     paced: estimate.paced,
+    drained: estimate.drained
+      ? { accepted: estimate.drained.accepted, spanMinMs: r(estimate.drained.spanMinMs, 1), spanMaxMs: r(estimate.drained.spanMaxMs, 1) }
+      : null,
   };
 }

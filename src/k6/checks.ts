@@ -86,7 +86,7 @@ function throttleFromK6(merged: MergedResult, route: RoutePolicy, policy: Policy
     return result('throttle', route.id, 'error', `${unresolved.length} of ${records.length} answers were neither accepted nor 429 (e.g. ${sample.status || 'no response'}): cannot fit a bucket`, expected, observed, { evidence, details, requests });
   }
   const judgement = judgeBucket(estimate, throttle);
-  const clientBound = judgement.status === 'inconclusive' && (estimate.rateIsLowerBound || droppedPaced > 0 || estimate.offeredRatePerSec < neededRatePerSec * 0.9);
+  const clientBound = judgement.status === 'inconclusive' && (judgement.clientBound || droppedPaced > 0);
   if (droppedPaced > 0) judgement.reasons.push(`k6 dropped ${droppedPaced} scheduled iterations of the paced probe (not enough VUs or CPU)`);
   let detailText = details;
   if (clientBound) {
