@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Observation } from '../engine/observation.js';
 import { constantPacer, volleyPacer } from '../engine/pacer.js';
 import { runPaced, type PacedRunSummary } from '../engine/paced-run.js';
+import { HealthGuard } from '../engine/health-guard.js';
 import { Timeline } from '../engine/timeline.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../policy/types.js';
 import { k6ExportHint } from '../k6/hint.js';
@@ -83,14 +83,25 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
   // the idle wait that follows lets the bucket fill up again before the measured volley.
   const volleyClient = ctx.client.sibling(Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS), ctx.policy.limits.requestTimeoutMs);
   let pacedRun: PacedRunSummary;
+  // One guard for both phases: a gateway answering 5xx stops the paced phase at once.
+  const guard = new HealthGuard({ window: ctx.policy.limits.stopOnErrors.window, maxShare: ctx.policy.limits.stopOnErrors.share });
   try {
     const warmUp = { ...request, probe: 'throttle.warm-up' };
     await runPaced({ client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS), request: () => warmUp, onObservation: () => {}, maxInFlight: plan.volleySize });
     ctx.progress(`throttle ${route.id}: waiting ${plan.idleWaitMs} ms for an idle bucket`);
-    await sleep(plan.idleWaitMs);
+    await ctx.budget.pause(plan.idleWaitMs);
     // The paced phase starts as soon as the volley has left, not when it has been answered:
     // a slow backend would otherwise hold the volley's answers while the bucket refills.
-    const volleyDone = runPaced({ client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: plan.volleySize, request: () => request, onObservation: (o) => volleyObs.push(o), maxInFlight: plan.volleySize });
+    const volleyDone = runPaced({
+      client: volleyClient,
+      budget: ctx.budget,
+      pacer: volleyPacer(),
+      count: plan.volleySize,
+      request: () => request,
+      onObservation: (o) => volleyObs.push(o),
+      maxInFlight: plan.volleySize,
+      guard,
+    });
     pacedRun = await runPaced({
       client: ctx.client,
       budget: ctx.budget,
@@ -99,6 +110,7 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
       request: () => ({ ...request, probe: 'throttle.paced' }),
       onObservation: (o) => pacedObs.push(o),
       maxInFlight: MAX_PACED_IN_FLIGHT,
+      guard,
     });
     await volleyDone;
   } finally {
@@ -116,16 +128,18 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
   const details = throttleChart(all, route, throttle);
 
   if (all.length === 0) return result('error', 'no request could be sent (run cap reached)', { expected, observed, evidence });
+  if (guard.tripped !== undefined) return result('error', `${guard.tripped}: cannot fit a bucket`, { expected, observed, evidence, details });
   if (unresolved.length / all.length > MAX_UNRESOLVED_SHARE) {
     const sample = unresolved[0]!;
     return result('error', `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`, { expected, observed, evidence, details });
   }
   const judgement = judgeBucket(estimate, throttle);
-  // Client-bound: the paced phase could not offer what the plan asked (drops, or a rate well
-  // short of the target). Say so, and how to get past one machine.
-  const clientBound = pacedRun.dropped > 0 || estimate.offeredRatePerSec < plan.pacedRatePerSec * 0.9;
-  if (judgement.status === 'inconclusive' && clientBound) {
-    judgement.reasons.push(`client-bound: offered ${estimate.offeredRatePerSec.toFixed(0)}/s of the planned ${plan.pacedRatePerSec}/s${pacedRun.dropped ? `, ${pacedRun.dropped} scheduled requests dropped` : ''}`);
+  // Client-bound is decided by the estimator from what reached the gateway (never from the plan);
+  // here it gets the client's side of the story, and how to get past one machine.
+  if (judgement.status === 'inconclusive' && judgement.clientBound) {
+    const lag = `send lag up to ${pacedRun.maxSendLagMs.toFixed(0)} ms`;
+    const dropped = pacedRun.dropped ? `, ${pacedRun.dropped} scheduled requests dropped` : '';
+    judgement.reasons.push(`client-bound: offered ${estimate.offeredRatePerSec.toFixed(0)}/s of the planned ${plan.pacedRatePerSec}/s, ${lag}${dropped}`);
     judgement.reasons.push(k6ExportHint(ctx.policyFile ?? 'POLICY.yaml', route, { neededRatePerSec: plan.pacedRatePerSec, offeredRatePerSec: estimate.offeredRatePerSec }).text);
   }
   return result(judgement.status, judgement.reasons.join('; '), { expected, observed, evidence, details });
@@ -135,6 +149,8 @@ function summarise(estimate: BucketEstimate, unresolved: Observation[], pacedRun
   return {
     ...summariseEstimate(estimate),
     paced: { ...estimate.paced, dropped: pacedRun.dropped, maxSendLagMs: Number(pacedRun.maxSendLagMs.toFixed(1)) },
+    // What the client really offered (the verdict's "client-bound" comes from measurements like these).
+    offered: pacedRun.offered,
     unresolved: unresolved.length,
   };
 }

@@ -235,7 +235,7 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     version: 1,
     ...(target !== undefined ? { target: target.replace(/\/+$/, '') } : {}),
     vendor: raw.vendor ?? 'aws-rest',
-    limits: { ...DEFAULT_LIMITS, ...raw.limits },
+    limits: { ...DEFAULT_LIMITS, ...raw.limits, stopOnErrors: { ...DEFAULT_LIMITS.stopOnErrors, ...raw.limits?.stopOnErrors } },
     credentials,
     routes,
     ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),

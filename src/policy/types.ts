@@ -163,6 +163,8 @@ export interface RunLimits {
   maxRequests: number;
   maxDurationSec: number;
   requestTimeoutMs: number;
+  /** Stop a check's load when this share of the last `window` answers were 5xx or transport errors. */
+  stopOnErrors: { window: number; share: number };
 }
 
 export interface Policy {
@@ -177,7 +179,12 @@ export interface Policy {
   metrics?: MetricsPolicy;
 }
 
-export const DEFAULT_LIMITS: RunLimits = { maxRequests: 20_000, maxDurationSec: 300, requestTimeoutMs: 5_000 };
+export const DEFAULT_LIMITS: RunLimits = {
+  maxRequests: 20_000,
+  maxDurationSec: 300,
+  requestTimeoutMs: 5_000,
+  stopOnErrors: { window: 50, share: 0.2 },
+};
 export const DEFAULT_REFUSE_STATUS = [401, 403];
 export const DEFAULT_THROTTLE_TOLERANCE = 0.1;
 export const DEFAULT_METRICS_TOLERANCE: MetricsTolerance = { countRelative: 0.01, countAbsolute: 1, latencyRelative: 0.25, latencyMs: 25, clockSkewMs: 1_000, minLatencySamples: 20 };
