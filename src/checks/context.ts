@@ -72,6 +72,7 @@ export function evidenceOf(
     label,
     method: request.method,
     path: ctx.redactor.redact(request.path),
+    url: ctx.redactor.redact(ctx.client.urlFor(request.path)),
     requestHeaders,
     responseHeaders: observation?.headers ?? {},
     outcome,

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Observation } from '../engine/observation.js';
 import { isOkStatus, type RoutePolicy } from '../policy/types.js';
 import { credentialHeaders, describeAnswer, evidenceOf, resultFor, type CheckContext } from './context.js';
@@ -63,7 +62,7 @@ export async function runQuotaCheck(ctx: CheckContext, route: RoutePolicy): Prom
     // A throttle 429 is retried after refills; one that outlasts two refills is the quota.
     for (let retry = 0; observation.status === 429 && !isQuotaRefusal(observation) && retry < 2; retry++) {
       throttleRetries++;
-      await sleep(refillMs * (retry + 1));
+      await ctx.budget.pause(refillMs * (retry + 1));
       if (!ctx.budget.take()) break;
       observation = await ctx.client.send(request);
     }
@@ -79,7 +78,7 @@ export async function runQuotaCheck(ctx: CheckContext, route: RoutePolicy): Prom
       if (tally.unresolved === 1) evidence.push(evidenceOf(ctx, request, observation, 'neither accepted nor refused', 'unresolved'));
       if (tally.unresolved > 3) break;
     }
-    await sleep(1000 / ratePerSec);
+    await ctx.budget.pause(1000 / ratePerSec);
   }
   if (firstAccepted) evidence.unshift(evidenceOf(ctx, request, firstAccepted, 'first accepted request', 'info'));
   const verdict = tally.unresolved > 3 ? { status: 'error' as const, summary: `${tally.unresolved} answers were neither accepted nor refused (last: ${describeAnswer(lastUnresolved)})` } : evaluateQuota(tally, quota.limit, quota.tolerance);

@@ -17,6 +17,8 @@ export interface EvidenceItem {
   label: string;
   method: string;
   path: string;
+  /** The full URL sent: the target's base path (a stage such as /prod) included. */
+  url?: string;
   /** Request headers that matter, with credential values replaced by `<credential main>`. */
   requestHeaders: Record<string, string>;
   status?: number;

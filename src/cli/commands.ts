@@ -11,8 +11,8 @@ import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
 import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
-import { defaultReportDir, writeReports } from '../report/write.js';
-import { runPolicy } from '../run/run-policy.js';
+import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
+import { kindsInPolicy, runPolicy } from '../run/run-policy.js';
 import { renderBenchMarkdown, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
@@ -49,23 +49,58 @@ export function loadPolicy(io: CliIo, args: Pick<RunArgs, 'policy' | 'target' | 
 export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io.env, label = args.policy): Promise<number> {
   const policy = loadPolicy(io, args, env);
   if (policy.target === undefined) throw new UsageError('no target: set `target` in the policy or pass --target URL');
+  checkOnlyAgainstPolicy(args.only, policy);
+  // Before any traffic: a report that cannot be written would lose every result.
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
+  await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const redactor = new Redactor(Object.values(policy.credentials));
   const progress = progressPrinter(io, args.quiet);
-  const report = await runPolicy({
-    policy: { ...policy, target: policy.target },
-    policyFile: label,
-    redactor,
-    ...(args.only ? { only: args.only } : {}),
-    progress: (line) => progress.line(redactor.redact(line)),
-    version: VERSION,
-    ...(args.metrics ? { metrics: args.metrics } : {}),
+  const stop = new AbortController();
+  const removeHandlers = io.onInterrupt?.(() => {
+    progress.line('interrupted: stopping, writing the report for what was checked (Ctrl-C again to quit at once)');
+    stop.abort();
   });
+  let report: RunReport;
+  try {
+    report = await runPolicy({
+      policy: { ...policy, target: policy.target },
+      policyFile: label,
+      redactor,
+      ...(args.only ? { only: args.only } : {}),
+      progress: (line) => progress.line(redactor.redact(line)),
+      version: VERSION,
+      ...(args.metrics ? { metrics: args.metrics } : {}),
+      stop: stop.signal,
+    });
+  } finally {
+    removeHandlers?.();
+  }
   progress.done();
-  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
   const written = await writeReports(report, dir, redactor);
   io.stdout.write(redactor.redact(summaryTable(report)));
   io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
-  return exitCodeFor(report.verdict);
+  return report.interrupted ? EXIT_CODES.interrupted : exitCodeFor(report.verdict);
+}
+
+/** --only naming a kind the policy does not ask for would silently check nothing of it: bad input. */
+function checkOnlyAgainstPolicy(only: CheckKind[] | undefined, policy: Policy): void {
+  if (!only) return;
+  const present = kindsInPolicy(policy);
+  const absent = only.filter((kind) => !present.includes(kind));
+  if (absent.length === 0) return;
+  const names = absent.map((kind) => `"${kind}"`).join(', ');
+  throw new UsageError(`--only: the policy has no ${names} check${absent.length > 1 ? 's' : ''}; it has ${present.join(', ') || 'none'}`);
+}
+
+/** Creates the report directory and proves it writable, or says which flag to fix (exit 2). */
+export async function reportDirOrUsageError(dir: string, what: string): Promise<void> {
+  try {
+    await prepareReportDir(dir);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code ?? String(error);
+    throw new UsageError(`${what}: cannot write reports to ${dir} (${why}); nothing was sent`);
+  }
 }
 
 export function validateCommand(io: CliIo, args: { policy: string }): number {
@@ -83,6 +118,9 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
   io.stdout.write(`${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}; target: ${policy.target ?? '(none: pass --target)'}\n`);
+  if (kindsInPolicy(policy).length === 0) {
+    io.stderr.write(`gatecheck: warning: ${args.policy} asks for no checks: add auth, cors, waf, throttle, usagePlans, quota or slo to a route (a run would verify nothing and exit 3)\n`);
+  }
   return EXIT_CODES.pass;
 }
 
@@ -158,9 +196,11 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   const policy = loadPolicy(io, args);
   const metrics = policy.metrics;
   if (!metrics) throw new UsageError(`${args.policy} has no \`metrics\` block: say which API's metrics to read (see docs/cloudwatch.md)`);
+  const startedAt = new Date(now);
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
+  await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const redactor = new Redactor(Object.values(policy.credentials));
   const progress = progressPrinter(io, args.quiet);
-  const startedAt = new Date(now);
   const check = await runMetricsPull({ policy: { ...policy, metrics }, fromMs: now - args.sinceMs, toMs: now, settings: args.metrics, progress: (line) => progress.line(redactor.redact(line)) });
   progress.done();
   const finishedAt = new Date();
@@ -177,7 +217,6 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
     notSelected: [],
     checks: [check],
   };
-  const dir = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   const written = await writeReports(report, dir, redactor);
   io.stdout.write(redactor.redact(summaryTable(report)));
   io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
@@ -250,10 +289,11 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   }
   const problem = benchPlanProblem({ mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration });
   if (problem) throw new UsageError(problem);
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
+  await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const progress = progressPrinter(io, args.quiet);
   const report = await runBench({ target: args.target, path, method, headers, mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, progress: progress.line, version: VERSION });
   progress.done();
-  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
   const files = await writeBenchReport(report, dir, redactor);
   io.stdout.write(redactor.redact(renderBenchMarkdown(report).replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')));
   io.stdout.write(`\nReport: ${files.markdown}\n        ${files.json}\n`);

@@ -12,6 +12,11 @@ export interface CliIo {
   cwd: string;
   /** Resolves when the user asks to stop (SIGINT/SIGTERM); `serve` waits on it. */
   stopSignal: () => Promise<void>;
+  /**
+   * Calls `listener` on the first SIGINT/SIGTERM (a run winds down and writes its reports); a
+   * second signal ends the process at once with 130. Returns a function that removes the handlers.
+   */
+  onInterrupt?: (listener: () => void) => () => void;
 }
 
 export function processIo(): CliIo {
@@ -26,6 +31,21 @@ export function processIo(): CliIo {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       }),
+    onInterrupt: (listener) => {
+      let signals = 0;
+      const handler = () => {
+        signals++;
+        if (signals === 1) listener();
+        // The second Ctrl-C: the user wants out now, reports or not.
+        else process.exit(130);
+      };
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
   };
 }
 

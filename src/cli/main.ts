@@ -34,7 +34,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stderr.write(`gatecheck: ${error.message}\nRun with --help for usage.\n`);
       return EXIT_CODES.badInput;
     }
-    io.stderr.write(`gatecheck: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A bug in gatecheck, not the user's input: one line, the stack only when asked for.
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = io.env.GATECHECK_DEBUG && error instanceof Error ? `\n${error.stack ?? ''}` : '';
+    io.stderr.write(`gatecheck: internal error: ${message} (set GATECHECK_DEBUG=1 for the stack trace)${stack}\n`);
     return EXIT_CODES.error;
   }
 }

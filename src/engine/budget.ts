@@ -10,6 +10,8 @@ export class RunBudget {
     /** Deadline on the client clock (ms). */
     readonly deadlineMs: number,
     private readonly now: () => number,
+    /** Aborted by interrupt(); share its signal with the HTTP clients so they drop what is in flight. */
+    private readonly stop: AbortController = new AbortController(),
   ) {}
 
   get requestsSent(): number {
@@ -21,7 +23,39 @@ export class RunBudget {
   }
 
   get msLeft(): number {
+    if (this.stop.signal.aborted) return 0;
     return Math.max(0, this.deadlineMs - this.now());
+  }
+
+  /**
+   * Ends the run early (Ctrl-C): no request is taken from here on and every pause returns at
+   * once, so the checks wind down within a scheduling tick and the reports can still be written.
+   */
+  interrupt(): void {
+    this.stop.abort();
+  }
+
+  get interrupted(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  /** Aborts on interrupt: for clients that should drop what is in flight. */
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  /** Waits `ms`, or less when the run is interrupted. Every wait a check makes goes through here. */
+  pause(ms: number): Promise<void> {
+    if (this.stop.signal.aborted || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stop.signal.addEventListener('abort', done);
+    });
   }
 
   /** Why a plan of `requests` requests over `durationMs` cannot run, or undefined when it can. */
@@ -33,7 +67,7 @@ export class RunBudget {
 
   /** Takes one request from the cap; false when the cap or the deadline is reached. */
   take(): boolean {
-    if (this.sent >= this.maxRequests || this.now() >= this.deadlineMs) return false;
+    if (this.stop.signal.aborted || this.sent >= this.maxRequests || this.now() >= this.deadlineMs) return false;
     this.sent++;
     return true;
   }

@@ -22,6 +22,8 @@ export interface HttpClientOptions {
   clockOriginMs?: number;
   /** Sees every observation this client makes (run-wide ledgers: per-minute counts for CloudWatch reconciliation). */
   tap?: (observation: Observation) => void;
+  /** Aborted when the run is interrupted: requests in flight are dropped, none is sent after. */
+  signal?: AbortSignal;
 }
 
 const BODY_SNIPPET_BYTES = 512;
@@ -39,6 +41,7 @@ export class HttpClient {
   readonly tap: ((observation: Observation) => void) | undefined;
   private readonly prefix: string;
   private readonly agent: Agent;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl;
@@ -56,6 +59,15 @@ export class HttpClient {
       connectTimeout: options.requestTimeoutMs,
       keepAliveTimeout: 4_000,
     });
+    this.signal = options.signal;
+    // Destroying the agent fails every exchange in flight at once (they resolve as errors), so an
+    // interrupted run does not wait out a hanging gateway's timeouts.
+    this.signal?.addEventListener('abort', () => void this.agent.destroy().catch(() => {}), { once: true });
+  }
+
+  /** The full URL a request path goes to: origin, the base URL's path prefix (a stage such as /prod), the path. */
+  urlFor(path: string): string {
+    return this.origin + this.prefix + path;
   }
 
   /** Milliseconds since this client was made: the clock every Observation is on. */
@@ -72,7 +84,14 @@ export class HttpClient {
 
   /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
   sibling(connections: number, requestTimeoutMs: number): HttpClient {
-    return new HttpClient({ baseUrl: this.baseUrl, requestTimeoutMs, connections, clockOriginMs: this.clockOriginMs, ...(this.tap ? { tap: this.tap } : {}) });
+    return new HttpClient({
+      baseUrl: this.baseUrl,
+      requestTimeoutMs,
+      connections,
+      clockOriginMs: this.clockOriginMs,
+      ...(this.tap ? { tap: this.tap } : {}),
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
   }
 
   /**
@@ -83,6 +102,10 @@ export class HttpClient {
    */
   private exchange(request: ProbeRequest, intendedAtMs: number): Promise<Observation> {
     const sentAtMs = this.now();
+    if (this.signal?.aborted) {
+      const { probe, method, path } = request;
+      return Promise.resolve({ probe, method, path, intendedAtMs, sentAtMs, doneAtMs: sentAtMs, headers: {}, error: 'interrupted' });
+    }
     return new Promise<Observation>((resolve) => {
       let status: number | undefined;
       let doneAtMs = 0;

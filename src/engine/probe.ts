@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunBudget } from './budget.js';
 import type { HttpClient, ProbeRequest } from './http-client.js';
 import type { Observation } from './observation.js';
@@ -40,7 +39,7 @@ export async function sendProbe(
     const retryAfterSec = Number(observation.headers['retry-after']);
     const waitMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : awareness.refillMs * 2 ** attempt;
     if (waitMs > budget.msLeft) break;
-    await sleep(waitMs);
+    await budget.pause(waitMs);
   }
   return { final: attempts[attempts.length - 1]!, attempts, throttledOut: true };
 }

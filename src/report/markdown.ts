@@ -71,7 +71,7 @@ function evidenceTable(items: EvidenceItem[]): string {
     ['Probe', 'Request', 'Answer', 'Headers seen', 'Outcome'],
     ...items.map((e) => [
       oneLine(e.label),
-      oneLine(`${e.method} ${e.path}${headerList(e.requestHeaders, ' ')}`),
+      oneLine(`${e.method} ${e.url ?? e.path}${headerList(e.requestHeaders, ' ')}`),
       oneLine(`${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`),
       oneLine(headerList(e.responseHeaders, '') || '—'),
       oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),

@@ -13,8 +13,10 @@ export interface RunReport {
   limits: { maxRequests: number; maxDurationSec: number };
   /** Check kinds left out by --only. */
   notSelected: string[];
-  /** Set when the run could not start checking (target unreachable). */
+  /** Set when the run stopped early (time cap, Ctrl-C) or no check ran, with the reason. */
   abortReason?: string;
+  /** True when the user interrupted the run (SIGINT/SIGTERM): unfinished checks are `skip`. */
+  interrupted?: boolean;
   checks: CheckResult[];
 }
 
@@ -28,7 +30,8 @@ export function overallVerdict(checks: CheckResult[]): RunReport['verdict'] {
   return 'pass';
 }
 
-export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, error: 3 } as const;
+/** 130 is the shell's code for a process ended by SIGINT (128 + 2): scripts treat it as Ctrl-C. */
+export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, error: 3, interrupted: 130 } as const;
 
 export function exitCodeFor(verdict: RunReport['verdict']): number {
   return verdict === 'pass' ? EXIT_CODES.pass : verdict === 'fail' ? EXIT_CODES.fail : EXIT_CODES.error;

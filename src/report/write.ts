@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redactor } from '../util/redact.js';
 import { renderJunit } from './junit.js';
@@ -20,6 +20,12 @@ export async function writeReports(report: RunReport, dir: string, redactor: Red
     writeFile(files.junit, redactor.redact(renderJunit(report))),
   ]);
   return { dir, files };
+}
+
+/** Creates the directory and checks it can be written to; throws the file system's error otherwise. */
+export async function prepareReportDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK);
 }
 
 /** reports/2026-11-25T10-33-51Z: sortable, and valid on every file system. */
