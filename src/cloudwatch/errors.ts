@@ -81,6 +81,17 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
   return new CloudWatchError('Network', `GetMetricData at ${where} failed${tried}: ${message}`, undefined, attempts);
 }
 
+/**
+ * True when the endpoint was reached, let us in and still could not answer these queries: a 5xx
+ * after the SDK's retries, an answer it could not read, a query it refused. moto and LocalStack
+ * answer 500 to a percentile; such a failure costs only its own query group (fetch.ts). Missing
+ * credentials or Region, AccessDenied, Throttling and network trouble are about the account or
+ * the connection, would hit every group alike, and are never degraded.
+ */
+export function endpointCannotServe(error: CloudWatchError): boolean {
+  return error.code === 'Service' || error.code === 'BadResponse' || error.code === 'BadQuery';
+}
+
 function firstLine(text: string): string {
   return text.split('\n')[0]!.slice(0, 300);
 }
