@@ -1,9 +1,9 @@
 import { isNotRouted } from './auth/vendor.js';
 import { openCloudWatch, type CloudWatchConnection, type CloudWatchReader } from '../cloudwatch/client.js';
 import { CloudWatchError, toCloudWatchError } from '../cloudwatch/errors.js';
-import { fetchMetrics, type FetchedMetrics, type FetchWindow } from '../cloudwatch/fetch.js';
+import { fetchMetrics, type FetchedMetrics, type FetchWindow, type UnavailableGroup } from '../cloudwatch/fetch.js';
 import { pollUntil, REAL_CLOCK, type PollClock } from '../cloudwatch/poll.js';
-import { API_SCOPE, describeApi, planQueries } from '../cloudwatch/queries.js';
+import { API_SCOPE, describeApi, GROUP_LABEL, planQueries, type MetricQuery } from '../cloudwatch/queries.js';
 import { MINUTE_MS, minuteOf, type MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
 import type { MetricsPolicy, Policy } from '../policy/types.js';
@@ -33,7 +33,7 @@ export interface MetricsSettings {
   maxAttempts?: number;
   /** MaxDatapoints per page (tests force pagination). */
   maxDatapoints?: number;
-  /** Ask for latency percentiles (default true; moto cannot answer them). */
+  /** Ask for latency percentiles (default true; where the endpoint cannot answer them, only they are lost). */
   percentiles?: boolean;
   poll?: { firstDelayMs?: number; maxDelayMs?: number };
   clock?: PollClock;
@@ -91,12 +91,15 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
     const options: ReconcileOptions = {
       tolerance: metrics.tolerance,
       names: source.api.type === 'HTTP' ? { error4xx: '4xx', error5xx: '5xx' } : { error4xx: '4XXError', error5xx: '5XXError' },
-      ...(source.waf ? { waf: { rule: source.waf.rule } } : {}),
     };
+    const readGroups = groupedReader(reader, queries, window, args.settings);
     const read = async () => {
-      const fetched = await fetchMetrics(reader!, queries, window, args.settings.maxDatapoints !== undefined ? { maxDatapoints: args.settings.maxDatapoints } : {});
+      const fetched = await readGroups();
       const routeMinutes = source.api.detailed ? new Map(args.policy.routes.map((r) => [`${r.method} ${r.path}`, byMinute(fetched, queries, `${r.method} ${r.path}`)])) : undefined;
-      const reconciliation = reconcile(client, byMinute(fetched, queries, API_SCOPE), { ...options, ...(routeMinutes ? { routeMinutes } : {}) });
+      // A web ACL the endpoint could not read is named as unavailable, not as "no datapoint: check its name".
+      const wafRead = source.waf && !fetched.unavailable.some((u) => u.group === 'waf');
+      const extra = { ...(wafRead ? { waf: { rule: source.waf!.rule } } : {}), ...(routeMinutes ? { routeMinutes } : {}) };
+      const reconciliation = reconcile(client, byMinute(fetched, queries, API_SCOPE), { ...options, ...extra });
       return { fetched, reconciliation };
     };
     args.progress(`metrics: GetMetricData for ${describeApi(source)} at ${reader.where}, waiting up to ${waitSec} s for late datapoints`);
@@ -110,7 +113,10 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
     const { fetched, reconciliation } = outcome.value;
     const waited = outcome.settled ? '' : ` (after ${outcome.polls} poll${outcome.polls === 1 ? '' : 's'} over ${Math.round(outcome.waitedMs / 1000)} s)`;
     const incomplete = fetched.incomplete.map((i) => `${i.id} ${i.status}`);
-    let verdict = evaluateMetrics(reconciliation, { source: describeApi(source), window: describeWindow(window), waited, incomplete, clientCompleted: client.reduce((s, m) => s + m.completed, 0) });
+    const clientCompleted = client.reduce((s, m) => s + m.completed, 0);
+    const api = describeApi(source);
+    const context = { source: api, window: describeWindow(window), waited, incomplete, clientCompleted, unavailable: fetched.unavailable };
+    let verdict = evaluateMetrics(reconciliation, context);
     if (source.api.type === 'WEBSOCKET') {
       // No Count here: ConnectCount and MessageCount are the API's datapoints.
       const wsData = [...byMinute(fetched, queries, API_SCOPE).values()].some((m) => m.connectCount !== undefined || m.messageCount !== undefined);
@@ -130,9 +136,14 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
       waitedSec: Math.round(outcome.waitedMs / 100) / 10,
       pages: fetched.pages,
       sdkAttempts: fetched.attempts,
+      ...unavailableData(fetched.unavailable),
       ...(fetched.messages.length ? { messages: fetched.messages } : {}),
     };
-    const evidence = [callEvidence(reader.where, `${outcome.polls} poll(s), last one ${fetched.pages} page(s), ${fetched.attempts} HTTP attempt(s) by the SDK`, verdict.status)];
+    const calls = `${outcome.polls} poll(s), last one ${fetched.pages} page(s), ${fetched.attempts} HTTP attempt(s) by the SDK`;
+    const evidence = [
+      callEvidence(reader.where, calls, verdict.status),
+      ...fetched.unavailable.map((u) => gapEvidence(reader!.where, u)),
+    ];
     return base(verdict.status, verdict.summary, expected, observed, evidence, renderDetails(reconciliation, fetched, queries, metrics, source.api.type === 'WEBSOCKET'));
   } catch (error) {
     const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
@@ -171,7 +182,9 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
     const primary = source.api.type === 'WEBSOCKET' ? 'connectCount' : 'count';
     const hasData = (f: FetchedMetrics) => queries.some((q) => q.role === primary && q.scope === API_SCOPE && (f.series.get(q.id)?.size ?? 0) > 0);
     args.progress(`metrics: GetMetricData for ${describeApi(source)} at ${reader.where}, ${describeWindow(window)}`);
-    const outcome = await pollUntil(() => fetchMetrics(reader!, queries, window, args.settings.maxDatapoints !== undefined ? { maxDatapoints: args.settings.maxDatapoints } : {}), hasData, { waitMs: waitSec * 1000, ...args.settings.poll }, args.settings.clock ?? REAL_CLOCK);
+    const schedule = { waitMs: waitSec * 1000, ...args.settings.poll };
+    const read = groupedReader(reader, queries, window, args.settings);
+    const outcome = await pollUntil(read, hasData, schedule, args.settings.clock ?? REAL_CLOCK);
     const fetched = outcome.value;
     const minutes = byMinute(fetched, queries, API_SCOPE);
     const found = hasData(fetched);
@@ -180,13 +193,55 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
       ? `CloudWatch has ${minutes.size} minute(s) of data for ${describeApi(source)} in ${describeWindow(window)} (metrics only: nothing reconciled)`
       : `CloudWatch has no datapoint for ${describeApi(source)} in ${describeWindow(window)}: check the API name or id, the stage and the Region (and that there was traffic)`;
     const observed = { minutesWithData: minutes.size, pages: fetched.pages, sdkAttempts: fetched.attempts, polls: outcome.polls, ...(fetched.incomplete.length ? { incomplete: fetched.incomplete.map((i) => `${i.id} ${i.status}`) } : {}), ...(fetched.messages.length ? { messages: fetched.messages } : {}) };
-    return base(status, summary, expected, observed, [callEvidence(reader.where, `${fetched.pages} page(s), ${fetched.attempts} HTTP attempt(s)`, status)], found ? renderPullDetails(minutes, window, source.api.type) : undefined);
+    const call = callEvidence(reader.where, `${fetched.pages} page(s), ${fetched.attempts} HTTP attempt(s)`, status);
+    const evidence = [call, ...fetched.unavailable.map((u) => gapEvidence(reader!.where, u))];
+    const details = found ? renderPullDetails(minutes, window, source.api.type, fetched.unavailable) : undefined;
+    const gaps = fetched.unavailable.flatMap((u) => u.metrics);
+    const named = found && gaps.length ? `${summary}; not available from this endpoint: ${gaps.join(', ')}` : summary;
+    return base(status, named, expected, { ...observed, ...unavailableData(fetched.unavailable) }, evidence, details);
   } catch (error) {
     const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
     return base('error', `metrics not read: ${failure.message}`, expected, { error: failure.code, ...(failure.awsCode ? { awsCode: failure.awsCode } : {}) }, [callEvidence(reader?.where ?? source.endpoint ?? 'CloudWatch', failure.message, 'error', failure.awsCode ?? failure.code)], undefined);
   } finally {
     reader?.close();
   }
+}
+
+/**
+ * One read per poll, group by group (cloudwatch/fetch.ts). A group found unavailable is not asked
+ * again on later polls. Without the counts group there is nothing to reconcile or show: that
+ * failure is thrown, so the check is an `error` naming the endpoint's answer.
+ */
+function groupedReader(
+  reader: CloudWatchReader,
+  queries: readonly MetricQuery[],
+  window: FetchWindow,
+  settings: MetricsSettings,
+): () => Promise<FetchedMetrics> {
+  let skip: readonly UnavailableGroup[] = [];
+  const pages = settings.maxDatapoints !== undefined ? { maxDatapoints: settings.maxDatapoints } : {};
+  return async () => {
+    const fetched = await fetchMetrics(reader, queries, window, { ...pages, skip });
+    skip = fetched.unavailable;
+    const counts = fetched.unavailable.find((u) => u.group === 'counts');
+    if (counts) {
+      const message = `${counts.metrics.join(', ')} not available from this endpoint, so nothing was read: ${counts.error}`;
+      throw new CloudWatchError(counts.code, message, counts.awsCode);
+    }
+    return fetched;
+  };
+}
+
+/** report.json's record of what the endpoint could not serve, with its own error. */
+function unavailableData(unavailable: readonly UnavailableGroup[]): Record<string, unknown> {
+  if (unavailable.length === 0) return {};
+  const data = (u: UnavailableGroup) => ({ metrics: u.metrics, group: GROUP_LABEL[u.group], code: u.awsCode ?? u.code, error: u.error });
+  return { unavailable: unavailable.map(data) };
+}
+
+function gapEvidence(where: string, u: UnavailableGroup): EvidenceItem {
+  const note = `${u.metrics.join(', ')} not available from this endpoint: ${u.error}`;
+  return { ...callEvidence(where, note, 'error', u.awsCode ?? u.code), label: `CloudWatch GetMetricData, ${GROUP_LABEL[u.group]}` };
 }
 
 function connectionOf(source: MetricsPolicy['cloudwatch'], settings: MetricsSettings): CloudWatchConnection {

@@ -46,6 +46,21 @@ export function loadPolicy(io: CliIo, args: Pick<RunArgs, 'policy' | 'target' | 
   return policy;
 }
 
+/** Set, unless the user has set it, to keep the AWS SDK's Node version advice off stderr (see below). */
+const SDK_VERSION_WARNING_ENV = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * On Node < 22 the AWS SDK prints a multi-line NodeVersionSupportWarning (its releases after
+ * January 2027 need Node 22) through process.emitWarning, --quiet or not: advice about the
+ * machine, not about this run. @aws-sdk/core skips it when the variable is exactly `true` as a
+ * client is built, so it is set before the metrics check opens one. A value the user gave is
+ * kept (`false` shows the advice); every other warning still prints.
+ */
+function quietSdkVersionWarning(io: CliIo): void {
+  if (io.env[SDK_VERSION_WARNING_ENV] !== undefined || process.env[SDK_VERSION_WARNING_ENV] !== undefined) return;
+  process.env[SDK_VERSION_WARNING_ENV] = 'true';
+}
+
 export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io.env, label = args.policy): Promise<number> {
   const policy = loadPolicy(io, args, env);
   if (policy.target === undefined) throw new UsageError('no target: set `target` in the policy or pass --target URL');
@@ -53,6 +68,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   // Before any traffic: a report that cannot be written would lose every result.
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
+  if (policy.metrics) quietSdkVersionWarning(io);
   const redactor = new Redactor(Object.values(policy.credentials));
   const progress = progressPrinter(io, args.quiet);
   const stop = new AbortController();
@@ -151,9 +167,6 @@ export async function demoCommand(io: CliIo, args: DemoArgs): Promise<number> {
     given.endpoint !== undefined || !gateway.cloudwatch
       ? given
       : { waitSec: 5, poll: { firstDelayMs: 250, maxDelayMs: 1_000 }, ...given, endpoint: gateway.cloudwatch.url, credentials: DEMO_CREDENTIALS };
-  // The AWS SDK warns on Node 20 about its releases after January 2027; the demo talks to the
-  // embedded emulator only, so that advice is noise here (set the variable to see it).
-  if (metrics.credentials === DEMO_CREDENTIALS) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     return await runCommand(io, { policy: DEMO_POLICY, target: gateway.url, ...(args.out ? { out: args.out } : {}), quiet: args.quiet, metrics }, env, 'policies/demo.yaml (built in)');
   } finally {
@@ -201,6 +214,7 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const redactor = new Redactor(Object.values(policy.credentials));
   const progress = progressPrinter(io, args.quiet);
+  quietSdkVersionWarning(io);
   const check = await runMetricsPull({ policy: { ...policy, metrics }, fromMs: now - args.sinceMs, toMs: now, settings: args.metrics, progress: (line) => progress.line(redactor.redact(line)) });
   progress.done();
   const finishedAt = new Date();

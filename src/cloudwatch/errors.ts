@@ -61,7 +61,9 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
     return new CloudWatchError('NoRegion', 'no AWS Region: set metrics.cloudwatch.region in the policy, pass --region, or set AWS_REGION');
   }
   const awsCode = e.Code ?? (e.$metadata?.httpStatusCode !== undefined ? e.name : undefined);
-  if (awsCode !== undefined && e.$metadata?.httpStatusCode !== undefined) {
+  // A body that is not the protocol's JSON (moto's HTML 500 page): the parser's SyntaxError is no service code.
+  const unreadable = e.Code === undefined && (e.name === 'SyntaxError' || /deserializ/i.test(e.message ?? ''));
+  if (awsCode !== undefined && e.$metadata?.httpStatusCode !== undefined && !unreadable) {
     if (DENIED.has(awsCode)) {
       return new CloudWatchError('AccessDenied', `CloudWatch refused GetMetricData (${awsCode}) at ${where}: ${message}. The credentials need the IAM permission cloudwatch:GetMetricData.`, awsCode, attempts);
     }
@@ -76,9 +78,22 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
     return new CloudWatchError('Network', `cannot reach CloudWatch at ${where} (${networkCode})${tried}`, undefined, attempts);
   }
   if (e.$metadata?.httpStatusCode !== undefined || /deserializ|unexpected token|not valid json/i.test(message)) {
-    return new CloudWatchError('BadResponse', `CloudWatch at ${where} sent an answer the SDK could not read${tried}: ${message}`, undefined, attempts);
+    const status = e.$metadata?.httpStatusCode !== undefined ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
+    const text = `CloudWatch at ${where} sent an answer the SDK could not read${status}${tried}: ${message}`;
+    return new CloudWatchError('BadResponse', text, undefined, attempts);
   }
   return new CloudWatchError('Network', `GetMetricData at ${where} failed${tried}: ${message}`, undefined, attempts);
+}
+
+/**
+ * True when the endpoint was reached, let us in and still could not answer these queries: a 5xx
+ * after the SDK's retries, an answer it could not read, a query it refused. moto and LocalStack
+ * answer 500 to a percentile; such a failure costs only its own query group (fetch.ts). Missing
+ * credentials or Region, AccessDenied, Throttling and network trouble are about the account or
+ * the connection, would hit every group alike, and are never degraded.
+ */
+export function endpointCannotServe(error: CloudWatchError): boolean {
+  return error.code === 'Service' || error.code === 'BadResponse' || error.code === 'BadQuery';
 }
 
 function firstLine(text: string): string {

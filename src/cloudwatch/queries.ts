@@ -14,6 +14,11 @@ import type { CloudWatchSource } from '../policy/types.js';
  *
  * Counts are asked for as `Sum` (CloudWatch's Average of 4XXError is a rate), latencies as p50 and
  * p99 over 60 s periods.
+ *
+ * Each query belongs to a group that is read in its own GetMetricData call: `counts` (plain
+ * statistics), `percentiles`, `waf`. One bad query fails a whole call, and CloudWatch look-alikes
+ * (moto, LocalStack) answer 500 to any call holding a percentile: a group they cannot serve then
+ * costs only its own metrics.
  */
 
 /** What a query's numbers mean to the reconciliation, whatever the API type calls the metric. */
@@ -31,6 +36,16 @@ export type MetricRole =
   | 'clientError'
   | 'integrationError'
   | 'executionError';
+
+/** Read together in one GetMetricData call (see the file comment). */
+export type QueryGroup = 'counts' | 'percentiles' | 'waf';
+
+/** What each group holds, for messages. */
+export const GROUP_LABEL: Record<QueryGroup, string> = {
+  counts: 'plain statistics (Sum)',
+  percentiles: 'percentile statistics',
+  waf: 'AWS/WAFV2 metrics',
+};
 
 export interface Dimension {
   name: string;
@@ -50,6 +65,7 @@ export interface MetricQuery {
   stat: string;
   /** Always 60: CloudWatch's one-minute periods, lined up with the client's minutes. */
   periodSec: number;
+  group: QueryGroup;
 }
 
 export const API_SCOPE = '*';
@@ -58,8 +74,8 @@ export const PERIOD_SEC = 60;
 export interface PlanOptions {
   /**
    * Ask for latency percentiles (default true). moto answers GetMetricData only for Sum,
-   * Average, Minimum, Maximum and SampleCount (it fails with a 500 on `p99`): its interop test
-   * turns them off.
+   * Average, Minimum, Maximum and SampleCount (it fails with a 500 on `p99`); the percentile
+   * group then degrades alone, so turning them off only saves that call.
    */
   percentiles?: boolean;
   /** Routes of the policy for detailed metrics (`GET /api/items` → Method GET, Resource /api/items). */
@@ -135,7 +151,9 @@ export function planQueries(source: CloudWatchSource, region: string, options: P
   const specs = (api.type === 'REST' ? REST_METRICS : api.type === 'HTTP' ? HTTP_METRICS : WEBSOCKET_METRICS).filter((s) => percentiles || !s.percentile);
   const queries: MetricQuery[] = [];
   const add = (spec: MetricSpec, scope: string, suffix: string, namespace: string, dimensions: Dimension[]): void => {
-    queries.push({ id: `${SHORT[spec.role]}_${suffix}`, role: spec.role, scope, namespace, metricName: spec.metricName, dimensions, stat: spec.stat, periodSec: PERIOD_SEC });
+    const group: QueryGroup = namespace === 'AWS/WAFV2' ? 'waf' : spec.percentile ? 'percentiles' : 'counts';
+    const { role, metricName, stat } = spec;
+    queries.push({ id: `${SHORT[role]}_${suffix}`, role, scope, namespace, metricName, dimensions, stat, periodSec: PERIOD_SEC, group });
   };
 
   for (const spec of specs) add(spec, API_SCOPE, 'api', 'AWS/ApiGateway', apiDimensions(source));
@@ -153,4 +171,10 @@ export function planQueries(source: CloudWatchSource, region: string, options: P
     for (const spec of WAF_METRICS) add(spec, API_SCOPE, 'waf', 'AWS/WAFV2', dimensions);
   }
   return queries;
+}
+
+/** `Latency p99`, `WAF BlockedRequests`, `Count`: a metric as the report names it. */
+export function metricLabel(query: Pick<MetricQuery, 'namespace' | 'metricName' | 'group' | 'stat'>): string {
+  if (query.namespace === 'AWS/WAFV2') return `WAF ${query.metricName}`;
+  return query.group === 'percentiles' ? `${query.metricName} ${query.stat}` : query.metricName;
 }

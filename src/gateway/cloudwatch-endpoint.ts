@@ -49,6 +49,12 @@ export interface EmulatorBehaviour {
   denyAccess: boolean;
   /** Withhold datapoints of minutes starting at or after this epoch ms (late metrics). */
   withholdFromMs?: number;
+  /**
+   * Fail every call holding a query that matches, tested on `Namespace MetricName Stat`
+   * (`AWS/ApiGateway Latency p99`): moto and LocalStack answer a call holding a percentile with a
+   * 500 (`InternalFailure`); `Throttling` stands for a genuine failure of that call.
+   */
+  failQueries?: { pattern: RegExp; error: 'InternalFailure' | 'Throttling' };
 }
 
 export interface SeenRequest {
@@ -75,6 +81,7 @@ const MAX_BODY_BYTES = 1_000_000;
 const DEFAULT_MAX_DATAPOINTS = 100_800;
 const MAX_QUERIES = 500;
 const KEPT_REQUESTS = 200;
+const THROTTLING_TYPE = 'com.amazon.coral.availability#ThrottlingException';
 const COUNT_STATS = new Set(['Sum', 'SampleCount']);
 const LATENCY_STATS = new Set(['Average', 'Maximum', 'SampleCount', 'Sum', 'p50', 'p90', 'p99']);
 
@@ -145,12 +152,27 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string, options
     } catch {
       throw new ApiError(400, 'SerializationException', 'the body is not JSON', 'com.amazon.coral.service#SerializationException');
     }
+    failOnQueries(input, behaviour);
     const output = getMetricData(input, options, behaviour);
     send(res, 200, { 'content-type': JSON_1_0 }, JSON.stringify(output));
   } catch (error) {
     if (error instanceof ApiError) return sendError(res, error.status, error.code, error.message, error.type);
     sendError(res, 500, 'InternalFailure', error instanceof Error ? error.message : String(error), 'com.amazon.coral.service#InternalFailure');
   }
+}
+
+function failOnQueries(input: unknown, behaviour: EmulatorBehaviour): void {
+  const fail = behaviour.failQueries;
+  const queries = (input as { MetricDataQueries?: unknown } | null)?.MetricDataQueries;
+  if (!fail || !Array.isArray(queries)) return;
+  const described = queries.map((q) => {
+    const stat = (q as Partial<Query> | null)?.MetricStat;
+    return `${stat?.Metric?.Namespace} ${stat?.Metric?.MetricName} ${stat?.Stat}`;
+  });
+  const hit = described.find((query) => fail.pattern.test(query));
+  if (hit === undefined) return;
+  if (fail.error === 'Throttling') throw new ApiError(400, 'Throttling', 'Rate exceeded', THROTTLING_TYPE);
+  throw new ApiError(500, 'InternalFailure', `cannot compute ${hit}`, 'com.amazon.coral.service#InternalFailure');
 }
 
 function getMetricData(input: unknown, options: CloudWatchEndpointOptions, behaviour: EmulatorBehaviour): object {

@@ -19,7 +19,9 @@ import { REPO, runCli } from '../support/cli.js';
 const POLICY = join(REPO, 'test/fixtures/cloudwatch/metrics-policy.yaml');
 const KEY = 'cw-cli-key-8d1f0c2b9e7a';
 // The standard chain's environment provider; dummy values, the emulator checks only that a SigV4 signature is there.
-const AWS_ENV = { GATECHECK_API_KEY: KEY, AWS_ACCESS_KEY_ID: 'AKIDCLITEST', AWS_SECRET_ACCESS_KEY: 'cli-test-not-a-secret', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const CREDENTIALS_ENV = { GATECHECK_API_KEY: KEY, AWS_ACCESS_KEY_ID: 'AKIDCLITEST', AWS_SECRET_ACCESS_KEY: 'cli-test-not-a-secret' };
+const AWS_ENV = { ...CREDENTIALS_ENV, AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** runCli adds --out only for run and demo: metrics gets its own temporary directory. */
 function outDir(): string {
@@ -55,6 +57,17 @@ describe('gatecheck metrics', () => {
     const run = await runCli(['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', outDir()], AWS_ENV);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/\| metrics \| gatecheck-fixture\/test \| PASS\s+\| CloudWatch has \d minute\(s\) of data/);
+  });
+
+  // The SDK warns only on Node < 22 (@aws-sdk/core emitWarningIfUnsupportedVersion): there the second run shows it is real.
+  it.runIf(NODE_MAJOR < 22)('keeps the AWS SDK\'s Node version warning off stderr, unless the user set the variable', async () => {
+    const args = ['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--quiet'];
+    const env = { ...CREDENTIALS_ENV, AWS_EC2_METADATA_DISABLED: 'true' };
+    const quiet = await runCli([...args, '--out', outDir()], env);
+    expect(quiet.code, quiet.stderr).not.toBe(2);
+    expect(quiet.stderr).toBe('');
+    const asked = await runCli([...args, '--out', outDir()], { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' });
+    expect(asked.stderr).toContain('NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)');
   });
 
   it('without any AWS credentials: exit 3 and says so, never a crash', async () => {

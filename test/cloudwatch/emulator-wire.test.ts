@@ -12,7 +12,10 @@ import { openCloudWatch } from '../../src/cloudwatch/client.js';
 import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
-import { DUMMY_CREDENTIALS, emulatorSettings, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, startEmulator, WEB_ACL, type ScriptedMinute } from './helpers.js';
+import {
+  DUMMY_CREDENTIALS, emulatorSettings, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, startEmulator, statsPerCall, WEB_ACL,
+  type ScriptedMinute,
+} from './helpers.js';
 
 // The SDK warns on Node 20 about its 2027 releases; that is not what these tests are about.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -67,7 +70,8 @@ describe('wire protocol tripwire: what the installed SDK sends', () => {
     expect(body.StartTime).toBe(window.startMs / 1000);
     expect(body.EndTime).toBe(window.endMs / 1000);
     expect(body.ScanBy).toBe('TimestampAscending');
-    expect((body.MetricDataQueries as unknown[]).length).toBe(6);
+    // One call per query group: the plain statistics, then the percentiles (queries.ts).
+    expect(statsPerCall(emu.endpoint)).toEqual([['Sum', 'Sum', 'Sum'], ['p50', 'p99', 'p99']]);
   });
 
   it('reads epoch-second timestamps back as Dates on the right minutes', async () => {
@@ -93,17 +97,17 @@ describe('metrics check against the emulator', () => {
     expect(result).toMatchObject({ id: 'metrics:gatecheck-test/test', kind: 'metrics', route: 'gatecheck-test/test' });
     expect(result.details).toContain('| Minute (UTC) | Answered (client) | Count (CW) |');
     expect(result.details).toContain('xychart-beta');
-    expect(result.observed).toMatchObject({ comparedMinutes: 3, polls: 1, pages: 1 });
+    expect(result.observed).toMatchObject({ comparedMinutes: 3, polls: 1, pages: 3 }); // counts, percentiles, WAF: a call each
   });
 
   it('follows NextToken through small pages (PartialData), the same answer', async () => {
     const { ledger, minutes } = threeMinutes();
     const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { maxDatapoints: 2 }), progress: () => {} });
     expect(result.status, result.summary).toBe('pass');
-    // 3 minutes × (Count, 4XX, 5XX, p50, p99) = 15 datapoints, 2 a page.
+    // 3 minutes × (Count, 4XX, 5XX) = 9 datapoints, then × (p50, p99) = 6 in the percentile call, 2 a page.
     expect(result.observed).toMatchObject({ pages: 8 });
     const bodies = emu.endpoint.requests.map((r) => JSON.parse(r.body) as { NextToken?: string; MaxDatapoints?: number });
-    expect(bodies.map((b) => b.NextToken)).toEqual([undefined, 'page-2', 'page-4', 'page-6', 'page-8', 'page-10', 'page-12', 'page-14']);
+    expect(bodies.map((b) => b.NextToken)).toEqual([undefined, 'page-2', 'page-4', 'page-6', 'page-8', undefined, 'page-2', 'page-4']);
     expect(bodies.every((b) => b.MaxDatapoints === 2)).toBe(true);
 
     // The wire answer of the first page says PartialData for the query it cut (newest first: CloudWatch's default ScanBy).
@@ -175,8 +179,9 @@ describe('CloudWatch failures become an error verdict, never a crash', () => {
     emu.endpoint.behaviour.throttleNext = 1;
     const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status, result.summary).toBe('pass');
-    expect(result.observed).toMatchObject({ sdkAttempts: 2, pages: 1 });
-    expect(emu.endpoint.requests.map((r) => r.headers['amz-sdk-request'])).toEqual(['attempt=1; max=3', 'attempt=2; max=3']);
+    expect(result.observed).toMatchObject({ sdkAttempts: 3, pages: 2 }); // the counts call retried once, the percentile call
+    const attempts = emu.endpoint.requests.map((r) => r.headers['amz-sdk-request']);
+    expect(attempts).toEqual(['attempt=1; max=3', 'attempt=2; max=3', 'attempt=1; max=3']);
   });
 
   it('Throttling that outlasts the retries → error naming it', async () => {

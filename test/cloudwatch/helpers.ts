@@ -93,6 +93,12 @@ export async function startEmulator(options: { pageSize?: number; waf?: boolean 
   return { endpoint, recorder, wafRecorder };
 }
 
+/** The statistics of each GetMetricData call the endpoint received, in order: one list per call (one per query group). */
+export function statsPerCall(endpoint: CloudWatchEndpointHandle): string[][] {
+  type Body = { MetricDataQueries: Array<{ MetricStat: { Stat: string } }> };
+  return endpoint.requests.map((r) => (JSON.parse(r.body) as Body).MetricDataQueries.map((q) => q.MetricStat.Stat));
+}
+
 /** Settings for the emulator: dummy credentials, fast polls, few SDK attempts. */
 export function emulatorSettings(endpoint: CloudWatchEndpointHandle, extra: MetricsSettings = {}): MetricsSettings {
   return { endpoint: endpoint.url, credentials: DUMMY_CREDENTIALS, waitSec: 0, poll: { firstDelayMs: 20, maxDelayMs: 50 }, maxAttempts: 3, ...extra };

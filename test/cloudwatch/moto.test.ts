@@ -1,13 +1,17 @@
 /**
  * Interop with a CloudWatch we did not write: moto 5's server (`python3 -m moto.server`) on a free
  * loopback port, seeded with PutMetricData for AWS/ApiGateway through the AWS SDK, read back by
- * gatecheck's cloudwatch module and reconciled by the metrics check.
+ * gatecheck's cloudwatch module and reconciled by the metrics check, and by the built CLI's
+ * `gatecheck metrics`. moto answers any call holding a percentile with a 500: only those are lost.
  *
  * moto comes with the machine image (PyPI is not reachable from CI). Under CI=true a missing moto
  * FAILS this file; locally, without CI, it is skipped with a note.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMetricsCheck } from '../../src/checks/metrics.js';
 import { openCloudWatch } from '../../src/cloudwatch/client.js';
@@ -15,6 +19,7 @@ import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
+import { REPO, runCli } from '../support/cli.js';
 import { API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, STAGE } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -109,6 +114,52 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     expect(unknown.status).toBe('error');
     expect(unknown.summary).toMatch(/no datapoint for REST API ApiName=gatecheck-test, Stage=nope/);
   });
+
+  it('with percentiles asked, moto\'s 500 costs only them: Count, 4XX, 5XX still reconcile → pass, Latency p99 named', async () => {
+    const ledger = scriptTraffic(traffic, new MetricsRecorder());
+    const settings = { endpoint, credentials: DUMMY_CREDENTIALS, waitSec: 0, maxAttempts: 2 };
+    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings, progress: () => {} });
+    expect(result.status, result.summary).toBe('pass');
+    expect(result.summary).toMatch(/Count 73 vs 73 answered, .*; not reconciled, not available from this endpoint: Latency p50, /);
+    // moto's answer is an HTML error page, not AWS JSON.
+    expect(result.observed.unavailable).toEqual([
+      {
+        metrics: ['Latency p50', 'Latency p99', 'IntegrationLatency p99'],
+        group: 'percentile statistics',
+        code: 'BadResponse',
+        error: expect.stringMatching(/could not read \(HTTP 500\) after 2 attempts/),
+      },
+    ]);
+  });
+
+  it('e2e: `gatecheck metrics` shows the seeded counts, Latency p99 not available from this endpoint, and no SDK warning', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gatecheck-moto-'));
+    // Credentials from the environment; AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED left unset: the CLI sets it.
+    const env = { AWS_ACCESS_KEY_ID: 'AKIDMOTOTEST', AWS_SECRET_ACCESS_KEY: 'moto-not-a-secret', AWS_EC2_METADATA_DISABLED: 'true' };
+    const policy = join(REPO, 'test/fixtures/cloudwatch/moto-policy.yaml');
+    const args = ['metrics', '--policy', policy, '--endpoint-url', endpoint, '--since', '10m', '--out', out];
+    const run = await runCli(args, env, 60_000);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stderr).not.toMatch(/NodeVersionSupportWarning|will require node/);
+    expect(run.stdout).toMatch(/\| metrics \| gatecheck-test\/test \| PASS\s+\| CloudWatch has 3 minute\(s\) of data/);
+
+    type Report = { checks: Array<{ status: string; summary: string; observed: Record<string, unknown> }> };
+    const check = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report).checks[0]!;
+    expect(check.status).toBe('pass');
+    expect(check.summary).toMatch(/; not available from this endpoint: Latency p50, Latency p99, IntegrationLatency p99$/);
+    const metrics = ['Latency p50', 'Latency p99', 'IntegrationLatency p99'];
+    expect(check.observed.unavailable).toEqual([expect.objectContaining({ metrics, code: 'BadResponse' })]);
+
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    // Minute, Count, 4XX, 5XX, Latency p50, p99, IntegrationLatency p99, WAF blocked: the seeded values, percentiles n/a.
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    expect(md).toContain(`| ${hhmm(minutes[0]!)} | 36 | 6 | 0 | n/a | n/a | n/a | — |`);
+    expect(md).toContain(`| ${hhmm(minutes[1]!)} | 25 | 3 | 2 | n/a | n/a | n/a | — |`);
+    expect(md).toContain(`| ${hhmm(minutes[2]!)} | 12 | 0 | 0 | n/a | n/a | n/a | — |`);
+    expect(md).toContain('**Not available from this endpoint** (n/a above; not reconciled):');
+    expect(md).toContain('- Latency p50, Latency p99, IntegrationLatency p99 (percentile statistics): CloudWatch at http://127.0.0.1:');
+    expect(md).not.toContain('"<!doctype'); // moto's HTML, escaped
+  }, 60_000);
 });
 
 async function freePort(): Promise<number> {

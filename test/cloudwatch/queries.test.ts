@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planQueries } from '../../src/cloudwatch/queries.js';
+import { metricLabel, planQueries } from '../../src/cloudwatch/queries.js';
 import type { CloudWatchSource } from '../../src/policy/types.js';
 
 const routes = [{ method: 'GET', path: '/api/items' }];
@@ -48,5 +48,14 @@ describe('planQueries: metric, statistic and dimension set per API type (REFEREN
     const ids = planQueries({ api: { type: 'REST', name: 'x', stage: 'y', detailed: true }, waf: { webAcl: 'a', rule: 'R' } }, 'us-east-1', { routes: [...routes, { method: 'POST', path: '/b' }] }).map((q) => q.id);
     for (const id of ids) expect(id).toMatch(/^[a-z][a-zA-Z0-9_]*$/);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('puts plain statistics, percentiles and WAF metrics in separate groups (one call each), labelled for the report', () => {
+    const source: CloudWatchSource = { api: { type: 'REST', name: 'x', stage: 'y', detailed: true }, waf: { webAcl: 'a', rule: 'ALL' } };
+    const queries = planQueries(source, 'us-east-1', { routes });
+    const byGroup = (group: string) => queries.filter((q) => q.group === group).map(metricLabel);
+    expect(byGroup('counts')).toEqual(['Count', '4XXError', '5XXError', 'Count', '4XXError', '5XXError']);
+    expect(byGroup('percentiles')).toEqual(['Latency p50', 'Latency p99', 'IntegrationLatency p99']);
+    expect(byGroup('waf')).toEqual(['WAF BlockedRequests', 'WAF AllowedRequests']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateMetrics, isSettled, minuteBounds, reconcile, type CloudWatchMinute, type ReconcileOptions } from '../../src/checks/metrics.js';
+import type { UnavailableGroup } from '../../src/cloudwatch/fetch.js';
 import { nextDelayMs, pollUntil, type PollClock } from '../../src/cloudwatch/poll.js';
 import { MINUTE_MS, type MinuteCounts, type MinuteSnapshot } from '../../src/engine/minute-ledger.js';
 import { DEFAULT_METRICS_TOLERANCE } from '../../src/policy/types.js';
@@ -7,7 +8,7 @@ import { DEFAULT_METRICS_TOLERANCE } from '../../src/policy/types.js';
 const T = DEFAULT_METRICS_TOLERANCE; // countAbsolute 1, countRelative 1%
 const M0 = 1_764_000_000_000 - (1_764_000_000_000 % MINUTE_MS);
 const OPTIONS: ReconcileOptions = { tolerance: T, names: { error4xx: '4XXError', error5xx: '5XXError' } };
-const FETCHED = { series: new Map(), incomplete: [], messages: [], pages: 1, attempts: 1 };
+const FETCHED = { series: new Map(), incomplete: [], unavailable: [], messages: [], pages: 1, attempts: 1 };
 
 function counts(partial: Partial<MinuteCounts>): MinuteCounts {
   return { completed: 0, status2xx: 0, status4xx: 0, status429: 0, status5xx: 0, transportErrors: 0, wafBlocks: 0, edgePrev: 0, edgeNext: 0, ...partial };
@@ -119,6 +120,25 @@ describe('reconcile + evaluateMetrics', () => {
     expect(evaluateMetrics(outside, context).status).toBe('pass');
     // too few samples for a p99: not compared
     expect(reconcile([minute(0, { completed: 5 }, { samples: 5, p50Ms: 1, p99Ms: 2 })], cw([[0, { count: 5, latencyP50: 1, latencyP99: 500 }]]), OPTIONS).findings).toEqual([]);
+  });
+
+  it('names metrics the endpoint could not serve in every verdict; no web ACL metrics is inconclusive, no percentiles is not', () => {
+    const gap = (group: UnavailableGroup['group'], metrics: string[]): UnavailableGroup =>
+      ({ group, metrics, roles: [], code: 'Service', error: 'HTTP 500' });
+    const percentiles = gap('percentiles', ['Latency p50', 'Latency p99']);
+    const waf = gap('waf', ['WAF BlockedRequests']);
+    const named = '; not reconciled, not available from this endpoint: Latency p50, Latency p99';
+    const agrees = reconcile(busy, cw([[0, { count: 100, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const pass = evaluateMetrics(agrees, { ...context, unavailable: [percentiles] });
+    expect(pass.status).toBe('pass');
+    expect(pass.summary).toMatch(/^CloudWatch agrees with the client in 2 minute\(s\): Count 150 vs 150 answered, .*; not reconciled, /);
+    expect(pass.summary.endsWith(named)).toBe(true);
+    const short = reconcile(busy, cw([[0, { count: 80, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const fail = evaluateMetrics(short, { ...context, unavailable: [percentiles] });
+    expect(fail).toMatchObject({ status: 'fail', summary: expect.stringContaining(named) });
+    const noAcl = evaluateMetrics(agrees, { ...context, unavailable: [percentiles, waf] });
+    expect(noAcl.status).toBe('inconclusive');
+    expect(noAcl.summary).toBe(`not every metric could be read: WAF BlockedRequests not available from this endpoint (HTTP 500)${named}`);
   });
 
   it('reconciles each route of detailed metrics over the minutes with data', () => {

@@ -1,5 +1,5 @@
 import { API_SCOPE, type MetricQuery, type MetricRole } from '../../cloudwatch/queries.js';
-import type { FetchedMetrics } from '../../cloudwatch/fetch.js';
+import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js';
 import type { MinuteCounts, MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
 import type { CheckStatus } from '../types.js';
@@ -42,6 +42,12 @@ import { clock, fmt } from './format.js';
  * Missing minutes (the client was busy, CloudWatch has no datapoint after the wait) make the
  * check `inconclusive`; no datapoint at all is `error` (wrong name, stage or Region; metrics
  * off), as is any failure to call CloudWatch. No data is never a pass.
+ *
+ * An endpoint that cannot serve a query group (moto and LocalStack fail on percentiles) leaves
+ * its metrics unreconciled, named in every verdict. Without percentiles Count, 4XX and 5XX are
+ * still what the check is for, so they decide (the latency comparison is one refinement among
+ * them); without the web ACL's metrics, which the policy asked for, the check is `inconclusive`;
+ * without the counts there is nothing to reconcile (`error`, decided in checks/metrics.ts).
  */
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -249,25 +255,57 @@ export interface MetricsVerdict {
 }
 
 /** The verdict: error without data, fail on a deficit, inconclusive on anything undecidable. */
-export function evaluateMetrics(r: Reconciliation, context: { source: string; window: string; waited: string; incomplete: string[]; clientCompleted: number }): MetricsVerdict {
+export interface VerdictContext {
+  source: string;
+  window: string;
+  waited: string;
+  incomplete: string[];
+  clientCompleted: number;
+  /** Query groups the endpoint could not answer (fetch.ts). */
+  unavailable?: readonly UnavailableGroup[];
+}
+
+export function evaluateMetrics(r: Reconciliation, context: VerdictContext): MetricsVerdict {
   if (context.clientCompleted === 0) return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile' };
   if (!r.anyData) {
     return { status: 'error', summary: `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}: check the API name or id, the stage and the Region (and that the stage publishes metrics)` };
   }
   const of = (kinds: FindingKind[]) => r.findings.filter((f) => kinds.includes(f.kind));
+  const unavailable = context.unavailable ?? [];
   const deficits = of(['deficit']);
-  if (deficits.length > 0) return { status: 'fail', summary: `CloudWatch misses traffic the client saw: ${listed(deficits)}` };
+  if (deficits.length > 0) {
+    return { status: 'fail', summary: `CloudWatch misses traffic the client saw: ${listed(deficits)}${notReconciled(unavailable)}` };
+  }
   const excess = of(['excess', 'latency-excess']);
   const undecided = [...of(['missing']), ...of(['deficit5xx']), ...excess];
   if (context.incomplete.length > 0) undecided.push({ kind: 'missing', scope: API_SCOPE, metric: '', text: `incomplete answer: ${context.incomplete.join(', ')}` });
+  const wafGaps = unavailable.filter((u) => u.group === 'waf');
+  const gapsOnly = undecided.length === 0 && wafGaps.length > 0;
+  for (const u of wafGaps) {
+    const metric = u.metrics.join(', ');
+    undecided.push({ kind: 'missing', scope: 'waf', metric, text: `${metric} not available from this endpoint (${u.error})` });
+  }
   if (undecided.length > 0) {
-    const lead = excess.length > 0 ? 'CloudWatch saw more than gatecheck sent, so someone else shares the stage' : 'not every minute could be reconciled';
-    return { status: 'inconclusive', summary: `${lead}${context.waited}: ${listed(undecided)}` };
+    const lead =
+      excess.length > 0
+        ? 'CloudWatch saw more than gatecheck sent, so someone else shares the stage'
+        : gapsOnly
+          ? 'not every metric could be read'
+          : 'not every minute could be reconciled';
+    const otherGaps = notReconciled(unavailable.filter((u) => u.group !== 'waf'));
+    return { status: 'inconclusive', summary: `${lead}${context.waited}: ${listed(undecided)}${otherGaps}` };
   }
   const t = totals(r.rows);
   const parts = [`Count ${fmt(t.cw.count)} vs ${t.client.completed} answered`, `4xx ${fmt(t.cw.error4xx)} vs ${t.client.status4xx} (${t.client.status429} were 429)`, `5xx ${fmt(t.cw.error5xx)} vs ${t.client.status5xx}`];
   if (r.rows.some((row) => row.bounds.wafBlocked)) parts.push(`WAF blocked ${fmt(t.cw.wafBlocked)} vs ${t.client.wafBlocks}`);
-  return { status: 'pass', summary: `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}` };
+  const gaps = notReconciled(unavailable);
+  return { status: 'pass', summary: `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}${gaps}` };
+}
+
+/** `; not reconciled, not available from this endpoint: Latency p50, Latency p99`, or nothing. */
+export function notReconciled(unavailable: readonly UnavailableGroup[]): string {
+  const metrics = unavailable.flatMap((u) => u.metrics);
+  return metrics.length ? `; not reconciled, not available from this endpoint: ${metrics.join(', ')}` : '';
 }
 
 function listed(findings: Finding[]): string {
