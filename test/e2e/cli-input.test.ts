@@ -26,6 +26,15 @@ function policyFile(text: string): string {
   return file;
 }
 
+/** A policy without credentials: one route with what `route` adds. */
+const bare = (route: string) => `version: 1\nroutes:\n  - method: GET\n    path: /x\n${route}`;
+
+function existingFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'gatecheck-out-')), 'not-a-dir');
+  writeFileSync(file, 'x');
+  return file;
+}
+
 const base = (route: string) => `version: 1\ncredentials:\n  main: { value: "\${GATECHECK_API_KEY}" }\nroutes:\n  - method: GET\n    path: /x\n${route}`;
 
 describe('bad input', () => {
@@ -41,6 +50,8 @@ describe('bad input', () => {
     ['unknown flag', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--targett', 'x'], 'Unknown argument'],
     ['unknown fault', ['demo', '--fault', 'nope'], '--fault: unknown fault "nope"'],
     ['no command', [], 'Name a command'],
+    ['--only a kind the policy lacks', ['run', '--policy', policyFile(bare('    throttle: { rateLimit: 5, burstLimit: 5 }\n')), '--only', 'waf'], '--only: the policy has no "waf" check; it has throttle'],
+    ['--out is a file', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--out', existingFile()], '--out: cannot write reports to'],
   ])('%s: exit 2, names it, sends nothing', async (_name, args, message) => {
     const before = server.hits();
     const argsWithTarget = args[0] === 'run' && !args.includes('--target') ? [...args, '--target', target] : args;
@@ -58,6 +69,16 @@ describe('bad input', () => {
     const bad = await runCli(['validate', '--policy', policyFile(base('    throttle: { rateLimit: 0, burstLimit: 1.5 }\n    method2: 1\n'))]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('3 problems');
+  });
+
+  it('a policy with no checks: validate warns, run sends nothing it could judge and exits 3 saying why', async () => {
+    const file = policyFile(bare(''));
+    const validate = await runCli(['validate', '--policy', file]);
+    expect(validate.code).toBe(0);
+    expect(validate.stderr).toContain('asks for no checks');
+    const run = await runCli(['run', '--policy', file, '--target', target]);
+    expect(run.code).toBe(3);
+    expect((run.report as unknown as { abortReason: string }).abortReason).toMatch(/no check ran/);
   });
 
   it('--help on every command shows an example', async () => {

@@ -23,7 +23,7 @@
  *
  * Tuning: CRS rule 920350 (numeric Host header, +3 on every request reaching 127.0.0.1) is removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -59,12 +59,16 @@ export interface NginxOptions {
   variant: NginxVariant;
   /** The key /api/items accepts in `x-api-key`. Letters, digits, `_` and `-` only (it is written into a regex). */
   apiKey: string;
+  /** Also listen with TLS (a self-signed certificate made by openssl) on a second port. */
+  tls?: boolean;
 }
 
 export interface RunningNginx {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
   url: string;
   port: number;
+  /** With `tls`: the HTTPS port (same server, self-signed certificate for 127.0.0.1). */
+  tlsPort?: number;
   variant: NginxVariant;
   /** nginx's error log so far (ModSecurity writes its rule matches there, at level info). Empty after stop(). */
   errorLog(): string;
@@ -107,11 +111,13 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'gatecheck-nginx-'));
   try {
     layOut(dir, variant);
+    if (options.tls) selfSignedCertificate(dir);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      writeFileSync(join(dir, 'nginx.conf'), nginxConf({ dir, port, variant, apiKey }), { mode: 0o600 });
+      const tlsPort = options.tls ? await freePort() : undefined;
+      writeFileSync(join(dir, 'nginx.conf'), nginxConf({ dir, port, tlsPort, variant, apiKey }), { mode: 0o600 });
       const started = await launch(dir, port, variant);
-      if (started.ok) return started.handle;
+      if (started.ok) return tlsPort === undefined ? started.handle : { ...started.handle, tlsPort };
       const log = redact(`${readIfExists(join(dir, 'error.log'))}${started.output}`, apiKey);
       if (attempt < PORT_ATTEMPTS && /Address already in use/.test(log)) continue;
       throw new Error(`nginx (variant ${variant}) did not start: ${started.reason}\n--- nginx error log ---\n${log.trim() || '(empty)'}`);
@@ -183,14 +189,22 @@ function modsecRulesConf(dir: string, variant: NginxVariant): string {
   ].join('\n');
 }
 
+/** cert.pem and key.pem for CN=127.0.0.1, valid for a day: the TLS listener's certificate. */
+function selfSignedCertificate(dir: string): void {
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'];
+  const made = spawnSync('openssl', [...args, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr || made.error?.message}`);
+}
+
 interface ConfInput {
   dir: string;
   port: number;
+  tlsPort?: number | undefined;
   variant: NginxVariant;
   apiKey: string;
 }
 
-function nginxConf({ dir, port, variant, apiKey }: ConfInput): string {
+function nginxConf({ dir, port, tlsPort, variant, apiKey }: ConfInput): string {
   const rate = variant === 'wrong-rate' ? 100 : 50;
   const burst = variant === 'big-burst' ? 60 : 20;
   const sharedHeaders = [
@@ -262,6 +276,9 @@ function nginxConf({ dir, port, variant, apiKey }: ConfInput): string {
       'server {',
       ...indent([
         `listen 127.0.0.1:${port};`,
+        ...(tlsPort === undefined
+          ? []
+          : [`listen 127.0.0.1:${tlsPort} ssl;`, `ssl_certificate ${join(dir, 'cert.pem')};`, `ssl_certificate_key ${join(dir, 'key.pem')};`]),
         'server_name localhost;',
         'location = /health {',
         '    return 200 \'{"status":"ok"}\';',
