@@ -1,7 +1,7 @@
 /**
  * A closed-model HTTP/1.1 saturator on raw sockets, one per worker thread: the request is
  * serialised once into a Buffer and written again as soon as the previous answer is complete;
- * answers are framed by Content-Length or chunked encoding and counted by status. This is what
+ * answers are framed by response-framer.ts and counted by status. This is what
  * wrk does in C, and what autocannon does with a full parser per response: here parsing stops at
  * the status line and the framing headers, so one thread keeps up with a fast gateway.
  *
@@ -14,6 +14,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { build } from 'hdr-histogram-js';
+import { ResponseFramer, serialiseRequest } from './response-framer.js';
 
 export interface RawSaturateOptions {
   url: string;
@@ -39,90 +40,6 @@ interface WorkerResult {
   errors: number;
   /** Latency histogram (µs), encoded for merging across threads. */
   histogram: string;
-}
-
-export function serialiseRequest(url: URL, method: string, headers: Record<string, string>): Buffer {
-  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-}
-
-const CONTENT_LENGTH = Buffer.from('\r\ncontent-length:');
-const TRANSFER_ENCODING = Buffer.from('\r\ntransfer-encoding:');
-
-const HEAD_END = Buffer.from('\r\n\r\n');
-const CRLF = Buffer.from('\r\n');
-/** The spellings servers actually send, tried with a fast indexOf before the case-insensitive scan. */
-const COMMON_SPELLING = new Map<Buffer, Buffer>([
-  [CONTENT_LENGTH, Buffer.from('\r\nContent-Length:')],
-  [TRANSFER_ENCODING, Buffer.from('\r\nTransfer-Encoding:')],
-]);
-
-/** The value of a header in the head `b[0..end)`, found by a case-insensitive byte search. */
-function headerValue(b: Buffer, end: number, name: Buffer): string | undefined {
-  const common = COMMON_SPELLING.get(name);
-  const at = common ? b.indexOf(common) : -1;
-  if (at >= 0 && at < end) return valueAt(b, at + name.length, end);
-  outer: for (let i = 0; i + name.length <= end; i++) {
-    for (let j = 0; j < name.length; j++) {
-      const c = b[i + j]!;
-      if ((c >= 65 && c <= 90 ? c + 32 : c) !== name[j]) continue outer;
-    }
-    return valueAt(b, i + name.length, end);
-  }
-  return undefined;
-}
-
-function valueAt(b: Buffer, start: number, end: number): string {
-  const valueEnd = b.indexOf(CRLF, start);
-  return b.toString('latin1', start, valueEnd < 0 || valueEnd > end ? end : valueEnd).trim();
-}
-
-/**
- * Incremental response framing: feed bytes, get a callback per complete response. Handles
- * Content-Length and chunked bodies; other framings count as errors.
- */
-export class ResponseFramer {
-  private buffered: Buffer = Buffer.alloc(0);
-  private bodyLeft = -1;
-  private chunked = false;
-  private status = 0;
-
-  constructor(private readonly onResponse: (status: number) => void) {}
-
-  push(chunk: Buffer): void {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    for (;;) {
-      if (this.bodyLeft < 0 && !this.chunked) {
-        const end = this.buffered.indexOf(HEAD_END);
-        if (end < 0) return;
-        // Status digits at bytes 9..11 of "HTTP/1.1 200 OK"; then only the framing headers.
-        const b = this.buffered;
-        this.status = (b[9]! - 48) * 100 + (b[10]! - 48) * 10 + (b[11]! - 48);
-        const length = headerValue(b, end, CONTENT_LENGTH);
-        this.chunked = length === undefined && headerValue(b, end, TRANSFER_ENCODING)?.toLowerCase() === 'chunked';
-        this.bodyLeft = length === undefined ? 0 : Number(length);
-        this.buffered = this.buffered.subarray(end + 4);
-        if (this.chunked) this.bodyLeft = -1;
-      }
-      if (this.chunked) {
-        const lineEnd = this.buffered.indexOf(CRLF);
-        if (lineEnd < 0) return;
-        const size = parseInt(this.buffered.toString('latin1', 0, lineEnd), 16);
-        if (this.buffered.length < lineEnd + 2 + size + 2) return;
-        this.buffered = this.buffered.subarray(lineEnd + 2 + size + 2);
-        if (size === 0) {
-          this.chunked = false;
-          this.bodyLeft = -1;
-          this.onResponse(this.status);
-        }
-        continue;
-      }
-      if (this.buffered.length < this.bodyLeft) return;
-      this.buffered = this.buffered.subarray(this.bodyLeft);
-      this.bodyLeft = -1;
-      this.onResponse(this.status);
-    }
-  }
 }
 
 /** One thread's loop: `connections` sockets, each resending as soon as its answer is complete. */
@@ -164,7 +81,7 @@ async function saturateThread(options: RawSaturateOptions, connections: number, 
         byStatus[status < 600 ? status : 0]!++;
         histogram.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
         fire();
-      });
+      }, options.method);
       socket.on(url.protocol === 'https:' ? 'secureConnect' : 'connect', fire);
       socket.on('data', (chunk: Buffer) => framer.push(chunk));
       socket.on('error', () => errors++);
