@@ -3,7 +3,7 @@
  * order) and nginx (keepalive_requests, HEAD, `Connection: close`, the request cap across worker
  * threads through the built CLI). Each run loads for at most 1.5 s or a few thousand requests.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -218,8 +218,16 @@ describe.skipIf(!RUN_NGINX)('raw saturation against nginx', { timeout: 30_000 },
 
 const benchJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as Required<Pick<BenchReport, 'saturation'>>;
 
-/** A fresh directory for a CLI run's reports (runCli passes its own to run and demo only). */
-const runOutDir = () => mkdtempSync(join(tmpdir(), 'gatecheck-bench-'));
+const outDirs: string[] = [];
+afterAll(() => {
+  for (const dir of outDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory for a CLI run's reports (runCli passes its own to run and demo only); removed after the tests. */
+function runOutDir(): string {
+  outDirs.push(mkdtempSync(join(tmpdir(), 'gatecheck-bench-')));
+  return outDirs.at(-1)!;
+}
 
 /** A loopback port nothing listens on: bound, read, released. */
 async function closedPort(): Promise<number> {
