@@ -11,7 +11,7 @@
  * request cap is one counter shared by every thread, so it holds across them.
  *
  * Chosen over a library because no maintained npm package exposes such a loop; autocannon stays
- * the engine for `--saturate --engine autocannon`, and the benchmark compares both with wrk.
+ * the engine for `--saturate --saturate-engine autocannon`, and the benchmark compares both with wrk.
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
