@@ -3,7 +3,8 @@
  * loads (wrk, autocannon, gatecheck), so their figures compare like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +23,38 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `extra` goes into the http block (e.g. a limit_req_zone); `location` into `location /limited`. */
-export async function startNginxTarget(options: { workers?: number; httpExtra?: string; limitedLocation?: string } = {}): Promise<NginxTarget> {
+/**
+ * Whether nginx answers on `port`. Asked on a connection that closes after the answer: a pooled
+ * keep-alive one (fetch's) would stay open in nginx's count of active connections for seconds.
+ */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume().on('end', () => resolve(true));
+    });
+    req.on('error', () => resolve(false)).end();
+  });
+}
+
+export interface NginxTargetOptions {
+  workers?: number;
+  /** Goes into the http block (e.g. a limit_req_zone). */
+  httpExtra?: string;
+  /** Goes into `location /limited`. */
+  limitedLocation?: string;
+  /** Goes into the server block (more locations). */
+  serverExtra?: string;
+  /**
+   * Requests per connection before nginx closes it [default: 1000000, so benchmarks measure no
+   * reconnects]; 'nginx-default' leaves nginx's own (1000), as a stock install has it.
+   */
+  keepaliveRequests?: number | 'nginx-default';
+}
+
+export async function startNginxTarget(options: NginxTargetOptions = {}): Promise<NginxTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'gatecheck-bench-nginx-'));
   const port = await freePort();
+  const keepalive = options.keepaliveRequests ?? 1_000_000;
   const conf = `
 worker_processes ${options.workers ?? 1};
 daemon off;
@@ -39,12 +68,13 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
+  ${keepalive === 'nginx-default' ? '' : `keepalive_requests ${keepalive};`}
   ${options.httpExtra ?? ''}
   server {
     listen 127.0.0.1:${port};
     location / { default_type application/json; return 200 '{"ok":true}'; }
     location /limited { ${options.limitedLocation ?? ''} default_type application/json; alias ${dir}/ok.json; }
+    ${options.serverExtra ?? ''}
   }
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
@@ -53,18 +83,22 @@ http {
   chmodSync(dir, 0o755);
   chmodSync(join(dir, 'ok.json'), 0o644);
   const child: ChildProcess = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
-    if (up) break;
-    await sleep(50);
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGQUIT');
-      await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(3000)]);
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    child.kill('SIGQUIT');
+    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(3000)]);
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
+  let up = false;
+  for (let i = 0; i < 100 && !up && child.exitCode === null; i++) {
+    up = await answers(port);
+    if (!up) await sleep(50);
+  }
+  if (!up) {
+    // A benchmark or test against a target that never started would measure nothing: say why instead.
+    const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+    await stop();
+    throw new Error(`nginx did not start on 127.0.0.1:${port}:\n${log.trim() || '(empty error log)'}`);
+  }
+  return { url: `http://127.0.0.1:${port}`, stop };
 }

@@ -53,7 +53,8 @@ try {
     figures['autocannon (plain)']!.push(await plainAutocannon(url));
     figures['gatecheck --saturate (autocannon, workers 2)']!.push(await gatecheckSaturate(url, 2));
     for (const threads of [2, 1]) {
-      const raw = await runRawSaturate({ url, method: 'GET', headers: {}, connections: CONNECTIONS, durationSec: DURATION_SEC, threads, maxRequests: 50_000_000 });
+      const options = { url, method: 'GET', headers: {}, connections: CONNECTIONS, durationSec: DURATION_SEC, pipelining: 1 };
+      const raw = await runRawSaturate({ ...options, threads, maxRequests: 50_000_000 });
       figures[`gatecheck --saturate --saturate-engine raw (${threads} thread${threads > 1 ? 's' : ''})`]!.push(raw.total / raw.durationSec);
     }
     console.error(`run ${run + 1}/${RUNS} done`);

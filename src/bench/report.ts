@@ -4,7 +4,7 @@ import { markdownTable } from 'markdown-table';
 import { mermaidXyChart } from '../report/charts.js';
 import type { Redactor } from '../util/redact.js';
 import type { StepResult } from './ladder.js';
-import type { SaturateResult } from './saturate.js';
+import type { SaturateResult, ShortRun } from './saturate.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -20,6 +20,11 @@ export interface BenchReport {
 
 const ms = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
 
+/** "Shorter than asked: ran 0.59 s of the 2 s asked: <reason>." — in bench.md and on the console. */
+export function shortRunLine(short: ShortRun): string {
+  return `Shorter than asked: ran ${short.ranSec.toFixed(2)} s of the ${short.askedSec} s asked: ${short.reason}.`;
+}
+
 export function renderBenchMarkdown(report: BenchReport): string {
   const out = [
     '# gatecheck benchmark',
@@ -31,12 +36,18 @@ export function renderBenchMarkdown(report: BenchReport): string {
   ];
   if (report.saturation) {
     const s = report.saturation;
+    const errors = `${s.errors}${s.unanswered ? ` (+${s.unanswered} unanswered)` : ''}`;
     out.push(
       '## Saturation (closed model)',
       '',
+      ...(s.shortRun ? [`**${shortRunLine(s.shortRun)}**`, ''] : []),
       markdownTable([
-        ['engine', 'requests/s', 'total', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'statuses', 'errors'],
-        [s.engine, s.requestsPerSec.toFixed(0), String(s.total), ms(s.latencyMs.p50), ms(s.latencyMs.p90), ms(s.latencyMs.p99), ms(s.latencyMs.max), Object.entries(s.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', '), String(s.errors)],
+        ['engine', 'requests/s', 'total', 'seconds', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'statuses', 'errors', 'reconnects'],
+        [
+          s.engine, s.requestsPerSec.toFixed(0), String(s.total), s.durationSec.toFixed(2),
+          ms(s.latencyMs.p50), ms(s.latencyMs.p90), ms(s.latencyMs.p99), ms(s.latencyMs.max),
+          Object.entries(s.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', '), errors, String(s.reconnects ?? '—'),
+        ],
       ]),
       '',
       '_Closed model: throughput ceiling, not a latency measurement under a fixed arrival rate._',

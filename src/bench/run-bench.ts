@@ -3,8 +3,8 @@ import { HttpClient } from '../engine/http-client.js';
 import { phaseRequestCount, type ResolvedPhase } from '../scenarios/scenario.js';
 import { runLadder } from './ladder.js';
 import type { BenchReport } from './report.js';
-import { runRawSaturate } from './raw-saturator.js';
-import { runSaturate, type SaturateResult } from './saturate.js';
+import { MAX_FAILED_CONNECTS, runRawSaturate, type RawSaturateResult } from './raw-saturator.js';
+import { requestCapReason, runSaturate, type SaturateResult } from './saturate.js';
 
 export type BenchMode =
   | { kind: 'ladder'; phases: ResolvedPhase[]; scenario?: string }
@@ -36,6 +36,18 @@ export function benchPlanProblem(options: Pick<BenchOptions, 'mode' | 'maxReques
   return undefined;
 }
 
+/** Why a raw saturation stopped before its duration, or undefined when it ran all of it. */
+function rawStopReason(raw: RawSaturateResult, maxRequests: number): string | undefined {
+  switch (raw.stoppedBy) {
+    case 'duration':
+      return undefined;
+    case 'max-requests':
+      return requestCapReason(maxRequests);
+    case 'connect-failures':
+      return `every connection closed ${MAX_FAILED_CONNECTS} times in a row without an answer (last error: ${raw.lastError ?? 'none'})`;
+  }
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const base = { startedAt, target: options.target, method: options.method, path: options.path, gatecheckVersion: options.version };
@@ -44,15 +56,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     options.progress(`bench: saturating with ${mode.engine}, ${mode.connections} connections for ${mode.durationSec} s`);
     const url = options.target.replace(/\/+$/, '') + options.path;
     if (mode.engine === 'raw') {
-      const raw = await runRawSaturate({ url, method: options.method, headers: options.headers, connections: mode.connections, durationSec: mode.durationSec, threads: mode.workers, maxRequests: options.maxRequests });
+      const raw = await runRawSaturate({
+        url, method: options.method, headers: options.headers, connections: mode.connections, durationSec: mode.durationSec,
+        threads: mode.workers, pipelining: mode.pipelining, maxRequests: options.maxRequests,
+      });
+      const reason = rawStopReason(raw, options.maxRequests);
+      const pipelining = mode.pipelining > 1 ? `, pipelining ${mode.pipelining}` : '';
       const saturation: SaturateResult = {
-        engine: `gatecheck raw sockets, ${mode.connections} connections, ${Math.max(1, mode.workers)} thread(s)`,
+        engine: `gatecheck raw sockets, ${mode.connections} connections, ${Math.max(1, mode.workers)} thread(s)${pipelining}`,
         requestsPerSec: raw.total / raw.durationSec,
         total: raw.total,
         durationSec: raw.durationSec,
         statusCounts: raw.statusCounts,
         errors: raw.errors,
         timeouts: 0,
+        reconnects: raw.reconnects,
+        unanswered: raw.unanswered,
+        ...(reason ? { shortRun: { askedSec: mode.durationSec, ranSec: raw.durationSec, reason } } : {}),
         latencyMs: raw.latencyMs,
       };
       return { ...base, mode: 'saturate', steps: [], saturation };

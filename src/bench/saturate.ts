@@ -21,8 +21,26 @@ export interface SaturateResult {
   statusCounts: Record<string, number>;
   errors: number;
   timeouts: number;
+  /** Connections opened to replace one the server closed (raw engine). */
+  reconnects?: number;
+  /** Requests written on a connection that closed without answering them (raw engine). */
+  unanswered?: number;
+  /** Present when the load stopped before the duration asked for, with the reason. */
+  shortRun?: ShortRun;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
+
+export interface ShortRun {
+  askedSec: number;
+  ranSec: number;
+  reason: string;
+}
+
+/** Why a run stopped short when the request cap stopped it. */
+export const requestCapReason = (maxRequests: number) => `the request cap of ${maxRequests} was reached (raise --max-requests)`;
+
+/** Shorter than this below the duration asked for is a short run: well above a timer's lateness. */
+const SHORT_RUN_SLACK_SEC = 0.05;
 
 /**
  * Closed-model saturation with autocannon: N connections, each sending its next request as
@@ -50,6 +68,9 @@ export async function runSaturate(options: SaturateOptions): Promise<SaturateRes
   const statusCounts: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = stat.count ?? 0;
   const total = result.requests.total;
+  // Only the request cap (`amount`, in one thread) ends an autocannon run before its timer.
+  const short = result.duration < options.durationSec - SHORT_RUN_SLACK_SEC;
+  const reason = total >= options.maxRequests ? requestCapReason(options.maxRequests) : 'autocannon ended early';
   return {
     engine: `autocannon ${options.connections} connections${options.workers ? `, ${options.workers} workers` : ''}${options.pipelining > 1 ? `, pipelining ${options.pipelining}` : ''}`,
     requestsPerSec: total / result.duration,
@@ -58,6 +79,7 @@ export async function runSaturate(options: SaturateOptions): Promise<SaturateRes
     statusCounts,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...(short ? { shortRun: { askedSec: options.durationSec, ranSec: result.duration, reason } } : {}),
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
   };
 }

@@ -13,7 +13,7 @@ import { routeCredential, type Policy } from '../policy/types.js';
 import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { kindsInPolicy, runPolicy } from '../run/run-policy.js';
-import { renderBenchMarkdown, writeBenchReport } from '../bench/report.js';
+import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
@@ -269,7 +269,7 @@ export interface BenchArgs {
   quiet: boolean;
 }
 
-/** `gatecheck bench`: a rate ladder on the paced engine, or saturation with autocannon. */
+/** `gatecheck bench`: a rate ladder on the paced engine, or saturation (raw sockets or autocannon). */
 export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> {
   let headers: Record<string, string> = {};
   let limits: { rateLimit?: number; burstLimit?: number } = {};
@@ -308,6 +308,9 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   const progress = progressPrinter(io, args.quiet);
   const report = await runBench({ target: args.target, path, method, headers, mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, progress: progress.line, version: VERSION });
   progress.done();
+  // Said even with --quiet: a figure from a cut-short run must not pass for the duration asked.
+  const short = report.saturation?.shortRun;
+  if (short) io.stderr.write(`gatecheck: warning: ${redactor.redact(shortRunLine(short))}\n`);
   const files = await writeBenchReport(report, dir, redactor);
   io.stdout.write(redactor.redact(renderBenchMarkdown(report).replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')));
   io.stdout.write(`\nReport: ${files.markdown}\n        ${files.json}\n`);
