@@ -16,6 +16,7 @@ import { runPolicy } from '../run/run-policy.js';
 import { renderBenchMarkdown, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
+import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { progressPrinter, type CliIo } from './io.js';
@@ -36,6 +37,13 @@ export interface RunArgs {
   quiet: boolean;
   /** --region, --profile, --endpoint-url, --metrics-wait (and the demo's emulator settings). */
   metrics?: MetricsSettings;
+  /** --ca (its PEM, read before any traffic) or --insecure. */
+  tls?: TlsArgs;
+}
+
+/** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
+export interface TlsArgs extends TlsTrust {
+  caFile?: string;
 }
 
 /** Loads a policy; PolicyError is turned into exit 2 by the caller. Caps from flags override the file. */
@@ -59,13 +67,20 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
     progress: (line) => progress.line(redactor.redact(line)),
     version: VERSION,
     ...(args.metrics ? { metrics: args.metrics } : {}),
+    ...(args.tls ? { tls: args.tls } : {}),
   });
+  if (args.tls) report.tls = tlsNote(args.tls);
   progress.done();
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
   const written = await writeReports(report, dir, redactor);
   io.stdout.write(redactor.redact(summaryTable(report)));
   io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
   return exitCodeFor(report.verdict);
+}
+
+/** What report.json says about --ca or --insecure (never the PEM itself). */
+function tlsNote(tls: TlsArgs): NonNullable<RunReport['tls']> {
+  return { insecure: tls.insecure === true, ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}) };
 }
 
 export function validateCommand(io: CliIo, args: { policy: string }): number {

@@ -9,7 +9,7 @@ import { runThrottleCheck, runUsagePlanChecks } from '../checks/throttle.js';
 import type { CheckKind, CheckResult } from '../checks/types.js';
 import { runWafCheck } from '../checks/waf.js';
 import { RunBudget } from '../engine/budget.js';
-import { HttpClient } from '../engine/http-client.js';
+import { HttpClient, type TlsTrust } from '../engine/http-client.js';
 import { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
 import { overallVerdict, type RunReport } from '../report/model.js';
@@ -53,6 +53,8 @@ export interface RunOptions {
   version: string;
   /** CloudWatch flags (--region, --profile, --endpoint-url, --metrics-wait) for the metrics check. */
   metrics?: MetricsSettings;
+  /** --ca or --insecure: how to trust the target's certificate. */
+  tls?: TlsTrust;
 }
 
 /** Runs every check the policy asks for and returns the report model. Never throws for gateway faults. */
@@ -61,7 +63,8 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
   // Every observation of the run, per wall-clock minute, for the CloudWatch reconciliation.
   const ledger = new MinuteLedger({ toEpochMs: (ms) => client.epochAtOriginMs + ms, wafBlockStatus: wafBlockStatusFor(policy), clockSkewMs: policy.metrics?.tolerance.clockSkewMs ?? 1_000 });
-  const client = new HttpClient({ baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs, tap: (o) => ledger.add(o) });
+  const connection = { baseUrl: policy.target, requestTimeoutMs: policy.limits.requestTimeoutMs, tls: options.tls };
+  const client = new HttpClient({ ...connection, tap: (o) => ledger.add(o) });
   const budget = new RunBudget(policy.limits.maxRequests, client.now() + policy.limits.maxDurationSec * 1000, () => client.now());
   const ctx: CheckContext = { policy, client, budget, redactor: options.redactor, progress: options.progress, policyFile: options.policyFile };
   const selected = CHECK_RUNNERS.filter((r) => !options.only || options.only.includes(r.kind));
