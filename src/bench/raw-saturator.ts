@@ -14,6 +14,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { build } from 'hdr-histogram-js';
+import { tlsConnectOptions, type TlsTrust } from '../engine/http-client.js';
 
 export interface RawSaturateOptions {
   url: string;
@@ -23,6 +24,8 @@ export interface RawSaturateOptions {
   durationSec: number;
   threads: number;
   maxRequests: number;
+  /** --ca or --insecure for an https:// target. */
+  tls?: TlsTrust;
 }
 
 export interface RawSaturateResult {
@@ -139,6 +142,7 @@ async function saturateThread(options: RawSaturateOptions, connections: number, 
   let stopping = false;
   const sockets: Socket[] = [];
   const deadline = Date.now() + options.durationSec * 1000;
+  const secure = { host: url.hostname, port, servername: url.hostname, ...tlsConnectOptions(options.tls) };
 
   await new Promise<void>((resolve) => {
     let open = connections;
@@ -149,7 +153,7 @@ async function saturateThread(options: RawSaturateOptions, connections: number, 
       resolve();
     };
     for (let c = 0; c < connections; c++) {
-      const socket = url.protocol === 'https:' ? tlsConnect({ host: url.hostname, port, servername: url.hostname }) : connect({ host: url.hostname, port });
+      const socket = url.protocol === 'https:' ? tlsConnect(secure) : connect({ host: url.hostname, port });
       socket.setNoDelay(true);
       sockets.push(socket);
       let startedAt = 0;

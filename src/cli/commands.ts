@@ -229,6 +229,8 @@ export interface BenchArgs {
   maxRequests: number;
   maxDuration: number;
   quiet: boolean;
+  /** --ca or --insecure. */
+  tls?: TlsArgs;
 }
 
 /** `gatecheck bench`: a rate ladder on the paced engine, or saturation with autocannon. */
@@ -266,7 +268,8 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   const problem = benchPlanProblem({ mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration });
   if (problem) throw new UsageError(problem);
   const progress = progressPrinter(io, args.quiet);
-  const report = await runBench({ target: args.target, path, method, headers, mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, progress: progress.line, version: VERSION });
+  const caps = { maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, tls: args.tls };
+  const report = await runBench({ target: args.target, path, method, headers, mode, ...caps, progress: progress.line, version: VERSION });
   progress.done();
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date(report.startedAt)));
   const files = await writeBenchReport(report, dir, redactor);

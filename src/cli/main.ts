@@ -62,7 +62,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
   const tlsFlags = <T,>(y: Argv<T>) =>
     y
       .option('ca', { type: 'string', describe: 'PEM file of CA certificates to trust for an https:// target, besides the system\'s' })
-      .option('insecure', { type: 'boolean', describe: 'Do not verify the target\'s TLS certificate (the report says so)' });
+      .option('insecure', { type: 'boolean', describe: 'Do not verify the target\'s TLS certificate (run: the report says so)' });
 
   return yargs(argv)
     .scriptName('gatecheck')
@@ -149,7 +149,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'bench',
       'Benchmark a route: a rate ladder on the paced open-model engine, or closed-model saturation',
       (y) =>
-        y
+        tlsFlags(y)
           .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
           .option('path', { type: 'string', default: '/', describe: 'Path to load (or take it from --policy/--route)' })
           .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
@@ -179,11 +179,13 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         for (const flag of ['connections', 'pipelining'] as const) if (!Number.isInteger(args[flag]) || args[flag] < 1) usage(`--${flag}: must be a whole number ≥ 1, got ${args[flag]}`);
         if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers: must be a whole number ≥ 0, got ${args.workers}`);
         if (!args.path.startsWith('/')) usage(`--path: must start with /, got "${args.path}"`);
+        const tls = tlsArgs(io, args, usage);
         setExit(
           await benchCommand(io, {
             target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, saturateEngine: args['saturate-engine'], durationSec: args.duration,
             connections: args.connections, workers: args.workers, pipelining: args.pipelining, maxRequests: args['max-requests'], maxDuration: args['max-duration'], quiet: args.quiet,
             ...opt('policy', args.policy), ...opt('route', args.route), ...opt('rates', rates), ...opt('scenario', args.scenario), ...opt('out', args.out),
+            ...opt('tls', tls),
           }),
         );
       },

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { RECORDED_HEADERS, type Observation } from './observation.js';
 
@@ -185,10 +185,14 @@ function pickRawHeaders(raw: Buffer[]): Record<string, string> {
   return picked;
 }
 
-/** undici's `connect` options for a trust setting: --ca adds to the system's roots (as NODE_EXTRA_CA_CERTS does). */
-function tlsConnectOptions(tls: TlsTrust | undefined): { ca?: string[]; rejectUnauthorized?: boolean } {
+/**
+ * tls.connect options for a trust setting (undici's `connect`, the raw saturator); --ca adds to the
+ * system's roots. One secure context for every socket: a `ca` option would parse every root
+ * certificate again on each connection (tens of ms each).
+ */
+export function tlsConnectOptions(tls: TlsTrust | undefined): { secureContext?: SecureContext; rejectUnauthorized?: boolean } {
   if (tls?.insecure) return { rejectUnauthorized: false };
-  return tls?.ca !== undefined ? { ca: [...rootCertificates, tls.ca] } : {};
+  return tls?.ca !== undefined ? { secureContext: createSecureContext({ ca: [...rootCertificates, tls.ca] }) } : {};
 }
 
 /** The connection closed (or was reset) before the target sent a single byte. */
