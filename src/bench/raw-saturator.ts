@@ -20,6 +20,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { fileURLToPath } from 'node:url';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { FramingError, ResponseFramer, serialiseRequest } from './response-framer.js';
+import { tlsConnectOptions, type TlsTrust } from '../engine/http-client.js';
 
 export interface RawSaturateOptions {
   url: string;
@@ -32,6 +33,8 @@ export interface RawSaturateOptions {
   pipelining: number;
   /** Hard cap on requests written, across every thread. */
   maxRequests: number;
+  /** --ca or --insecure for an https:// target. */
+  tls?: TlsTrust;
 }
 
 /**
@@ -87,7 +90,8 @@ interface ThreadResult {
 interface ThreadRun {
   url: URL;
   port: number;
-  tls: boolean;
+  /** For an https:// URL: --ca or --insecure as socket options (built once per thread). */
+  tls: ReturnType<typeof tlsConnectOptions> | undefined;
   method: string;
   /** `pipelining` copies of the serialised request back to back; `size` bytes each. */
   requests: Buffer;
@@ -163,7 +167,7 @@ function runSlot(run: ThreadRun): Promise<SlotEnd> {
  */
 function connection(run: ThreadRun, ended: (end: SlotEnd | 'closed', answered: boolean) => void): void {
   const host = run.url.hostname;
-  const socket = run.tls ? tlsConnect({ host, port: run.port, servername: host }) : connect({ host, port: run.port });
+  const socket = run.tls ? tlsConnect({ host, port: run.port, servername: host, ...run.tls }) : connect({ host, port: run.port });
   socket.setNoDelay(true);
   run.sockets.add(socket);
   const { counts } = run;
@@ -240,7 +244,7 @@ async function saturateThread(plan: ThreadPlan, start: () => Promise<number>): P
   const run: ThreadRun = {
     url,
     port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    tls: url.protocol === 'https:',
+    tls: url.protocol === 'https:' ? tlsConnectOptions(options.tls) : undefined,
     method: options.method,
     requests: Buffer.concat(Array.from({ length: options.pipelining }, () => request)),
     size: request.length,

@@ -1,5 +1,5 @@
 import { RunBudget } from '../engine/budget.js';
-import { HttpClient } from '../engine/http-client.js';
+import { HttpClient, type TlsTrust } from '../engine/http-client.js';
 import { phaseRequestCount, type ResolvedPhase } from '../scenarios/scenario.js';
 import { runLadder } from './ladder.js';
 import type { BenchReport } from './report.js';
@@ -19,6 +19,8 @@ export interface BenchOptions {
   maxRequests: number;
   maxDurationSec: number;
   requestTimeoutMs: number;
+  /** --ca or --insecure: the ladder and the raw saturator (autocannon never verifies certificates). */
+  tls?: TlsTrust;
   progress: (line: string) => void;
   version: string;
 }
@@ -57,7 +59,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const url = options.target.replace(/\/+$/, '') + options.path;
     if (mode.engine === 'raw') {
       const raw = await runRawSaturate({
-        url, method: options.method, headers: options.headers, connections: mode.connections, durationSec: mode.durationSec,
+        url, method: options.method, headers: options.headers, tls: options.tls, connections: mode.connections, durationSec: mode.durationSec,
         threads: mode.workers, pipelining: mode.pipelining, maxRequests: options.maxRequests,
       });
       const reason = rawStopReason(raw, options.maxRequests);
@@ -89,7 +91,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     });
     return { ...base, mode: 'saturate', steps: [], saturation };
   }
-  const client = new HttpClient({ baseUrl: options.target, requestTimeoutMs: options.requestTimeoutMs });
+  const client = new HttpClient({ baseUrl: options.target, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls });
   const budget = new RunBudget(options.maxRequests, client.now() + options.maxDurationSec * 1000, () => client.now());
   try {
     const steps = await runLadder(client, budget, options.mode.phases, { probe: 'bench', method: options.method, path: options.path, headers: options.headers }, options.progress);

@@ -14,7 +14,7 @@ import { describeAnswer, evidenceOf, isUnresolved, probeRoute, resultFor, type C
 import type { CheckResult, CheckStatus, EvidenceItem } from './types.js';
 import { decodeJwt, forgeJwts, freshKeyFor, type ForgedToken } from './auth/jwt.js';
 import { buildAuthMatrix, type AuthVariant } from './auth/variants.js';
-import { readRefusal } from './auth/vendor.js';
+import { readRedirect, readRefusal } from './auth/vendor.js';
 import { mapBounded } from './waf/pool.js';
 
 export type { AuthVariant } from './auth/variants.js';
@@ -61,6 +61,8 @@ function unresolvedWhy(o: AuthObservation): string | undefined {
  * - routing variants (no credential, path spelt differently, method override) fail only on the
  *   normal answer or a 2xx: a 403/404/405 for a path or method the gateway does not route is fine;
  * - case-control variants never fail: acceptance is expected, a refusal is noted.
+ * - a 3xx (never followed) is a refusal under vendor plain and unresolved under the AWS vendors
+ *   (vendor.ts, readRedirect); the control's 3xx is not the backend's answer.
  * 5xx, transport errors and 429s on every retry are unresolved: error unless something failed.
  */
 export function evaluateAuth(control: AuthObservation, variants: AuthObservation[], rules: AuthRules): AuthVerdict {
@@ -71,7 +73,8 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
   const controlProblem = unresolvedWhy(control);
   if (controlProblem !== undefined || !controlObs || !rules.isOk(controlObs.status!)) {
     outcomes.set(control, 'unresolved');
-    const reading = readRefusal(rules.vendor, controlObs);
+    // A redirect is not the backend's answer either: the valid credential did not reach it.
+    const reading = readRefusal(rules.vendor, controlObs) ?? readRedirect(rules.vendor, controlObs);
     if (reading) notes.set(control, reading.note);
     const got =
       control.throttledOut ? 'was throttled (429) on every retry'
@@ -85,15 +88,19 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
   const wrongRefusals: string[] = [];
   const unresolved: string[] = [];
   const caseRefused: string[] = [];
+  // Said once in the summary, not once per redirected variant.
+  let redirectWhy: string | undefined;
   for (const v of variants) {
     const why = unresolvedWhy(v);
     const status = v.observation?.status;
     const reading = readRefusal(rules.vendor, v.observation);
-    if (reading) notes.set(v, reading.note);
+    const redirect = readRedirect(rules.vendor, v.observation);
+    const note = reading?.note ?? redirect?.note;
+    if (note !== undefined) notes.set(v, note);
     if (v.variant.group === 'case-control') {
-      if (why !== undefined) {
+      if (why !== undefined || redirect) {
         outcomes.set(v, 'info');
-        notes.set(v, `no usable answer (${why}); not counted`);
+        notes.set(v, `no usable answer (${why ?? redirect!.note}); not counted`);
       } else if (rules.refuseStatus.includes(status!)) {
         outcomes.set(v, 'info');
         caseRefused.push(v.variant.label);
@@ -114,9 +121,14 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
       outcomes.set(v, 'violation');
       notes.set(v, 'BYPASS: the backend answered without a valid credential');
       bypasses.push(`${v.variant.label} → ${status}`);
-    } else if (v.variant.group === 'routing' || rules.refuseStatus.includes(status!)) {
+    } else if (redirect && !redirect.refusal) {
+      outcomes.set(v, 'unresolved');
+      unresolved.push(`${v.variant.label} → ${redirect.answer}`);
+      redirectWhy = redirect.why;
+    } else if (redirect || v.variant.group === 'routing' || rules.refuseStatus.includes(status!)) {
       outcomes.set(v, 'ok');
-      if (!reading && v.variant.group === 'routing' && !rules.refuseStatus.includes(status!)) notes.set(v, `${status}: not routed to the backend`);
+      const notRouted = v.variant.group === 'routing' && !rules.refuseStatus.includes(status!);
+      if (note === undefined && notRouted) notes.set(v, `${status}: not routed to the backend`);
     } else {
       outcomes.set(v, 'violation');
       wrongRefusals.push(`${v.variant.label} → ${status} (expected ${rules.refuseStatus.join('/')})`);
@@ -126,7 +138,8 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
   const caseNote = caseRefused.length ? `; note: refused under a differently cased header name (${caseRefused.length}), which HTTP does not allow but is no bypass` : '';
   if (bypasses.length > 0) return { status: 'fail', summary: `${bypasses.length} variant(s) got through without a valid credential: ${bypasses.join('; ')}`, ...rest };
   if (wrongRefusals.length > 0) return { status: 'fail', summary: `not refused as required: ${wrongRefusals.join('; ')}`, ...rest };
-  if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}`, ...rest };
+  const redirects = redirectWhy ? ` (redirects: ${redirectWhy})` : '';
+  if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}${redirects}`, ...rest };
   const judged = variants.filter((v) => v.variant.group !== 'case-control').length;
   return { status: 'pass', summary: `all ${judged} bypass variants refused or not routed; valid credential accepted (${controlObs.status})${caseNote}`, ...rest };
 }

@@ -16,6 +16,7 @@ import { kindsInPolicy, runPolicy } from '../run/run-policy.js';
 import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
+import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { progressPrinter, type CliIo } from './io.js';
@@ -36,6 +37,13 @@ export interface RunArgs {
   quiet: boolean;
   /** --region, --profile, --endpoint-url, --metrics-wait (and the demo's emulator settings). */
   metrics?: MetricsSettings;
+  /** --ca (its PEM, read before any traffic) or --insecure. */
+  tls?: TlsArgs;
+}
+
+/** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
+export interface TlsArgs extends TlsTrust {
+  caFile?: string;
 }
 
 /** Loads a policy; PolicyError is turned into exit 2 by the caller. Caps from flags override the file. */
@@ -87,10 +95,12 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       version: VERSION,
       ...(args.metrics ? { metrics: args.metrics } : {}),
       stop: stop.signal,
+      ...(args.tls ? { tls: args.tls } : {}),
     });
   } finally {
     removeHandlers?.();
   }
+  if (args.tls) report.tls = tlsNote(args.tls);
   progress.done();
   const written = await writeReports(report, dir, redactor);
   io.stdout.write(redactor.redact(summaryTable(report)));
@@ -117,6 +127,11 @@ export async function reportDirOrUsageError(dir: string, what: string): Promise<
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code ?? String(error);
     throw new UsageError(`${what}: cannot write reports to ${dir} (${why}); nothing was sent`);
   }
+}
+
+/** What report.json says about --ca or --insecure (never the PEM itself). */
+function tlsNote(tls: TlsArgs): NonNullable<RunReport['tls']> {
+  return { insecure: tls.insecure === true, ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}) };
 }
 
 export function validateCommand(io: CliIo, args: { policy: string }): number {
@@ -267,6 +282,8 @@ export interface BenchArgs {
   maxRequests: number;
   maxDuration: number;
   quiet: boolean;
+  /** --ca or --insecure. */
+  tls?: TlsArgs;
 }
 
 /** `gatecheck bench`: a rate ladder on the paced engine, or saturation (raw sockets or autocannon). */
@@ -306,7 +323,8 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const progress = progressPrinter(io, args.quiet);
-  const report = await runBench({ target: args.target, path, method, headers, mode, maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, progress: progress.line, version: VERSION });
+  const caps = { maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, tls: args.tls };
+  const report = await runBench({ target: args.target, path, method, headers, mode, ...caps, progress: progress.line, version: VERSION });
   progress.done();
   // Said even with --quiet: a figure from a cut-short run must not pass for the duration asked.
   const short = report.saturation?.shortRun;

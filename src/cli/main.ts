@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import type { CheckKind } from '../checks/types.js';
 import { FAULT_NAMES, type FaultName } from '../gateway/faults.js';
@@ -8,6 +10,7 @@ import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
 import type { MetricsSettings } from '../checks/metrics.js';
 import { benchCommand, demoCommand, faultHelp, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
+import type { TlsArgs } from './commands.js';
 import { processIo, type CliIo } from './io.js';
 import { exportCommandModule, importCommandModule } from '../k6/commands.js';
 import { runK6EngineCommand } from '../k6/cli.js';
@@ -58,6 +61,11 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       .option('profile', { type: 'string', describe: 'AWS profile for the CloudWatch credentials (like AWS_PROFILE)' })
       .option('endpoint-url', { type: 'string', describe: 'CloudWatch endpoint URL (an emulator; overrides metrics.cloudwatch.endpoint)' })
       .option('metrics-wait', { type: 'number', describe: 'Longest wait in seconds for late CloudWatch datapoints (overrides metrics.waitSec)' });
+  // The target's certificate only: CloudWatch is reached through the AWS SDK's own trust.
+  const tlsFlags = <T,>(y: Argv<T>) =>
+    y
+      .option('ca', { type: 'string', describe: 'PEM file of CA certificates to trust for an https:// target, besides the system\'s' })
+      .option('insecure', { type: 'boolean', describe: 'Do not verify the target\'s TLS certificate (run: the report says so)' });
 
   return yargs(argv)
     .scriptName('gatecheck')
@@ -66,20 +74,25 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
-        cloudWatchFlags(commonRun(y))
+        tlsFlags(cloudWatchFlags(commonRun(y)))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
           .option('engine', { choices: ['paced', 'k6'] as const, default: 'paced' as const, describe: 'Load engine: gatecheck\'s own paced engine, or k6 from PATH (throttle and slo checks only)' })
           .example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest', 'check a local nginx')
-          .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks'),
+          .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks')
+          .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA'),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
+        const tls = tlsArgs(io, args, usage);
         if (args.engine === 'k6') {
+          if (tls) usage('--ca and --insecure apply to the paced engine; --engine k6 does not take them');
           setExit(await runK6EngineCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
           return;
         }
         const metrics = metricsSettings(args, usage);
-        setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
+        const flags = { ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('tls', tls) };
+        const caps = { ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) };
+        setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...flags, ...caps }));
       },
     )
     .command(
@@ -139,7 +152,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'bench',
       'Benchmark a route: a rate ladder on the paced open-model engine, or closed-model saturation',
       (y) =>
-        y
+        tlsFlags(y)
           .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
           .option('path', { type: 'string', default: '/', describe: 'Path to load (or take it from --policy/--route)' })
           .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
@@ -169,11 +182,13 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         for (const flag of ['connections', 'pipelining'] as const) if (!Number.isInteger(args[flag]) || args[flag] < 1) usage(`--${flag}: must be a whole number ≥ 1, got ${args[flag]}`);
         if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers: must be a whole number ≥ 0, got ${args.workers}`);
         if (!args.path.startsWith('/')) usage(`--path: must start with /, got "${args.path}"`);
+        const tls = tlsArgs(io, args, usage);
         setExit(
           await benchCommand(io, {
             target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, saturateEngine: args['saturate-engine'], durationSec: args.duration,
             connections: args.connections, workers: args.workers, pipelining: args.pipelining, maxRequests: args['max-requests'], maxDuration: args['max-duration'], quiet: args.quiet,
             ...opt('policy', args.policy), ...opt('route', args.route), ...opt('rates', rates), ...opt('scenario', args.scenario), ...opt('out', args.out),
+            ...opt('tls', tls),
           }),
         );
       },
@@ -219,6 +234,23 @@ function checkRunFlags(args: { target?: string | undefined; 'max-requests'?: num
   if (maxRequests !== undefined && (!Number.isInteger(maxRequests) || maxRequests < 1)) usage(`--max-requests: must be a whole number ≥ 1, got ${maxRequests}`);
   const maxDuration = args['max-duration'];
   if (maxDuration !== undefined && !(maxDuration > 0 && maxDuration <= 86400)) usage(`--max-duration: must be > 0 and ≤ 86400 seconds, got ${maxDuration}`);
+}
+
+type TlsFlags = { ca?: string | undefined; insecure?: boolean | undefined };
+
+/** --ca (read now, before any traffic: a missing or non-PEM file is bad input) and --insecure; undefined when neither is given. */
+function tlsArgs(io: CliIo, args: TlsFlags, usage: (m: string) => never): TlsArgs | undefined {
+  if (args.ca !== undefined && args.insecure) usage('--ca and --insecure: choose one (--insecure trusts any certificate)');
+  if (args.insecure) return { insecure: true };
+  if (args.ca === undefined) return undefined;
+  let pem = '';
+  try {
+    pem = readFileSync(resolve(io.cwd, args.ca), 'utf8');
+  } catch (error) {
+    usage(`--ca: cannot read ${args.ca} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) usage(`--ca: ${args.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return { ca: pem, caFile: args.ca };
 }
 
 /** --region, --profile, --endpoint-url, --metrics-wait, checked. */

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { RECORDED_HEADERS, type Observation } from './observation.js';
 
@@ -10,6 +12,14 @@ export interface ProbeRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+}
+
+/** How to trust the target's certificate (`--ca`, `--insecure`); the system's roots when absent. */
+export interface TlsTrust {
+  /** PEM certificates trusted in addition to the system's roots. */
+  ca?: string;
+  /** Skip certificate verification altogether. */
+  insecure?: boolean;
 }
 
 export interface HttpClientOptions {
@@ -24,9 +34,13 @@ export interface HttpClientOptions {
   tap?: (observation: Observation) => void;
   /** Aborted when the run is interrupted: requests in flight are dropped, none is sent after. */
   signal?: AbortSignal;
+  tls?: TlsTrust;
 }
 
 const BODY_SNIPPET_BYTES = 512;
+
+/** Aborts an exchange whose answer (head and body) is not complete within requestTimeoutMs. */
+class ExchangeTimeout extends Error {}
 
 /**
  * A thin layer over undici that turns every exchange into an Observation. It never throws for
@@ -39,12 +53,18 @@ export class HttpClient {
   /** Date.now() at the run clock's time 0: turns observation times into wall-clock times. */
   readonly epochAtOriginMs: number;
   readonly tap: ((observation: Observation) => void) | undefined;
+  readonly requestTimeoutMs: number;
+  readonly tls: TlsTrust | undefined;
   private readonly prefix: string;
   private readonly agent: Agent;
   private readonly signal: AbortSignal | undefined;
+  /** Whether an http:// target's port speaks TLS: asked once, after a connection closed without a byte. */
+  private speaksTls: Promise<boolean> | undefined;
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = options.baseUrl;
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.tls = options.tls;
     this.clockOriginMs = options.clockOriginMs ?? performance.now();
     this.epochAtOriginMs = Date.now() - (performance.now() - this.clockOriginMs);
     this.tap = options.tap;
@@ -58,6 +78,7 @@ export class HttpClient {
       bodyTimeout: options.requestTimeoutMs,
       connectTimeout: options.requestTimeoutMs,
       keepAliveTimeout: 4_000,
+      connect: tlsConnectOptions(options.tls),
     });
     this.signal = options.signal;
     // Destroying the agent fails every exchange in flight at once (they resolve as errors), so an
@@ -91,6 +112,7 @@ export class HttpClient {
       clockOriginMs: this.clockOriginMs,
       ...(this.tap ? { tap: this.tap } : {}),
       ...(this.signal ? { signal: this.signal } : {}),
+      ...(this.tls ? { tls: this.tls } : {}),
     });
   }
 
@@ -98,7 +120,10 @@ export class HttpClient {
    * One exchange over undici's raw dispatch API: no Readable stream per response (undici's
    * request() builds one), which is what lets the paced engine sustain thousands of requests
    * per second on one core. The head's arrival time is the observation's doneAtMs; the promise
-   * settles when the body has been read, so the socket is free again.
+   * settles when the body has been read, so the socket is free again. An answer counts only once
+   * its body is complete: a body cut short, or still trickling in requestTimeoutMs after the
+   * request went out, is a transport failure (undici's bodyTimeout bounds only the silence
+   * between chunks, so a slow drip would otherwise be read as the head's status).
    */
   private exchange(request: ProbeRequest, intendedAtMs: number): Promise<Observation> {
     const sentAtMs = this.now();
@@ -111,13 +136,15 @@ export class HttpClient {
       let doneAtMs = 0;
       let headers: Record<string, string> = {};
       let snippet = '';
+      let deadline: NodeJS.Timeout | undefined;
       const finish = (error?: unknown) => {
+        clearTimeout(deadline);
         const observation: Observation = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs, doneAtMs: doneAtMs || this.now(), headers };
-        // A body cut short after the head arrived still leaves the status as the observation.
-        if (status !== undefined) observation.status = status;
-        else observation.error = describeError(error);
         if (snippet) observation.bodySnippet = snippet;
-        resolve(observation);
+        if (error === undefined && status !== undefined) return resolve({ ...observation, status });
+        observation.doneAtMs = this.now();
+        if (status !== undefined) return resolve({ ...observation, error: describeBodyFailure(error, status, this.requestTimeoutMs) });
+        void this.describeFailure(error).then((text) => resolve({ ...observation, error: text }));
       };
       this.agent.dispatch(
         {
@@ -129,7 +156,10 @@ export class HttpClient {
         },
         // undici's classic handler interface (the one its Client accepts directly).
         {
-          onConnect: () => {},
+          // Called as the request goes onto a socket: time queued for a free socket does not count.
+          onConnect: (abort: (reason: Error) => void) => {
+            deadline = setTimeout(() => abort(new ExchangeTimeout()), this.requestTimeoutMs);
+          },
           onHeaders: (statusCode: number, rawHeaders: Buffer[]) => {
             doneAtMs = this.now();
             status = statusCode;
@@ -145,6 +175,18 @@ export class HttpClient {
         } as unknown as Dispatcher.DispatchHandler,
       );
     });
+  }
+
+  /**
+   * The failure's description. A TLS server on an http:// URL just closes the connection, which
+   * reads like any reset: the first time that happens, one TLS handshake (no HTTP request) asks
+   * the port whether it speaks TLS, so the report can say "use https://".
+   */
+  private async describeFailure(error: unknown): Promise<string> {
+    const text = describeError(error);
+    if (!this.origin.startsWith('http:') || !closedWithoutAByte(error)) return text;
+    this.speaksTls ??= speaksTls(new URL(this.origin), this.requestTimeoutMs);
+    return (await this.speaksTls) ? TLS_ON_HTTP : text;
   }
 
   async close(): Promise<void> {
@@ -166,15 +208,82 @@ function pickRawHeaders(raw: Buffer[]): Record<string, string> {
   return picked;
 }
 
-/** Short, stable names for transport failures, so checks and reports can group them. */
+/**
+ * tls.connect options for a trust setting (undici's `connect`, the raw saturator); --ca adds to the
+ * system's roots. One secure context for every socket: a `ca` option would parse every root
+ * certificate again on each connection (tens of ms each).
+ */
+export function tlsConnectOptions(tls: TlsTrust | undefined): { secureContext?: SecureContext; rejectUnauthorized?: boolean } {
+  if (tls?.insecure) return { rejectUnauthorized: false };
+  return tls?.ca !== undefined ? { secureContext: createSecureContext({ ca: [...rootCertificates, tls.ca] }) } : {};
+}
+
+/** The connection closed (or was reset) before the target sent a single byte. */
+function closedWithoutAByte(error: unknown): boolean {
+  const err = error as { code?: string; socket?: { bytesRead?: number } };
+  return (err.code === 'UND_ERR_SOCKET' || err.code === 'ECONNRESET') && (err.socket?.bytesRead ?? 0) === 0;
+}
+
+/** One TLS handshake to the URL's host and port, certificate unchecked: true when it completes. */
+function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const port = Number(url.port || 80);
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** A failure after the head arrived: the answer is incomplete, so it is no answer (the text keeps the head's status). */
+export function describeBodyFailure(error: unknown, status: number, timeoutMs: number): string {
+  const name = describeError(error);
+  const then = name === 'timeout' ? `the body was not complete within ${timeoutMs} ms` : 'the connection broke before the body was whole';
+  return `${name} mid-body: a ${status} head, then ${then}`;
+}
+
+/** Certificate problems that --ca fixes: the issuer is not trusted here. */
+const UNTRUSTED_ISSUER = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+/** What OpenSSL says when the peer's first bytes are not a TLS record: most often plain HTTP on an https:// URL. */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA)/;
+const TLS_ON_HTTP = 'tls: the target answered TLS on an http:// URL; use https://';
+
+/** `tls: <what>` for a handshake or certificate failure, with the flag that gets past it when there is one. */
+function describeTls(code: string, message: string, reason: string | undefined): string {
+  if (NOT_TLS.has(code)) return `tls: the target did not answer TLS on an https:// URL (${code}); if it speaks plain HTTP, use http://`;
+  if (UNTRUSTED_ISSUER.has(code)) return `tls: ${message} (${code}); pass --ca FILE to trust it, or --insecure`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_|INVALID_CA/.test(code)) return `tls: ${message} (${code}); --insecure skips verification`;
+  // OpenSSL's own messages are a long "...:error:0A00010B:SSL routines:..." line: its reason reads better.
+  return `tls: ${reason ?? message.split('\n')[0]} (${code})`;
+}
+
+/**
+ * Short names for transport failures that start with a stable word (`timeout`, `ECONNREFUSED`,
+ * `tls:`, `ENOTFOUND`), so checks and reports can group them, and say what to do where it is clear.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
-    return 'timeout';
-  }
-  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const timeouts = [ExchangeTimeout, undiciErrors.HeadersTimeoutError, undiciErrors.BodyTimeoutError, undiciErrors.ConnectTimeoutError];
+  if (timeouts.some((type) => error instanceof type)) return 'timeout';
+  type Described = { code?: string; message?: string; reason?: string; hostname?: string; data?: string };
+  const err = error as Described & { cause?: Described };
   const code = err.cause?.code ?? err.code;
-  if (code && /^(ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_SSL)/.test(code)) return `tls: ${code}`;
+  if (code && TLS_CODE.test(code)) return describeTls(code, err.cause?.message ?? err.message ?? '', err.reason);
+  // A TLS alert or handshake record where an HTTP status line should be.
+  if (code?.startsWith('HPE_') && /^[\x15\x16]\x03/.test(err.data ?? '')) return TLS_ON_HTTP;
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_CLOSED') return 'ECONNRESET';
+  const hostname = err.cause?.hostname ?? err.hostname;
+  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && hostname) return `${code} ${hostname}`;
   if (code) return code;
   return err.message ?? String(error);
 }

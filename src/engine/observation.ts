@@ -14,11 +14,11 @@ export interface Observation {
   intendedAtMs: number;
   /** When the request was handed to the socket layer. */
   sentAtMs: number;
-  /** When the response head arrived, or the request failed. */
+  /** When the response head arrived (its body then arrived whole), or the request failed. */
   doneAtMs: number;
   /** HTTP status, or undefined when no response came back. */
   status?: number;
-  /** Transport failure: `ECONNREFUSED`, `ECONNRESET`, `timeout`, `tls: ...`. */
+  /** Transport failure, a body cut short included: `ECONNREFUSED`, `ECONNRESET`, `timeout`, `tls: ...`, `ENOTFOUND host`. */
   error?: string;
   /** Response headers that checks read (lower-case names, see RECORDED_HEADERS). */
   headers: Record<string, string>;
@@ -41,6 +41,8 @@ export const RECORDED_HEADERS = [
   'vary',
   'content-type',
   'server',
+  // Redirects are recorded, never followed: the evidence shows where one pointed.
+  'location',
 ] as const;
 
 /** Latency from the intended send time, in milliseconds (undefined for transport errors). */

@@ -25,6 +25,7 @@ export function renderMarkdown(report: RunReport): string {
     `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests (caps: ${report.limits.maxRequests} requests, ${report.limits.maxDurationSec} s)`,
     `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
+    ...(report.tls ? [tlsLine(report.tls)] : []),
     ...(report.abortReason ? ['', `> **Run aborted:** ${report.abortReason}`] : []),
     '',
     markdownTable([
@@ -36,6 +37,12 @@ export function renderMarkdown(report: RunReport): string {
   for (const check of report.checks) out.push(...renderCheck(check));
   out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
   return out.join('\n');
+}
+
+/** A run that skipped certificate verification says so where nobody can miss it. */
+function tlsLine(tls: NonNullable<RunReport['tls']>): string {
+  if (tls.insecure) return "- TLS: ⚠️ certificate verification **off** (--insecure): the target's identity was not checked";
+  return `- TLS: also trusting the CA certificates in \`${tls.caFile ?? '--ca'}\` (--ca)`;
 }
 
 function renderCheck(check: CheckResult): string[] {

@@ -13,6 +13,8 @@ export interface RunReport {
   limits: { maxRequests: number; maxDurationSec: number };
   /** Check kinds left out by --only. */
   notSelected: string[];
+  /** How the target's certificate was trusted, when --ca or --insecure changed it. */
+  tls?: { insecure: boolean; caFile?: string };
   /** Set when the run stopped early (time cap, Ctrl-C) or no check ran, with the reason. */
   abortReason?: string;
   /** True when the user interrupted the run (SIGINT/SIGTERM): unfinished checks are `skip`. */

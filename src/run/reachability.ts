@@ -53,6 +53,8 @@ function unreachedWhy(ctx: CheckContext, route: RoutePolicy, answer: Observation
 }
 
 function transportProblem(error: string, base: string): string {
+  // The client's TLS descriptions already say which scheme to use.
+  if (error.startsWith('tls:')) return error;
   if (/EPROTO|wrong version number|ERR_SSL_WRONG_VERSION|packet length too long/i.test(error)) {
     return `${error}: the port does not speak TLS; use an http:// target (sent to ${base})`;
   }

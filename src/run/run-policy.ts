@@ -8,7 +8,7 @@ import { runThrottleCheck, runUsagePlanChecks } from '../checks/throttle.js';
 import type { CheckKind, CheckResult, CheckStatus } from '../checks/types.js';
 import { runWafCheck } from '../checks/waf.js';
 import { RunBudget } from '../engine/budget.js';
-import { HttpClient } from '../engine/http-client.js';
+import { HttpClient, type TlsTrust } from '../engine/http-client.js';
 import { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
 import { overallVerdict, type RunReport } from '../report/model.js';
@@ -68,6 +68,8 @@ export interface RunOptions {
   metrics?: MetricsSettings;
   /** Aborted when the user interrupts the run (Ctrl-C): stop sending, report what was checked. */
   stop?: AbortSignal;
+  /** --ca or --insecure: how to trust the target's certificate. */
+  tls?: TlsTrust;
 }
 
 const INTERRUPTED = 'interrupted';
@@ -88,6 +90,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
     requestTimeoutMs: policy.limits.requestTimeoutMs,
     tap: (o) => ledger.add(o),
     signal: interrupt.signal,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const deadlineMs = client.now() + policy.limits.maxDurationSec * 1000;
   const budget = new RunBudget(policy.limits.maxRequests, deadlineMs, () => client.now(), interrupt);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateAuth, type AuthObservation, type AuthRules } from '../../src/checks/auth.js';
 import type { AuthVariant, VariantGroup } from '../../src/checks/auth/variants.js';
-import { isNotRouted, readRefusal } from '../../src/checks/auth/vendor.js';
+import { isNotRouted, readRedirect, readRefusal } from '../../src/checks/auth/vendor.js';
 import type { Observation } from '../../src/engine/observation.js';
 import type { Vendor } from '../../src/policy/types.js';
 
@@ -90,5 +90,52 @@ describe('readRefusal (vendor profiles)', () => {
     if (note === undefined) expect(reading).toBeUndefined();
     else expect(reading?.note).toMatch(note);
     expect(isNotRouted(vendor, observation)).toBe(notRouted);
+  });
+});
+
+describe('redirects (never followed)', () => {
+  const toLogin = (group: VariantGroup, label: string): AuthObservation => ({
+    ...answer(group, 302, label),
+    observation: obs(302, undefined, { location: '/login' }),
+  });
+  const variants = () => [toLogin('credential', 'wrong credential'), toLogin('routing', 'double slash')];
+
+  it('plain: a 302 to a login page is a refusal', () => {
+    const verdict = evaluateAuth(control, variants(), rules);
+    expect(verdict.status).toBe('pass');
+    expect([...verdict.notes.values()]).toContain('302 redirect to /login, not followed: a refusal under vendor plain (sent to log in)');
+  });
+
+  it.each<Vendor>(['aws-rest', 'aws-http'])('%s: a 3xx is no refusal, so unresolved (error, never pass)', (vendor) => {
+    const verdict = evaluateAuth(control, variants(), { ...rules, vendor });
+    expect(verdict.status).toBe('error');
+    expect(verdict.summary).toMatch(/^could not observe: wrong credential → 302 redirect to \/login, not followed; double slash → 302 /);
+    expect(verdict.summary).toMatch(/ \(redirects: aws-\w+ refuses with 401\/403; a 3xx is the backend's or a custom gateway response\)$/);
+    expect(verdict.unresolved).toHaveLength(2);
+  });
+
+  it('a bypass still fails next to a redirect', () => {
+    const verdict = evaluateAuth(control, [...variants(), answer('credential', 200, 'empty credential')], { ...rules, vendor: 'aws-rest' });
+    expect(verdict.status).toBe('fail');
+  });
+
+  it.each<Vendor>(['plain', 'aws-rest'])('%s: a redirected positive control did not reach the backend', (vendor) => {
+    const verdict = evaluateAuth(toLogin('credential', 'control'), variants(), { ...rules, vendor });
+    expect(verdict.status).toBe('error');
+    expect(verdict.summary).toMatch(/positive control failed: the valid credential got 302 \(302 redirect to \/login, not followed/);
+  });
+
+  it('a redirected case-control variant is not counted', () => {
+    const cased = toLogin('case-control', 'X-API-KEY');
+    const verdict = evaluateAuth(control, [answer('credential', 403), cased], rules);
+    expect(verdict.status).toBe('pass');
+    expect(verdict.outcomes.get(cased)).toBe('info');
+    expect(verdict.notes.get(cased)).toMatch(/^no usable answer \(302 redirect to \/login/);
+  });
+
+  it('readRedirect reads only 3xx', () => {
+    expect(readRedirect('plain', obs(200))).toBeUndefined();
+    expect(readRedirect('plain', obs(undefined))).toBeUndefined();
+    expect(readRedirect('aws-rest', obs(307))?.note).toMatch(/^307 redirect without a Location, not followed/);
   });
 });

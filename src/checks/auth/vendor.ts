@@ -9,6 +9,8 @@
  * - aws-http: the JWT authorizer refuses with 401 and `www-authenticate: Bearer ... error=...`;
  *   Lambda authorizers with 401/403; an unknown route is 404 `{"message":"Not Found"}`.
  * - plain: any 401/403 is a refusal; nothing is known about wording.
+ *
+ * Redirects are never followed (see readRedirect).
  */
 import type { Observation } from '../../engine/observation.js';
 import type { Vendor } from '../../policy/types.js';
@@ -76,4 +78,34 @@ export function readRefusal(vendor: Vendor, observation: Observation | undefined
 /** True when the vendor says the gateway routed the request nowhere (AWS REST 403 Missing Authentication Token, HTTP API 404). */
 export function isNotRouted(vendor: Vendor, observation: Observation | undefined): boolean {
   return readRefusal(vendor, observation)?.notRouted ?? false;
+}
+
+export interface RedirectReading {
+  /** True when the profile reads the redirect as a refusal (a gateway sending the client to log in). */
+  refusal: boolean;
+  /** `302 redirect to /login, not followed`. */
+  answer: string;
+  /** Why the profile reads it so. */
+  why: string;
+  /** One line for the report: answer and why. */
+  note: string;
+}
+
+/**
+ * What a 3xx means to the auth check; undefined for any other answer. gatecheck never follows a
+ * redirect, it records `location`. plain: a redirect (to a login page) is how some gateways and
+ * auth proxies refuse, so it is a refusal. aws-rest and aws-http refuse with 401/403:
+ * a 3xx there comes from the integration (the request got through) or a customised gateway
+ * response, and gatecheck cannot tell which, so it proves nothing: unresolved.
+ */
+export function readRedirect(vendor: Vendor, observation: Observation | undefined): RedirectReading | undefined {
+  const status = observation?.status;
+  if (status === undefined || status < 300 || status >= 400) return undefined;
+  const location = observation!.headers.location;
+  const answer = `${status} redirect ${location ? `to ${location}` : 'without a Location'}, not followed`;
+  const refusal = vendor === 'plain';
+  const why = refusal
+    ? 'a refusal under vendor plain (sent to log in)'
+    : `${vendor} refuses with 401/403; a 3xx is the backend's or a custom gateway response`;
+  return { refusal, answer, why, note: `${answer}: ${why}` };
 }
