@@ -87,7 +87,18 @@ async function measureThrottle(ctx: CheckContext, route: RoutePolicy, throttle: 
   const guard = new HealthGuard({ window: ctx.policy.limits.stopOnErrors.window, maxShare: ctx.policy.limits.stopOnErrors.share });
   try {
     const warmUp = { ...request, probe: 'throttle.warm-up' };
-    await runPaced({ client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS), request: () => warmUp, onObservation: () => {}, maxInFlight: plan.volleySize });
+    await runPaced({
+      client: volleyClient,
+      budget: ctx.budget,
+      pacer: volleyPacer(),
+      count: Math.min(plan.volleySize, MAX_VOLLEY_SOCKETS),
+      request: () => warmUp,
+      onObservation: () => {},
+      maxInFlight: plan.volleySize,
+      guard,
+    });
+    // A gateway that fails the warm-up gets no volley and no paced load.
+    if (guard.tripped !== undefined) return result('error', `${guard.tripped}: cannot fit a bucket`, { expected, observed: {}, evidence: [] });
     ctx.progress(`throttle ${route.id}: waiting ${plan.idleWaitMs} ms for an idle bucket`);
     await ctx.budget.pause(plan.idleWaitMs);
     // The paced phase starts as soon as the volley has left, not when it has been answered:

@@ -26,7 +26,11 @@ export function renderMarkdown(report: RunReport): string {
     `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
     ...(report.tls ? [tlsLine(report.tls)] : []),
-    ...(report.abortReason ? ['', `> **Run aborted:** ${report.abortReason}`] : []),
+    ...(report.interrupted
+      ? ['', '> **Run interrupted** (SIGINT/SIGTERM): checks that had not finished are `skip`; nothing they saw is judged.']
+      : report.abortReason
+        ? ['', `> **Run aborted:** ${report.abortReason}`]
+        : []),
     '',
     markdownTable([
       ['Check', 'Route', 'Status', 'Summary'],

@@ -77,5 +77,16 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] === 'error'))('refe
     expect(run.report!.checks.filter((c) => c.status === 'pass').map((c) => c.kind)).toEqual([]);
     expect(run.report!.verdict).toBe('error');
     expect(run.code).toBe(3);
+    if (fault === 'error-5xx') {
+      // A failing gateway is not hammered: the throttle load stops once 20% of the last 50 answers
+      // are 5xx, long before the planned volley, second volley and paced phase are sent.
+      for (const throttle of run.report!.checks.filter((c) => c.kind === 'throttle')) {
+        const sent = (throttle as unknown as { requestsSent: number }).requestsSent;
+        const plan = (throttle as unknown as { expected: { plan: { volleySize: number; pacedCount: number } } }).expected.plan;
+        expect(throttle.summary).toMatch(/the gateway is failing: \d+ of the last \d+ answers were 5xx/);
+        expect(sent, throttle.summary).toBeLessThanOrEqual(plan.volleySize);
+        expect(sent).toBeLessThan(2 * plan.volleySize + plan.pacedCount);
+      }
+    }
   }, 60_000);
 });
