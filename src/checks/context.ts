@@ -1,6 +1,8 @@
 import type { RunBudget } from '../engine/budget.js';
 import type { HttpClient, ProbeRequest } from '../engine/http-client.js';
+import type { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
+import type { MetricsSettings } from './metrics.js';
 import { latencyMs } from '../engine/observation.js';
 import { sendProbe, type ProbeOutcome, type ThrottleAwareness } from '../engine/probe.js';
 import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
@@ -18,6 +20,10 @@ export interface CheckContext {
   policyFile?: string;
   /** One line of progress ("auth GET /api/items: wrong credential → 403"). */
   progress: (line: string) => void;
+  /** The run's per-minute tally of every observation (the metrics check reconciles CloudWatch with it). */
+  ledger?: MinuteLedger;
+  /** CloudWatch flags for the metrics check. */
+  metrics?: MetricsSettings;
 }
 
 /** Headers that put a credential on a request: `x-api-key: K` or `authorization: Bearer K`. */

@@ -11,6 +11,7 @@ import { describeWindow, isoMinute, percent } from './metrics/format.js';
 import { byMinute, evaluateMetrics, isSettled, reconcile, totals, type ReconcileOptions } from './metrics/reconcile.js';
 import { renderDetails, renderPullDetails } from './metrics/render.js';
 import type { CheckResult, CheckStatus, EvidenceItem } from './types.js';
+import type { LegacyCheck } from './legacy-adapter.js';
 
 /**
  * The `metrics` check's runner: pulls CloudWatch for the run's minutes and reconciles them with
@@ -63,6 +64,20 @@ export function wafBlockStatusFor(policy: Policy): (observation: Observation) =>
     return route.waf!.blockStatus;
   };
 }
+
+/** TEMPORARY registry entry until metrics moves to the CheckDefinition contract. */
+export const metricsLegacy: LegacyCheck<'metrics'> = {
+  legacy: true,
+  kind: 'metrics',
+  phase: 'after-run',
+  instances: (policy) => (policy.metrics ? [{ route: metricsRouteId(policy.metrics), idSuffixes: [''] }] : []),
+  run: async (ctx) => {
+    const policy = ctx.policy;
+    if (!policy.metrics || !ctx.ledger) throw new Error('the metrics check needs the policy\'s metrics block and the run\'s ledger');
+    const args = { policy: { ...policy, metrics: policy.metrics }, ledger: ctx.ledger, settings: ctx.metrics ?? {}, progress: ctx.progress };
+    return [await runMetricsCheck(args)];
+  },
+};
 
 /** The check id's route part: `gatecheck-demo/demo`. */
 export function metricsRouteId(metrics: MetricsPolicy): string {

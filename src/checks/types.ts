@@ -1,7 +1,8 @@
 import type { Observation } from '../engine/observation.js';
 
-/** The check kinds of report.json (a public interface). */
-export type CheckKind = 'throttle' | 'quota' | 'cors' | 'auth' | 'waf' | 'slo' | 'metrics';
+import type { CheckKind } from './registry.js';
+
+export type { CheckKind };
 
 /**
  * pass/fail are verdicts on the gateway. error: gatecheck could not observe what it needed

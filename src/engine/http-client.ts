@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { RECORDED_HEADERS, type Observation } from './observation.js';
+import type { ObservationStream } from './stream.js';
 
 /** A request as the checks describe it; the client joins `path` to the target's base URL. */
 export interface ProbeRequest {
@@ -30,8 +31,8 @@ export interface HttpClientOptions {
   connections?: number;
   /** performance.now() value that is time 0 of the run clock; share it so several clients' observations line up. */
   clockOriginMs?: number;
-  /** Sees every observation this client makes (run-wide ledgers: per-minute counts for CloudWatch reconciliation). */
-  tap?: (observation: Observation) => void;
+  /** The run's record stream: every observation this client makes is published there, tagged with its check. */
+  stream?: ObservationStream;
   /** Aborted when the run is interrupted: requests in flight are dropped, none is sent after. */
   signal?: AbortSignal;
   tls?: TlsTrust;
@@ -52,7 +53,7 @@ export class HttpClient {
   readonly clockOriginMs: number;
   /** Date.now() at the run clock's time 0: turns observation times into wall-clock times. */
   readonly epochAtOriginMs: number;
-  readonly tap: ((observation: Observation) => void) | undefined;
+  readonly stream: ObservationStream | undefined;
   readonly requestTimeoutMs: number;
   readonly tls: TlsTrust | undefined;
   private readonly prefix: string;
@@ -67,7 +68,7 @@ export class HttpClient {
     this.tls = options.tls;
     this.clockOriginMs = options.clockOriginMs ?? performance.now();
     this.epochAtOriginMs = Date.now() - (performance.now() - this.clockOriginMs);
-    this.tap = options.tap;
+    this.stream = options.stream;
     const url = new URL(options.baseUrl);
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
@@ -99,8 +100,15 @@ export class HttpClient {
   /** Sends one request; `intendedAtMs` is when the schedule wanted it sent (defaults to now). */
   send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
     const exchange = this.exchange(request, intendedAtMs);
-    const tap = this.tap;
-    return tap ? exchange.then((observation) => (tap(observation), observation)) : exchange;
+    const stream = this.stream;
+    if (!stream) return exchange;
+    // The check is the one running when the request leaves, not when its answer comes back.
+    const check = stream.check;
+    return exchange.then((observation) => {
+      if (check !== undefined) observation.check = check;
+      stream.publish(observation);
+      return observation;
+    });
   }
 
   /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
@@ -110,7 +118,7 @@ export class HttpClient {
       requestTimeoutMs,
       connections,
       clockOriginMs: this.clockOriginMs,
-      ...(this.tap ? { tap: this.tap } : {}),
+      ...(this.stream ? { stream: this.stream } : {}),
       ...(this.signal ? { signal: this.signal } : {}),
       ...(this.tls ? { tls: this.tls } : {}),
     });
@@ -139,7 +147,16 @@ export class HttpClient {
       let deadline: NodeJS.Timeout | undefined;
       const finish = (error?: unknown) => {
         clearTimeout(deadline);
-        const observation: Observation = { probe: request.probe, method: request.method, path: request.path, intendedAtMs, sentAtMs, doneAtMs: doneAtMs || this.now(), headers };
+        const observation: Observation = {
+          probe: request.probe,
+          method: request.method,
+          path: request.path,
+          ...(request.headers ? { requestHeaders: request.headers } : {}),
+          intendedAtMs,
+          sentAtMs,
+          doneAtMs: doneAtMs || this.now(),
+          headers,
+        };
         if (snippet) observation.bodySnippet = snippet;
         if (error === undefined && status !== undefined) return resolve({ ...observation, status });
         observation.doneAtMs = this.now();

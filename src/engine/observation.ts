@@ -7,9 +7,13 @@
 export interface Observation {
   /** Which probe sent it, e.g. `auth.missing`, `throttle.volley`, `waf.sqli`. */
   probe: string;
+  /** Id of the check that sent it (`throttle:GET /api/items`), stamped by the run's stream. */
+  check?: string;
   method: string;
   /** Path and query as sent. Auth probes may put a credential in the query on purpose: reports pass it through the Redactor. */
   path: string;
+  /** The request's headers (the probe's own object, not a copy): evidence shows them, redacted. */
+  requestHeaders?: Record<string, string>;
   /** When the schedule said to send it. Latency is measured from here (coordinated omission). */
   intendedAtMs: number;
   /** When the request was handed to the socket layer. */

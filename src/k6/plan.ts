@@ -1,4 +1,4 @@
-import { sloRatePerSec } from '../checks/slo.js';
+import { sloRatePerSec } from '../checks/slo/check.js';
 import { planThrottle } from '../checks/throttle.js';
 import type { RoutePolicy } from '../policy/types.js';
 import { resolveScenario, ScenarioError, type ResolvedPhase, type Scenario } from '../scenarios/scenario.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateSlo, type SloMeasurement } from '../../src/checks/slo.js';
+import { evaluateSlo, type SloMeasurement } from '../../src/checks/slo/check.js';
 import type { SloPolicy } from '../../src/policy/types.js';
 
 const slo = { p99Ms: 250, maxErrorRate: 0.01, durationSec: 3 } as SloPolicy;
