@@ -23,8 +23,10 @@ export interface TimedAnswer {
 export interface BucketEstimate {
   /** Refill rate, requests/s; `rateIsLowerBound` when the paced phase's second half saw no 429. */
   ratePerSec?: number;
-  /** ± one standard error of the slope, plus the ±1-request quantisation over the phase. */
+  /** Half the drained span's rate interval; without one, ± one standard error of the slope plus the ±1-request quantisation. */
   rateUncertaintyPerSec?: number;
+  /** The least-squares slope of cumulative accepts over send times, when the drained span gave the rate. */
+  slopePerSec?: number;
   rateIsLowerBound: boolean;
   /** Bucket capacity in requests; `burstIsLowerBound` when the volley saw no 429. */
   burst?: number;
@@ -107,7 +109,18 @@ export function estimateBucket(volley: TimedAnswer[], paced: TimedAnswer[]): Buc
     estimate.rateUncertaintyPerSec = fit.slopeStdErr + quantisation;
   }
   const drained = drainedSpan(pacedSorted);
-  if (drained) estimate.drained = drained;
+  if (drained) {
+    estimate.drained = drained;
+    // Between two 429s the refill was accepted: accepted / Δ, with Δ at the middle of its bounds,
+    // is the rate. Unlike a slope over send times it does not move when the gateway decides late
+    // (a loaded machine, a WAF in front): that only widens Δ's bounds, both ways alike.
+    if (!estimate.rateIsLowerBound && drained.accepted >= 3 && drained.spanMinMs + drained.spanMaxMs > 0) {
+      const { low, high } = drainedRateInterval(drained);
+      estimate.slopePerSec = estimate.ratePerSec;
+      estimate.ratePerSec = (drained.accepted / ((drained.spanMinMs + drained.spanMaxMs) / 2)) * 1000;
+      estimate.rateUncertaintyPerSec = Number.isFinite(high) ? (high - low) / 2 : estimate.rateUncertaintyPerSec;
+    }
+  }
   if (volley.length > 0) {
     const refilledDuringVolley = ((estimate.ratePerSec ?? 0) * volleySpanMs) / 1000;
     estimate.burst = Math.max(0, volleyAccepted - refilledDuringVolley);
@@ -344,6 +357,7 @@ export function summariseEstimate(estimate: BucketEstimate): Record<string, unkn
   const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
   return {
     ratePerSec: r(estimate.ratePerSec),
+    slopePerSec: r(estimate.slopePerSec),
     rateUncertaintyPerSec: r(estimate.rateUncertaintyPerSec),
     rateIsLowerBound: estimate.rateIsLowerBound,
     burst: r(estimate.burst, 1),
