@@ -158,16 +158,22 @@ export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[
   await mkdir(dir, { recursive: true });
   for (const [name, content] of Object.entries(built.files)) await writeFile(join(dir, name), content);
   for (const warning of built.warnings) io.stderr.write(`gatecheck: warning: ${warning}\n`);
-  const rows = built.plan.phases.map((p) => [p.scenario, p.route.id, p.plan !== undefined ? `${p.probe} (plan ${p.plan})` : p.probe, loadText(p.phase), `${(p.startMs / 1000).toFixed(1)} s`]);
+  const rows = built.plan.phases.map((p) => {
+    const probe = p.plan !== undefined ? `${p.probe} (plan ${p.plan})` : p.probe;
+    return [p.scenario, p.route.id, probe, loadText(p.phase), `${(p.startMs / 1000).toFixed(1)} s`];
+  });
   io.stdout.write(`${markdownTable([['k6 scenario', 'route', 'probe', 'load', 'start'], ...rows])}\n\n`);
   io.stdout.write(`Wrote ${Object.keys(built.files).sort().map((f) => join(args.out, f)).join(', ')}\n`);
-  io.stdout.write(`Kubernetes (k6-operator, ${args.parallelism} pod(s)): create the Secret ${built.secretName} then \`kubectl apply -f ${args.out}\`; see ${join(args.out, 'README.md')}.\n`);
+  const readme = join(args.out, 'README.md');
+  const steps = `create the Secret ${built.secretName} then \`kubectl apply -f ${args.out}\`; see ${readme}`;
+  io.stdout.write(`Kubernetes (k6-operator, ${args.parallelism} pod(s)): ${steps}.\n`);
   return EXIT_CODES.pass;
 }
 
 function loadText(phase: K6Export['plan']['phases'][number]['phase']): string {
   if (phase.kind === 'volley') return `volley of ${phase.requests}`;
-  return `${phase.fromRatePerSec}${phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : ''}/s for ${phase.durationSec} s`;
+  const to = phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : '';
+  return `${phase.fromRatePerSec}${to}/s for ${phase.durationSec} s`;
 }
 
 export interface ImportArgs {
@@ -198,7 +204,14 @@ export async function importK6Command(io: CliIo, args: ImportArgs): Promise<numb
     throw error;
   }
   progress.done();
-  const input = { ...opt('policy', loaded?.policy), policyLabel: args.policy ?? '(none)', startedAt, ...opt('only', args.only), ...opt('target', args.target), version: VERSION };
+  const input = {
+    ...opt('policy', loaded?.policy),
+    policyLabel: args.policy ?? '(none)',
+    startedAt,
+    ...opt('only', args.only),
+    ...opt('target', args.target),
+    version: VERSION,
+  };
   return judgeAndReport(io, instances, input, args.out);
 }
 
@@ -209,11 +222,13 @@ async function judgeAndReport(io: CliIo, instances: InstanceResult[], input: Jud
   const written = await writeK6Report(report, merged, dir, redactor);
   // A usage plan's check shows its plan after the route.
   const routeOf = (c: (typeof checks)[number]) => (c.id.startsWith(`${c.kind}:${c.route}`) ? c.id.slice(c.kind.length + 1) : c.route);
-  const rows = checks.map((c) => [c.kind, routeOf(c), c.status.toUpperCase(), c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary]);
+  const short = (text: string) => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
+  const rows = checks.map((c) => [c.kind, routeOf(c), c.status.toUpperCase(), short(c.summary)]);
   const none = 'No checks: the files hold no thresholds and no --policy was given, so there is nothing to judge (exit 3).\n';
   io.stdout.write(redactor.redact(rows.length ? `${markdownTable([['check', 'route', 'status', 'summary'], ...rows])}\n` : none));
   const approximate = merged.source === 'summaries' && instances.length > 1 ? ' (percentiles approximate: summaries only)' : '';
-  io.stdout.write(`\nk6: ${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}. Verdict: ${report.verdict.toUpperCase()}\n`);
+  const totals = `${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}`;
+  io.stdout.write(`\nk6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`);
   io.stdout.write(`Report: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
   return exitCodeFor(report.verdict);
 }
@@ -234,7 +249,8 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   if (target === undefined) throw new UsageError('no target: set `target` in the policy or pass --target URL');
   const credentialEnv = credentialEnvVars(readFileSync(resolve(io.cwd, args.policy), 'utf8'), policy);
   const command = `gatecheck run --engine k6 --policy ${shellQuote(args.policy)}`;
-  const built = exportOrUsage('--engine k6', () => buildK6Export({ policy, policyFile: args.policy, credentialEnv, gatecheckVersion: VERSION, parallelism: 1, command }));
+  const exportInput = { policy, policyFile: args.policy, credentialEnv, gatecheckVersion: VERSION, parallelism: 1, command };
+  const built = exportOrUsage('--engine k6', () => buildK6Export(exportInput));
   const tooBig = capProblem(built, policy);
   if (tooBig) throw new UsageError(`--engine k6: ${tooBig}`);
 
@@ -244,19 +260,23 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   const onOutput = (text: string) => {
     if (!args.quiet) io.stderr.write(redactor.redact(text));
   };
-  if (!args.quiet) io.stderr.write(`gatecheck: running ${binary} (${built.plan.phases.length} scenarios, about ${Math.ceil(built.plan.totalMs / 1000)} s)\n`);
-  const run = await runLocalK6({ binary, built, policy: { ...policy, target }, credentialEnv, out, env: io.env, quiet: args.quiet, onOutput });
+  const about = `${built.plan.phases.length} scenarios, about ${Math.ceil(built.plan.totalMs / 1000)} s`;
+  if (!args.quiet) io.stderr.write(`gatecheck: running ${binary} (${about})\n`);
+  const local = { binary, built, policy: { ...policy, target }, credentialEnv, out, env: io.env, quiet: args.quiet, onOutput };
+  const run = await runLocalK6(local);
   if (!run.ok) {
+    const exitMeaning = K6_EXIT_CODES[run.exitCode ?? -1] ?? 'unknown';
     const messages: Record<typeof run.problem, string> = {
       spawn: `could not start k6 (${binary}): ${run.message}`,
-      'k6-exit': `k6 exited with ${run.exitCode} (${K6_EXIT_CODES[run.exitCode ?? -1] ?? 'unknown'}): nothing verified. Script: ${run.script}`,
+      'k6-exit': `k6 exited with ${run.exitCode} (${exitMeaning}): nothing verified. Script: ${run.script}`,
       'no-points': `${run.message}: nothing verified`,
       unreadable: `cannot read k6's output: ${run.message}`,
     };
     io.stderr.write(`gatecheck: ${messages[run.problem]}\n`);
     return run.problem === 'spawn' ? EXIT_CODES.badInput : EXIT_CODES.error;
   }
-  if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${K6_SUPPORTED_KINDS.join(' and ')}; other kinds are reported as skipped\n`);
+  const kinds = K6_SUPPORTED_KINDS.join(' and ');
+  if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${kinds}; other kinds are reported as skipped\n`);
   const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION };
   return judgeAndReport(io, run.instances, input, out);
 }

@@ -10,7 +10,14 @@ import { decodeRecords } from './decode.js';
 import { round, type MergedResult, type MergedThreshold } from './merge.js';
 import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES, throttleScenarioName } from './names.js';
 import { planK6 } from './plan.js';
-import { evaluateK6Throttle, expectedThrottle, neededRatePerSec, throttleSpecs, type K6ThrottleNotes, type K6ThrottleSpec } from './throttle-judge.js';
+import {
+  evaluateK6Throttle,
+  expectedThrottle,
+  neededRatePerSec,
+  throttleSpecs,
+  type K6ThrottleNotes,
+  type K6ThrottleSpec,
+} from './throttle-judge.js';
 
 /**
  * The same verdicts whatever the engine: k6 points are decoded into Observations (decode.ts)
@@ -38,12 +45,15 @@ export function k6Checks(merged: MergedResult, options: K6CheckOptions): CheckRe
   const checks: CheckResult[] = [];
   const { policy } = options;
   if (policy) {
-    const context = { merged, observations: decodeRecords(merged.records, policy).observations, policy, policyFile: options.policyFile ?? 'policy.yaml' };
+    const observations = decodeRecords(merged.records, policy).observations;
+    const context = { merged, observations, policy, policyFile: options.policyFile ?? 'policy.yaml' };
     for (const scheduled of scheduleChecks(policy, options.only)) checks.push(...judgeScheduled(scheduled, context));
   }
   // The export mirrors each slo as k6 thresholds; with points, the slo check already judged them.
   const mirrored = policy && merged.source === 'points' ? new Set(Object.keys(policyThresholds(policy))) : new Set<string>();
-  if (!options.only || options.only.includes('slo')) for (const t of merged.thresholds) if (!mirrored.has(t.metric)) checks.push(thresholdCheck(t));
+  if (!options.only || options.only.includes('slo')) {
+    for (const t of merged.thresholds) if (!mirrored.has(t.metric)) checks.push(thresholdCheck(t));
+  }
   return checks;
 }
 
@@ -74,7 +84,8 @@ function unsupportedReason(kind: CheckKind): string {
     metrics: "the CloudWatch reconciliation needs the run's own per-minute ledger",
   };
   const what = why[kind] ?? 'it needs a few crafted requests, not load';
-  return `not checked by the k6 engine (it runs the load probes: ${K6_SUPPORTED_KINDS.join(', ')}; ${what}): run "gatecheck run --only ${kind}" for it`;
+  const probes = K6_SUPPORTED_KINDS.join(', ');
+  return `not checked by the k6 engine (it runs the load probes: ${probes}; ${what}): run "gatecheck run --only ${kind}" for it`;
 }
 
 function judgeThrottle(id: string, route: RoutePolicy, { merged, observations, policy, policyFile }: JudgeContext): CheckResult {
@@ -83,12 +94,15 @@ function judgeThrottle(id: string, route: RoutePolicy, { merged, observations, p
   if (!spec) return skipped('throttle', id, route.id, 'not checked: no throttle or usage plan of the route matches this check', {});
   const expected = expectedThrottle(spec);
   if (merged.source === 'summaries') {
-    return skipped('throttle', id, route.id, 'not checked: the bucket fit needs the per-request points (k6 --out json=...); summaries have no timeline', expected);
+    const reason = 'not checked: the bucket fit needs the per-request points (k6 --out json=...); summaries have no timeline';
+    return skipped('throttle', id, route.id, reason, expected);
   }
   const mine = observations.filter((o) => o.check === id);
   if (mine.length === 0) {
     const plan = spec.idSuffix ? `, plan=${(spec.throttle as { name?: string }).name ?? ''}` : '';
-    const reason = `not checked: no k6 points tagged route=${routeTag(route)}${plan} with probe ${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced} (run a script from "gatecheck export k6")`;
+    const probes = `${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced}`;
+    const tagged = `route=${routeTag(route)}${plan} with probe ${probes}`;
+    const reason = `not checked: no k6 points tagged ${tagged} (run a script from "gatecheck export k6")`;
     return skipped('throttle', id, route.id, reason, expected);
   }
   const verdict = evaluateK6Throttle(spec, { observations: mine, notes: throttleNotes(spec, merged, policyFile) }, policy);
@@ -110,12 +124,16 @@ function judgeSlo(spec: SloSpec, id: string, route: RoutePolicy, { merged, obser
   const latencyFrom = 'k6 http_req_duration: sent to answered (an arrival-rate executor drops a late iteration, it never delays one)';
   const expected = { ...sloCheck.expected(spec, policy), engine: 'k6', latencyFrom };
   if (merged.source === 'summaries') {
-    const reason = 'not checked here: the percentiles need the per-request points (k6 --out json=...); the exported k6 thresholds judge the slo from the summaries';
+    const reason =
+      'not checked here: the percentiles need the per-request points (k6 --out json=...); ' +
+      'the exported k6 thresholds judge the slo from the summaries';
     return skipped('slo', id, route.id, reason, expected);
   }
   const mine = observations.filter((o) => o.check === id);
   if (mine.length === 0) {
-    return skipped('slo', id, route.id, `not checked: no k6 points tagged route=${routeTag(route)}, probe=${SLO_PROBE} (run a script from "gatecheck export k6")`, expected);
+    const tagged = `route=${routeTag(route)}, probe=${SLO_PROBE}`;
+    const reason = `not checked: no k6 points tagged ${tagged} (run a script from "gatecheck export k6")`;
+    return skipped('slo', id, route.id, reason, expected);
   }
   const notes: SloNotes = {
     offered: offeredLoad(mine.map((o) => o.sentAtMs)),
@@ -153,7 +171,14 @@ export function offeredLoad(sendTimesMs: number[]): OfferedLoad {
   };
 }
 
-function resultOf(kind: CheckKind, id: string, route: string, verdict: Verdict<unknown>, expected: Record<string, unknown>, observations: Observation[]): CheckResult {
+function resultOf(
+  kind: CheckKind,
+  id: string,
+  route: string,
+  verdict: Verdict<unknown>,
+  expected: Record<string, unknown>,
+  observations: Observation[],
+): CheckResult {
   const start = Math.min(...observations.map((o) => o.sentAtMs));
   const end = Math.max(...observations.map((o) => o.doneAtMs));
   return {
@@ -178,13 +203,19 @@ function skipped(kind: CheckKind, id: string, route: string, summary: string, ex
 function thresholdCheck(t: MergedThreshold): CheckResult {
   const route = /[{,]route:([^,}]*)/.exec(t.metric)?.[1]?.trim() ?? `k6 ${t.metric.replace(/\{.*$/, '')}`;
   const status: CheckStatus = t.ok === undefined ? 'error' : t.ok ? 'pass' : 'fail';
-  const instances = t.instances.map((i) => ({ file: i.file, verdict: i.ok ? 'ok' : 'failed', value: i.value === undefined ? null : round(i.value), source: i.source }));
+  const instances = t.instances.map((i) => ({
+    file: i.file,
+    verdict: i.ok ? 'ok' : 'failed',
+    value: i.value === undefined ? null : round(i.value),
+    source: i.source,
+  }));
+  const judged = status === 'pass' ? 'met' : status === 'fail' ? 'FAILED' : 'not judged';
   return {
     id: `slo:k6 ${t.metric} ${t.expression}`,
     kind: 'slo',
     route,
     status,
-    summary: `k6 threshold ${t.metric}: ${t.expression} ${status === 'pass' ? 'met' : status === 'fail' ? 'FAILED' : 'not judged'}: ${t.reason}`,
+    summary: `k6 threshold ${t.metric}: ${t.expression} ${judged}: ${t.reason}`,
     expected: { metric: t.metric, threshold: t.expression },
     observed: { mergedValue: t.mergedValue === undefined ? null : round(t.mergedValue), mergedExact: t.mergedExact, instances },
     evidence: [],

@@ -57,7 +57,8 @@ export interface K6Judgement {
 export function judgeK6(instances: InstanceResult[], input: JudgeInput): K6Judgement {
   const { policy } = input;
   const merged = mergeInstances(instances, { extraThresholds: policy ? policyThresholds(policy) : {} });
-  const checks = k6Checks(merged, { ...(policy ? { policy } : {}), policyFile: input.policyLabel, ...(input.only ? { only: input.only } : {}) });
+  const options = { ...(policy ? { policy } : {}), policyFile: input.policyLabel, ...(input.only ? { only: input.only } : {}) };
+  const checks = k6Checks(merged, options);
   const limits = (policy ?? { limits: DEFAULT_LIMITS }).limits;
   const report = buildK6Report({
     merged,
@@ -77,10 +78,12 @@ export function judgeK6(instances: InstanceResult[], input: JudgeInput): K6Judge
 export function capProblem(built: K6Export, policy: Policy): string | undefined {
   const planned = built.plan.phases.reduce((n, p) => n + phaseRequestCount(p.phase), 0);
   if (planned > policy.limits.maxRequests) {
-    return `the k6 probes would send about ${planned} requests, above the cap of ${policy.limits.maxRequests} (raise --max-requests or limits.maxRequests)`;
+    const cap = policy.limits.maxRequests;
+    return `the k6 probes would send about ${planned} requests, above the cap of ${cap} (raise --max-requests or limits.maxRequests)`;
   }
   const seconds = built.plan.totalMs / 1000;
-  if (seconds > policy.limits.maxDurationSec) return `the k6 probes take about ${Math.ceil(seconds)} s, above the cap of ${policy.limits.maxDurationSec} s (raise --max-duration)`;
+  const cap = policy.limits.maxDurationSec;
+  if (seconds > cap) return `the k6 probes take about ${Math.ceil(seconds)} s, above the cap of ${cap} s (raise --max-duration)`;
   return undefined;
 }
 
@@ -117,9 +120,13 @@ export async function runLocalK6(run: LocalK6Run): Promise<LocalK6Outcome> {
   const k6 = await runK6(run.binary, args, env, work, { stdout: run.onOutput, stderr: run.onOutput });
   if (k6.spawnError) return { ok: false, problem: 'spawn', message: k6.spawnError, script };
   // 99: thresholds failed, which is a verdict for the checks, not a failed run.
-  if (k6.exitCode !== 0 && k6.exitCode !== 99) return { ok: false, problem: 'k6-exit', exitCode: k6.exitCode, message: `k6 exited with ${k6.exitCode}`, script };
+  if (k6.exitCode !== 0 && k6.exitCode !== 99) {
+    return { ok: false, problem: 'k6-exit', exitCode: k6.exitCode, message: `k6 exited with ${k6.exitCode}`, script };
+  }
   if (!existsSync(points)) return { ok: false, problem: 'no-points', message: `k6 finished but wrote no points to ${points}`, script };
-  const files = [points, summary].filter((f) => existsSync(f)).map((path) => ({ path, label: path.startsWith(run.out) ? path.slice(run.out.length + 1) : path }));
+  // Labelled relative to the report directory, as the report shows them.
+  const label = (path: string) => (path.startsWith(run.out) ? path.slice(run.out.length + 1) : path);
+  const files = [points, summary].filter((f) => existsSync(f)).map((path) => ({ path, label: label(path) }));
   try {
     return { ok: true, instances: await readK6Files(files), script };
   } catch (error) {

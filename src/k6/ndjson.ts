@@ -1,5 +1,13 @@
 import type { WindowCounts } from '../engine/timeline.js';
-import { emptyInstance, PointAggregate, ProbeAggregate, probeKey, type InstanceResult, type MetricType, type RequestRecord } from './aggregate.js';
+import {
+  emptyInstance,
+  PointAggregate,
+  ProbeAggregate,
+  probeKey,
+  type InstanceResult,
+  type MetricType,
+  type RequestRecord,
+} from './aggregate.js';
 import { K6InputError } from './errors.js';
 import { SLO_PROBE, THROTTLE_PROBES } from './names.js';
 
@@ -186,7 +194,14 @@ const BUILTIN_METRICS: Record<string, [MetricType, string]> = {
 const JUDGED_PROBES: ReadonlySet<string> = new Set([THROTTLE_PROBES.volley, THROTTLE_PROBES.paced, SLO_PROBE]);
 
 /** Status 0 is k6's "no response": a transport error, with k6's error tags as its reason. */
-function requestRecord(tags: Record<string, string>, route: string, probe: string, sentAtMs: number, durationMs: number, status: number): RequestRecord {
+function requestRecord(
+  tags: Record<string, string>,
+  route: string,
+  probe: string,
+  sentAtMs: number,
+  durationMs: number,
+  status: number,
+): RequestRecord {
   const record: RequestRecord = { route, probe, sentAtMs, durationMs };
   if (tags.plan) record.plan = String(tags.plan);
   if (tags.method) record.method = String(tags.method);

@@ -103,27 +103,39 @@ function policyGroups(route: RoutePolicy, plan: K6Plan): Group[] {
   });
   if (route.slo) {
     const rate = sloRatePerSec(route, route.slo);
-    const phase: ResolvedPhase = { kind: 'rate', name: 'slo', fromRatePerSec: rate, toRatePerSec: rate, durationSec: route.slo.durationSec, arrivals: 'constant' };
+    const phase = constantPhase('slo', rate, route.slo.durationSec);
     const scenario = scenarioName(route.index, SLO_PROBE);
-    groups.push({ phases: [{ scenario, route, routeTag: routeTag(route), probe: SLO_PROBE, expect429: false, ...withCredential(authCredential), phase }], refillMs: refillMs(route) });
+    const tags = { routeTag: routeTag(route), probe: SLO_PROBE };
+    const slo: Unplaced = { scenario, route, ...tags, expect429: false, ...withCredential(authCredential), phase };
+    groups.push({ phases: [slo], refillMs: refillMs(route) });
   }
   if (groups.length === 0) plan.skipped.push({ route: route.id, reason: 'no throttle or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)' });
   return groups;
 }
 
 /** One throttle probe: a volley, then the paced phase at once; `planIndex` keeps plans' scenario names apart. */
-function throttleGroup(route: RoutePolicy, throttle: ThrottlePolicy, who: { credential?: string; plan?: string }, planIndex?: number): Group {
+function throttleGroup(
+  route: RoutePolicy,
+  throttle: ThrottlePolicy,
+  who: { credential?: string; plan?: string },
+  planIndex?: number,
+): Group {
   const sizes = planThrottle(throttle);
   const tag = routeTag(route);
   const name = (probe: string) => throttleScenarioName(route.index, probe, planIndex);
   const volley: ResolvedPhase = { kind: 'volley', name: 'volley', requests: sizes.volleySize };
-  const rate = sizes.pacedRatePerSec;
-  const paced: ResolvedPhase = { kind: 'rate', name: 'paced', fromRatePerSec: rate, toRatePerSec: rate, durationSec: throttle.probeSeconds, arrivals: 'constant' };
+  const paced = constantPhase('paced', sizes.pacedRatePerSec, throttle.probeSeconds);
+  const phase = (probe: string, resolved: ResolvedPhase): Unplaced => ({
+    scenario: name(probe),
+    route,
+    routeTag: tag,
+    probe,
+    expect429: true,
+    ...who,
+    phase: resolved,
+  });
   return {
-    phases: [
-      { scenario: name(THROTTLE_PROBES.volley), route, routeTag: tag, probe: THROTTLE_PROBES.volley, expect429: true, ...who, phase: volley },
-      { scenario: name(THROTTLE_PROBES.paced), route, routeTag: tag, probe: THROTTLE_PROBES.paced, expect429: true, ...who, phase: paced },
-    ],
+    phases: [phase(THROTTLE_PROBES.volley, volley), phase(THROTTLE_PROBES.paced, paced)],
     refillMs: refillMs(route, throttle),
   };
 }
@@ -142,10 +154,15 @@ function scenarioGroups(route: RoutePolicy, scenario: Scenario, plan: K6Plan): G
   const credential = route.throttle?.credential ?? (route.auth?.required ? route.auth.credential : undefined);
   const unplaced = phases.map((phase): Unplaced => {
     const probe = `${prefix}.${phase.name}`;
-    const base = { scenario: scenarioName(route.index, probe), route, routeTag: routeTag(route), probe, expect429: route.throttle !== undefined, phase };
+    const scenario = scenarioName(route.index, probe);
+    const base = { scenario, route, routeTag: routeTag(route), probe, expect429: route.throttle !== undefined, phase };
     return credential !== undefined ? { ...base, credential } : base;
   });
   return [{ phases: unplaced, refillMs: refillMs(route) }];
+}
+
+function constantPhase(name: string, ratePerSec: number, durationSec: number): ResolvedPhase {
+  return { kind: 'rate', name, fromRatePerSec: ratePerSec, toRatePerSec: ratePerSec, durationSec, arrivals: 'constant' };
 }
 
 function sized(phase: PlannedPhase, route: RoutePolicy, options: PlanOptions): PlannedPhase {

@@ -33,7 +33,8 @@ export function renderScript(input: ScriptInput): string {
     expectations.set(expect.key, expect.code);
     // A usage plan's requests say which plan (and so which key) sent them: import judges each plan on its own.
     const tags = { route: phase.routeTag, probe: phase.probe, ...(phase.plan !== undefined ? { plan: phase.plan } : {}) };
-    probes[phase.scenario] = { method: phase.route.method, path: phase.route.path, credential: phase.credential ?? null, expect: expect.key, tags };
+    const { method, path } = phase.route;
+    probes[phase.scenario] = { method, path, credential: phase.credential ?? null, expect: expect.key, tags };
     scenarios[phase.scenario] = scenarioOptions(phase, policy.limits.requestTimeoutMs);
   }
   const options = {

@@ -42,8 +42,15 @@ const MAX_UNRESOLVED_SHARE = 0.05;
 /** The throttle checks of a route, in the registry's id order: its own throttle, then each usage plan. */
 export function throttleSpecs(route: RoutePolicy): K6ThrottleSpec[] {
   const auth = route.auth?.required ? route.auth.credential : undefined;
-  const own = route.throttle ? [{ route, throttle: route.throttle, idSuffix: '', credential: route.throttle.credential ?? auth ?? null }] : [];
-  const plans = (route.usagePlans ?? []).map((plan) => ({ route, throttle: plan, idSuffix: planIdSuffix(plan.name), credential: plan.credential }));
+  const own = route.throttle
+    ? [{ route, throttle: route.throttle, idSuffix: '', credential: route.throttle.credential ?? auth ?? null }]
+    : [];
+  const plans = (route.usagePlans ?? []).map((plan) => ({
+    route,
+    throttle: plan,
+    idSuffix: planIdSuffix(plan.name),
+    credential: plan.credential,
+  }));
   return [...own, ...plans];
 }
 
@@ -66,7 +73,13 @@ export function evaluateK6Throttle(
   const volley = observations.filter((o) => o.probe === THROTTLE_PROBES.volley);
   const paced = observations.filter((o) => o.probe === THROTTLE_PROBES.paced);
   const accepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
-  const answer = (o: Observation): TimedAnswer => ({ atMs: o.sentAtMs, doneAtMs: o.doneAtMs, accepted: accepted(o), throttled: o.status === 429 });
+  // The answer times bound when the gateway decided: the volley's window runs to its last answer.
+  const answer = (o: Observation): TimedAnswer => ({
+    atMs: o.sentAtMs,
+    doneAtMs: o.doneAtMs,
+    accepted: accepted(o),
+    throttled: o.status === 429,
+  });
   const estimate = estimateBucket(volley.map(answer), paced.map(answer));
   const all = [...volley, ...paced];
   const unresolved = all.filter((o) => o.status !== 429 && !accepted(o));
@@ -82,14 +95,21 @@ export function evaluateK6Throttle(
   if (all.length === 0) return { status: 'skip', summary: 'no throttle probe requests in the k6 points', observed, evidence };
   if (unresolved.length / all.length > MAX_UNRESOLVED_SHARE) {
     const sample = unresolved[0]!;
-    const summary = `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`;
+    const example = sample.status ?? sample.error;
+    const summary = `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${example}): cannot fit a bucket`;
     return { status: 'error', summary, observed, evidence };
   }
   const judgement = judgeBucket(estimate, throttle);
   const clientBound = judgement.status === 'inconclusive' && (judgement.clientBound || notes.droppedPaced > 0);
-  if (notes.droppedPaced > 0) judgement.reasons.push(`k6 dropped ${notes.droppedPaced} scheduled iterations of the paced probe (not enough VUs or CPU)`);
+  if (notes.droppedPaced > 0) {
+    judgement.reasons.push(`k6 dropped ${notes.droppedPaced} scheduled iterations of the paced probe (not enough VUs or CPU)`);
+  }
   if (clientBound) {
-    const rates = { neededRatePerSec: notes.neededRatePerSec, offeredRatePerSec: estimate.offeredRatePerSec, currentParallelism: Math.max(1, notes.instances) };
+    const rates = {
+      neededRatePerSec: notes.neededRatePerSec,
+      offeredRatePerSec: estimate.offeredRatePerSec,
+      currentParallelism: Math.max(1, notes.instances),
+    };
     const hint = k6ExportHint(notes.policyFile, route, rates);
     judgement.reasons.push(`client-bound: ${estimate.offeredRatePerSec.toFixed(1)}/s offered of ${notes.neededRatePerSec}/s needed`);
     judgement.reasons.push(`spread the probe over ${hint.parallelism} k6 pods: ${hint.command}`);

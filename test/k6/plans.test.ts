@@ -26,10 +26,13 @@ const [gold, silver] = route.usagePlans!;
 const start = Date.UTC(2026, 0, 1, 12);
 
 /** One throttle probe, sized as the export sizes it for `limits`, answered by a bucket of `gateway`. */
-function probe(limits: ThrottlePolicy, gateway: { rate: number; burst: number }, startMs: number, plan?: { name: string; index: number }): SyntheticRequest[] {
+type Plan = { name: string; index: number };
+
+function probe(limits: ThrottlePolicy, gateway: { rate: number; burst: number }, startMs: number, plan?: Plan): SyntheticRequest[] {
   const sizes = planThrottle(limits);
-  const shape = { route: route.id, routeIndex: 0, volley: sizes.volleySize, pacedRate: sizes.pacedRatePerSec, pacedSeconds: limits.probeSeconds };
-  return bucketRun({ ...shape, rate: gateway.rate, burst: gateway.burst, startMs, ...(plan ? { plan } : {}) });
+  const paced = { pacedRate: sizes.pacedRatePerSec, pacedSeconds: limits.probeSeconds };
+  const shape = { route: route.id, routeIndex: 0, volley: sizes.volleySize, ...paced, startMs, ...(plan ? { plan } : {}) };
+  return bucketRun({ ...shape, rate: gateway.rate, burst: gateway.burst });
 }
 
 /** The route's throttle and gold get their limits; silver's key gets gold's bucket. */
@@ -55,7 +58,9 @@ function writeFile(dir: string, name: string, text: string): string {
 }
 
 describe('export k6: usage plans and throttle.credential', () => {
-  const built = buildK6Export({ policy: plans.policy, policyFile: POLICY_FILE, credentialEnv: plans.credentialEnv, gatecheckVersion: 'test', parallelism: 2, command: 'gatecheck export k6' });
+  const { policy, credentialEnv } = plans;
+  const command = 'gatecheck export k6';
+  const built = buildK6Export({ policy, policyFile: POLICY_FILE, credentialEnv, gatecheckVersion: 'test', parallelism: 2, command });
 
   it('gives each plan its own scenarios, tagged with the plan and sent with its key', () => {
     const throttlePhases = built.plan.phases.map((p) => [p.scenario, p.credential, p.plan ?? null]);
@@ -68,13 +73,17 @@ describe('export k6: usage plans and throttle.credential', () => {
       ['r0_p1_throttle_paced', 'silver', 'silver'],
     ]);
     const script = built.files[SCRIPT_FILE]!;
-    expect(script).toMatch(/r0_p0_throttle_volley: \{[^}]*credential: "gold"[^}]*tags: \{ route: "GET \/api\/reports", probe: "throttle.volley", plan: "gold" \}/s);
-    expect(script).toMatch(/r0_throttle_paced: \{[^}]*credential: "throttled"[^}]*tags: \{ route: "GET \/api\/reports", probe: "throttle.paced" \}/s);
+    // [credential, tags] of a scenario's entry in PROBES.
+    const probeOf = (scenario: string) =>
+      new RegExp(`${scenario}: \\{[^}]*credential: "([a-z]+)"[^}]*tags: (\\{[^}]*\\})`, 's').exec(script)?.slice(1);
+    expect(probeOf('r0_p0_throttle_volley')).toEqual(['gold', '{ route: "GET /api/reports", probe: "throttle.volley", plan: "gold" }']);
+    expect(probeOf('r0_throttle_paced')).toEqual(['throttled', '{ route: "GET /api/reports", probe: "throttle.paced" }']);
   });
 
   it('reads exactly the keys it sends from the environment: not the auth key the probes do not use, not the quota key', () => {
     const variables = (text: string) => [...text.matchAll(/GATECHECK_K6_[A-Z_]+/g)].map((m) => m[0]);
-    expect(new Set(variables(built.files[SCRIPT_FILE]!))).toEqual(new Set(['GATECHECK_K6_THROTTLE_KEY', 'GATECHECK_K6_GOLD_KEY', 'GATECHECK_K6_SILVER_KEY']));
+    const sent = ['GATECHECK_K6_THROTTLE_KEY', 'GATECHECK_K6_GOLD_KEY', 'GATECHECK_K6_SILVER_KEY'];
+    expect(new Set(variables(built.files[SCRIPT_FILE]!))).toEqual(new Set(sent));
   });
 
   it('waits for each plan’s bucket to refill before the next probe', () => {
@@ -100,16 +109,25 @@ describe('import k6: usage plans and a quota', () => {
     const silverCheck = byId.get('throttle:GET /api/reports [plan silver]')!;
     expect(silverCheck.status, silverCheck.summary).toBe('fail');
     expect(silverCheck.summary).toMatch(/rate|burst/);
-    expect(byId.get('quota:GET /api/reports')).toMatchObject({ kind: 'quota', status: 'skip', summary: expect.stringMatching(/not checked by the k6 engine.*quota/) });
-    expect(byId.get('auth:GET /api/reports')).toMatchObject({ status: 'skip', summary: expect.stringContaining('not checked by the k6 engine') });
+    const quota = byId.get('quota:GET /api/reports');
+    expect(quota).toMatchObject({ kind: 'quota', status: 'skip', summary: expect.stringMatching(/not checked by the k6 engine.*quota/) });
+    const auth = byId.get('auth:GET /api/reports');
+    expect(auth).toMatchObject({ status: 'skip', summary: expect.stringContaining('not checked by the k6 engine') });
     // Every check the policy schedules has a result: none is dropped silently.
-    expect(checks.map((c) => c.id).sort()).toEqual(['auth:GET /api/reports', 'quota:GET /api/reports', 'throttle:GET /api/reports', 'throttle:GET /api/reports [plan gold]', 'throttle:GET /api/reports [plan silver]']);
+    expect(checks.map((c) => c.id).sort()).toEqual([
+      'auth:GET /api/reports',
+      'quota:GET /api/reports',
+      'throttle:GET /api/reports',
+      'throttle:GET /api/reports [plan gold]',
+      'throttle:GET /api/reports [plan silver]',
+    ]);
   });
 
   it('skips a plan whose points are missing, naming its tag', async () => {
     const run = plansRun().filter((r) => r.plan !== 'silver');
     const { checks } = await judge(plans.policy, toNdjson(run, 1));
-    expect(checks.find((c) => c.id === 'throttle:GET /api/reports [plan silver]')).toMatchObject({ status: 'skip', summary: expect.stringContaining('plan=silver') });
+    const silverCheck = checks.find((c) => c.id === 'throttle:GET /api/reports [plan silver]');
+    expect(silverCheck).toMatchObject({ status: 'skip', summary: expect.stringContaining('plan=silver') });
     expect(checks.find((c) => c.id === 'throttle:GET /api/reports [plan gold]')?.status).toBe('pass');
   });
 
@@ -142,8 +160,10 @@ describe('import k6: transport errors', () => {
   const itemsRoute = items.policy.routes[0]!;
 
   /** The items route's probes, with every 10th slo request refused before any answer (k6 status 0). */
+  const itemsProbe = { routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start };
+
   function refusedRun(): SyntheticRequest[] {
-    const run = bucketRun({ route: itemsRoute.id, routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start, slo: { rate: 20, seconds: 3, latencyMs: 40 } });
+    const run = bucketRun({ route: itemsRoute.id, ...itemsProbe, slo: { rate: 20, seconds: 3, latencyMs: 40 } });
     let slo = 0;
     return run.map((r) => (r.probe === 'slo' && ++slo % 10 === 0 ? { ...r, status: 0, expected: false, latencyMs: 1 } : r));
   }
@@ -174,7 +194,7 @@ describe('import k6: transport errors', () => {
   });
 
   it('make the bucket fit an error that names the error, not status 0', async () => {
-    const run = bucketRun({ route: itemsRoute.id, routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start });
+    const run = bucketRun({ route: itemsRoute.id, ...itemsProbe });
     const broken = run.map((r, i) => (i % 8 === 0 ? { ...r, status: 0, expected: false, error: 'request timeout' } : r));
     const { checks } = await judge(items.policy, toNdjson(broken, 1));
     const throttle = checks.find((c) => c.id === 'throttle:GET /api/items')!;

@@ -124,7 +124,19 @@ export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { t
   sorted.forEach((r, n) => {
     const i = n % instances;
     const url = `https://api.example.com${r.route.split(' ')[1] ?? ''}`;
-    const tags: Record<string, string> = { expected_response: String(r.expected), group: '', instance_id: String(i), method: 'GET', name: url, probe: r.probe, proto: 'HTTP/1.1', route: r.route, scenario: r.scenario, status: String(r.status), url };
+    const tags: Record<string, string> = {
+      expected_response: String(r.expected),
+      group: '',
+      instance_id: String(i),
+      method: 'GET',
+      name: url,
+      probe: r.probe,
+      proto: 'HTTP/1.1',
+      route: r.route,
+      scenario: r.scenario,
+      status: String(r.status),
+      url,
+    };
     if (r.plan !== undefined) tags.plan = r.plan;
     // As k6 tags a request that got no response: status 0, no proto, the error and its code.
     if (r.status === 0) {
