@@ -62,9 +62,9 @@ export function policyThresholds(policy: Policy): Record<string, string[]> {
   return planK6(policy.routes, { requestTimeoutMs: policy.limits.requestTimeoutMs }).thresholds;
 }
 
-/** The kinds the policy asks for that --only left out. */
-export function k6NotSelected(policy: Policy | undefined, only: CheckKind[] | undefined): CheckKind[] {
-  return only ? CHECK_KINDS.filter((kind) => !only.includes(kind) && (!policy || scheduleChecks(policy, [kind]).length > 0)) : [];
+/** The kinds --only left out, as the paced engine's report lists them. */
+export function k6NotSelected(only: CheckKind[] | undefined): CheckKind[] {
+  return only ? CHECK_KINDS.filter((kind) => !only.includes(kind)) : [];
 }
 
 function judgeScheduled(s: ScheduledCheck, context: JudgeContext): CheckResult[] {

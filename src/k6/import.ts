@@ -69,7 +69,7 @@ export function judgeK6(instances: InstanceResult[], input: JudgeInput): K6Judge
     startedAt: input.startedAt,
     finishedAt: new Date(),
     limits: { maxRequests: limits.maxRequests, maxDurationSec: limits.maxDurationSec },
-    notSelected: k6NotSelected(policy, input.only),
+    notSelected: k6NotSelected(input.only),
   });
   return { merged, checks, report };
 }
