@@ -12,8 +12,7 @@ import type { MetricsSettings } from '../checks/metrics.js';
 import { benchCommand, demoCommand, faultHelp, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
 import type { TlsArgs } from './commands.js';
 import { processIo, type CliIo } from './io.js';
-import { exportCommandModule, importCommandModule } from '../k6/commands.js';
-import { runK6EngineCommand } from '../k6/cli.js';
+import { exportCommandModule, importCommandModule, runK6EngineCommand } from './k6-commands.js';
 
 /**
  * Parses argv, runs one command, returns the exit code: 0 pass, 1 fail, 2 bad input,

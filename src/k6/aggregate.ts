@@ -162,14 +162,25 @@ export class ProbeAggregate {
   }
 }
 
-/** One request of a throttle probe: kept individually (the probe is small) for the bucket fit. */
+/**
+ * One request of a judged gatecheck probe (throttle volley and paced, slo), kept one by one:
+ * decode.ts turns these into the Observations the checks' evaluate reads.
+ */
 export interface RequestRecord {
   route: string;
   probe: string;
+  /** The usage plan whose key sent it (the export's `plan` tag), if any. */
+  plan?: string;
+  method?: string;
+  url?: string;
   /** Send time, epoch ms: the point's time less its duration. */
   sentAtMs: number;
-  /** 0 when no response came back. */
-  status: number;
+  /** http_req_duration, ms: the point is stamped when the answer ended. */
+  durationMs: number;
+  /** HTTP status; undefined when no response came back (k6's status 0). */
+  status?: number;
+  /** k6's `error` (or `error_code`) tag when no response came back. */
+  error?: string;
 }
 
 /** The per-request aggregates one instance has and a merge adds up, field by field. */

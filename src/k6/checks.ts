@@ -1,18 +1,29 @@
-import { evaluateSlo, type SloMeasurement } from '../checks/slo/check.js';
-import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type TimedAnswer } from '../checks/throttle-estimate.js';
-import type { CheckKind, CheckResult, CheckStatus, EvidenceItem } from '../checks/types.js';
-import { isOkStatus, type Policy, type RoutePolicy } from '../policy/types.js';
-import { mermaidXyChart } from '../report/charts.js';
-import { probeKey, type RequestRecord } from './aggregate.js';
-import { k6ExportHint } from './hint.js';
+import type { Verdict } from '../checks/contract.js';
+import { CHECK_KINDS } from '../checks/registry.js';
+import { sloCheck, type SloNotes, type SloSpec } from '../checks/slo/check.js';
+import type { CheckKind, CheckResult, CheckStatus } from '../checks/types.js';
+import type { Observation } from '../engine/observation.js';
+import type { OfferedLoad } from '../engine/paced-run.js';
+import type { Policy, RoutePolicy } from '../policy/types.js';
+import { scheduleChecks, type ScheduledCheck } from '../run/schedule.js';
+import { decodeRecords } from './decode.js';
 import { round, type MergedResult, type MergedThreshold } from './merge.js';
-import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES } from './names.js';
-import { planK6, sloDurationSelector, sloFailedSelector } from './plan.js';
+import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES, throttleScenarioName } from './names.js';
+import { planK6 } from './plan.js';
+import {
+  evaluateK6Throttle,
+  expectedThrottle,
+  neededRatePerSec,
+  throttleSpecs,
+  type K6ThrottleNotes,
+  type K6ThrottleSpec,
+} from './throttle-judge.js';
 
 /**
- * The same verdict model whatever the engine: k6 results become CheckResults. The k6 engine
- * carries the load probes only: throttle (the bucket fit on the merged timeline) and slo.
- * auth, cors and waf need a few crafted requests each, not load: they are skipped with a reason.
+ * The same verdicts whatever the engine: k6 points are decoded into Observations (decode.ts)
+ * and every check the policy schedules is judged by its kind's own evaluate, with notes built
+ * from what k6 reports. k6 carries the load probes only (throttle, usage plans included, and
+ * slo); the kinds it cannot serve are `skip` with the reason, never left out.
  */
 export const K6_SUPPORTED_KINDS: CheckKind[] = ['throttle', 'slo'];
 
@@ -23,176 +34,192 @@ export interface K6CheckOptions {
   only?: CheckKind[];
 }
 
+interface JudgeContext {
+  merged: MergedResult;
+  observations: Observation[];
+  policy: Policy;
+  policyFile: string;
+}
+
 export function k6Checks(merged: MergedResult, options: K6CheckOptions): CheckResult[] {
   const checks: CheckResult[] = [];
   const { policy } = options;
   if (policy) {
-    for (const route of policy.routes) {
-      for (const kind of ['auth', 'cors', 'waf', 'throttle', 'slo'] as const) {
-        const applies = kind === 'auth' ? route.auth?.required === true : route[kind] !== undefined;
-        if (!applies || (options.only && !options.only.includes(kind))) continue;
-        if (kind === 'throttle') checks.push(throttleFromK6(merged, route, policy, options.policyFile ?? 'policy.yaml'));
-        else if (kind === 'slo') checks.push(sloFromK6(merged, route, policy));
-        else checks.push(result(kind, route.id, 'skip', `not checked by the k6 engine (it runs load probes: ${K6_SUPPORTED_KINDS.join(', ')}); run \`gatecheck run --only ${kind}\` for it`, {}, {}));
-      }
-    }
+    const observations = decodeRecords(merged.records, policy).observations;
+    const context = { merged, observations, policy, policyFile: options.policyFile ?? 'policy.yaml' };
+    for (const scheduled of scheduleChecks(policy, options.only)) checks.push(...judgeScheduled(scheduled, context));
   }
-  if (!options.only || options.only.includes('slo')) for (const t of merged.thresholds) checks.push(thresholdCheck(t));
+  // The export mirrors each slo as k6 thresholds; with points, the slo check already judged them.
+  const mirrored = policy && merged.source === 'points' ? new Set(Object.keys(policyThresholds(policy))) : new Set<string>();
+  if (!options.only || options.only.includes('slo')) {
+    for (const t of merged.thresholds) if (!mirrored.has(t.metric)) checks.push(thresholdCheck(t));
+  }
   return checks;
 }
 
-function result(kind: CheckKind, route: string, status: CheckStatus, summary: string, expected: Record<string, unknown>, observed: Record<string, unknown>, extra: { evidence?: EvidenceItem[]; details?: string; requests?: number; id?: string } = {}): CheckResult {
+/** The thresholds `export k6` writes for a policy: import evaluates them on the merged points too. */
+export function policyThresholds(policy: Policy): Record<string, string[]> {
+  return planK6(policy.routes, { requestTimeoutMs: policy.limits.requestTimeoutMs }).thresholds;
+}
+
+/** The kinds --only left out, as the paced engine's report lists them. */
+export function k6NotSelected(only: CheckKind[] | undefined): CheckKind[] {
+  return only ? CHECK_KINDS.filter((kind) => !only.includes(kind)) : [];
+}
+
+function judgeScheduled(s: ScheduledCheck, context: JudgeContext): CheckResult[] {
+  const kind = s.definition.kind as CheckKind;
+  if (kind === 'throttle' && s.route) {
+    const route = s.route;
+    return s.ids.map((id) => judgeThrottle(id, route, context));
+  }
+  if (kind === 'slo' && !s.legacy && s.route) return [judgeSlo(s.instance.spec as SloSpec, s.ids[0]!, s.route, context)];
+  const expected = s.legacy ? {} : s.definition.expected(s.instance.spec, context.policy);
+  return s.ids.map((id) => skipped(kind, id, s.instance.route, unsupportedReason(kind), expected));
+}
+
+function unsupportedReason(kind: CheckKind): string {
+  const why: Partial<Record<CheckKind, string>> = {
+    quota: 'the quota probe uses up a key over its period, not a load shape',
+    metrics: "the CloudWatch reconciliation needs the run's own per-minute ledger",
+  };
+  const what = why[kind] ?? 'it needs a few crafted requests, not load';
+  const probes = K6_SUPPORTED_KINDS.join(', ');
+  return `not checked by the k6 engine (it runs the load probes: ${probes}; ${what}): run "gatecheck run --only ${kind}" for it`;
+}
+
+function judgeThrottle(id: string, route: RoutePolicy, { merged, observations, policy, policyFile }: JudgeContext): CheckResult {
+  const suffix = id.slice(`throttle:${route.id}`.length);
+  const spec = throttleSpecs(route).find((s) => s.idSuffix === suffix);
+  if (!spec) return skipped('throttle', id, route.id, 'not checked: no throttle or usage plan of the route matches this check', {});
+  const expected = expectedThrottle(spec);
+  if (merged.source === 'summaries') {
+    const reason = 'not checked: the bucket fit needs the per-request points (k6 --out json=...); summaries have no timeline';
+    return skipped('throttle', id, route.id, reason, expected);
+  }
+  const mine = observations.filter((o) => o.check === id);
+  if (mine.length === 0) {
+    const plan = spec.idSuffix ? `, plan=${(spec.throttle as { name?: string }).name ?? ''}` : '';
+    const probes = `${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced}`;
+    const tagged = `route=${routeTag(route)}${plan} with probe ${probes}`;
+    const reason = `not checked: no k6 points tagged ${tagged} (run a script from "gatecheck export k6")`;
+    return skipped('throttle', id, route.id, reason, expected);
+  }
+  const verdict = evaluateK6Throttle(spec, { observations: mine, notes: throttleNotes(spec, merged, policyFile) }, policy);
+  return resultOf('throttle', id, route.id, verdict, expected, mine);
+}
+
+function throttleNotes(spec: K6ThrottleSpec, merged: MergedResult, policyFile: string): K6ThrottleNotes {
+  const planIndex = spec.idSuffix ? (spec.route.usagePlans ?? []).findIndex((p) => p === spec.throttle) : undefined;
+  const scenario = throttleScenarioName(spec.route.index, THROTTLE_PROBES.paced, planIndex);
   return {
-    id: extra.id ?? `${kind}:${route}`,
+    droppedPaced: merged.dropped.get(scenario) ?? 0,
+    instances: merged.instances.filter((i) => i.format === 'ndjson').length,
+    neededRatePerSec: neededRatePerSec(spec.throttle),
+    policyFile,
+  };
+}
+
+function judgeSlo(spec: SloSpec, id: string, route: RoutePolicy, { merged, observations, policy }: JudgeContext): CheckResult {
+  const latencyFrom = 'k6 http_req_duration: sent to answered (an arrival-rate executor drops a late iteration, it never delays one)';
+  const expected = { ...sloCheck.expected(spec, policy), engine: 'k6', latencyFrom };
+  if (merged.source === 'summaries') {
+    const reason =
+      'not checked here: the percentiles need the per-request points (k6 --out json=...); ' +
+      'the exported k6 thresholds judge the slo from the summaries';
+    return skipped('slo', id, route.id, reason, expected);
+  }
+  const mine = observations.filter((o) => o.check === id);
+  if (mine.length === 0) {
+    const tagged = `route=${routeTag(route)}, probe=${SLO_PROBE}`;
+    const reason = `not checked: no k6 points tagged ${tagged} (run a script from "gatecheck export k6")`;
+    return skipped('slo', id, route.id, reason, expected);
+  }
+  const notes: SloNotes = {
+    offered: offeredLoad(mine.map((o) => o.sentAtMs)),
+    // k6 starts an arrival-rate iteration on time or drops it: no send lag, drops counted apart.
+    maxSendLagMs: 0,
+    dropped: merged.dropped.get(scenarioName(route.index, SLO_PROBE)) ?? 0,
+  };
+  const verdict = sloCheck.evaluate(spec, { observations: mine, notes }, policy);
+  return resultOf('slo', id, route.id, verdict, expected, mine);
+}
+
+const WINDOW_MS = 100;
+
+/**
+ * What k6 offered, from the send times of the points (all instances together). k6 does not
+ * report its event loop's delay; its latency does not include it either, so it is 0 here.
+ */
+export function offeredLoad(sendTimesMs: number[]): OfferedLoad {
+  const sorted = [...sendTimesMs].sort((a, b) => a - b);
+  const first = sorted[0] ?? 0;
+  const spanMs = (sorted[sorted.length - 1] ?? 0) - first;
+  const windows = Math.floor(spanMs / WINDOW_MS);
+  const counts = new Array<number>(windows).fill(0);
+  for (const t of sorted) {
+    const i = Math.floor((t - first) / WINDOW_MS);
+    if (i < windows) counts[i]!++;
+  }
+  const rates = counts.map((n) => (n * 1000) / WINDOW_MS).sort((a, b) => a - b);
+  const at = (q: number) => rates[Math.min(rates.length - 1, Math.floor(q * rates.length))] ?? 0;
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  return {
+    ratePerSec: r1(spanMs > 0 ? ((sorted.length - 1) / spanMs) * 1000 : 0),
+    windowRatePerSec: { min: r1(at(0)), median: r1(at(0.5)), max: r1(at(1)) },
+    loopDelayMs: { p99: 0, max: 0 },
+  };
+}
+
+function resultOf(
+  kind: CheckKind,
+  id: string,
+  route: string,
+  verdict: Verdict<unknown>,
+  expected: Record<string, unknown>,
+  observations: Observation[],
+): CheckResult {
+  const start = Math.min(...observations.map((o) => o.sentAtMs));
+  const end = Math.max(...observations.map((o) => o.doneAtMs));
+  return {
+    id,
     kind,
     route,
-    status,
-    summary,
+    status: verdict.status,
+    summary: verdict.summary,
     expected,
-    observed,
-    evidence: extra.evidence ?? [],
-    ...(extra.details ? { details: extra.details } : {}),
-    durationMs: 0,
-    requestsSent: extra.requests ?? 0,
+    observed: verdict.observed as Record<string, unknown>,
+    evidence: verdict.evidence,
+    durationMs: observations.length ? Math.round(end - start) : 0,
+    requestsSent: observations.length,
   };
 }
 
-function throttleFromK6(merged: MergedResult, route: RoutePolicy, policy: Policy, policyFile: string): CheckResult {
-  const throttle = route.throttle!;
-  const tag = routeTag(route);
-  const expected = { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit, tolerance: throttle.tolerance, engine: 'k6' };
-  if (merged.source === 'summaries') return result('throttle', route.id, 'skip', 'not checked: the bucket fit needs the per-request points (k6 --out json=...); summaries have no timeline', expected, {});
-  const records = merged.records.filter((r) => r.route === tag);
-  const volley = records.filter((r) => r.probe === THROTTLE_PROBES.volley);
-  const paced = records.filter((r) => r.probe === THROTTLE_PROBES.paced);
-  if (volley.length === 0 && paced.length === 0) {
-    return result('throttle', route.id, 'skip', `not checked: no k6 points tagged route=${tag} with probe ${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced} (run a script from \`gatecheck export k6\`)`, expected, {});
-  }
-  // Rebase to the first send: the estimator's least squares prefer small numbers to epoch ms.
-  const t0 = records[0]!.sentAtMs;
-  const answer = (r: RequestRecord): TimedAnswer => ({ atMs: r.sentAtMs - t0, accepted: r.status !== 0 && isOkStatus(route, r.status), throttled: r.status === 429 });
-  const estimate = estimateBucket(volley.map(answer), paced.map(answer));
-  const unresolved = records.filter((r) => r.status !== 429 && !(r.status !== 0 && isOkStatus(route, r.status)));
-  const droppedPaced = merged.dropped.get(scenarioName(route.index, THROTTLE_PROBES.paced)) ?? 0;
-  const instances = merged.instances.filter((i) => i.format === 'ndjson').length;
-  const pacedTarget = planK6([route], { requestTimeoutMs: policy.limits.requestTimeoutMs }).phases.find((p) => p.probe === THROTTLE_PROBES.paced);
-  const neededRatePerSec = pacedTarget?.phase.kind === 'rate' ? pacedTarget.phase.fromRatePerSec : throttle.rateLimit * 2;
-  const observed = { ...summariseEstimate(estimate), unresolved: unresolved.length, droppedIterations: droppedPaced, instances, neededRatePerSec };
-  const evidence = throttleEvidence(records, route);
-  const details = throttleChart(records, route);
-  const requests = records.length;
-  if (unresolved.length / records.length > 0.05) {
-    const sample = unresolved[0]!;
-    return result('throttle', route.id, 'error', `${unresolved.length} of ${records.length} answers were neither accepted nor 429 (e.g. ${sample.status || 'no response'}): cannot fit a bucket`, expected, observed, { evidence, details, requests });
-  }
-  const judgement = judgeBucket(estimate, throttle);
-  const clientBound = judgement.status === 'inconclusive' && (judgement.clientBound || droppedPaced > 0);
-  if (droppedPaced > 0) judgement.reasons.push(`k6 dropped ${droppedPaced} scheduled iterations of the paced probe (not enough VUs or CPU)`);
-  let detailText = details;
-  if (clientBound) {
-    const hint = k6ExportHint(policyFile, route, { neededRatePerSec, offeredRatePerSec: estimate.offeredRatePerSec, currentParallelism: Math.max(1, instances) });
-    judgement.reasons.push(`client-bound: ${estimate.offeredRatePerSec.toFixed(1)}/s offered of ${neededRatePerSec}/s needed`);
-    detailText = `${hint.text}\n\n${details ?? ''}`;
-  }
-  return result('throttle', route.id, judgement.status, judgement.reasons.join('; '), expected, observed, { evidence, requests, ...(detailText ? { details: detailText } : {}) });
+function skipped(kind: CheckKind, id: string, route: string, summary: string, expected: Record<string, unknown>): CheckResult {
+  return { id, kind, route, status: 'skip', summary, expected, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 };
 }
 
-
-function throttleEvidence(records: RequestRecord[], route: RoutePolicy): EvidenceItem[] {
-  const items: EvidenceItem[] = [];
-  const pick = (test: (r: RequestRecord) => boolean, label: string, outcome: EvidenceItem['outcome']) => {
-    const found = records.find(test);
-    if (found) items.push({ probe: found.probe, label, method: route.method, path: route.path, requestHeaders: {}, responseHeaders: {}, outcome, ...(found.status ? { status: found.status } : { error: 'no response' }) });
-  };
-  pick((r) => r.probe === THROTTLE_PROBES.volley && isOkStatus(route, r.status), 'volley: first accepted (k6 point)', 'info');
-  pick((r) => r.probe === THROTTLE_PROBES.volley && r.status === 429, 'volley: first throttled (429)', 'info');
-  pick((r) => r.probe === THROTTLE_PROBES.paced && r.status === 429, 'paced: first throttled (429)', 'info');
-  pick((r) => r.status !== 429 && !(r.status !== 0 && isOkStatus(route, r.status)), 'neither accepted nor throttled', 'unresolved');
-  return items;
-}
-
-/** Accepted and throttled per 100 ms, merged over all instances, against the configured bucket. */
-function throttleChart(records: RequestRecord[], route: RoutePolicy): string | undefined {
-  if (records.length === 0) return undefined;
-  const throttle = route.throttle!;
-  const windowMs = 100;
-  const origin = records[0]!.sentAtMs;
-  const theory = simulateBucket(records.map((r) => r.sentAtMs), throttle.rateLimit, throttle.burstLimit);
-  const windows = Math.min(600, Math.floor((records[records.length - 1]!.sentAtMs - origin) / windowMs) + 1);
-  const accepted = new Array<number>(windows).fill(0);
-  const throttled = new Array<number>(windows).fill(0);
-  const expected = new Array<number>(windows).fill(0);
-  records.forEach((r, i) => {
-    const w = Math.min(windows - 1, Math.floor((r.sentAtMs - origin) / windowMs));
-    if (r.status === 429) throttled[w]!++;
-    else if (r.status !== 0 && isOkStatus(route, r.status)) accepted[w]!++;
-    if (theory[i]) expected[w]!++;
-  });
-  return mermaidXyChart({
-    title: `${route.id}: accepted per ${windowMs} ms (k6, all instances)`,
-    xLabel: 'time since volley (s)',
-    xTicks: accepted.map((_, i) => ((i * windowMs) / 1000).toFixed(1)),
-    yLabel: 'requests',
-    series: [
-      { type: 'bar', name: 'accepted (observed)', values: accepted },
-      { type: 'line', name: `accepted by a bucket of ${throttle.burstLimit} at ${throttle.rateLimit}/s (theory)`, values: expected },
-      { type: 'line', name: 'throttled (observed 429)', values: throttled },
-    ],
-  });
-}
-
-function sloFromK6(merged: MergedResult, route: RoutePolicy, policy: Policy): CheckResult {
-  const slo = route.slo!;
-  const tag = routeTag(route);
-  const expected = { ...slo, engine: 'k6', latencyFrom: 'k6 http_req_duration (sending + waiting + receiving), normal answers only' };
-  const probe = merged.probes.get(probeKey(tag, SLO_PROBE));
-  if (merged.source === 'points') {
-    if (!probe) return result('slo', route.id, 'skip', `not checked: no k6 points tagged route=${tag}, probe=${SLO_PROBE} (run a script from \`gatecheck export k6\`)`, expected, {});
-    const statusOk = (s: number) => s !== 0 && isOkStatus(route, s);
-    const ok = [...probe.statuses].filter(([s]) => statusOk(s)).reduce((n, [, c]) => n + c, 0);
-    const m: SloMeasurement = { sent: probe.requests, ok, failed: probe.requests - ok, transportErrors: probe.statuses.get(0) ?? 0 };
-    const p = (q: number) => probe.latency.percentileMs(q);
-    for (const [key, q] of [['p50Ms', 50], ['p95Ms', 95], ['p99Ms', 99]] as const) {
-      const v = p(q);
-      if (v !== undefined) m[key] = v;
-    }
-    const verdict = evaluateSlo(m, slo);
-    return result('slo', route.id, verdict.status, verdict.summary, expected, observedSlo(m, probe.latency.maxMs(), true), { requests: probe.requests });
-  }
-  // Summaries: the exported thresholds' submetrics carry the slo requests' statistics.
-  const duration = merged.metrics.find((x) => x.name === sloDurationSelector(tag));
-  const failed = merged.metrics.find((x) => x.name === sloFailedSelector(tag));
-  if (!duration && !failed) return result('slo', route.id, 'skip', `not checked: the summaries have no ${sloDurationSelector(tag)} or ${sloFailedSelector(tag)} submetric (export the script with \`gatecheck export k6\`)`, expected, {});
-  const sent = failed ? (failed.values.passes ?? 0) + (failed.values.fails ?? 0) : (duration?.values.count ?? 0);
-  const failures = failed?.values.passes ?? 0;
-  const m: SloMeasurement = { sent, ok: sent - failures, failed: failures, transportErrors: 0 };
-  for (const [key, stat] of [['p50Ms', 'med'], ['p95Ms', 'p(95)'], ['p99Ms', 'p(99)']] as const) {
-    const v = duration?.values[stat] ?? (stat === 'med' ? duration?.values['p(50)'] : undefined);
-    if (v !== undefined) m[key] = v;
-  }
-  if (!failed) m.ok = Math.max(1, sent);
-  const verdict = evaluateSlo(m, { ...slo, ...(failed ? {} : { maxErrorRate: undefined }) });
-  const approximate = duration?.approximate ? ` (approximate: ${duration.approximate})` : '';
-  return result('slo', route.id, verdict.status, `${verdict.summary}${approximate}`, expected, observedSlo(m, duration?.values.max, false), { requests: sent });
-}
-
-function observedSlo(m: SloMeasurement, maxMs: number | undefined, exact: boolean): Record<string, unknown> {
-  const r = (v: number | undefined) => (v === undefined ? null : Number(v.toFixed(2)));
-  return { sent: m.sent, ok: m.ok, failed: m.failed, transportErrors: m.transportErrors, errorRate: m.sent ? Number((m.failed / m.sent).toFixed(4)) : null, p50Ms: r(m.p50Ms), p95Ms: r(m.p95Ms), p99Ms: r(m.p99Ms), maxMs: r(maxMs), percentiles: exact ? 'exact (merged HDR histogram)' : 'from summaries' };
-}
-
-/** A k6 threshold as a check: k6's pass/fail criteria are service-level objectives. */
+/** A k6 threshold the files declare (beyond the policy's own, when points judged those) as a check. */
 function thresholdCheck(t: MergedThreshold): CheckResult {
   const route = /[{,]route:([^,}]*)/.exec(t.metric)?.[1]?.trim() ?? `k6 ${t.metric.replace(/\{.*$/, '')}`;
   const status: CheckStatus = t.ok === undefined ? 'error' : t.ok ? 'pass' : 'fail';
-  const instances = t.instances.map((i) => ({ file: i.file, verdict: i.ok ? 'ok' : 'failed', value: i.value === undefined ? null : round(i.value), source: i.source }));
-  return result(
-    'slo',
+  const instances = t.instances.map((i) => ({
+    file: i.file,
+    verdict: i.ok ? 'ok' : 'failed',
+    value: i.value === undefined ? null : round(i.value),
+    source: i.source,
+  }));
+  const judged = status === 'pass' ? 'met' : status === 'fail' ? 'FAILED' : 'not judged';
+  return {
+    id: `slo:k6 ${t.metric} ${t.expression}`,
+    kind: 'slo',
     route,
     status,
-    `k6 threshold ${t.metric}: ${t.expression} ${status === 'pass' ? 'met' : status === 'fail' ? 'FAILED' : 'not judged'}: ${t.reason}`,
-    { metric: t.metric, threshold: t.expression },
-    { mergedValue: t.mergedValue === undefined ? null : round(t.mergedValue), mergedExact: t.mergedExact, instances },
-    { id: `slo:k6 ${t.metric} ${t.expression}` },
-  );
+    summary: `k6 threshold ${t.metric}: ${t.expression} ${judged}: ${t.reason}`,
+    expected: { metric: t.metric, threshold: t.expression },
+    observed: { mergedValue: t.mergedValue === undefined ? null : round(t.mergedValue), mergedExact: t.mergedExact, instances },
+    evidence: [],
+    durationMs: 0,
+    requestsSent: 0,
+  };
 }

@@ -3,7 +3,7 @@ import type { Policy } from '../policy/types.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { renderManifests, RESULTS_DIR } from './manifests.js';
 import { k8sName, shellQuote } from './names.js';
-import { planK6, type K6Plan } from './plan.js';
+import { phaseCredentials, planK6, type K6Plan } from './plan.js';
 import type { CredentialEnv } from './policy.js';
 import { renderScript } from './script.js';
 
@@ -53,7 +53,7 @@ export function buildK6Export(input: ExportInput): K6Export {
   const name = k8sName(input.name ?? `gatecheck-${basename(input.policyFile, extname(input.policyFile))}`);
   const secretName = input.secretName ?? `${name}-credentials`;
   const script = renderScript({ plan, policy: input.policy, policyFile: input.policyFile, credentialEnv: input.credentialEnv, gatecheckVersion: input.gatecheckVersion, command: input.command });
-  const usedNames = [...new Set(plan.phases.map((p) => (p.route.auth?.required ? p.route.auth.credential : undefined)).filter((n): n is string => n !== undefined))].sort();
+  const usedNames = [...new Set(phaseCredentials(plan))].sort();
   const credentials = usedNames.map((n) => input.credentialEnv[n]!);
   const manifests = renderManifests({
     name,

@@ -23,6 +23,11 @@ export function scenarioName(routeIndex: number, probe: string): string {
   return `r${routeIndex}_${probe.replace(/[^0-9A-Za-z_-]+/g, '_')}`;
 }
 
+/** A throttle probe's scenario: `r0_throttle_paced`, or `r0_p1_throttle_paced` for the route's second usage plan. */
+export function throttleScenarioName(routeIndex: number, probe: string, planIndex?: number): string {
+  return scenarioName(routeIndex, planIndex === undefined ? probe : `p${planIndex}.${probe}`);
+}
+
 /** A DNS-1123 label for Kubernetes objects, short enough for the operator's suffixes. */
 export function k8sName(text: string, maxLength = 40): string {
   const slug = text

@@ -1,13 +1,21 @@
 import type { WindowCounts } from '../engine/timeline.js';
-import { emptyInstance, PointAggregate, ProbeAggregate, probeKey, type InstanceResult, type MetricType } from './aggregate.js';
+import {
+  emptyInstance,
+  PointAggregate,
+  ProbeAggregate,
+  probeKey,
+  type InstanceResult,
+  type MetricType,
+  type RequestRecord,
+} from './aggregate.js';
 import { K6InputError } from './errors.js';
-import { THROTTLE_PROBES } from './names.js';
+import { SLO_PROBE, THROTTLE_PROBES } from './names.js';
 
 /**
  * Reads k6's `--out json` stream, one line at a time (k6 writes `{"type":"Metric",...}` once
  * per metric, before its first point, then `{"type":"Point","metric":...,"data":{time,value,tags}}`).
  * Memory stays bounded by the number of metrics, probes and time windows, not by the points:
- * only the few requests of throttle probes are kept one by one, for the bucket fit.
+ * only the requests of the probes checks judge (throttle, slo) are kept one by one, for evaluate.
  */
 export class NdjsonReader {
   readonly result: InstanceResult;
@@ -132,7 +140,7 @@ export class NdjsonReader {
     let aggregate = r.probes.get(key);
     if (!aggregate) r.probes.set(key, (aggregate = new ProbeAggregate(route, probe)));
     aggregate.add(status, expected, durationMs, sentAtMs);
-    if (probe === THROTTLE_PROBES.volley || probe === THROTTLE_PROBES.paced) r.records.push({ route, probe, sentAtMs, status });
+    if (JUDGED_PROBES.has(probe)) r.records.push(requestRecord(tags, route, probe, sentAtMs, durationMs, status));
   }
 
   private aggregate(name: string, definition: MetricDefinition, value: number, atMs: number): void {
@@ -181,6 +189,27 @@ const BUILTIN_METRICS: Record<string, [MetricType, string]> = {
   http_req_waiting: ['trend', 'time'],
   http_req_receiving: ['trend', 'time'],
 };
+
+/** The probes checks judge from single requests; scenario probes only feed the totals. */
+const JUDGED_PROBES: ReadonlySet<string> = new Set([THROTTLE_PROBES.volley, THROTTLE_PROBES.paced, SLO_PROBE]);
+
+/** Status 0 is k6's "no response": a transport error, with k6's error tags as its reason. */
+function requestRecord(
+  tags: Record<string, string>,
+  route: string,
+  probe: string,
+  sentAtMs: number,
+  durationMs: number,
+  status: number,
+): RequestRecord {
+  const record: RequestRecord = { route, probe, sentAtMs, durationMs };
+  if (tags.plan) record.plan = String(tags.plan);
+  if (tags.method) record.method = String(tags.method);
+  if (tags.url) record.url = String(tags.url);
+  if (status !== 0) record.status = status;
+  else record.error = tags.error ? String(tags.error) : tags.error_code ? `k6 error_code ${String(tags.error_code)}` : 'no response';
+  return record;
+}
 
 function statusOf(tags: Record<string, string>): number {
   const status = Number(tags.status);

@@ -1,8 +1,8 @@
 import { sloRatePerSec } from '../checks/slo/check.js';
 import { planThrottle } from '../checks/throttle.js';
-import type { RoutePolicy } from '../policy/types.js';
+import type { RoutePolicy, ThrottlePolicy } from '../policy/types.js';
 import { resolveScenario, ScenarioError, type ResolvedPhase, type Scenario } from '../scenarios/scenario.js';
-import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES } from './names.js';
+import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES, throttleScenarioName } from './names.js';
 
 /**
  * The engine-neutral half of `export k6`: which requests go to which route, when, at what
@@ -25,6 +25,10 @@ export interface PlannedPhase {
   startMs: number;
   /** 429 is an expected answer (the probe pushes past the limit on purpose). */
   expect429: boolean;
+  /** The credential its requests carry: the throttle's own, a usage plan's key, or the route's auth. */
+  credential?: string;
+  /** The usage plan it measures (its `plan` tag): each plan is probed with its own key. */
+  plan?: string;
   /** Arrival-rate executors: VUs ready at start (rate × expected latency, ×1.5) and the cap (rate × timeout). */
   preAllocatedVUs?: number;
   maxVUs?: number;
@@ -57,12 +61,12 @@ export function planK6(routes: RoutePolicy[], options: PlanOptions): K6Plan {
     if (options.routes && !options.routes.includes(route.id)) continue;
     const groups = options.scenario ? scenarioGroups(route, options.scenario, plan) : policyGroups(route, plan);
     for (const group of groups) {
-      for (const phase of group) {
+      for (const phase of group.phases) {
         plan.phases.push(sized({ ...phase, startMs: cursorMs }, route, options));
         if (phase.phase.kind === 'rate') cursorMs += phase.phase.durationSec * 1000;
       }
       plan.totalMs = cursorMs;
-      cursorMs += refillMs(route);
+      cursorMs += group.refillMs;
     }
     if (groups.length > 0) addThresholds(route, plan, options.scenario === undefined);
   }
@@ -78,36 +82,66 @@ export function planK6(routes: RoutePolicy[], options: PlanOptions): K6Plan {
 
 type Unplaced = Omit<PlannedPhase, 'startMs'>;
 
-/** The policy's own load probes: the throttle probe (volley + paced) and the slo measurement. */
-function policyGroups(route: RoutePolicy, plan: K6Plan): Unplaced[][] {
-  const groups: Unplaced[][] = [];
-  const tag = routeTag(route);
-  if (route.throttle) {
-    const throttle = planThrottle(route.throttle);
-    groups.push([
-      { scenario: scenarioName(route.index, THROTTLE_PROBES.volley), route, routeTag: tag, probe: THROTTLE_PROBES.volley, expect429: true, phase: { kind: 'volley', name: 'volley', requests: throttle.volleySize } },
-      {
-        scenario: scenarioName(route.index, THROTTLE_PROBES.paced),
-        route,
-        routeTag: tag,
-        probe: THROTTLE_PROBES.paced,
-        expect429: true,
-        phase: { kind: 'rate', name: 'paced', fromRatePerSec: throttle.pacedRatePerSec, toRatePerSec: throttle.pacedRatePerSec, durationSec: route.throttle.probeSeconds, arrivals: 'constant' },
-      },
-    ]);
-  }
+/** Phases that run back to back, then the wait for the bucket they emptied to refill. */
+interface Group {
+  phases: Unplaced[];
+  refillMs: number;
+}
+
+/**
+ * The policy's own load probes: the throttle probe (volley + paced), once for the route's
+ * throttle and once per usage plan (with that plan's key, tagged with its name), one after
+ * another as the paced engine runs them; then the slo measurement.
+ */
+function policyGroups(route: RoutePolicy, plan: K6Plan): Group[] {
+  const groups: Group[] = [];
+  const authCredential = route.auth?.required ? route.auth.credential : undefined;
+  const withCredential = (credential: string | undefined) => (credential !== undefined ? { credential } : {});
+  if (route.throttle) groups.push(throttleGroup(route, route.throttle, withCredential(route.throttle.credential ?? authCredential)));
+  (route.usagePlans ?? []).forEach((usagePlan, i) => {
+    groups.push(throttleGroup(route, usagePlan, { credential: usagePlan.credential, plan: usagePlan.name }, i));
+  });
   if (route.slo) {
     const rate = sloRatePerSec(route, route.slo);
-    groups.push([
-      { scenario: scenarioName(route.index, SLO_PROBE), route, routeTag: tag, probe: SLO_PROBE, expect429: false, phase: { kind: 'rate', name: 'slo', fromRatePerSec: rate, toRatePerSec: rate, durationSec: route.slo.durationSec, arrivals: 'constant' } },
-    ]);
+    const phase = constantPhase('slo', rate, route.slo.durationSec);
+    const scenario = scenarioName(route.index, SLO_PROBE);
+    const tags = { routeTag: routeTag(route), probe: SLO_PROBE };
+    const slo: Unplaced = { scenario, route, ...tags, expect429: false, ...withCredential(authCredential), phase };
+    groups.push({ phases: [slo], refillMs: refillMs(route) });
   }
   if (groups.length === 0) plan.skipped.push({ route: route.id, reason: 'no throttle or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)' });
   return groups;
 }
 
+/** One throttle probe: a volley, then the paced phase at once; `planIndex` keeps plans' scenario names apart. */
+function throttleGroup(
+  route: RoutePolicy,
+  throttle: ThrottlePolicy,
+  who: { credential?: string; plan?: string },
+  planIndex?: number,
+): Group {
+  const sizes = planThrottle(throttle);
+  const tag = routeTag(route);
+  const name = (probe: string) => throttleScenarioName(route.index, probe, planIndex);
+  const volley: ResolvedPhase = { kind: 'volley', name: 'volley', requests: sizes.volleySize };
+  const paced = constantPhase('paced', sizes.pacedRatePerSec, throttle.probeSeconds);
+  const phase = (probe: string, resolved: ResolvedPhase): Unplaced => ({
+    scenario: name(probe),
+    route,
+    routeTag: tag,
+    probe,
+    expect429: true,
+    ...who,
+    phase: resolved,
+  });
+  return {
+    phases: [phase(THROTTLE_PROBES.volley, volley), phase(THROTTLE_PROBES.paced, paced)],
+    refillMs: refillMs(route, throttle),
+  };
+}
+
 /** A scenario file translated for one route; `throttle-probe` keeps the throttle probe's tags. */
-function scenarioGroups(route: RoutePolicy, scenario: Scenario, plan: K6Plan): Unplaced[][] {
+function scenarioGroups(route: RoutePolicy, scenario: Scenario, plan: K6Plan): Group[] {
   let phases: ResolvedPhase[];
   try {
     phases = resolveScenario(scenario, { ...(route.throttle ? { rateLimit: route.throttle.rateLimit, burstLimit: route.throttle.burstLimit } : {}) });
@@ -117,12 +151,18 @@ function scenarioGroups(route: RoutePolicy, scenario: Scenario, plan: K6Plan): U
     return [];
   }
   const prefix = scenario.name === 'throttle-probe' ? 'throttle' : scenario.name;
-  return [
-    phases.map((phase) => {
-      const probe = `${prefix}.${phase.name}`;
-      return { scenario: scenarioName(route.index, probe), route, routeTag: routeTag(route), probe, expect429: route.throttle !== undefined, phase };
-    }),
-  ];
+  const credential = route.throttle?.credential ?? (route.auth?.required ? route.auth.credential : undefined);
+  const unplaced = phases.map((phase): Unplaced => {
+    const probe = `${prefix}.${phase.name}`;
+    const scenario = scenarioName(route.index, probe);
+    const base = { scenario, route, routeTag: routeTag(route), probe, expect429: route.throttle !== undefined, phase };
+    return credential !== undefined ? { ...base, credential } : base;
+  });
+  return [{ phases: unplaced, refillMs: refillMs(route) }];
+}
+
+function constantPhase(name: string, ratePerSec: number, durationSec: number): ResolvedPhase {
+  return { kind: 'rate', name, fromRatePerSec: ratePerSec, toRatePerSec: ratePerSec, durationSec, arrivals: 'constant' };
 }
 
 function sized(phase: PlannedPhase, route: RoutePolicy, options: PlanOptions): PlannedPhase {
@@ -135,8 +175,8 @@ function sized(phase: PlannedPhase, route: RoutePolicy, options: PlanOptions): P
   return { ...phase, preAllocatedVUs, maxVUs };
 }
 
-function refillMs(route: RoutePolicy): number {
-  return route.throttle ? Math.ceil((route.throttle.burstLimit / route.throttle.rateLimit) * 1500) + 200 : 1000;
+function refillMs(route: RoutePolicy, throttle = route.throttle): number {
+  return throttle ? Math.ceil((throttle.burstLimit / throttle.rateLimit) * 1500) + 200 : 1000;
 }
 
 /**
@@ -155,6 +195,11 @@ function addThresholds(route: RoutePolicy, plan: K6Plan, policyProbes: boolean):
   ];
   if (latency.length) plan.thresholds[sloDurationSelector(tag)] = latency;
   if (slo.maxErrorRate !== undefined) plan.thresholds[sloFailedSelector(tag)] = [`rate<=${slo.maxErrorRate}`];
+}
+
+/** The credentials the plan's requests carry (their values come from the environment at run time). */
+export function phaseCredentials(plan: K6Plan): string[] {
+  return plan.phases.map((p) => p.credential).filter((n): n is string => n !== undefined);
 }
 
 export function sloDurationSelector(tag: string): string {

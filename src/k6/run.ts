@@ -19,7 +19,7 @@ export const K6_EXIT_CODES: Record<number, string> = {
 };
 
 /** The k6 executable on PATH, or undefined. Looks, never runs. */
-export async function findK6(pathEnv: string | undefined, platform = process.platform): Promise<string | undefined> {
+export async function findK6(pathEnv: string | undefined, platform: NodeJS.Platform): Promise<string | undefined> {
   const names = platform === 'win32' ? ['k6.exe', 'k6.cmd', 'k6'] : ['k6'];
   for (const dir of (pathEnv ?? '').split(delimiter).filter(Boolean)) {
     for (const name of names) {

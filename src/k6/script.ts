@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { CredentialEnv } from './policy.js';
-import type { K6Plan, PlannedPhase } from './plan.js';
+import { phaseCredentials, type K6Plan, type PlannedPhase } from './plan.js';
 import { k6Duration } from './names.js';
 
 /**
@@ -31,8 +31,10 @@ export function renderScript(input: ScriptInput): string {
   for (const phase of plan.phases) {
     const expect = expectationKey(phase);
     expectations.set(expect.key, expect.code);
-    const credential = phase.route.auth?.required ? phase.route.auth.credential : undefined;
-    probes[phase.scenario] = { method: phase.route.method, path: phase.route.path, credential: credential ?? null, expect: expect.key, tags: { route: phase.routeTag, probe: phase.probe } };
+    // A usage plan's requests say which plan (and so which key) sent them: import judges each plan on its own.
+    const tags = { route: phase.routeTag, probe: phase.probe, ...(phase.plan !== undefined ? { plan: phase.plan } : {}) };
+    const { method, path } = phase.route;
+    probes[phase.scenario] = { method, path, credential: phase.credential ?? null, expect: expect.key, tags };
     scenarios[phase.scenario] = scenarioOptions(phase, policy.limits.requestTimeoutMs);
   }
   const options = {
@@ -46,7 +48,7 @@ export function renderScript(input: ScriptInput): string {
     `//   ${input.command}`,
     '//',
     `// ${plan.phases.length} k6 scenario(s), about ${Math.ceil(plan.totalMs / 1000)} s of load. Every request carries the tags`,
-    '// {route, probe}; `gatecheck import k6` reads them back from the points to judge the policy.',
+    '// {route, probe} (and plan, for a usage plan\'s probe); `gatecheck import k6` reads them back to judge the policy.',
     '//',
     '// Run on one machine:',
     '//   k6 run --out json=points.ndjson.gz --summary-export=summary-export.json gatecheck.js',
@@ -65,7 +67,7 @@ export function renderScript(input: ScriptInput): string {
     ' * @property {string} path',
     ' * @property {string | null} credential',
     ' * @property {string} expect',
-    ' * @property {{ route: string, probe: string }} tags',
+    ' * @property {{ route: string, probe: string, plan?: string }} tags',
     ' */',
     '',
     `const TARGET = (__ENV.GATECHECK_TARGET || ${js(policy.target ?? '')}).replace(/\\/+$/, '');`,
@@ -149,7 +151,7 @@ export function renderScript(input: ScriptInput): string {
 }
 
 function usedCredentials(input: ScriptInput): CredentialEnv[] {
-  const names = new Set(input.plan.phases.map((p) => (p.route.auth?.required ? p.route.auth.credential : undefined)).filter((n): n is string => n !== undefined));
+  const names = new Set(phaseCredentials(input.plan));
   return [...names].sort().map((name) => input.credentialEnv[name]!);
 }
 

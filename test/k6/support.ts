@@ -52,6 +52,10 @@ export interface SyntheticRequest {
   latencyMs: number;
   status: number;
   expected: boolean;
+  /** The export's `plan` tag: a usage plan's probe. */
+  plan?: string;
+  /** k6's `error` tag of a request that got no response (status 0). */
+  error?: string;
 }
 
 /**
@@ -59,7 +63,19 @@ export interface SyntheticRequest {
  * `volley` requests at t=0 (within 2 ms) and a paced run at `pacedRate`/s for `pacedSeconds`,
  * then optional slo requests, answered by an exact bucket.
  */
-export function bucketRun(o: { route: string; routeIndex: number; rate: number; burst: number; volley: number; pacedRate: number; pacedSeconds: number; startMs: number; slo?: { rate: number; seconds: number; latencyMs: number; errorEvery?: number } }): SyntheticRequest[] {
+export function bucketRun(o: {
+  route: string;
+  routeIndex: number;
+  rate: number;
+  burst: number;
+  volley: number;
+  pacedRate: number;
+  pacedSeconds: number;
+  startMs: number;
+  slo?: { rate: number; seconds: number; latencyMs: number; errorEvery?: number };
+  /** A usage plan's probe: tagged with its name, in its own scenarios (`r0_p1_throttle_volley`). */
+  plan?: { name: string; index: number };
+}): SyntheticRequest[] {
   const volley = Array.from({ length: o.volley }, (_, i) => ({ probe: 'throttle.volley', at: o.startMs + (i * 2) / Math.max(1, o.volley - 1) }));
   const paced = Array.from({ length: Math.round(o.pacedRate * o.pacedSeconds) }, (_, i) => ({ probe: 'throttle.paced', at: o.startMs + (i * 1000) / o.pacedRate }));
   const all = [...volley, ...paced].sort((a, b) => a.at - b.at);
@@ -67,11 +83,12 @@ export function bucketRun(o: { route: string; routeIndex: number; rate: number; 
   const requests: SyntheticRequest[] = all.map((r, i) => ({
     route: o.route,
     probe: r.probe,
-    scenario: `r${o.routeIndex}_${r.probe.replace('.', '_')}`,
+    scenario: `r${o.routeIndex}_${o.plan ? `p${o.plan.index}_` : ''}${r.probe.replace('.', '_')}`,
     sentAtMs: r.at,
     latencyMs: 20 + (i % 7),
     status: accepted[i] ? 200 : 429,
     expected: true,
+    ...(o.plan ? { plan: o.plan.name } : {}),
   }));
   if (o.slo) {
     const start = o.startMs + o.pacedSeconds * 1000 + 1000;
@@ -106,7 +123,27 @@ export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { t
   const sorted = [...requests].sort((a, b) => a.sentAtMs + a.latencyMs - (b.sentAtMs + b.latencyMs));
   sorted.forEach((r, n) => {
     const i = n % instances;
-    const tags = { expected_response: String(r.expected), group: '', instance_id: String(i), method: 'GET', name: `https://api.example.com${r.route.split(' ')[1] ?? ''}`, probe: r.probe, proto: 'HTTP/1.1', route: r.route, scenario: r.scenario, status: String(r.status), url: `https://api.example.com${r.route.split(' ')[1] ?? ''}` };
+    const url = `https://api.example.com${r.route.split(' ')[1] ?? ''}`;
+    const tags: Record<string, string> = {
+      expected_response: String(r.expected),
+      group: '',
+      instance_id: String(i),
+      method: 'GET',
+      name: url,
+      probe: r.probe,
+      proto: 'HTTP/1.1',
+      route: r.route,
+      scenario: r.scenario,
+      status: String(r.status),
+      url,
+    };
+    if (r.plan !== undefined) tags.plan = r.plan;
+    // As k6 tags a request that got no response: status 0, no proto, the error and its code.
+    if (r.status === 0) {
+      delete tags.proto;
+      tags.error = r.error ?? 'dial tcp 203.0.113.7:443: connect: connection refused';
+      tags.error_code = '1212';
+    }
     const time = k6Time(r.sentAtMs + r.latencyMs);
     const point = (name: string, value: number) => files[i]!.push(JSON.stringify({ metric: name, type: 'Point', data: { time, value, tags } }));
     metric(i, 'http_reqs', 'counter', 'default');

@@ -2,7 +2,7 @@
 //   gatecheck export k6 --policy test/fixtures/k6/policy.yaml --parallelism 4 --out k6
 //
 // 6 k6 scenario(s), about 14 s of load. Every request carries the tags
-// {route, probe}; `gatecheck import k6` reads them back from the points to judge the policy.
+// {route, probe} (and plan, for a usage plan's probe); `gatecheck import k6` reads them back to judge the policy.
 //
 // Run on one machine:
 //   k6 run --out json=points.ndjson.gz --summary-export=summary-export.json gatecheck.js
@@ -22,7 +22,7 @@ import { scenario, test } from 'k6/execution';
  * @property {string} path
  * @property {string | null} credential
  * @property {string} expect
- * @property {{ route: string, probe: string }} tags
+ * @property {{ route: string, probe: string, plan?: string }} tags
  */
 
 const TARGET = (__ENV.GATECHECK_TARGET || "https://api.example.com/prod").replace(/\/+$/, '');
