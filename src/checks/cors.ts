@@ -103,7 +103,8 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
 /** Pure: a response whose ACAO depends on the origin must say `Vary: Origin`, or caches mix origins up. */
 export function varyFindings(findings: CorsFinding[]): string[] {
   const allowed = findings.filter((f) => f.probe.kind === 'actual' && f.probe.mustAllow && f.outcome === 'ok');
-  const hostile = findings.filter((f) => f.probe.kind === 'actual' && !f.probe.mustAllow && f.observation);
+  // A 5xx or a transport failure has no CORS headers whatever the Origin: it shows no dependence on it.
+  const hostile = findings.filter((f) => f.probe.kind === 'actual' && !f.probe.mustAllow && f.observation && f.outcome !== 'unresolved');
   const problems: string[] = [];
   for (const f of allowed) {
     const value = f.observation!.headers['access-control-allow-origin'];
