@@ -70,6 +70,15 @@ async function run(r: Rig, pacer: Pacer, count: number, maxInFlight = 1024, guar
   return { summary, observations, built };
 }
 
+/**
+ * How late the loop can send a request: setTimeout's 1 ms granularity, the floor() of its sleep,
+ * and the 1 ms resolution and 0.1 rounding of the event-loop delay that runPaced measures. The
+ * rest of any lateness is that measured delay (offered.loopDelayMs.max): a few ms on an idle
+ * machine, tens of ms when other processes share the 2 cores. Bounds below are built from both.
+ */
+const TIMER_MS = 5;
+const slackOf = (summary: PacedRunSummary) => TIMER_MS + summary.offered.loopDelayMs.max;
+
 describe('runPaced: sends exactly count', () => {
   it.each<[string, number, () => Pacer]>([
     ['volley', 30, () => volleyPacer()],
@@ -94,13 +103,14 @@ describe('runPaced: sends exactly count', () => {
     const r = await rig(ok);
     const pacer = constantPacer(400);
     const { summary, observations } = await run(r, pacer, 40);
-    const byIndex = new Map(observations.map((o) => [Number(o.path.split('=')[1]), o]));
-    for (const [i, o] of byIndex) {
+    const lags = observations.map((o) => {
+      const i = Number(o.path.split('=')[1]);
       expect(o.intendedAtMs).toBeCloseTo(summary.startedAtMs + pacer.intendedAtMs(i), 9);
       expect(o.sentAtMs).toBeGreaterThanOrEqual(o.intendedAtMs);
-      // maxSendLagMs is read just before the hand-off to the client, sentAtMs in it: same tick, well under 1 ms.
-      expect(o.sentAtMs - o.intendedAtMs).toBeLessThanOrEqual(summary.maxSendLagMs + 1);
-    }
+      return o.sentAtMs - o.intendedAtMs;
+    });
+    // The summary reads the clock just before handing a request to the client, which stamps sentAtMs.
+    expect(summary.maxSendLagMs).toBeLessThanOrEqual(Math.max(...lags));
   });
 });
 
@@ -130,18 +140,19 @@ describe('runPaced: the budget cap', () => {
     const r = await rig(ok, 10_000, 100);
     const { summary, observations } = await run(r, constantPacer(100), 50);
     expect(summary.sent + summary.cutByBudget).toBe(50);
-    // At most the requests due before the deadline (the run starts a moment after the budget was made);
-    // a due request that a late timer pushes past the deadline is cut too, hence the looser floor.
-    const dueBeforeDeadline = Math.ceil((r.budget.deadlineMs - summary.startedAtMs) / 10);
-    expect(dueBeforeDeadline).toBeLessThanOrEqual(10);
-    expect(summary.sent).toBeLessThanOrEqual(dueBeforeDeadline);
-    expect(summary.sent).toBeGreaterThanOrEqual(5);
     expect(Math.max(...observations.map((o) => o.sentAtMs))).toBeLessThan(r.budget.deadlineMs);
+    // At most the requests due before the deadline (the run starts a moment after the budget was made);
+    // one due within the slack of the deadline may leave after it, and is cut too.
+    const due = Math.ceil((r.budget.deadlineMs - summary.startedAtMs) / 10);
+    expect(due).toBeLessThanOrEqual(10);
+    expect(summary.sent).toBeLessThanOrEqual(due);
+    expect(summary.sent).toBeGreaterThanOrEqual(due - Math.floor(slackOf(summary) / 10) - 1);
   });
 });
 
 describe('runPaced: open model, maxInFlight', () => {
-  // The server holds every answer for 300 ms, longer than any schedule here (≤ 60 ms), so exactly
+  // The server holds every answer for 500 ms. A volley leaves in one synchronous batch, so no
+  // answer can free a slot during it; the paced rows last 30 ms, far less than the hold. So exactly
   // maxInFlight requests go out and every later due request is dropped, not queued.
   it.each<[string, number, number, () => Pacer]>([
     ['volley', 20, 1, () => volleyPacer()],
@@ -150,7 +161,7 @@ describe('runPaced: open model, maxInFlight', () => {
     ['constant 1000/s', 30, 3, () => constantPacer(1000)],
     ['constant 1000/s', 30, 40, () => constantPacer(1000)],
   ])('%s × %i against a server that holds answers, maxInFlight %i', async (_name, count, maxInFlight, pacer) => {
-    const r = await rig(hold(300));
+    const r = await rig(hold(500));
     const { summary, observations, built } = await run(r, pacer(), count, maxInFlight);
     const sent = Math.min(count, maxInFlight);
     expect(summary).toMatchObject({ sent, dropped: count - sent, cutByBudget: 0 });
@@ -163,27 +174,40 @@ describe('runPaced: open model, maxInFlight', () => {
 
   it('nothing is dropped when answers come back before the next request is due', async () => {
     const r = await rig(ok);
-    // 20 ms between sends against a loopback answer of about a millisecond: one in flight is enough.
-    const { summary } = await run(r, constantPacer(50), 10, 1);
-    expect(summary).toMatchObject({ sent: 10, dropped: 0 });
+    // 100 ms between sends against a loopback answer of about a millisecond: one in flight is enough.
+    const { summary } = await run(r, constantPacer(10), 4, 1);
+    expect(summary).toMatchObject({ sent: 4, dropped: 0 });
   });
 });
 
+/** A guard that notes when it tripped, on the client's clock. */
+class TimedGuard extends HealthGuard {
+  trippedAtMs: number | undefined;
+  constructor(private readonly now: () => number) {
+    super({ window: 10, maxShare: 0.5 });
+  }
+
+  override record(observation: Observation): void {
+    super.record(observation);
+    if (this.tripped !== undefined) this.trippedAtMs ??= this.now();
+  }
+}
+
 describe('runPaced: the health guard', () => {
-  // A guard of 5 bad answers in the last 10 trips after the fifth; at 200/s the schedule (100
-  // requests, 0.5 s) is far from done by then, so it must stop short.
+  // The guard (5 bad answers in the last 10) trips on the fifth; at 200/s the schedule (100
+  // requests, 0.5 s) is far from done by then, so it must stop short, sending nothing after the trip.
   it.each<[string, Behaviour]>([
     ['500', status(500)],
     ['503', status(503)],
     ['a reset connection', reset],
   ])('a server answering %s stops the schedule', async (_name, behaviour) => {
     const r = await rig(behaviour);
-    const guard = new HealthGuard({ window: 10, maxShare: 0.5 });
+    const guard = new TimedGuard(() => r.client.now());
     const { summary, observations } = await run(r, constantPacer(200), 100, 1024, guard);
     expect(summary.stoppedBecause).toMatch(/the gateway is failing: 5 of the last 5 answers/);
     expect(summary.sent).toBeGreaterThanOrEqual(5);
-    // Answers come back within a few ms at 5 ms spacing: the trip lands a handful of sends after the fifth.
-    expect(summary.sent).toBeLessThan(30);
+    expect(Math.max(...observations.map((o) => o.sentAtMs))).toBeLessThan(guard.trippedAtMs!);
+    expect(summary.cutByBudget).toBeGreaterThan(0);
     expect(summary.sent + summary.cutByBudget + summary.dropped).toBe(100);
     expect(observations).toHaveLength(summary.sent);
   });
@@ -212,12 +236,10 @@ describe('runPaced: the health guard', () => {
 });
 
 describe('runPaced: offered load', () => {
-  // Sends are never early (a request goes when its intended time has passed), so the span from the
+  // Sends are never early (a request goes once its intended time has passed), so the span from the
   // start to the last send is at least the last intended time and the offered rate at most the
-  // pacer's. Sleeps are setTimeout's (1 ms granularity, plus the event loop's delay on a busy
-  // machine, where another test worker shares the 2 cores: stalls of ~30 ms were seen). 40 ms
-  // covers that and still rejects a schedule that drifts (1 ms lost per send is 100+ ms here).
-  const SLACK_MS = 40;
+  // pacer's; no send is later than the slack. A pacer that drifts (1 ms lost per send is 100+ ms
+  // here) or sleeps too long breaks these on an idle machine and a busy one alike.
   it.each([
     [200, 100],
     [100, 50],
@@ -225,57 +247,66 @@ describe('runPaced: offered load', () => {
   ])('constant %i/s for %i requests (0.5 s) is offered at that rate', async (rate, count) => {
     const r = await rig(ok);
     const { summary } = await run(r, constantPacer(rate), count);
+    const slackMs = slackOf(summary);
     const lastIntendedMs = ((count - 1) * 1000) / rate;
+    expect(summary.maxSendLagMs).toBeLessThanOrEqual(slackMs);
     expect(summary.sendSpanMs).toBeGreaterThanOrEqual(lastIntendedMs);
-    expect(summary.sendSpanMs).toBeLessThan(lastIntendedMs + SLACK_MS);
+    expect(summary.sendSpanMs).toBeLessThanOrEqual(lastIntendedMs + slackMs);
     // Rounded to 0.1/s by the summary.
-    expect(summary.offered.ratePerSec).toBeLessThanOrEqual(rate + 0.05);
-    expect(summary.offered.ratePerSec).toBeGreaterThan(((count - 1) * 1000) / (lastIntendedMs + SLACK_MS));
-    expect(summary.offered.ratePerSec).toBeCloseTo(((count - 1) * 1000) / summary.sendSpanMs, 1);
-    // 100 ms windows hold rate/10 sends; the lag can move a send or two across a boundary.
-    const perWindow = rate / 10;
-    expect(Math.abs(summary.offered.windowRatePerSec.median - rate)).toBeLessThanOrEqual((2 / perWindow) * rate);
-    expect(summary.maxSendLagMs).toBeLessThan(SLACK_MS);
+    const round = 0.05 + 1e-9;
+    expect(Math.abs(summary.offered.ratePerSec - ((count - 1) * 1000) / summary.sendSpanMs)).toBeLessThanOrEqual(round);
+    expect(summary.offered.ratePerSec).toBeLessThanOrEqual(rate + round);
+    expect(summary.offered.ratePerSec).toBeGreaterThanOrEqual(((count - 1) * 1000) / (lastIntendedMs + slackMs) - round);
+    // A 100 ms window holds rate/10 sends; lateness moves at most slack·rate + 1 of them into the next.
+    const movable = (slackMs * rate) / 1000 + 1;
+    expect(Math.abs(summary.offered.windowRatePerSec.median - rate)).toBeLessThanOrEqual(movable * 10);
   });
 
-  it('a volley is all intended at the start and spans no whole 100 ms window, so it has no window rates', async () => {
+  it('a volley: every request intended at the start, so the send span is the largest lag', async () => {
     const r = await rig(ok);
     const { summary, observations } = await run(r, volleyPacer(), 10);
     expect(observations.every((o) => o.intendedAtMs === summary.startedAtMs)).toBe(true);
-    expect(summary.sendSpanMs).toBeLessThan(100);
-    expect(summary.offered.windowRatePerSec).toEqual({ min: 0, median: 0, max: 0 });
+    expect(summary.maxSendLagMs).toBeCloseTo(summary.sendSpanMs, 9);
   });
 });
 
 describe('runPaced: an interrupted budget', () => {
+  /** Interrupts the budget after `ms`; returns when it did, on the client clock. */
+  function interruptAfter(r: Rig, ms: number): { atMs: number } {
+    const when = { atMs: Number.POSITIVE_INFINITY };
+    setTimeout(() => {
+      when.atMs = r.client.now();
+      r.budget.interrupt();
+    }, ms);
+    return when;
+  }
+
   it('stops sending at once: nothing is sent after interrupt(), the rest is cut', async () => {
     const r = await rig(ok);
-    let interruptedAtMs = Number.POSITIVE_INFINITY;
-    setTimeout(() => {
-      interruptedAtMs = r.client.now();
-      r.budget.interrupt();
-    }, 100);
+    const interrupted = interruptAfter(r, 100);
     const { summary, observations } = await run(r, constantPacer(200), 200);
     const returnedAtMs = r.client.now();
     expect(summary.sent + summary.cutByBudget).toBe(200);
-    // Only requests due before the interrupt went (one every 5 ms); the schedule had 1 s to go.
-    expect(summary.sent).toBeGreaterThan(5);
-    expect(summary.sent).toBeLessThanOrEqual(Math.floor((interruptedAtMs - summary.startedAtMs) / 5) + 1);
-    expect(Math.max(...observations.map((o) => o.sentAtMs))).toBeLessThan(interruptedAtMs);
-    // The loop notices at the next due request (5 ms on), then waits only for the answers in flight.
-    expect(returnedAtMs - interruptedAtMs).toBeLessThan(100);
-    expect(r.server.hits()).toBe(summary.sent);
+    expect(Math.max(...observations.map((o) => o.sentAtMs))).toBeLessThan(interrupted.atMs);
+    // Sent: the requests due before the interrupt (one every 5 ms), less those within the slack of it.
+    const before = interrupted.atMs - summary.startedAtMs;
+    expect(summary.sent).toBeLessThanOrEqual(Math.floor(before / 5) + 1);
+    expect(summary.sent).toBeGreaterThanOrEqual(Math.floor((before - slackOf(summary)) / 5));
+    // The rest of the schedule was 0.9 s; it winds down at the next due request and the answers in flight.
+    expect(returnedAtMs - interrupted.atMs).toBeLessThan(250);
+    // Requests still in flight at the interrupt fail at once (the client drops its sockets), so some
+    // sent requests may never have reached the server; none reached it unsent.
+    expect(observations).toHaveLength(summary.sent);
+    expect(r.server.hits()).toBeLessThanOrEqual(summary.sent);
+    expect(observations.filter((o) => o.status === 200).length).toBeLessThanOrEqual(r.server.hits());
   });
 
   it('drops what is in flight against a server that holds answers, instead of waiting for them', async () => {
     const r = await rig(hold(5_000));
-    let interruptedAtMs = Number.POSITIVE_INFINITY;
-    setTimeout(() => {
-      interruptedAtMs = r.client.now();
-      r.budget.interrupt();
-    }, 100);
+    const interrupted = interruptAfter(r, 100);
     const { summary, observations } = await run(r, constantPacer(200), 200);
-    expect(r.client.now() - interruptedAtMs).toBeLessThan(200);
+    // Not the 5 s hold: destroying the client's sockets fails every exchange in flight at once.
+    expect(r.client.now() - interrupted.atMs).toBeLessThan(1_000);
     expect(summary.sent + summary.cutByBudget).toBe(200);
     expect(observations).toHaveLength(summary.sent);
     expect(observations.every((o) => o.status === undefined && o.error !== undefined)).toBe(true);

@@ -84,12 +84,12 @@ describe('sendProbe: 429 retried after the refill time, doubling', () => {
 
   it('throttled out by maxRetries: back as soon as the last 429 is in, without one more wait', async () => {
     const r = await rig(throttled());
-    const outcome = await sendProbe(r.client, r.budget, request, { refillMs: 100, maxRetries: 2 });
+    const outcome = await sendProbe(r.client, r.budget, request, { refillMs: 200, maxRetries: 2 });
     const returnedAtMs = r.client.now();
     expect(outcome!.attempts).toHaveLength(3);
     expect(outcome!.throttledOut).toBe(true);
-    // Waits of 100 and 200 ms between the three attempts; a third wait (400 ms) would retry nothing.
-    expect(returnedAtMs - outcome!.final.doneAtMs).toBeLessThan(100);
+    // Waits of 200 and 400 ms between the three attempts; a third wait (800 ms) would retry nothing.
+    expect(returnedAtMs - outcome!.final.doneAtMs).toBeLessThan(400);
   });
 
   it.each<[string, Behaviour, number | undefined]>([
@@ -156,12 +156,15 @@ describe('sendProbe: never past the budget', () => {
     const outcome = await sendProbe(r.client, r.budget, request, SLOW_REFILL);
     expect(outcome!.attempts).toHaveLength(1);
     expect(outcome!.throttledOut).toBe(true);
-    expect(r.client.now() - startedAtMs).toBeLessThan(200);
+    // Not the 2 s Retry-After.
+    expect(r.client.now() - startedAtMs).toBeLessThan(1_000);
     expect(r.server.hits()).toBe(1);
   });
 
-  it('doubling waits stop when the next one passes the deadline (20, 40, 80 fit in 200 ms; 160 does not)', async () => {
-    const r = await rig(throttled(), 100, 200);
+  it('doubling waits stop when the next one passes the deadline (20, 40, 80 fit in 280 ms; 160 does not)', async () => {
+    // The fourth attempt goes at ≥ 137 ms (timers are never more than 1 ms early), when < 160 ms are
+    // left; the third wait (80 ms) is taken unless the first two attempts ran 140 ms late.
+    const r = await rig(throttled(), 100, 280);
     const outcome = await sendProbe(r.client, r.budget, request, { refillMs: 20, maxRetries: 10 });
     expect(outcome!.attempts).toHaveLength(4);
     expect(outcome!.throttledOut).toBe(true);
@@ -174,7 +177,8 @@ describe('sendProbe: never past the budget', () => {
     setTimeout(() => r.budget.interrupt(), 50);
     const startedAtMs = r.client.now();
     const outcome = await sendProbe(r.client, r.budget, request, { refillMs: 10, maxRetries: 4 });
-    expect(r.client.now() - startedAtMs).toBeLessThan(300);
+    // Not the 5 s Retry-After.
+    expect(r.client.now() - startedAtMs).toBeLessThan(1_000);
     expect(outcome!.attempts).toHaveLength(1);
     expect(outcome!.throttledOut).toBe(true);
     expect(r.server.hits()).toBe(1);
