@@ -83,8 +83,13 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
   }
   if (probe.kind === 'preflight') {
     const methods = (headers['access-control-allow-methods'] ?? '').split(',').map((m) => m.trim().toUpperCase());
-    const missing = cors.allowMethods.filter((m) => !methods.includes(m) && !methods.includes('*'));
-    if (missing.length) return { probe, observation, outcome: 'violation', note: `Access-Control-Allow-Methods lacks ${missing.join(', ')}` };
+    // Fetch: `*` stands for every method only in answers to requests without credentials.
+    const wildcard = methods.includes('*') && !credentialed;
+    const missing = cors.allowMethods.filter((m) => !methods.includes(m) && !wildcard);
+    if (missing.length) {
+      const why = methods.includes('*') && credentialed ? ' ("*" is no wildcard for credentialed requests)' : '';
+      return { probe, observation, outcome: 'violation', note: `Access-Control-Allow-Methods lacks ${missing.join(', ')}${why}` };
+    }
     if (cors.maxAge !== undefined) {
       const maxAge = effectiveMaxAgeSec(headers);
       if (maxAge.declared !== cors.maxAge) return { probe, observation, outcome: 'violation', note: `Access-Control-Max-Age is ${maxAge.declared ?? 'absent (browsers use 5 s)'}, policy says ${cors.maxAge}` };
@@ -98,7 +103,8 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
 /** Pure: a response whose ACAO depends on the origin must say `Vary: Origin`, or caches mix origins up. */
 export function varyFindings(findings: CorsFinding[]): string[] {
   const allowed = findings.filter((f) => f.probe.kind === 'actual' && f.probe.mustAllow && f.outcome === 'ok');
-  const hostile = findings.filter((f) => f.probe.kind === 'actual' && !f.probe.mustAllow && f.observation);
+  // A 5xx or a transport failure has no CORS headers whatever the Origin: it shows no dependence on it.
+  const hostile = findings.filter((f) => f.probe.kind === 'actual' && !f.probe.mustAllow && f.observation && f.outcome !== 'unresolved');
   const problems: string[] = [];
   for (const f of allowed) {
     const value = f.observation!.headers['access-control-allow-origin'];

@@ -36,6 +36,8 @@ export async function sendProbe(
     const observation = await client.send(request);
     attempts.push(observation);
     if (observation.status !== 429) return { final: observation, attempts, throttledOut: false };
+    // The last attempt's 429 is final: waiting after it would retry nothing (16 s at the default refill).
+    if (attempt === awareness.maxRetries) break;
     const retryAfterSec = Number(observation.headers['retry-after']);
     const waitMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : awareness.refillMs * 2 ** attempt;
     if (waitMs > budget.msLeft) break;
