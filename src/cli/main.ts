@@ -8,7 +8,7 @@ import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
 import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
-import type { MetricsSettings } from '../checks/metrics.js';
+import type { MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
 import { benchCommand, demoCommand, faultHelp, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
 import type { TlsArgs } from './commands.js';
 import { processIo, type CliIo } from './io.js';

@@ -1,6 +1,7 @@
 import type { CheckContext } from '../checks/context.js';
 import type { AnyCheckDefinition, CheckInstance } from '../checks/contract.js';
-import { wafBlockStatusFor, type MetricsSettings } from '../checks/metrics.js';
+import { withMetricsFlags, type MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
+import { wafBlockStatusFor } from '../checks/metrics/check.js';
 import { CHECK_KINDS, type CheckKind } from '../checks/registry.js';
 import type { CheckResult, CheckStatus } from '../checks/types.js';
 import { RunBudget } from '../engine/budget.js';
@@ -47,7 +48,8 @@ const INTERRUPTED = 'interrupted';
 
 /** Runs every check the policy asks for and returns the report model. Never throws for gateway faults. */
 export async function runPolicy(options: RunOptions): Promise<RunReport> {
-  const { policy } = options;
+  // --region, --endpoint-url and --metrics-wait are the metrics block's values for this run.
+  const policy = withMetricsFlags(options.policy, options.metrics);
   const startedAt = new Date();
   const stream = new ObservationStream();
   // Every observation of the run, per wall-clock minute, for the CloudWatch reconciliation.
