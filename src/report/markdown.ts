@@ -28,6 +28,7 @@ export function renderMarkdown(report: RunReport): string {
     `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
     ...(report.tls ? [tlsLine(report.tls)] : []),
+    ...(report.recording ? [recordingLine(report.recording)] : []),
     ...(report.interrupted
       ? ['', '> **Run interrupted** (SIGINT/SIGTERM): checks that had not finished are `skip`; nothing they saw is judged.']
       : report.abortReason
@@ -43,6 +44,11 @@ export function renderMarkdown(report: RunReport): string {
   for (const check of report.checks) out.push(...renderCheck(check));
   out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
   return out.join('\n');
+}
+
+/** `gatecheck judge`: the verdicts come from a recording; nothing was sent this time. */
+function recordingLine(recording: NonNullable<RunReport['recording']>): string {
+  return `- Judged offline from the recording \`${recording.file}\` (gatecheck ${recording.gatecheckVersion}): no request was sent`;
 }
 
 /** A run that skipped certificate verification says so where nobody can miss it. */

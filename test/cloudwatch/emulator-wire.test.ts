@@ -12,7 +12,8 @@ import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator, statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
+  statsPerCall, WEB_ACL,
   type ScriptedMinute,
 } from './helpers.js';
 

@@ -116,8 +116,10 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
   const [instance] = metricsCheck.select(policy);
   const notes = await collectMetrics({ ...args, policy });
   // Through JSON, as a recording keeps them: evaluate must not need anything JSON loses.
-  const verdict = metricsCheck.evaluate(instance!.spec, { observations: [], notes: JSON.parse(JSON.stringify(notes)) as typeof notes }, policy);
-  const base = { id: `metrics:${instance!.route}`, kind: 'metrics' as const, route: instance!.route, expected: metricsCheck.expected(instance!.spec, policy) };
+  const recorded = JSON.parse(JSON.stringify(notes)) as typeof notes;
+  const verdict = metricsCheck.evaluate(instance!.spec, { observations: [], notes: recorded }, policy);
+  const expected = metricsCheck.expected(instance!.spec, policy);
+  const base = { id: `metrics:${instance!.route}`, kind: 'metrics' as const, route: instance!.route, expected };
   return { ...base, ...verdict, observed: verdict.observed as Record<string, unknown>, durationMs: 0, requestsSent: 0 };
 }
 

@@ -19,7 +19,9 @@ import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { REPO, runCli } from '../support/cli.js';
-import { API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, STAGE } from './helpers.js';
+import {
+  API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, STAGE,
+} from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

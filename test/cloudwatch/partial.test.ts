@@ -12,7 +12,8 @@ import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { EmulatorBehaviour } from '../../src/gateway/cloudwatch-endpoint.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator, statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
+  statsPerCall, WEB_ACL,
 } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -107,13 +107,17 @@ export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNot
       (v) => source.api.type === 'WEBSOCKET' || isSettled(v.reconciliation, v.fetched),
       { waitMs: waitSec * 1000, ...args.settings.poll },
       args.settings.clock ?? REAL_CLOCK,
-      (poll, v) => args.progress(`metrics: poll ${poll}: ${v.reconciliation.comparedMinutes}/${ledger.length} minute(s) with data, ${v.reconciliation.findings.length} finding(s)`),
+      (poll, v) => {
+        const { comparedMinutes, findings } = v.reconciliation;
+        args.progress(`metrics: poll ${poll}: ${comparedMinutes}/${ledger.length} minute(s) with data, ${findings.length} finding(s)`);
+      },
     );
     const { fetched } = outcome.value;
     const series = Object.fromEntries([...fetched.series.entries()].map(([id, points]) => [id, [...points.entries()]]));
     const { incomplete, unavailable, messages, pages, attempts } = fetched;
     const polled = { polls: outcome.polls, waitedMs: outcome.waitedMs, settled: outcome.settled };
-    return { ledger, window, cloudwatch: 'read', where: reader.where, queries, series, incomplete, unavailable, messages, pages, attempts, ...polled };
+    const got = { where: reader.where, queries, series, incomplete, unavailable, messages, pages, attempts, ...polled };
+    return { ledger, window, cloudwatch: 'read', ...got };
   } catch (error) {
     const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
     const { code, message, awsCode, attempts } = failure;
@@ -125,7 +129,13 @@ export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNot
 }
 
 /** The reconciliation of one read: the API's minutes, the web ACL's when it was read, each route's with detailed metrics. */
-function reconcileRead(metrics: MetricsPolicy, routes: readonly RoutePolicy[], ledger: readonly MinuteSnapshot[], queries: readonly MetricQuery[], fetched: FetchedMetrics): Reconciliation {
+function reconcileRead(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  ledger: readonly MinuteSnapshot[],
+  queries: readonly MetricQuery[],
+  fetched: FetchedMetrics,
+): Reconciliation {
   const source = metrics.cloudwatch;
   const options: ReconcileOptions = {
     tolerance: metrics.tolerance,
@@ -140,19 +150,30 @@ function reconcileRead(metrics: MetricsPolicy, routes: readonly RoutePolicy[], l
 }
 
 /** Pure: the verdict on what collect noted, with the policy's tolerances. */
-export function evaluateMetricsNotes(metrics: MetricsPolicy, routes: readonly RoutePolicy[], notes: MetricsNotes): Verdict<MetricsObserved> {
+export function evaluateMetricsNotes(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  notes: MetricsNotes,
+): Verdict<MetricsObserved> {
   if (notes.cloudwatch === 'not-called') {
     return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile', observed: {}, evidence: [] };
   }
   if (notes.cloudwatch === 'failed') {
     const { code, message, awsCode, attempts } = notes.error;
     const observed: FailureObserved = { error: code, ...(awsCode ? { awsCode } : {}), ...(attempts ? { sdkAttempts: attempts } : {}) };
-    return { status: 'error', summary: `metrics not verified: ${message}`, observed, evidence: [callEvidence(notes.where, message, 'error', awsCode ?? code)] };
+    const evidence = [callEvidence(notes.where, message, 'error', awsCode ?? code)];
+    return { status: 'error', summary: `metrics not verified: ${message}`, observed, evidence };
   }
   return evaluateRead(metrics, routes, notes.ledger, notes.window!, notes);
 }
 
-function evaluateRead(metrics: MetricsPolicy, routes: readonly RoutePolicy[], ledger: MinuteSnapshot[], window: FetchWindow, read: CloudWatchReadNotes): Verdict<ReconciledObserved> {
+function evaluateRead(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  ledger: MinuteSnapshot[],
+  window: FetchWindow,
+  read: CloudWatchReadNotes,
+): Verdict<ReconciledObserved> {
   const source = metrics.cloudwatch;
   const websocket = source.api.type === 'WEBSOCKET';
   const fetched: FetchedMetrics = { ...read, series: new Map(Object.entries(read.series).map(([id, points]) => [id, new Map(points)])) };
@@ -173,8 +194,14 @@ function evaluateRead(metrics: MetricsPolicy, routes: readonly RoutePolicy[], le
     // No Count here: ConnectCount and MessageCount are the API's datapoints.
     const wsData = wsMinutes.some((m) => m.connectCount !== undefined || m.messageCount !== undefined);
     verdict = wsData
-      ? { status: 'inconclusive', summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below' }
-      : { status: 'error', summary: `CloudWatch has no datapoint for ${api} in ${context.window}${waited}: check the API id, the stage and the Region` };
+      ? {
+          status: 'inconclusive',
+          summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below',
+        }
+      : {
+          status: 'error',
+          summary: `CloudWatch has no datapoint for ${api} in ${context.window}${waited}: check the API id, the stage and the Region`,
+        };
   }
   const missing = reconciliation.findings.filter((f) => f.kind === 'missing' && f.minuteStartMs !== undefined);
   const observed: ReconciledObserved = {
@@ -193,11 +220,16 @@ function evaluateRead(metrics: MetricsPolicy, routes: readonly RoutePolicy[], le
     apiType: source.api.type,
     ...reconciliationData(reconciliation),
     ...(read.unavailable.length ? { notAvailable: [...new Set(read.unavailable.flatMap((u) => u.roles))] } : {}),
-    ...(wsMinutes ? { cloudwatchMinutes: wsMinutes, windowMs: { startMs: ledger[0]!.minuteStartMs, endMs: ledger[ledger.length - 1]!.minuteStartMs + MINUTE_MS } } : {}),
+    ...(wsMinutes ? { cloudwatchMinutes: wsMinutes, windowMs: ledgerWindow(ledger) } : {}),
   };
   const calls = `${read.polls} poll(s), last one ${read.pages} page(s), ${read.attempts} HTTP attempt(s) by the SDK`;
   const evidence = [callEvidence(read.where, calls, verdict.status), ...read.unavailable.map((u) => gapEvidence(read.where, u))];
   return { status: verdict.status, summary: verdict.summary, observed, evidence };
+}
+
+/** The ledger's minutes as a window: the first one's start to the last one's end. */
+function ledgerWindow(ledger: readonly MinuteSnapshot[]): FetchWindow {
+  return { startMs: ledger[0]!.minuteStartMs, endMs: ledger[ledger.length - 1]!.minuteStartMs + MINUTE_MS };
 }
 
 /**

@@ -115,7 +115,12 @@ export function connectionOf(source: MetricsPolicy['cloudwatch'], settings: Metr
 }
 
 /** What the policy asks of CloudWatch, for the report's expected column; `window` when it is known beforehand. */
-export function expectedOf(metrics: MetricsPolicy, settings: MetricsSettings, waitSec: number, window: FetchWindow | string): Record<string, unknown> {
+export function expectedOf(
+  metrics: MetricsPolicy,
+  settings: MetricsSettings,
+  waitSec: number,
+  window: FetchWindow | string,
+): Record<string, unknown> {
   const source = metrics.cloudwatch;
   const t = metrics.tolerance;
   return {
@@ -125,8 +130,12 @@ export function expectedOf(metrics: MetricsPolicy, settings: MetricsSettings, wa
     window: typeof window === 'string' ? window : describeWindow(window),
     periodSec: 60,
     waitSec,
-    countRange: `client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
-    latency: `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${percent(t.latencyRelative)}); minutes with ≥ ${t.minLatencySamples} answers`,
+    countRange:
+      'client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; ' +
+      `tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
+    latency:
+      `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${percent(t.latencyRelative)}); ` +
+      `minutes with ≥ ${t.minLatencySamples} answers`,
     clockSkewMs: t.clockSkewMs,
   };
 }

@@ -109,15 +109,16 @@ function clientData(m: MinuteSnapshot): MetricsMinuteData['client'] {
 
 /** CloudWatch's API-wide minutes, oldest first. */
 export function cloudwatchMinutes(fetched: FetchedMetrics, queries: readonly MetricQuery[], scope: string): CloudWatchMinuteData[] {
-  return [...byMinute(fetched, queries, scope).entries()].sort(([a], [b]) => a - b).map(([minuteStartMs, values]) => ({ minuteStartMs, ...values }));
+  const minutes = [...byMinute(fetched, queries, scope).entries()].sort(([a], [b]) => a - b);
+  return minutes.map(([minuteStartMs, values]) => ({ minuteStartMs, ...values }));
 }
 
 /** The summary totals over the compared minutes. */
 export function totalsData(r: Reconciliation, waf: boolean): Pick<ReconciledObserved, 'client' | 'cloudwatch'> {
   const t = totals(r.rows);
-  const c = t.client;
+  const { completed: answered, status4xx, status429, status5xx, transportErrors, wafBlocks } = t.client;
   return {
-    client: { answered: c.completed, status4xx: c.status4xx, status429: c.status429, status5xx: c.status5xx, transportErrors: c.transportErrors, wafBlocks: c.wafBlocks },
+    client: { answered, status4xx, status429, status5xx, transportErrors, wafBlocks },
     cloudwatch: waf ? t.cw : { count: t.cw.count, error4xx: t.cw.error4xx, error5xx: t.cw.error5xx },
   };
 }

@@ -6,7 +6,9 @@ import { API_SCOPE, describeApi, planQueries } from '../../cloudwatch/queries.js
 import { MINUTE_MS, minuteOf } from '../../engine/minute-ledger.js';
 import type { MetricsPolicy, Policy } from '../../policy/types.js';
 import type { CheckResult, CheckStatus, EvidenceItem } from '../types.js';
-import { callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings } from './cloudwatch-read.js';
+import {
+  callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings,
+} from './cloudwatch-read.js';
 import { describeWindow } from './format.js';
 import { cloudwatchMinutes, type PullObserved } from './observed.js';
 
@@ -30,17 +32,20 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
   const source = metrics.cloudwatch;
   const window: FetchWindow = { startMs: minuteOf(args.fromMs), endMs: minuteOf(args.toMs - 1) + MINUTE_MS };
   const waitSec = args.settings.waitSec ?? 0;
-  const expected = { ...expectedOf(metrics, args.settings, waitSec, window), reconciliation: 'none: `gatecheck metrics` sends no traffic (use `run` to reconcile)' };
+  const reconciliation = 'none: `gatecheck metrics` sends no traffic (use `run` to reconcile)';
+  const expected = { ...expectedOf(metrics, args.settings, waitSec, window), reconciliation };
   const result = (status: CheckStatus, summary: string, observed: Record<string, unknown>, evidence: EvidenceItem[]): CheckResult => {
     const route = metricsRouteId(metrics);
-    return { id: `metrics:${route}`, kind: 'metrics', route, status, summary, expected, observed, evidence, durationMs: Date.now() - startedMs, requestsSent: 0 };
+    const spent = { durationMs: Date.now() - startedMs, requestsSent: 0 };
+    return { id: `metrics:${route}`, kind: 'metrics', route, status, summary, expected, observed, evidence, ...spent };
   };
   let reader: CloudWatchReader | undefined;
   try {
     reader = await (args.settings.open ?? openCloudWatch)(connectionOf(source, args.settings));
     const queries = planQueries(source, reader.region, { percentiles: args.settings.percentiles ?? true, routes: args.policy.routes });
     const primary = source.api.type === 'WEBSOCKET' ? 'connectCount' : 'count';
-    const hasData = (f: FetchedMetrics) => queries.some((q) => q.role === primary && q.scope === API_SCOPE && (f.series.get(q.id)?.size ?? 0) > 0);
+    const hasData = (f: FetchedMetrics) =>
+      queries.some((q) => q.role === primary && q.scope === API_SCOPE && (f.series.get(q.id)?.size ?? 0) > 0);
     args.progress(`metrics: GetMetricData for ${describeApi(source)} at ${reader.where}, ${describeWindow(window)}`);
     const schedule = { waitMs: waitSec * 1000, ...args.settings.poll };
     const read = groupedReader(reader, queries, window, args.settings);
@@ -49,9 +54,10 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
     const minutes = cloudwatchMinutes(fetched, queries, API_SCOPE);
     const found = hasData(fetched);
     const status: CheckStatus = found ? 'pass' : 'error';
+    const where = `${describeApi(source)} in ${describeWindow(window)}`;
     const summary = found
-      ? `CloudWatch has ${minutes.length} minute(s) of data for ${describeApi(source)} in ${describeWindow(window)} (metrics only: nothing reconciled)`
-      : `CloudWatch has no datapoint for ${describeApi(source)} in ${describeWindow(window)}: check the API name or id, the stage and the Region (and that there was traffic)`;
+      ? `CloudWatch has ${minutes.length} minute(s) of data for ${where} (metrics only: nothing reconciled)`
+      : `CloudWatch has no datapoint for ${where}: check the API name or id, the stage and the Region (and that there was traffic)`;
     const observed: PullObserved = {
       minutesWithData: minutes.length,
       pages: fetched.pages,
@@ -75,7 +81,8 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
     const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
     const observed = { error: failure.code, ...(failure.awsCode ? { awsCode: failure.awsCode } : {}) };
     const where = reader?.where ?? source.endpoint ?? 'CloudWatch';
-    return result('error', `metrics not read: ${failure.message}`, observed, [callEvidence(where, failure.message, 'error', failure.awsCode ?? failure.code)]);
+    const evidence = [callEvidence(where, failure.message, 'error', failure.awsCode ?? failure.code)];
+    return result('error', `metrics not read: ${failure.message}`, observed, evidence);
   } finally {
     reader?.close();
   }

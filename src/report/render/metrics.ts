@@ -31,9 +31,20 @@ export function renderMetrics(result: CheckResult): string[] {
   return lines;
 }
 
-const STATE_MARK: Record<MetricsMinuteData['state'], string> = { match: '✅ match', deficit: '❌ short', excess: '❔ excess', missing: '⏳ missing', idle: '— idle' };
+const STATE_MARK: Record<MetricsMinuteData['state'], string> = {
+  match: '✅ match',
+  deficit: '❌ short',
+  excess: '❔ excess',
+  missing: '⏳ missing',
+  idle: '— idle',
+};
 
-function reconciliation(observed: AnyMetricsObserved, rows: MetricsMinuteData[], notAvailable: Set<MetricRole>, clockSkewMs: number | undefined): string[] {
+function reconciliation(
+  observed: AnyMetricsObserved,
+  rows: MetricsMinuteData[],
+  notAvailable: Set<MetricRole>,
+  clockSkewMs: number | undefined,
+): string[] {
   const waf = observed.cloudwatch?.wafBlocked !== undefined;
   const cw = cwCell(notAvailable);
   // Minutes of the window where nothing happened on either side say nothing: left out of the table and chart.
@@ -66,12 +77,16 @@ function reconciliation(observed: AnyMetricsObserved, rows: MetricsMinuteData[],
     '',
     table([header, ...body]),
     '',
-    `_[lower–upper]: the range CloudWatch's value may take given what the client saw (429s and WAF blocks may be missing from AWS metrics; requests within ${skew} of a minute edge may be counted in the neighbour minute; transport errors may have been counted). Client latency runs from the socket hand-off to the response head, so it includes the network; CloudWatch's does not._`,
+    "_[lower–upper]: the range CloudWatch's value may take given what the client saw (429s and WAF blocks may be missing from " +
+      `AWS metrics; requests within ${skew} of a minute edge may be counted in the neighbour minute; transport errors may have ` +
+      'been counted). Client latency runs from the socket hand-off to the response head, so it includes the network; ' +
+      "CloudWatch's does not._",
     '',
     ...unavailableLines(observed),
     ...routeLines(observed.perRoute ?? []),
   ];
-  const outside = (observed.findings ?? []).filter((f) => f.startsWith('latency-outside: ')).map((f) => f.slice('latency-outside: '.length));
+  const lead = 'latency-outside: ';
+  const outside = (observed.findings ?? []).filter((f) => f.startsWith(lead)).map((f) => f.slice(lead.length));
   if (outside.length) lines.push(...outside.map((text) => `- ${text}`), '');
   if (observed.messages?.length) lines.push(`CloudWatch messages: ${observed.messages.join('; ')}`, '');
   lines.push(
@@ -103,7 +118,13 @@ function routeLines(routes: MetricsRouteData[]): string[] {
 /** The pull table's columns after the counts, in order. */
 const LATER_COLUMNS: MetricRole[] = ['latencyP50', 'latencyP99', 'integrationLatencyP99', 'wafBlocked'];
 
-function cloudwatchAlone(data: CloudWatchMinuteData[], window: FetchWindow, type: string, notAvailable: Set<MetricRole>, observed: AnyMetricsObserved): string[] {
+function cloudwatchAlone(
+  data: CloudWatchMinuteData[],
+  window: FetchWindow,
+  type: string,
+  notAvailable: Set<MetricRole>,
+  observed: AnyMetricsObserved,
+): string[] {
   const minutes = new Map(data.map((m) => [m.minuteStartMs, m]));
   const ticks: number[] = [];
   for (let m = window.startMs; m < window.endMs; m += MINUTE_MS) ticks.push(m);
@@ -156,5 +177,6 @@ function unavailableLines(observed: AnyMetricsObserved): string[] {
 function table(rows: string[][]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const [head, ...body] = rows;
-  return [`| ${head!.map(cell).join(' | ')} |`, `| ${head!.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(head!), `| ${head!.map(() => '---').join(' | ')} |`, ...body.map(line)].join('\n');
 }
