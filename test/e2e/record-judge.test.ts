@@ -110,14 +110,15 @@ describe('gatecheck judge', () => {
     expect(md).not.toContain(API_KEY);
   });
 
-  it('a stricter policy gives its own verdict: the slo check fails, exit 1', async () => {
+  it('a stricter policy gives its own verdict: the same p99 is now over the objective', async () => {
     const slo = byId(live).get('slo:GET /api/items');
     expect(slo?.status, slo?.summary).toBe('pass');
     const stricter = await runCli(['judge', '--policy', strict, '--observations', recording], env);
     const judgedSlo = byId(stricter).get('slo:GET /api/items');
-    expect(judgedSlo?.status, judgedSlo?.summary).toBe('fail');
     expect(judgedSlo?.summary).toMatch(/^p99 [\d.]+ ms > 0\.001 ms/);
-    expect(stricter.code).toBe(1);
+    // fail, or inconclusive when the recorded client's event loop was as late as the p99 (a loaded CI machine): never pass.
+    expect(['fail', 'inconclusive'], judgedSlo?.summary).toContain(judgedSlo?.status);
+    expect(stricter.code).toBe(judgedSlo?.status === 'fail' ? 1 : 3);
   }, 60_000);
 
   it('bad input is exit 2 naming the flag: no recording, a file that is not one, a --record path that cannot be written', async () => {
