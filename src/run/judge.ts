@@ -26,8 +26,7 @@ export function judgeRecording(options: JudgeOptions): RunReport {
   const { recording } = options;
   // Evidence URLs name the target the recorded run sent to, whatever the policy file says now.
   const policy = { ...options.policy, target: recording.run.target };
-  const byCheck = observationsByCheck(recording.observations);
-  const checks = scheduleChecks(policy).flatMap((scheduled) => judgeScheduled(scheduled, recording, byCheck, policy));
+  const checks = scheduleChecks(policy).flatMap((scheduled) => judgeScheduled(scheduled, recording, policy));
   const lastDone = recording.observations.reduce((max, o) => Math.max(max, o.doneAtMs), 0);
   const startedMs = Date.parse(recording.run.startedAt);
   const finishedMs = Math.max(startedMs, recording.run.epochAtOriginMs + lastDone);
@@ -48,21 +47,9 @@ export function judgeRecording(options: JudgeOptions): RunReport {
   };
 }
 
-function observationsByCheck(observations: readonly Observation[]): Map<string, Observation[]> {
-  const out = new Map<string, Observation[]>();
-  for (const o of observations) {
-    if (o.check === undefined) continue;
-    const list = out.get(o.check);
-    if (list) list.push(o);
-    else out.set(o.check, [o]);
-  }
-  return out;
-}
-
 function judgeScheduled(
   scheduled: ScheduledCheck,
   recording: Recording,
-  byCheck: Map<string, Observation[]>,
   policy: Policy,
 ): CheckResult[] {
   const kind = scheduled.definition.kind as CheckKind;
@@ -74,12 +61,12 @@ function judgeScheduled(
   }
   const { definition, instance } = scheduled;
   const id = scheduled.ids[0]!;
-  const record = recording.checks.get(id);
-  if (!record) {
+  const recorded = recording.checks.get(id);
+  if (!recorded) {
     const why = 'the run did not finish it: --only, the caps, Ctrl-C or an unreachable route';
     return [skip(id, `not verified: the recording has no record of this check (${why})`)];
   }
-  const observations = byCheck.get(id) ?? [];
+  const { record, observations } = recorded;
   const expected = definition.expected(instance.spec, policy);
   const spent = { durationMs: spanMs(observations), requestsSent: observations.length };
   try {

@@ -38,11 +38,17 @@ export interface CheckRecord {
 
 export type RecordLine = RunRecord | ObservationRecord | CheckRecord;
 
-/** A recording read back: the run, its observations in arrival order, and the check records by id. */
+/** A check's record and the observations it was judged on: those tagged with its id that came before its record. */
+export interface RecordedCheck {
+  record: CheckRecord;
+  observations: Observation[];
+}
+
+/** A recording read back: the run, its observations in arrival order, and the checks by id. */
 export interface Recording {
   run: RunRecord;
   observations: Observation[];
-  checks: Map<string, CheckRecord>;
+  checks: Map<string, RecordedCheck>;
 }
 
 /** What the CLI knows of the run before it starts. */
@@ -104,7 +110,9 @@ export class RecordingError extends Error {}
 export function parseRecording(text: string): Recording {
   let run: RunRecord | undefined;
   const observations: Observation[] = [];
-  const checks = new Map<string, CheckRecord>();
+  const checks = new Map<string, RecordedCheck>();
+  // The run judged a check on what arrived while it ran; an answer tagged with it that came later is not its data.
+  const tagged = new Map<string, Observation[]>();
   const lines = text.split('\n');
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
@@ -125,9 +133,14 @@ export function parseRecording(text: string): Recording {
     if (record?.type === 'observation') {
       const { type: _type, ...observation } = record;
       observations.push(observation);
+      if (observation.check !== undefined) {
+        const list = tagged.get(observation.check);
+        if (list) list.push(observation);
+        else tagged.set(observation.check, [observation]);
+      }
     } else if (record?.type === 'check') {
       if (typeof record.id !== 'string') throw new RecordingError(`${at}: a check record without an id`);
-      checks.set(record.id, record);
+      checks.set(record.id, { record, observations: [...(tagged.get(record.id) ?? [])] });
     } else {
       throw new RecordingError(`${at}: unknown record type ${JSON.stringify((record as { type?: unknown })?.type)}`);
     }

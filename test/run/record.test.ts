@@ -105,7 +105,19 @@ describe('parseRecording', () => {
     expect(recording.observations).toHaveLength(1);
     expect(recording.observations[0]).not.toHaveProperty('type');
     expect(recording.observations[0]).toMatchObject({ probe: 'slo', path: '/api/items?key=<credential main>' });
-    expect(recording.checks.get('slo:GET /api/items')?.notes).toEqual({ dropped: 1 });
+    expect(recording.checks.get('slo:GET /api/items')?.record.notes).toEqual({ dropped: 1 });
+  });
+
+  it('a check is judged on what came before its record: a late answer tagged with it is not its data', async () => {
+    const text = await record((r) => {
+      r.start({ startedAt: '2026-11-30T10:00:00.000Z', epochAtOriginMs: 5 });
+      r.observation(observation());
+      r.check({ id: 'slo:GET /api/items', kind: 'slo', route: 'GET /api/items', idSuffix: '', notes: {} });
+      r.observation(observation({ doneAtMs: 99 }));
+    });
+    const recording = parseRecording(text);
+    expect(recording.observations).toHaveLength(2);
+    expect(recording.checks.get('slo:GET /api/items')?.observations.map((o) => o.doneAtMs)).toEqual([12]);
   });
 
   it.each([
@@ -136,14 +148,11 @@ describe('judgeRecording', () => {
   const startedAt = '2026-11-30T10:00:00.000Z';
   const run = { type: 'run' as const, ...RUN, startedAt, epochAtOriginMs: Date.parse(startedAt) };
   const sloRecord = { type: 'check' as const, id: 'slo:GET /api/items', kind: 'slo', route: 'GET /api/items', idSuffix: '', notes };
-  const recording = {
-    run,
-    observations: [
-      observation({ requestHeaders: { 'x-api-key': '<credential main>' }, path: '/api/items' }),
-      observation({ doneAtMs: 40, path: '/api/items' }),
-    ],
-    checks: new Map([[sloRecord.id, sloRecord]]),
-  };
+  const observations = [
+    observation({ requestHeaders: { 'x-api-key': '<credential main>' }, path: '/api/items' }),
+    observation({ doneAtMs: 40, path: '/api/items' }),
+  ];
+  const recording = { run, observations, checks: new Map([[sloRecord.id, { record: sloRecord, observations }]]) };
   const report = judgeRecording({ recording, recordingFile: 'run.ndjson', policy, policyFile: 'api.yaml', version: '0.1.0' });
   const status = (id: string) => report.checks.find((c) => c.id === id);
 
@@ -161,7 +170,7 @@ describe('judgeRecording', () => {
   });
 
   it('notes that are not what the check wrote → error for that check, not a crash', () => {
-    const broken = { ...recording, checks: new Map([[sloRecord.id, { ...sloRecord, notes: null }]]) };
+    const broken = { ...recording, checks: new Map([[sloRecord.id, { record: { ...sloRecord, notes: null }, observations: [] }]]) };
     const judged = judgeRecording({ recording: broken, recordingFile: 'run.ndjson', policy, policyFile: 'api.yaml', version: '0.1.0' });
     const summary = expect.stringMatching(/^cannot judge the recording of this check: /);
     expect(judged.checks.find((c) => c.id === 'slo:GET /api/items')).toMatchObject({ status: 'error', summary });
