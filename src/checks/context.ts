@@ -2,7 +2,7 @@ import type { RunBudget } from '../engine/budget.js';
 import type { HttpClient, ProbeRequest } from '../engine/http-client.js';
 import type { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
-import type { MetricsSettings } from './metrics.js';
+import type { MetricsSettings } from './metrics/cloudwatch-read.js';
 import { latencyMs } from '../engine/observation.js';
 import { sendProbe, type ProbeOutcome, type ThrottleAwareness } from '../engine/probe.js';
 import type { Credential, Policy, RoutePolicy } from '../policy/types.js';

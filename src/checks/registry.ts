@@ -9,7 +9,7 @@ import { runAuthCheck } from './auth.js';
 import type { AnyCheckDefinition } from './contract.js';
 import { runCorsCheck } from './cors.js';
 import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
-import { metricsLegacy } from './metrics.js';
+import { metricsCheck } from './metrics/check.js';
 import { runQuotaCheck } from './quota.js';
 import { sloCheck } from './slo/check.js';
 import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
@@ -27,7 +27,7 @@ export const CHECKS = [
   ),
   sloCheck,
   legacyRouteCheck('quota', 'last', (r) => (r.quota ? [''] : []), runQuotaCheck),
-  metricsLegacy,
+  metricsCheck,
 ] as const satisfies ReadonlyArray<AnyCheckDefinition | LegacyCheck>;
 
 /** The check kinds of report.json (a public interface), from the registry. */

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from 'markdown-table';
-import { runMetricsPull, type MetricsSettings } from '../checks/metrics.js';
+import type { MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
+import { runMetricsPull } from '../checks/metrics/pull.js';
 import type { CheckKind } from '../checks/types.js';
 import { FAULTS, type FaultName } from '../gateway/faults.js';
 import { startGateway } from '../gateway/server.js';
@@ -12,6 +13,8 @@ import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
 import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
+import { judgeRecording } from '../run/judge.js';
+import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
 import { kindsInPolicy, runPolicy } from '../run/run-policy.js';
 import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
@@ -39,6 +42,8 @@ export interface RunArgs {
   metrics?: MetricsSettings;
   /** --ca (its PEM, read before any traffic) or --insecure. */
   tls?: TlsArgs;
+  /** --record FILE: every observation and each check's notes, for `gatecheck judge`. */
+  record?: string;
 }
 
 /** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
@@ -78,6 +83,8 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   if (policy.metrics) quietSdkVersionWarning(io);
   const redactor = new Redactor(Object.values(policy.credentials));
+  const run = { policyFile: label, target: policy.target };
+  const recorder = args.record === undefined ? undefined : await recorderOrUsageError(io, args.record, redactor, run);
   const progress = progressPrinter(io, args.quiet);
   const stop = new AbortController();
   const removeHandlers = io.onInterrupt?.(() => {
@@ -96,9 +103,11 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       ...(args.metrics ? { metrics: args.metrics } : {}),
       stop: stop.signal,
       ...(args.tls ? { tls: args.tls } : {}),
+      ...(recorder ? { recorder } : {}),
     });
   } finally {
     removeHandlers?.();
+    await closeRecorder(io, recorder, args.record);
   }
   if (args.tls) report.tls = tlsNote(args.tls);
   progress.done();
@@ -106,6 +115,62 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   io.stdout.write(redactor.redact(summaryTable(report)));
   io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
   return report.interrupted ? EXIT_CODES.interrupted : exitCodeFor(report.verdict);
+}
+
+/** Creates the --record file before any traffic: a path that cannot be written is bad input (exit 2). */
+async function recorderOrUsageError(
+  io: CliIo,
+  file: string,
+  redactor: Redactor,
+  run: { policyFile: string; target: string },
+): Promise<FileRunRecorder> {
+  try {
+    return await FileRunRecorder.create(resolve(io.cwd, file), redactor, { version: VERSION, ...run });
+  } catch (error) {
+    throw new UsageError(`--record: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); nothing was sent`);
+  }
+}
+
+/** The run's verdicts stand when the recording could not be finished: said, not fatal. */
+async function closeRecorder(io: CliIo, recorder: FileRunRecorder | undefined, file: string | undefined): Promise<void> {
+  try {
+    await recorder?.close();
+  } catch (error) {
+    io.stderr.write(`gatecheck: warning: --record: ${file} is incomplete (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
+  }
+}
+
+export interface JudgeArgs {
+  policy: string;
+  /** The recording (`run --record FILE`). */
+  observations: string;
+  out?: string;
+}
+
+/**
+ * `gatecheck judge`: the checks of a policy evaluated on a recorded run, offline; writes the
+ * reports like `run` and exits like it (0 pass, 1 fail, 3 not verified; 2 bad input).
+ */
+export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> {
+  const policy = loadPolicy(io, args);
+  const recording = await recordingOrUsageError(io, args.observations);
+  const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
+  await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
+  const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION });
+  const redactor = new Redactor(Object.values(policy.credentials));
+  const written = await writeReports(report, dir, redactor);
+  io.stdout.write(redactor.redact(summaryTable(report)));
+  io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  return exitCodeFor(report.verdict);
+}
+
+async function recordingOrUsageError(io: CliIo, file: string): Promise<Recording> {
+  try {
+    return await readRecordingFile(resolve(io.cwd, file));
+  } catch (error) {
+    const why = error instanceof RecordingError ? error.message : (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`--observations: cannot read ${file} as a recording (${why})`);
+  }
 }
 
 /** --only naming a kind the policy does not ask for would silently check nothing of it: bad input. */

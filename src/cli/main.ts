@@ -8,8 +8,10 @@ import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
 import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
-import type { MetricsSettings } from '../checks/metrics.js';
-import { benchCommand, demoCommand, faultHelp, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION } from './commands.js';
+import type { MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
+import {
+  benchCommand, demoCommand, faultHelp, judgeCommand, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION,
+} from './commands.js';
 import type { TlsArgs } from './commands.js';
 import { processIo, type CliIo } from './io.js';
 import { exportCommandModule, importCommandModule, runK6EngineCommand } from './k6-commands.js';
@@ -76,22 +78,44 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         tlsFlags(cloudWatchFlags(commonRun(y)))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
           .option('engine', { choices: ['paced', 'k6'] as const, default: 'paced' as const, describe: 'Load engine: gatecheck\'s own paced engine, or k6 from PATH (throttle and slo checks only)' })
+          .option('record', {
+            type: 'string',
+            describe: 'Also write every observation and each check\'s notes to FILE (NDJSON, credentials redacted) for `gatecheck judge`',
+          })
           .example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest', 'check a local nginx')
           .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks')
-          .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA'),
+          .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA')
+          .example('$0 run --policy api.yaml --record run.ndjson', 'keep the run\'s observations to judge them again (`judge`)'),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
         const tls = tlsArgs(io, args, usage);
         if (args.engine === 'k6') {
           if (tls) usage('--ca and --insecure apply to the paced engine; --engine k6 does not take them');
+          if (args.record !== undefined) usage('--record applies to the paced engine; --engine k6 does not take it');
           setExit(await runK6EngineCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
           return;
         }
         const metrics = metricsSettings(args, usage);
-        const flags = { ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('tls', tls) };
+        const flags = {
+          ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('tls', tls), ...opt('record', args.record),
+        };
         const caps = { ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) };
         setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...flags, ...caps }));
+      },
+    )
+    .command(
+      'judge',
+      'Judge a recorded run (run --record) against a policy again, offline: sends nothing; writes the reports and exits like run',
+      (y) =>
+        y
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON) whose checks judge the recording' })
+          .option('observations', { type: 'string', demandOption: true, describe: 'The recording: the file `run --record FILE` wrote' })
+          .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
+          .example('$0 run --policy api.yaml --record run.ndjson', 'record a run (its verdicts as usual)')
+          .example('$0 judge --policy strict.yaml --observations run.ndjson --out reports/strict', 'the same traffic, stricter limits'),
+      async (args) => {
+        setExit(await judgeCommand(io, { policy: args.policy, observations: args.observations, ...opt('out', args.out) }));
       },
     )
     .command(
@@ -194,7 +218,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     )
     .command(exportCommandModule(io, argv, setExit, usage))
     .command(importCommandModule(io, setExit, usage, (value) => parseOnly(value, usage)))
-    .demandCommand(1, 'Name a command: run, validate, demo, serve, metrics, bench, export or import.')
+    .demandCommand(1, 'Name a command: run, judge, validate, demo, serve, metrics, bench, export or import.')
     .strict()
     .version(VERSION)
     .help()

@@ -175,7 +175,7 @@ export interface Policy {
   limits: RunLimits;
   credentials: Record<string, Credential>;
   routes: RoutePolicy[];
-  /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics.ts). */
+  /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics/check.ts). */
   metrics?: MetricsPolicy;
 }
 

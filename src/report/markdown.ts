@@ -1,9 +1,11 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
+import { escapeHtml, keyValueTable, oneLine, TABLE_OPTIONS } from './render/key-value.js';
+import { renderMetrics } from './render/metrics.js';
 
-/** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
-const TABLE_OPTIONS = { alignDelimiters: false } as const;
+/** A kind's own Markdown for what it observed (tables, charts); kinds without one get the key/value table. */
+const RENDERERS: Partial<Record<CheckKind, (result: CheckResult) => string[]>> = { metrics: renderMetrics };
 
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
@@ -26,6 +28,7 @@ export function renderMarkdown(report: RunReport): string {
     `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
     ...(report.tls ? [tlsLine(report.tls)] : []),
+    ...(report.recording ? [recordingLine(report.recording)] : []),
     ...(report.interrupted
       ? ['', '> **Run interrupted** (SIGINT/SIGTERM): checks that had not finished are `skip`; nothing they saw is judged.']
       : report.abortReason
@@ -41,6 +44,11 @@ export function renderMarkdown(report: RunReport): string {
   for (const check of report.checks) out.push(...renderCheck(check));
   out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
   return out.join('\n');
+}
+
+/** `gatecheck judge`: the verdicts come from a recording; nothing was sent this time. */
+function recordingLine(recording: NonNullable<RunReport['recording']>): string {
+  return `- Judged offline from the recording \`${recording.file}\` (gatecheck ${recording.gatecheckVersion}): no request was sent`;
 }
 
 /** A run that skipped certificate verification says so where nobody can miss it. */
@@ -64,17 +72,10 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    keyValueTable(check.observed),
-    '',
+    ...(RENDERERS[check.kind]?.(check) ?? [keyValueTable(check.observed), '']),
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];
-}
-
-function keyValueTable(values: Record<string, unknown>): string {
-  const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
-  if (rows.length === 0) return '_nothing recorded_';
-  return markdownTable([['Field', 'Value'], ...rows], TABLE_OPTIONS);
 }
 
 function evidenceTable(items: EvidenceItem[]): string {
@@ -93,27 +94,6 @@ function evidenceTable(items: EvidenceItem[]): string {
 function headerList(headers: Record<string, string>, lead: string): string {
   const entries = Object.entries(headers);
   return entries.length ? lead + entries.map(([k, v]) => `${k}: ${v}`).join('; ') : '';
-}
-
-function formatValue(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return oneLine(value);
-  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
-  if (typeof value === 'object') return oneLine(JSON.stringify(value));
-  return String(value);
-}
-
-/** Table cells are one line: pipes escaped, newlines folded. */
-function oneLine(text: string): string {
-  return escapeHtml(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-
-/**
- * Payloads (`<script>`), placeholders (`<credential main>`) and headers are shown, never
- * interpreted: a Markdown viewer would otherwise run or silently drop them as HTML.
- */
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function anchor(id: string): string {

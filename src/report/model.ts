@@ -19,6 +19,8 @@ export interface RunReport {
   abortReason?: string;
   /** True when the user interrupted the run (SIGINT/SIGTERM): unfinished checks are `skip`. */
   interrupted?: boolean;
+  /** `gatecheck judge`: the verdicts come from this recording (`run --record`), judged offline; nothing was sent. */
+  recording?: { file: string; gatecheckVersion: string };
   checks: CheckResult[];
 }
 

@@ -1,6 +1,7 @@
 import type { CheckContext } from '../checks/context.js';
 import type { AnyCheckDefinition, CheckInstance } from '../checks/contract.js';
-import { wafBlockStatusFor, type MetricsSettings } from '../checks/metrics.js';
+import { withMetricsFlags, type MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
+import { wafBlockStatusFor } from '../checks/metrics/check.js';
 import { CHECK_KINDS, type CheckKind } from '../checks/registry.js';
 import type { CheckResult, CheckStatus } from '../checks/types.js';
 import { RunBudget } from '../engine/budget.js';
@@ -21,6 +22,8 @@ export const SELECTABLE_KINDS: CheckKind[] = CHECK_KINDS;
 
 /** What a recording of the run is told besides the observations (`run --record`). */
 export interface RunRecorder {
+  /** The run starts (before any traffic): observation times count from `epochAtOriginMs`. */
+  start(run: { startedAt: string; epochAtOriginMs: number }): void;
   observation(observation: Observation): void;
   check(record: { id: string; kind: string; route: string; idSuffix: string; notes: unknown }): void;
 }
@@ -47,7 +50,8 @@ const INTERRUPTED = 'interrupted';
 
 /** Runs every check the policy asks for and returns the report model. Never throws for gateway faults. */
 export async function runPolicy(options: RunOptions): Promise<RunReport> {
-  const { policy } = options;
+  // --region, --endpoint-url and --metrics-wait are the metrics block's values for this run.
+  const policy = withMetricsFlags(options.policy, options.metrics);
   const startedAt = new Date();
   const stream = new ObservationStream();
   // Every observation of the run, per wall-clock minute, for the CloudWatch reconciliation.
@@ -66,6 +70,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
     signal: interrupt.signal,
     ...(options.tls ? { tls: options.tls } : {}),
   });
+  options.recorder?.start({ startedAt: startedAt.toISOString(), epochAtOriginMs: client.epochAtOriginMs });
   const deadlineMs = client.now() + policy.limits.maxDurationSec * 1000;
   const budget = new RunBudget(policy.limits.maxRequests, deadlineMs, () => client.now(), interrupt);
   if (options.stop?.aborted) budget.interrupt();
@@ -139,12 +144,30 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
  * poll) ends the wait.
  */
 async function runScheduled(ctx: CheckContext, stream: ObservationStream, scheduled: ScheduledCheck, recorder?: RunRecorder): Promise<CheckResult[]> {
+  // Its listener leaves with the check: one per check would pile up on the run's signal (Node warns past 10).
+  const { signal } = ctx.budget;
+  let onAbort = () => {};
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    onAbort = () => resolve('interrupted');
+    if (signal.aborted) resolve('interrupted');
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await runUntil(ctx, stream, scheduled, interrupted, recorder);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runUntil(
+  ctx: CheckContext,
+  stream: ObservationStream,
+  scheduled: ScheduledCheck,
+  interrupted: Promise<'interrupted'>,
+  recorder?: RunRecorder,
+): Promise<CheckResult[]> {
   const started = ctx.client.now();
   const sentBefore = ctx.budget.requestsSent;
-  const interrupted = new Promise<'interrupted'>((resolve) => {
-    if (ctx.budget.signal.aborted) resolve('interrupted');
-    else ctx.budget.signal.addEventListener('abort', () => resolve('interrupted'), { once: true });
-  });
   if (scheduled.legacy) {
     const run = scheduled.definition.run(ctx, scheduled.instance);
     const results = await Promise.race([run, interrupted]);

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runMetricsCheck } from '../../src/checks/metrics.js';
 import { openCloudWatch } from '../../src/cloudwatch/client.js';
 import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, startEmulator, statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
+  statsPerCall, WEB_ACL,
   type ScriptedMinute,
 } from './helpers.js';
 
@@ -95,8 +95,8 @@ describe('metrics check against the emulator', () => {
     expect(result.status, result.summary).toBe('pass');
     expect(result.summary).toMatch(/agrees with the client in 3 minute\(s\): Count 117 vs 117 answered, 4xx 15 vs 15 \(10 were 429\), 5xx 2 vs 2, WAF blocked 5 vs 5/);
     expect(result).toMatchObject({ id: 'metrics:gatecheck-test/test', kind: 'metrics', route: 'gatecheck-test/test' });
-    expect(result.details).toContain('| Minute (UTC) | Answered (client) | Count (CW) |');
-    expect(result.details).toContain('xychart-beta');
+    expect(markdownOf(result)).toContain('| Minute (UTC) | Answered (client) | Count (CW) |');
+    expect(markdownOf(result)).toContain('xychart-beta');
     expect(result.observed).toMatchObject({ comparedMinutes: 3, polls: 1, pages: 3 }); // counts, percentiles, WAF: a call each
   });
 

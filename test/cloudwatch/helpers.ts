@@ -2,7 +2,10 @@ import { MinuteLedger, MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { Observation } from '../../src/engine/observation.js';
 import { startCloudWatchEndpoint, type CloudWatchEndpointHandle } from '../../src/gateway/cloudwatch-endpoint.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
-import type { MetricsSettings } from '../../src/checks/metrics.js';
+import { withMetricsFlags, type MetricsSettings } from '../../src/checks/metrics/cloudwatch-read.js';
+import { collectMetrics, metricsCheck, type MetricsCheckArgs } from '../../src/checks/metrics/check.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { renderMetrics } from '../../src/report/render/metrics.js';
 import { DEFAULT_LIMITS, DEFAULT_METRICS_TOLERANCE, type MetricsPolicy, type Policy } from '../../src/policy/types.js';
 
 export const API_NAME = 'gatecheck-test';
@@ -102,4 +105,25 @@ export function statsPerCall(endpoint: CloudWatchEndpointHandle): string[][] {
 /** Settings for the emulator: dummy credentials, fast polls, few SDK attempts. */
 export function emulatorSettings(endpoint: CloudWatchEndpointHandle, extra: MetricsSettings = {}): MetricsSettings {
   return { endpoint: endpoint.url, credentials: DUMMY_CREDENTIALS, waitSec: 0, poll: { firstDelayMs: 20, maxDelayMs: 50 }, maxAttempts: 3, ...extra };
+}
+
+/**
+ * The metrics check as a run drives it, without the run: collect (CloudWatch, polling), then the
+ * pure evaluate on its notes; the result as report.json carries it.
+ */
+export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResult> {
+  const policy = withMetricsFlags(args.policy, args.settings);
+  const [instance] = metricsCheck.select(policy);
+  const notes = await collectMetrics({ ...args, policy });
+  // Through JSON, as a recording keeps them: evaluate must not need anything JSON loses.
+  const recorded = JSON.parse(JSON.stringify(notes)) as typeof notes;
+  const verdict = metricsCheck.evaluate(instance!.spec, { observations: [], notes: recorded }, policy);
+  const expected = metricsCheck.expected(instance!.spec, policy);
+  const base = { id: `metrics:${instance!.route}`, kind: 'metrics' as const, route: instance!.route, expected };
+  return { ...base, ...verdict, observed: verdict.observed as Record<string, unknown>, durationMs: 0, requestsSent: 0 };
+}
+
+/** The report's Markdown for a metrics result (its tables and chart). */
+export function markdownOf(result: CheckResult): string {
+  return renderMetrics(result).join('\n');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MinuteLedger, MINUTE_MS, minuteOf } from '../../src/engine/minute-ledger.js';
 import type { Observation } from '../../src/engine/observation.js';
-import { wafBlockStatusFor } from '../../src/checks/metrics.js';
+import { wafBlockStatusFor } from '../../src/checks/metrics/check.js';
 import { metricsPolicy } from './helpers.js';
 
 const M = 1_764_000_000_000 - (1_764_000_000_000 % MINUTE_MS); // a minute start

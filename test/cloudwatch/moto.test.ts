@@ -13,14 +13,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMetricsCheck } from '../../src/checks/metrics.js';
 import { openCloudWatch } from '../../src/cloudwatch/client.js';
 import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { REPO, runCli } from '../support/cli.js';
-import { API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, STAGE } from './helpers.js';
+import {
+  API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, STAGE,
+} from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -5,14 +5,15 @@
  * serve costs only its own metrics, named; a genuine failure, or no group read, stays an error.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runMetricsCheck, runMetricsPull } from '../../src/checks/metrics.js';
+import { runMetricsPull } from '../../src/checks/metrics/pull.js';
 import { openCloudWatch } from '../../src/cloudwatch/client.js';
 import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { EmulatorBehaviour } from '../../src/gateway/cloudwatch-endpoint.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, metricsPolicy, pastMinute, REGION, repeat, scriptTraffic, startEmulator, statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
+  statsPerCall, WEB_ACL,
 } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -117,12 +118,12 @@ describe('metrics check (after a run) against a partial endpoint', () => {
         error: expect.stringContaining('CloudWatch answered 500'),
       },
     ]);
-    expect(result.details).toContain('**Not available from this endpoint** (n/a above; not reconciled):');
+    expect(markdownOf(result)).toContain('**Not available from this endpoint** (n/a above; not reconciled):');
     // Minute 1: answered, Count, 4xx / 429, 4XX, 5xx, 5XX, WAF blocks, p50 and p99 (client / CloudWatch), result.
     const range = String.raw`\[\d+–\d+\]`;
     const latency = String.raw`[\d.]+ / n/a`;
     const row = String.raw`\| 40 \| 40 ${range} \| 10 / 6 \| 10 ${range} \| 0 \| 0 ${range} \| 4 / 4 \| ${latency} \| ${latency} \|`;
-    expect(result.details).toMatch(new RegExp(row));
+    expect(markdownOf(result)).toMatch(new RegExp(row));
     expect(result.evidence.map((e) => [e.label, e.outcome])).toEqual([
       ['CloudWatch GetMetricData', 'info'],
       ['CloudWatch GetMetricData, percentile statistics', 'unresolved'],
@@ -151,7 +152,7 @@ describe('metrics check (after a run) against a partial endpoint', () => {
     expect(result.summary).toMatch(/^not every metric could be read: WAF BlockedRequests, WAF AllowedRequests not available from this/);
     expect(result.summary).toContain('(CloudWatch answered 500 (InternalFailure)');
     expect(result.summary).not.toMatch(/check metrics\.cloudwatch\.waf\.webAcl/);
-    expect(result.details).toMatch(/\| 4 \/ n\/a \|/);
+    expect(markdownOf(result)).toMatch(/\| 4 \/ n\/a \|/);
   });
 
   it('counts unavailable (percentiles readable) → error: nothing to reconcile', async () => {
@@ -192,7 +193,7 @@ describe('gatecheck metrics (the pull) against a partial endpoint', () => {
     const result = await pull(minutes[0]!);
     expect(result.status, result.summary).toBe('pass');
     expect(result.summary).toMatch(/reconciled\); not available from this endpoint: Latency p50, Latency p99, IntegrationLatency p99$/);
-    expect(result.details).toMatch(/\| \d\d:\d\d \| 40 \| 10 \| 0 \| n\/a \| n\/a \| n\/a \| — \|/);
+    expect(markdownOf(result)).toMatch(/\| \d\d:\d\d \| 40 \| 10 \| 0 \| n\/a \| n\/a \| n\/a \| — \|/);
     const unavailable = [{ group: 'percentile statistics', code: 'InternalFailure' }];
     expect(result.observed).toMatchObject({ minutesWithData: 2, unavailable });
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateMetrics, isSettled, minuteBounds, reconcile, type CloudWatchMinute, type ReconcileOptions } from '../../src/checks/metrics.js';
+import {
+  evaluateMetrics, isSettled, minuteBounds, reconcile, type CloudWatchMinute, type ReconcileOptions,
+} from '../../src/checks/metrics/reconcile.js';
 import type { UnavailableGroup } from '../../src/cloudwatch/fetch.js';
 import { nextDelayMs, pollUntil, type PollClock } from '../../src/cloudwatch/poll.js';
 import { MINUTE_MS, type MinuteCounts, type MinuteSnapshot } from '../../src/engine/minute-ledger.js';

@@ -19,7 +19,7 @@ export interface CliRun {
 /** Runs the built CLI (`npm test` compiles first) as a user would, in a child process. */
 export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'gatecheck-e2e-'));
-  const withOut = (args[0] === 'run' || args[0] === 'demo') && !args.includes('--out') ? [...args, '--out', outDir] : args;
+  const withOut = ['run', 'demo', 'judge'].includes(args[0] ?? '') && !args.includes('--out') ? [...args, '--out', outDir] : args;
   const child = spawn(process.execPath, [CLI, ...withOut], { cwd: REPO, env: { PATH: process.env.PATH ?? '', CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

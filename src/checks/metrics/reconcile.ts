@@ -47,7 +47,7 @@ import { clock, fmt } from './format.js';
  * its metrics unreconciled, named in every verdict. Without percentiles Count, 4XX and 5XX are
  * still what the check is for, so they decide (the latency comparison is one refinement among
  * them); without the web ACL's metrics, which the policy asked for, the check is `inconclusive`;
- * without the counts there is nothing to reconcile (`error`, decided in checks/metrics.ts).
+ * without the counts there is nothing to reconcile (`error`, decided in metrics/check.ts).
  */
 // ---------------------------------------------------------------------------------------------
 // Data

@@ -1,0 +1,249 @@
+import { openCloudWatch, type CloudWatchReader } from '../../cloudwatch/client.js';
+import { CloudWatchError, toCloudWatchError, type CloudWatchErrorCode } from '../../cloudwatch/errors.js';
+import type { FetchedMetrics, FetchWindow, UnavailableGroup } from '../../cloudwatch/fetch.js';
+import { pollUntil, REAL_CLOCK } from '../../cloudwatch/poll.js';
+import { API_SCOPE, describeApi, planQueries, type MetricQuery } from '../../cloudwatch/queries.js';
+import { MINUTE_MS, type MinuteLedger, type MinuteSnapshot } from '../../engine/minute-ledger.js';
+import type { Observation } from '../../engine/observation.js';
+import type { MetricsPolicy, Policy, RoutePolicy } from '../../policy/types.js';
+import { isNotRouted } from '../auth/vendor.js';
+import type { CheckDefinition, Verdict } from '../contract.js';
+import {
+  callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings,
+} from './cloudwatch-read.js';
+import { describeWindow, isoMinute } from './format.js';
+import { cloudwatchMinutes, reconciliationData, totalsData, type FailureObserved, type ReconciledObserved } from './observed.js';
+import { byMinute, evaluateMetrics, isSettled, reconcile, type Reconciliation, type ReconcileOptions } from './reconcile.js';
+
+/**
+ * The `metrics` check: after every other check, the gateway's CloudWatch metrics for the run's
+ * minutes are laid next to the client's minute ledger (the maths and the verdict rules are in
+ * reconcile.ts). collect reads CloudWatch, polling for late datapoints, and keeps everything it
+ * read as JSON notes (the ledger, the series, what the endpoint could not serve, or its error);
+ * evaluate reconciles those notes with the policy's tolerances, so `gatecheck judge` can judge a
+ * recorded run again without AWS.
+ */
+
+export interface MetricsSpec {
+  metrics: MetricsPolicy;
+}
+
+/** What the run saw, per minute, and the window asked of CloudWatch (none before any traffic). */
+interface LedgerNotes {
+  ledger: MinuteSnapshot[];
+  window?: FetchWindow;
+}
+
+/** Everything one read gave, Maps as arrays: query id → [minute start, value] pairs. */
+export interface CloudWatchReadNotes {
+  cloudwatch: 'read';
+  /** The endpoint or Region read (CloudWatchReader.where). */
+  where: string;
+  queries: MetricQuery[];
+  series: Record<string, Array<[number, number]>>;
+  incomplete: FetchedMetrics['incomplete'];
+  unavailable: UnavailableGroup[];
+  messages: string[];
+  pages: number;
+  attempts: number;
+  polls: number;
+  waitedMs: number;
+  /** False when the wait ran out before every minute was in. */
+  settled: boolean;
+}
+
+export interface CloudWatchFailureNotes {
+  cloudwatch: 'failed';
+  where: string;
+  error: { code: CloudWatchErrorCode; message: string; awsCode?: string; attempts?: number };
+}
+
+export type MetricsNotes = LedgerNotes & ({ cloudwatch: 'not-called' } | CloudWatchReadNotes | CloudWatchFailureNotes);
+
+export type MetricsObserved = Record<string, never> | FailureObserved | ReconciledObserved;
+
+/** What collect needs besides the spec: the run's ledger, the CLI's settings, a progress line. */
+export interface MetricsCheckArgs {
+  policy: Policy & { metrics: MetricsPolicy };
+  ledger: MinuteLedger;
+  settings: MetricsSettings;
+  progress: (line: string) => void;
+}
+
+export const metricsCheck: CheckDefinition<'metrics', MetricsSpec, MetricsObserved, MetricsNotes> = {
+  kind: 'metrics',
+  phase: 'after-run',
+  select: (policy) => (policy.metrics ? [{ route: metricsRouteId(policy.metrics), idSuffix: '', spec: { metrics: policy.metrics } }] : []),
+  expected: ({ metrics }) => expectedOf(metrics, {}, metrics.waitSec, 'the minutes of the run (observed.window)'),
+  // No request, and the CloudWatch wait comes after the traffic: the run's caps do not bound it (--metrics-wait does).
+  plan: () => ({ requests: 0, durationMs: 0, needsIdleBucket: false }),
+  collect: async (ctx, { metrics }) => {
+    if (!ctx.ledger) throw new Error('the metrics check needs the run\'s minute ledger');
+    return collectMetrics({ policy: { ...ctx.policy, metrics }, ledger: ctx.ledger, settings: ctx.metrics ?? {}, progress: ctx.progress });
+  },
+  evaluate: ({ metrics }, { notes }, policy) => evaluateMetricsNotes(metrics, policy.routes, notes),
+};
+
+/** Reads CloudWatch for the ledger's window, polling until the reconciliation settles or the wait ends. Never throws. */
+export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNotes> {
+  const { metrics } = args.policy;
+  const source = metrics.cloudwatch;
+  const waitSec = args.settings.waitSec ?? metrics.waitSec;
+  const ledger = args.ledger.snapshot();
+  const window = args.ledger.window();
+  if (!window || ledger.every((m) => m.completed === 0)) return { ledger, ...(window ? { window } : {}), cloudwatch: 'not-called' };
+  let reader: CloudWatchReader | undefined;
+  try {
+    reader = await (args.settings.open ?? openCloudWatch)(connectionOf(source, args.settings));
+    const queries = planQueries(source, reader.region, { percentiles: args.settings.percentiles ?? true, routes: args.policy.routes });
+    const readGroups = groupedReader(reader, queries, window, args.settings);
+    const read = async () => {
+      const fetched = await readGroups();
+      return { fetched, reconciliation: reconcileRead(metrics, args.policy.routes, ledger, queries, fetched) };
+    };
+    args.progress(`metrics: GetMetricData for ${describeApi(source)} at ${reader.where}, waiting up to ${waitSec} s for late datapoints`);
+    const outcome = await pollUntil(
+      read,
+      (v) => source.api.type === 'WEBSOCKET' || isSettled(v.reconciliation, v.fetched),
+      { waitMs: waitSec * 1000, ...args.settings.poll },
+      args.settings.clock ?? REAL_CLOCK,
+      (poll, v) => {
+        const { comparedMinutes, findings } = v.reconciliation;
+        args.progress(`metrics: poll ${poll}: ${comparedMinutes}/${ledger.length} minute(s) with data, ${findings.length} finding(s)`);
+      },
+    );
+    const { fetched } = outcome.value;
+    const series = Object.fromEntries([...fetched.series.entries()].map(([id, points]) => [id, [...points.entries()]]));
+    const { incomplete, unavailable, messages, pages, attempts } = fetched;
+    const polled = { polls: outcome.polls, waitedMs: outcome.waitedMs, settled: outcome.settled };
+    const got = { where: reader.where, queries, series, incomplete, unavailable, messages, pages, attempts, ...polled };
+    return { ledger, window, cloudwatch: 'read', ...got };
+  } catch (error) {
+    const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
+    const { code, message, awsCode, attempts } = failure;
+    const detail = { code, message, ...(awsCode !== undefined ? { awsCode } : {}), ...(attempts !== undefined ? { attempts } : {}) };
+    return { ledger, window, cloudwatch: 'failed', where: reader?.where ?? source.endpoint ?? 'CloudWatch', error: detail };
+  } finally {
+    reader?.close();
+  }
+}
+
+/** The reconciliation of one read: the API's minutes, the web ACL's when it was read, each route's with detailed metrics. */
+function reconcileRead(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  ledger: readonly MinuteSnapshot[],
+  queries: readonly MetricQuery[],
+  fetched: FetchedMetrics,
+): Reconciliation {
+  const source = metrics.cloudwatch;
+  const options: ReconcileOptions = {
+    tolerance: metrics.tolerance,
+    names: source.api.type === 'HTTP' ? { error4xx: '4xx', error5xx: '5xx' } : { error4xx: '4XXError', error5xx: '5XXError' },
+  };
+  const key = (r: RoutePolicy) => `${r.method} ${r.path}`;
+  const routeMinutes = source.api.detailed ? new Map(routes.map((r) => [key(r), byMinute(fetched, queries, key(r))])) : undefined;
+  // A web ACL the endpoint could not read is named as unavailable, not as "no datapoint: check its name".
+  const wafRead = source.waf && !fetched.unavailable.some((u) => u.group === 'waf');
+  const extra = { ...(wafRead ? { waf: { rule: source.waf!.rule } } : {}), ...(routeMinutes ? { routeMinutes } : {}) };
+  return reconcile(ledger, byMinute(fetched, queries, API_SCOPE), { ...options, ...extra });
+}
+
+/** Pure: the verdict on what collect noted, with the policy's tolerances. */
+export function evaluateMetricsNotes(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  notes: MetricsNotes,
+): Verdict<MetricsObserved> {
+  if (notes.cloudwatch === 'not-called') {
+    return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile', observed: {}, evidence: [] };
+  }
+  if (notes.cloudwatch === 'failed') {
+    const { code, message, awsCode, attempts } = notes.error;
+    const observed: FailureObserved = { error: code, ...(awsCode ? { awsCode } : {}), ...(attempts ? { sdkAttempts: attempts } : {}) };
+    const evidence = [callEvidence(notes.where, message, 'error', awsCode ?? code)];
+    return { status: 'error', summary: `metrics not verified: ${message}`, observed, evidence };
+  }
+  return evaluateRead(metrics, routes, notes.ledger, notes.window!, notes);
+}
+
+function evaluateRead(
+  metrics: MetricsPolicy,
+  routes: readonly RoutePolicy[],
+  ledger: MinuteSnapshot[],
+  window: FetchWindow,
+  read: CloudWatchReadNotes,
+): Verdict<ReconciledObserved> {
+  const source = metrics.cloudwatch;
+  const websocket = source.api.type === 'WEBSOCKET';
+  const fetched: FetchedMetrics = { ...read, series: new Map(Object.entries(read.series).map(([id, points]) => [id, new Map(points)])) };
+  const reconciliation = reconcileRead(metrics, routes, ledger, read.queries, fetched);
+  const waited = read.settled ? '' : ` (after ${read.polls} poll${read.polls === 1 ? '' : 's'} over ${Math.round(read.waitedMs / 1000)} s)`;
+  const api = describeApi(source);
+  const context = {
+    source: api,
+    window: describeWindow(window),
+    waited,
+    incomplete: read.incomplete.map((i) => `${i.id} ${i.status}`),
+    clientCompleted: ledger.reduce((s, m) => s + m.completed, 0),
+    unavailable: read.unavailable,
+  };
+  let verdict = evaluateMetrics(reconciliation, context);
+  const wsMinutes = websocket ? cloudwatchMinutes(fetched, read.queries, API_SCOPE) : undefined;
+  if (wsMinutes) {
+    // No Count here: ConnectCount and MessageCount are the API's datapoints.
+    const wsData = wsMinutes.some((m) => m.connectCount !== undefined || m.messageCount !== undefined);
+    verdict = wsData
+      ? {
+          status: 'inconclusive',
+          summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below',
+        }
+      : {
+          status: 'error',
+          summary: `CloudWatch has no datapoint for ${api} in ${context.window}${waited}: check the API id, the stage and the Region`,
+        };
+  }
+  const missing = reconciliation.findings.filter((f) => f.kind === 'missing' && f.minuteStartMs !== undefined);
+  const observed: ReconciledObserved = {
+    minutes: ledger.length,
+    comparedMinutes: reconciliation.comparedMinutes,
+    missingMinutes: missing.map((f) => isoMinute(f.minuteStartMs!)),
+    ...totalsData(reconciliation, source.waf !== undefined),
+    findings: reconciliation.findings.map((f) => `${f.kind}: ${f.text}`),
+    polls: read.polls,
+    waitedSec: Math.round(read.waitedMs / 100) / 10,
+    pages: read.pages,
+    sdkAttempts: read.attempts,
+    ...unavailableData(read.unavailable),
+    ...(read.messages.length ? { messages: read.messages } : {}),
+    window: context.window,
+    apiType: source.api.type,
+    ...reconciliationData(reconciliation),
+    ...(read.unavailable.length ? { notAvailable: [...new Set(read.unavailable.flatMap((u) => u.roles))] } : {}),
+    ...(wsMinutes ? { cloudwatchMinutes: wsMinutes, windowMs: ledgerWindow(ledger) } : {}),
+  };
+  const calls = `${read.polls} poll(s), last one ${read.pages} page(s), ${read.attempts} HTTP attempt(s) by the SDK`;
+  const evidence = [callEvidence(read.where, calls, verdict.status), ...read.unavailable.map((u) => gapEvidence(read.where, u))];
+  return { status: verdict.status, summary: verdict.summary, observed, evidence };
+}
+
+/** The ledger's minutes as a window: the first one's start to the last one's end. */
+function ledgerWindow(ledger: readonly MinuteSnapshot[]): FetchWindow {
+  return { startMs: ledger[0]!.minuteStartMs, endMs: ledger[ledger.length - 1]!.minuteStartMs + MINUTE_MS };
+}
+
+/**
+ * The block statuses a WAF probe's answer is judged by, for the ledger's WAF-block tally: the
+ * route is the one whose path the probe's path starts with (path placements add a segment), and
+ * a "routed nowhere" refusal (AWS: 403 Missing Authentication Token) is never a WAF block.
+ */
+export function wafBlockStatusFor(policy: Policy): (observation: Observation) => readonly number[] | undefined {
+  const routes = policy.routes.filter((r) => r.waf).sort((a, b) => b.path.length - a.path.length);
+  return (o) => {
+    if (!o.probe.startsWith('waf.')) return undefined;
+    const path = o.path.split('?')[0]!;
+    const route = routes.find((r) => r.method === o.method && (path === r.path || path.startsWith(`${r.path.replace(/\/+$/, '')}/`)));
+    if (!route || isNotRouted(policy.vendor, o)) return undefined;
+    return route.waf!.blockStatus;
+  };
+}
