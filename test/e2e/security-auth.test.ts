@@ -29,7 +29,7 @@ async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promi
   const route = policy.routes[routeIndex]!.id;
   const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 } as unknown as CheckResult;
   // What a report would show: every string through the run's redactor, as writeReports does.
-  return JSON.parse(run.redactor.redact(JSON.stringify(result))) as CheckResult;
+  return run.redactor.redactDeep(result);
 }
 
 const bypassProbes = (result: CheckResult): string[] => result.evidence.filter((e) => e.outcome === 'violation').map((e) => e.probe).sort();
