@@ -26,6 +26,8 @@ async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promi
   const recorded = JSON.parse(JSON.stringify(run.collected)) as typeof run.collected;
   const spec = authCheck.select(policy).find((i) => i.route === policy.routes[routeIndex]!.id)!.spec;
   expect(authCheck.evaluate(spec, recorded, policy)).toEqual(run.verdict);
+  // The probes the policy announces (plan, expected) are the ones collect sent, random values and all.
+  expect(run.collected.notes.probes.slice(1).map((p) => p.label)).toEqual(run.expected.variants);
   const route = policy.routes[routeIndex]!.id;
   const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 } as unknown as CheckResult;
   // What a report would show: every string through the run's redactor, as writeReports does.
