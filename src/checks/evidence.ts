@@ -45,7 +45,9 @@ export function evidenceUnsent(
   note?: string,
 ): EvidenceItem {
   const { probe, method, path } = request;
-  const item: EvidenceItem = { probe, label, method, path, url: `${policy.target ?? ''}${path}`, requestHeaders: { ...request.requestHeaders }, responseHeaders: {}, outcome };
+  const url = `${policy.target ?? ''}${path}`;
+  const requestHeaders = { ...request.requestHeaders };
+  const item: EvidenceItem = { probe, label, method, path, url, requestHeaders, responseHeaders: {}, outcome };
   if (note !== undefined) item.note = note;
   return item;
 }

@@ -13,7 +13,14 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
 
 function policyWith(credential: string, vendor = 'plain'): Policy {
   return parsePolicy(
-    [`version: 1`, `vendor: ${vendor}`, 'credentials:', `  main: ${credential}`, 'routes:', '  - { method: GET, path: /api/items, auth: { required: true, credential: main } }'].join('\n'),
+    [
+      `version: 1`,
+      `vendor: ${vendor}`,
+      'credentials:',
+      `  main: ${credential}`,
+      'routes:',
+      '  - { method: GET, path: /api/items, auth: { required: true, credential: main } }',
+    ].join('\n'),
     'auth.yaml',
     { env: { K: KEY, T: TOKEN } },
   );
@@ -21,10 +28,22 @@ function policyWith(credential: string, vendor = 'plain'): Policy {
 
 const policy = policyWith('{ header: x-api-key, value: "${K}" }');
 const spec = authCheck.select(policy)[0]!.spec;
-const notes: AuthNotes = { probes: [spec.shape.control, ...spec.shape.variants].map(({ probe, label, group }) => ({ probe, label, group })), skipped: [] };
+const notes: AuthNotes = {
+  probes: [spec.shape.control, ...spec.shape.variants].map(({ probe, label, group }) => ({ probe, label, group })),
+  skipped: [],
+};
 
 function answer(probe: string, status: number | undefined, headers: Record<string, string> = {}): Observation {
-  return { probe, method: 'GET', path: '/api/items', intendedAtMs: 0, sentAtMs: 0, doneAtMs: 1, headers, ...(status === undefined ? { error: 'ECONNRESET' } : { status }) };
+  return {
+    probe,
+    method: 'GET',
+    path: '/api/items',
+    intendedAtMs: 0,
+    sentAtMs: 0,
+    doneAtMs: 1,
+    headers,
+    ...(status === undefined ? { error: 'ECONNRESET' } : { status }),
+  };
 }
 
 /** The control's answer, then `status` for every variant (the header-case controls accepted). */
@@ -100,7 +119,9 @@ describe('authCheck', () => {
   it('reads refusals with the vendor profile of the policy', () => {
     const aws = policyWith('{ header: x-api-key, value: "${K}" }', 'aws-rest');
     const awsSpec = authCheck.select(aws)[0]!.spec;
-    const observations = run(200).map((o) => (o.probe === 'auth.wrong' ? answer('auth.wrong', 403, { 'x-amzn-errortype': 'ForbiddenException' }) : o));
+    const observations = run(200).map((o) =>
+      o.probe === 'auth.wrong' ? answer('auth.wrong', 403, { 'x-amzn-errortype': 'ForbiddenException' }) : o,
+    );
     observations[observations.findIndex((o) => o.probe === 'auth.wrong')]!.bodySnippet = '{"message":"Forbidden"}';
     const verdict = authCheck.evaluate(awsSpec, { observations, notes }, aws);
     expect(verdict.evidence.find((e) => e.probe === 'auth.wrong')!.note).toMatch(/INVALID_API_KEY/);

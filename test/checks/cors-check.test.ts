@@ -32,7 +32,11 @@ function correctAnswer(probe: CorsProbe, status = 200): Observation {
   const acao: Record<string, string> = allowed ? { 'access-control-allow-origin': APP, vary: 'Origin' } : { vary: 'Origin' };
   const preflight: Record<string, string> =
     probe.kind === 'preflight' && allowed
-      ? { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, x-api-key', 'access-control-max-age': '600' }
+      ? {
+          'access-control-allow-methods': 'GET, POST',
+          'access-control-allow-headers': 'content-type, x-api-key',
+          'access-control-max-age': '600',
+        }
       : {};
   const answer = probe.kind === 'preflight' ? 204 : probe.kind === 'actual-error' ? 403 : status;
   return observation(probe, answer, { ...acao, ...preflight });
@@ -40,7 +44,17 @@ function correctAnswer(probe: CorsProbe, status = 200): Observation {
 
 function observation(probe: CorsProbe, status: number, headers: Record<string, string>): Observation {
   const { request } = probe;
-  return { probe: request.probe, method: request.method, path: request.path, requestHeaders: request.headers ?? {}, intendedAtMs: 0, sentAtMs: 0, doneAtMs: 1, status, headers };
+  return {
+    probe: request.probe,
+    method: request.method,
+    path: request.path,
+    requestHeaders: request.headers ?? {},
+    intendedAtMs: 0,
+    sentAtMs: 0,
+    doneAtMs: 1,
+    status,
+    headers,
+  };
 }
 
 const evaluate = (observations: Observation[]) => corsCheck.evaluate(spec, { observations, notes: {} }, policy);
@@ -63,7 +77,9 @@ describe('corsCheck', () => {
 
   it('fails the one hostile origin that is reflected, by its Origin, not its probe name', () => {
     const reflected = spec.probes.find((p) => p.bypass?.startsWith('suffix match'))!;
-    const observations = spec.probes.map((p) => (p === reflected ? observation(p, 200, { 'access-control-allow-origin': p.origin }) : correctAnswer(p)));
+    const observations = spec.probes.map((p) =>
+      p === reflected ? observation(p, 200, { 'access-control-allow-origin': p.origin }) : correctAnswer(p),
+    );
     const verdict = evaluate(observations);
     expect(verdict.status).toBe('fail');
     expect(verdict.observed.bypassOrigins).toEqual([reflected.origin]);
@@ -71,7 +87,9 @@ describe('corsCheck', () => {
   });
 
   it('reads the last attempt: a 429 retried into an answer is judged by the answer', () => {
-    const observations = spec.probes.flatMap((p) => (p.request.probe === 'cors.actual' ? [observation(p, 429, {}), correctAnswer(p)] : [correctAnswer(p)]));
+    const observations = spec.probes.flatMap((p) =>
+      p.request.probe === 'cors.actual' ? [observation(p, 429, {}), correctAnswer(p)] : [correctAnswer(p)],
+    );
     expect(evaluate(observations).status).toBe('pass');
   });
 
@@ -86,7 +104,11 @@ describe('corsCheck', () => {
     const verdict = evaluate(spec.probes.slice(0, -1).map((p) => correctAnswer(p)));
     expect(verdict.status).toBe('error');
     expect(verdict.summary).toMatch(/1 of \d+ CORS exchanges got no usable answer: no usable answer \(not sent/);
-    expect(verdict.evidence.at(-1)).toMatchObject({ probe: 'cors.hostile', outcome: 'unresolved', requestHeaders: { origin: spec.probes.at(-1)!.origin } });
+    expect(verdict.evidence.at(-1)).toMatchObject({
+      probe: 'cors.hostile',
+      outcome: 'unresolved',
+      requestHeaders: { origin: spec.probes.at(-1)!.origin },
+    });
   });
 
   it('gives the same verdict from a recording (JSON) as from the run', () => {

@@ -29,9 +29,9 @@ async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promi
   // The probes the policy announces (plan, expected) are the ones collect sent, random values and all.
   expect(run.collected.notes.probes.slice(1).map((p) => p.label)).toEqual(run.expected.variants);
   const route = policy.routes[routeIndex]!.id;
-  const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 } as unknown as CheckResult;
+  const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 };
   // What a report would show: every string through the run's redactor, as writeReports does.
-  return run.redactor.redactDeep(result);
+  return run.redactor.redactDeep(result as unknown as CheckResult);
 }
 
 const bypassProbes = (result: CheckResult): string[] => result.evidence.filter((e) => e.outcome === 'violation').map((e) => e.probe).sort();

@@ -23,7 +23,13 @@ const result = (kind: 'auth' | 'cors', observed: Record<string, unknown>): Check
 
 describe('renderAuth', () => {
   it('groups the probes by the answer they got, under the verdict lists', () => {
-    const observed = { control: '200', bypasses: ['no credential → 200'], wrongRefusals: [], unresolved: [], answers: { 'auth.control': '200', 'auth.missing': '200', 'auth.wrong': '403' } };
+    const observed = {
+      control: '200',
+      bypasses: ['no credential → 200'],
+      wrongRefusals: [],
+      unresolved: [],
+      answers: { 'auth.control': '200', 'auth.missing': '200', 'auth.wrong': '403' },
+    };
     const text = renderAuth(result('auth', observed)).join('\n');
     expect(text).toContain('| bypasses | no credential → 200 |');
     expect(text).toContain('| Answer | Probes |');
@@ -38,10 +44,18 @@ describe('renderAuth', () => {
 
 describe('renderCors', () => {
   it('counts in the table, every violation on a line of its own, escaped', () => {
-    const observed = { exchanges: 3, bypassOrigins: ['null'], violations: ['from null: "null" origin allowed', 'no `Vary: Origin` <here>'], unresolved: [], originsTried: ['null'] };
+    const observed = {
+      exchanges: 3,
+      bypassOrigins: ['null'],
+      violations: ['from null: "null" origin allowed', 'no `Vary: Origin` <here>'],
+      unresolved: [],
+      originsTried: ['null'],
+    };
     const lines = renderCors(result('cors', observed));
     expect(lines[0]).toContain('| violations | 2 |');
-    expect(lines).toEqual(expect.arrayContaining(['**Violations**', '- from null: "null" origin allowed', '- no `Vary: Origin` &lt;here&gt;']));
+    expect(lines).toEqual(
+      expect.arrayContaining(['**Violations**', '- from null: "null" origin allowed', '- no `Vary: Origin` &lt;here&gt;']),
+    );
     expect(lines).not.toContain('**Unresolved**');
   });
 });
@@ -50,9 +64,19 @@ describe('Redactor.redactDeep', () => {
   it('redacts every string of a model, so a placeholder with quotes stays valid JSON', () => {
     const redactor = new Redactor([{ name: 'main', header: 'x-api-key', value: 'secret-value-1234' }]);
     redactor.add('forged-token-5678', '<credential main, JWT with alg "none">');
-    const model = { evidence: [{ requestHeaders: { authorization: 'Bearer forged-token-5678' }, path: '/x?api_key=secret-value-1234', status: 200 }] };
+    const model = {
+      evidence: [{ requestHeaders: { authorization: 'Bearer forged-token-5678' }, path: '/x?api_key=secret-value-1234', status: 200 }],
+    };
     const safe = redactor.redactDeep(model);
-    expect(safe).toEqual({ evidence: [{ requestHeaders: { authorization: 'Bearer <credential main, JWT with alg "none">' }, path: '/x?api_key=<credential main>', status: 200 }] });
+    expect(safe).toEqual({
+      evidence: [
+        {
+          requestHeaders: { authorization: 'Bearer <credential main, JWT with alg "none">' },
+          path: '/x?api_key=<credential main>',
+          status: 200,
+        },
+      ],
+    });
     expect(JSON.parse(JSON.stringify(safe))).toEqual(safe);
     expect(model.evidence[0]!.path).toContain('secret-value-1234');
   });

@@ -31,7 +31,13 @@ export async function runCheck<Spec, Observed, Notes>(
   const stream = new ObservationStream();
   const client = new HttpClient({ baseUrl, requestTimeoutMs: 2_000, stream });
   const redactor = new Redactor(Object.values(policy.credentials));
-  const ctx: CheckContext = { policy, client, budget: new RunBudget(2_000, client.now() + 30_000, () => client.now()), redactor, progress: () => undefined };
+  const ctx: CheckContext = {
+    policy,
+    client,
+    budget: new RunBudget(2_000, client.now() + 30_000, () => client.now()),
+    redactor,
+    progress: () => undefined,
+  };
   const id = `${definition.kind}:${route.id}`;
   const observations: Observation[] = [];
   stream.subscribe((o) => {
@@ -41,7 +47,12 @@ export async function runCheck<Spec, Observed, Notes>(
   try {
     const notes = await definition.collect(ctx, instance.spec);
     const collected = { observations, notes };
-    return { verdict: definition.evaluate(instance.spec, collected, policy), expected: definition.expected(instance.spec, policy), collected, redactor };
+    return {
+      verdict: definition.evaluate(instance.spec, collected, policy),
+      expected: definition.expected(instance.spec, policy),
+      collected,
+      redactor,
+    };
   } finally {
     stream.setCheck(undefined);
     await client.close();

@@ -12,7 +12,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ProbeRequest } from '../../engine/http-client.js';
 import type { Observation } from '../../engine/observation.js';
-import { isOkStatus, routeCredential, type Credential, type HttpMethod, type Policy, type RoutePolicy, type Vendor } from '../../policy/types.js';
+import {
+  isOkStatus,
+  routeCredential,
+  type Credential,
+  type HttpMethod,
+  type Policy,
+  type RoutePolicy,
+  type Vendor,
+} from '../../policy/types.js';
 import { describeAnswer, isUnresolved, probeRoute } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom, evidenceUnsent } from '../evidence.js';
@@ -97,7 +105,11 @@ function specFor(policy: Policy, route: RoutePolicy, credential: Credential, ref
   return { ...base, shape: matrixFor(base, { wrongValue: 'gatecheck-wrong-…', nowSec: 0 }) };
 }
 
-const rulesFor = (spec: AuthSpec): AuthRules => ({ refuseStatus: spec.refuseStatus, isOk: (s) => isOkStatus(spec.route, s), vendor: spec.vendor });
+const rulesFor = (spec: AuthSpec): AuthRules => ({
+  refuseStatus: spec.refuseStatus,
+  isOk: (s) => isOkStatus(spec.route, s),
+  vendor: spec.vendor,
+});
 
 /** The control got the backend's normal answer: only then are the variants sent (and judged). */
 function controlReached(spec: AuthSpec, control: AuthObservation): boolean {
@@ -176,7 +188,9 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
     const evidence = all.map((a) => {
       const outcome = verdict.outcomes.get(a) ?? 'info';
       const note = verdict.notes.get(a);
-      return a.observation ? evidenceFrom(policy, a.observation, a.variant.label, outcome, note) : evidenceUnsent(policy, plannedRequest(spec, a.variant.probe), a.variant.label, outcome, note);
+      return a.observation
+        ? evidenceFrom(policy, a.observation, a.variant.label, outcome, note)
+        : evidenceUnsent(policy, plannedRequest(spec, a.variant.probe), a.variant.label, outcome, note);
     });
     const observed: AuthObserved = {
       control: describeAnswer(control.observation),

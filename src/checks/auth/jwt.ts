@@ -149,10 +149,22 @@ export interface JwtForgery {
  * names alone let the plan count the probes and the report list them before any key exists.
  */
 export function jwtForgeries(token: DecodedJwt): JwtForgery[] {
-  const forged: JwtForgery[] = ALG_NONE_CASINGS.map((alg) => ({ probe: `auth.jwt.alg-${alg}`, label: `JWT with alg "${alg}" and no signature`, forge: () => withAlgNone(token, alg) }));
+  const forged: JwtForgery[] = ALG_NONE_CASINGS.map((alg) => ({
+    probe: `auth.jwt.alg-${alg}`,
+    label: `JWT with alg "${alg}" and no signature`,
+    forge: () => withAlgNone(token, alg),
+  }));
   forged.push(
-    { probe: 'auth.jwt.signature-stripped', label: 'JWT with its signature stripped (header.payload.)', forge: () => withoutSignature(token, true) },
-    { probe: 'auth.jwt.two-segments', label: 'JWT without its signature segment (header.payload)', forge: () => withoutSignature(token, false) },
+    {
+      probe: 'auth.jwt.signature-stripped',
+      label: 'JWT with its signature stripped (header.payload.)',
+      forge: () => withoutSignature(token, true),
+    },
+    {
+      probe: 'auth.jwt.two-segments',
+      label: 'JWT without its signature segment (header.payload)',
+      forge: () => withoutSignature(token, false),
+    },
     {
       probe: 'auth.jwt.other-key',
       label: `JWT re-signed with another key (${otherKeyAlg(token.header.alg)})`,
@@ -161,7 +173,8 @@ export function jwtForgeries(token: DecodedJwt): JwtForgery[] {
     {
       probe: 'auth.jwt.expired-claims',
       label: 'JWT with exp moved an hour into the past (original signature)',
-      forge: (nowSec) => withClaims(token, { exp: nowSec - 3600, ...(typeof token.payload.iat === 'number' ? { iat: nowSec - 7200 } : {}) }),
+      forge: (nowSec) =>
+        withClaims(token, { exp: nowSec - 3600, ...(typeof token.payload.iat === 'number' ? { iat: nowSec - 7200 } : {}) }),
     },
   );
   return forged;

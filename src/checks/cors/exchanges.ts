@@ -7,7 +7,14 @@ import type { Observation } from '../../engine/observation.js';
 import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
 import { describeAnswer, isUnresolved } from '../context.js';
 import type { EvidenceItem } from '../types.js';
-import { browserCorsCheck, effectiveMaxAgeSec, MAX_AGE_CAPS_SEC, nonSafelistedHeaders, preflightCheck, variesOnOrigin } from './fetch-rules.js';
+import {
+  browserCorsCheck,
+  effectiveMaxAgeSec,
+  MAX_AGE_CAPS_SEC,
+  nonSafelistedHeaders,
+  preflightCheck,
+  variesOnOrigin,
+} from './fetch-rules.js';
 import { hostileOrigins } from './origins.js';
 
 /** One CORS exchange and what it must show. */

@@ -8,8 +8,17 @@ import { escapeHtml, keyValueTable } from './table.js';
  */
 export function renderCors(result: CheckResult): string[] {
   const { violations, unresolved, ...rest } = result.observed as Partial<CorsObserved> & Record<string, unknown>;
-  const lines = [keyValueTable({ ...rest, ...(violations ? { violations: violations.length } : {}), ...(unresolved ? { unresolved: unresolved.length } : {}) })];
-  for (const [title, items] of [['Violations', violations], ['Unresolved', unresolved]] as const) {
+  const lines = [
+    keyValueTable({
+      ...rest,
+      ...(violations ? { violations: violations.length } : {}),
+      ...(unresolved ? { unresolved: unresolved.length } : {}),
+    }),
+  ];
+  for (const [title, items] of [
+    ['Violations', violations],
+    ['Unresolved', unresolved],
+  ] as const) {
     if (items?.length) lines.push('', `**${title}**`, '', ...items.map((item) => `- ${escapeHtml(item).replace(/\r?\n/g, ' ')}`));
   }
   return lines;
