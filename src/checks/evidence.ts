@@ -32,3 +32,22 @@ export function evidenceFrom(
   if (note !== undefined) item.note = note;
   return item;
 }
+
+/**
+ * A planned request that has no answer to show (the run cap stopped it before it was sent), as
+ * report evidence: the request alone, from the plan.
+ */
+export function evidenceUnsent(
+  policy: Pick<Policy, 'target'>,
+  request: Pick<Observation, 'probe' | 'method' | 'path' | 'requestHeaders'>,
+  label: string,
+  outcome: EvidenceItem['outcome'],
+  note?: string,
+): EvidenceItem {
+  const { probe, method, path } = request;
+  const url = `${policy.target ?? ''}${path}`;
+  const requestHeaders = { ...request.requestHeaders };
+  const item: EvidenceItem = { probe, label, method, path, url, requestHeaders, responseHeaders: {}, outcome };
+  if (note !== undefined) item.note = note;
+  return item;
+}

@@ -5,9 +5,9 @@
  * bucket and leaves it empty), then the SLO measurement (which waits for the refill); quota uses
  * a key up, so it runs after every route; metrics reconciles the whole run, after it.
  */
-import { runAuthCheck } from './auth.js';
+import { authCheck } from './auth/check.js';
 import type { AnyCheckDefinition } from './contract.js';
-import { runCorsCheck } from './cors.js';
+import { corsCheck } from './cors/check.js';
 import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
 import { metricsCheck } from './metrics/check.js';
 import { runQuotaCheck } from './quota.js';
@@ -16,8 +16,8 @@ import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
 import { runWafCheck } from './waf.js';
 
 export const CHECKS = [
-  legacyRouteCheck('auth', 'route', (r) => (r.auth?.required ? [''] : []), runAuthCheck),
-  legacyRouteCheck('cors', 'route', (r) => (r.cors ? [''] : []), runCorsCheck),
+  authCheck,
+  corsCheck,
   legacyRouteCheck('waf', 'route', (r) => (r.waf ? [''] : []), runWafCheck),
   legacyRouteCheck(
     'throttle',

@@ -1,11 +1,13 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
-import { escapeHtml, keyValueTable, oneLine, TABLE_OPTIONS } from './render/key-value.js';
+import { renderAuth } from './render/auth.js';
+import { renderCors } from './render/cors.js';
 import { renderMetrics } from './render/metrics.js';
+import { escapeHtml, keyValueTable, oneLine, TABLE_OPTIONS } from './render/table.js';
 
-/** A kind's own Markdown for what it observed (tables, charts); kinds without one get the key/value table. */
-const RENDERERS: Partial<Record<CheckKind, (result: CheckResult) => string[]>> = { metrics: renderMetrics };
+/** A kind's own Markdown for what it observed; kinds not listed get the generic key/value table. */
+const RENDERERS: Partial<Record<string, (result: CheckResult) => string[]>> = { auth: renderAuth, cors: renderCors, metrics: renderMetrics };
 
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
@@ -72,7 +74,8 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    ...(RENDERERS[check.kind]?.(check) ?? [keyValueTable(check.observed), '']),
+    ...(RENDERERS[check.kind]?.(check) ?? [keyValueTable(check.observed)]),
+    '',
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];

@@ -10,8 +10,13 @@ export interface WrittenReport {
   files: { markdown: string; json: string; junit: string };
 }
 
-/** Writes report.md, report.json and junit.xml; every byte passes the redactor first. */
-export async function writeReports(report: RunReport, dir: string, redactor: Redactor): Promise<WrittenReport> {
+/**
+ * Writes report.md, report.json and junit.xml. Evidence carries requests as sent: the model's
+ * strings are redacted before formatting (so placeholders are escaped like any text), and every
+ * byte written passes the redactor again.
+ */
+export async function writeReports(unsafe: RunReport, dir: string, redactor: Redactor): Promise<WrittenReport> {
+  const report = redactor.redactDeep(unsafe);
   await mkdir(dir, { recursive: true });
   const files = { markdown: join(dir, 'report.md'), json: join(dir, 'report.json'), junit: join(dir, 'junit.xml') };
   await Promise.all([

@@ -37,4 +37,18 @@ export class Redactor {
     }
     return out;
   }
+
+  /**
+   * Every string in a JSON value (object keys too), redacted one by one: a report model is made
+   * safe before it is formatted, so a placeholder is escaped like any text (a label with quotes
+   * stays valid JSON, `<credential main>` is shown in Markdown, not read as HTML).
+   */
+  redactDeep<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((item: unknown) => this.redactDeep(item)) as T;
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.redact(k), this.redactDeep(v)])) as T;
+    }
+    return value;
+  }
 }

@@ -2,7 +2,7 @@
  * The auth verdict and the vendor profiles that word refusals: pure tables.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateAuth, type AuthObservation, type AuthRules } from '../../src/checks/auth.js';
+import { evaluateAuth, type AuthObservation, type AuthRules } from '../../src/checks/auth/evaluate.js';
 import type { AuthVariant, VariantGroup } from '../../src/checks/auth/variants.js';
 import { isNotRouted, readRedirect, readRefusal } from '../../src/checks/auth/vendor.js';
 import type { Observation } from '../../src/engine/observation.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { corsCheck, effectiveMaxAgeSec, preflightCheck, variesOnOrigin } from '../../src/checks/cors-fetch.js';
-import { hostileOrigins } from '../../src/checks/cors-origins.js';
+import { browserCorsCheck, effectiveMaxAgeSec, preflightCheck, variesOnOrigin } from '../../src/checks/cors/fetch-rules.js';
+import { hostileOrigins } from '../../src/checks/cors/origins.js';
 
 const O = 'https://app.example.com';
 
@@ -16,7 +16,7 @@ describe('the Fetch CORS check', () => {
     ['credentialed with ACAC TRUE (case matters)', { 'access-control-allow-origin': O, 'access-control-allow-credentials': 'TRUE' }, true, false],
     ['credentialed with ACAC true', { 'access-control-allow-origin': O, 'access-control-allow-credentials': 'true' }, true, true],
   ])('%s', (_name, headers, credentialed, allowed) => {
-    expect(corsCheck(headers as Record<string, string>, O, credentialed).allowed).toBe(allowed);
+    expect(browserCorsCheck(headers as Record<string, string>, O, credentialed).allowed).toBe(allowed);
   });
 });
 

@@ -4,8 +4,8 @@
  * are built by hand: no network.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeCorsExchange, planCorsProbes, varyFindings, type CorsFinding } from '../../src/checks/cors.js';
-import { hostileOrigins } from '../../src/checks/cors-origins.js';
+import { judgeCorsExchange, planCorsProbes, varyFindings, type CorsFinding } from '../../src/checks/cors/exchanges.js';
+import { hostileOrigins } from '../../src/checks/cors/origins.js';
 import type { ProbeRequest } from '../../src/engine/http-client.js';
 import type { Observation } from '../../src/engine/observation.js';
 import type { CorsPolicy, HttpMethod, RoutePolicy } from '../../src/policy/types.js';

@@ -9,36 +9,29 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runAuthCheck } from '../../src/checks/auth.js';
+import { authCheck } from '../../src/checks/auth/check.js';
 import { signJwt } from '../../src/checks/auth/jwt.js';
-import type { CheckContext } from '../../src/checks/context.js';
 import type { CheckResult } from '../../src/checks/types.js';
-import { RunBudget } from '../../src/engine/budget.js';
-import { HttpClient } from '../../src/engine/http-client.js';
 import { startGateway } from '../../src/gateway/server.js';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
-import { Redactor } from '../../src/util/redact.js';
 import { REPO, runCli } from '../support/cli.js';
 import { nginxAvailable, startNginx } from '../support/nginx.js';
+import { runCheck } from '../support/run-check.js';
 
-/** Runs one check kind the way `gatecheck run` does, minus the CLI. */
+/** The auth check the way `gatecheck run` runs it, minus the CLI; what a report would show of it. */
 async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promise<CheckResult> {
-  const client = new HttpClient({ baseUrl, requestTimeoutMs: 2_000 });
-  const ctx: CheckContext = {
-    policy,
-    client,
-    budget: new RunBudget(2_000, client.now() + 30_000, () => client.now()),
-    redactor: new Redactor(Object.values(policy.credentials)),
-    progress: () => undefined,
-  };
-  try {
-    const result = await runAuthCheck(ctx, policy.routes[routeIndex]!);
-    // What a report would show: every string through the run's redactor, as writeReports does.
-    return JSON.parse(ctx.redactor.redact(JSON.stringify(result))) as CheckResult;
-  } finally {
-    await client.close();
-  }
+  const run = await runCheck(authCheck, policy, baseUrl, routeIndex);
+  // A recording judged again (`gatecheck judge`) gives the same verdict: evaluate reads only what was recorded.
+  const recorded = JSON.parse(JSON.stringify(run.collected)) as typeof run.collected;
+  const spec = authCheck.select(policy).find((i) => i.route === policy.routes[routeIndex]!.id)!.spec;
+  expect(authCheck.evaluate(spec, recorded, policy)).toEqual(run.verdict);
+  // The probes the policy announces (plan, expected) are the ones collect sent, random values and all.
+  expect(run.collected.notes.probes.slice(1).map((p) => p.label)).toEqual(run.expected.variants);
+  const route = policy.routes[routeIndex]!.id;
+  const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 };
+  // What a report would show: every string through the run's redactor, as writeReports does.
+  return run.redactor.redactDeep(result as unknown as CheckResult);
 }
 
 const bypassProbes = (result: CheckResult): string[] => result.evidence.filter((e) => e.outcome === 'violation').map((e) => e.probe).sort();

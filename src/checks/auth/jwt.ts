@@ -75,10 +75,15 @@ export function algFamily(alg: unknown): 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA' | u
   return match ? (match[1] as 'HS' | 'RS' | 'PS' | 'ES') : undefined;
 }
 
+/** The alg a fresh key is made for (see freshKeyFor): the token's own, HS256 when it is unknown. */
+export function otherKeyAlg(alg: unknown): string {
+  return algFamily(alg) ? (alg as string) : 'HS256';
+}
+
 /** A fresh key for `alg` (HS256 when the alg is unknown): nobody else has it, so its signature is "another key's". */
 export async function freshKeyFor(alg: unknown): Promise<{ alg: string; key: SigningKey }> {
   const family = algFamily(alg);
-  const name = family ? (alg as string) : 'HS256';
+  const name = otherKeyAlg(alg);
   const generate = promisify(generateKeyPair);
   switch (family) {
     case 'RS':
@@ -132,21 +137,53 @@ export interface ForgedToken {
   value: string;
 }
 
+/** A forgery before its value is made: the probe and label are known without a key or a clock. */
+export interface JwtForgery {
+  probe: string;
+  label: string;
+  forge: (nowSec: number, otherKey: { alg: string; key: SigningKey }) => string;
+}
+
+/**
+ * Every forgery of `token` a verifier must refuse, by name; `forgeJwts` makes the values. The
+ * names alone let the plan count the probes and the report list them before any key exists.
+ */
+export function jwtForgeries(token: DecodedJwt): JwtForgery[] {
+  const forged: JwtForgery[] = ALG_NONE_CASINGS.map((alg) => ({
+    probe: `auth.jwt.alg-${alg}`,
+    label: `JWT with alg "${alg}" and no signature`,
+    forge: () => withAlgNone(token, alg),
+  }));
+  forged.push(
+    {
+      probe: 'auth.jwt.signature-stripped',
+      label: 'JWT with its signature stripped (header.payload.)',
+      forge: () => withoutSignature(token, true),
+    },
+    {
+      probe: 'auth.jwt.two-segments',
+      label: 'JWT without its signature segment (header.payload)',
+      forge: () => withoutSignature(token, false),
+    },
+    {
+      probe: 'auth.jwt.other-key',
+      label: `JWT re-signed with another key (${otherKeyAlg(token.header.alg)})`,
+      forge: (_nowSec, otherKey) => resignedBy(token, otherKey.alg, otherKey.key),
+    },
+    {
+      probe: 'auth.jwt.expired-claims',
+      label: 'JWT with exp moved an hour into the past (original signature)',
+      forge: (nowSec) =>
+        withClaims(token, { exp: nowSec - 3600, ...(typeof token.payload.iat === 'number' ? { iat: nowSec - 7200 } : {}) }),
+    },
+  );
+  return forged;
+}
+
 /**
  * Every forgery of `token` a verifier must refuse. `nowSec` dates the expired claims; `otherKey`
  * is a key the issuer never saw, for the token's own alg (see freshKeyFor).
  */
 export function forgeJwts(token: DecodedJwt, nowSec: number, otherKey: { alg: string; key: SigningKey }): ForgedToken[] {
-  const forged: ForgedToken[] = ALG_NONE_CASINGS.map((alg) => ({ probe: `auth.jwt.alg-${alg}`, label: `JWT with alg "${alg}" and no signature`, value: withAlgNone(token, alg) }));
-  forged.push(
-    { probe: 'auth.jwt.signature-stripped', label: 'JWT with its signature stripped (header.payload.)', value: withoutSignature(token, true) },
-    { probe: 'auth.jwt.two-segments', label: 'JWT without its signature segment (header.payload)', value: withoutSignature(token, false) },
-    { probe: 'auth.jwt.other-key', label: `JWT re-signed with another key (${otherKey.alg})`, value: resignedBy(token, otherKey.alg, otherKey.key) },
-    {
-      probe: 'auth.jwt.expired-claims',
-      label: 'JWT with exp moved an hour into the past (original signature)',
-      value: withClaims(token, { exp: nowSec - 3600, ...(typeof token.payload.iat === 'number' ? { iat: nowSec - 7200 } : {}) }),
-    },
-  );
-  return forged;
+  return jwtForgeries(token).map((f) => ({ probe: f.probe, label: f.label, value: f.forge(nowSec, otherKey) }));
 }

@@ -6,7 +6,7 @@ import type { AnyMetricsObserved, CloudWatchMinuteData, MetricsMinuteData, Metri
 import type { Bounds, CloudWatchMinute } from '../../checks/metrics/reconcile.js';
 import type { CheckResult } from '../../checks/types.js';
 import { mermaidXyChart } from '../charts.js';
-import { escapeHtml, keyValueTable } from './key-value.js';
+import { escapeHtml, keyValueTable } from './table.js';
 
 /**
  * The metrics check's section: the summary fields as the key/value table, then CloudWatch next

@@ -1,13 +1,24 @@
-import type { ProbeRequest } from '../engine/http-client.js';
-import type { Observation } from '../engine/observation.js';
-import type { CorsPolicy, RoutePolicy } from '../policy/types.js';
-import { describeAnswer, evidenceOf, isUnresolved, probeRoute, resultFor, routeRequest, type CheckContext } from './context.js';
-import { corsCheck, effectiveMaxAgeSec, MAX_AGE_CAPS_SEC, nonSafelistedHeaders, preflightCheck, variesOnOrigin } from './cors-fetch.js';
-import { hostileOrigins } from './cors-origins.js';
-import type { CheckResult, EvidenceItem } from './types.js';
+/**
+ * The CORS exchanges (kind `cors`, see check.ts): which requests a browser would make for the
+ * route's policy, and how a browser (fetch-rules.ts) and the policy judge each answer. Pure.
+ */
+import type { ProbeRequest } from '../../engine/http-client.js';
+import type { Observation } from '../../engine/observation.js';
+import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
+import { describeAnswer, isUnresolved } from '../context.js';
+import type { EvidenceItem } from '../types.js';
+import {
+  browserCorsCheck,
+  effectiveMaxAgeSec,
+  MAX_AGE_CAPS_SEC,
+  nonSafelistedHeaders,
+  preflightCheck,
+  variesOnOrigin,
+} from './fetch-rules.js';
+import { hostileOrigins } from './origins.js';
 
 /** One CORS exchange and what it must show. */
-interface CorsProbe {
+export interface CorsProbe {
   request: ProbeRequest;
   label: string;
   kind: 'preflight' | 'actual' | 'actual-error';
@@ -69,7 +80,7 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
   const verdict =
     probe.kind === 'preflight'
       ? preflightCheck(observation.status!, headers, probe.origin, probe.request.headers!['access-control-request-method']!, cors.allowHeaders, credentialed)
-      : corsCheck(headers, probe.origin, credentialed);
+      : browserCorsCheck(headers, probe.origin, credentialed);
 
   if (!probe.mustAllow) {
     // A wildcard lets a hostile page read non-credentialed responses even though the policy lists origins.
@@ -112,38 +123,4 @@ export function varyFindings(findings: CorsFinding[]): string[] {
     if (dependsOnOrigin && !variesOnOrigin(f.observation!.headers)) problems.push(`response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);
   }
   return problems;
-}
-
-export async function runCorsCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
-  const started = ctx.client.now();
-  const result = resultFor('cors', route, started, ctx, ctx.budget.requestsSent);
-  const cors = route.cors!;
-  const probes = planCorsProbes(route, cors, (probe, headers) => routeRequest(ctx.policy, route, probe, { headers }));
-
-  const findings: CorsFinding[] = [];
-  for (const probe of probes) {
-    const outcome = await probeRoute(ctx, route, probe.request);
-    const finding = judgeCorsExchange(probe, outcome && !outcome.throttledOut ? outcome.final : undefined, cors);
-    if (outcome?.throttledOut) finding.note = 'throttled (429) on every retry: not judged';
-    findings.push(finding);
-    ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${finding.outcome}`);
-  }
-  const varyProblems = varyFindings(findings);
-  const violations = findings.filter((f) => f.outcome === 'violation');
-  const unresolved = findings.filter((f) => f.outcome === 'unresolved');
-  const bypasses = violations.filter((f) => !f.probe.mustAllow).map((f) => f.probe.origin);
-
-  const evidence = findings.map((f) => evidenceOf(ctx, f.probe.request, f.observation, f.probe.label, f.outcome, f.note));
-  const expected = { allowOrigins: cors.allowOrigins, allowMethods: cors.allowMethods, allowHeaders: cors.allowHeaders, allowCredentials: cors.allowCredentials, maxAge: cors.maxAge ?? null };
-  const observed = {
-    exchanges: findings.length,
-    bypassOrigins: bypasses,
-    violations: [...violations.map((f) => `${f.probe.label}: ${f.note}`), ...varyProblems],
-    unresolved: unresolved.map((f) => `${f.probe.label}: ${f.note}`),
-    originsTried: [...new Set(findings.map((f) => f.probe.origin))],
-  };
-  const problems = [...violations.map((f) => f.note), ...varyProblems];
-  if (problems.length > 0) return result('fail', `${problems.length} CORS violation(s): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`, { expected, observed, evidence });
-  if (unresolved.length > 0) return result('error', `${unresolved.length} of ${findings.length} CORS exchanges got no usable answer: ${unresolved[0]!.note}`, { expected, observed, evidence });
-  return result('pass', `allowed origins pass the browser's checks; ${findings.filter((f) => !f.probe.mustAllow).length} hostile origins blocked`, { expected, observed, evidence });
 }

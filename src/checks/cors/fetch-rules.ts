@@ -19,7 +19,7 @@ const ALWAYS_SAFELISTED_HEADERS = new Set(['accept', 'accept-language', 'content
 export const MAX_AGE_CAPS_SEC = { chromium: 7200, firefox: 86400 } as const;
 
 /** The CORS check on an actual response (or the preflight response). */
-export function corsCheck(headers: Record<string, string>, origin: string, credentialed: boolean): FetchVerdict {
+export function browserCorsCheck(headers: Record<string, string>, origin: string, credentialed: boolean): FetchVerdict {
   const allowOrigin = headers['access-control-allow-origin'];
   if (allowOrigin === undefined) return { allowed: false, reason: 'no Access-Control-Allow-Origin' };
   if (allowOrigin.includes(',')) return { allowed: false, reason: `Access-Control-Allow-Origin has several values ("${allowOrigin}")` };
@@ -47,7 +47,7 @@ export function preflightCheck(
   credentialed: boolean,
 ): FetchVerdict {
   if (status < 200 || status > 299) return { allowed: false, reason: `preflight answered ${status}, not 2xx` };
-  const cors = corsCheck(headers, origin, credentialed);
+  const cors = browserCorsCheck(headers, origin, credentialed);
   if (!cors.allowed) return cors;
 
   const methods = splitList(headers['access-control-allow-methods']);

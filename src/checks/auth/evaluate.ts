@@ -1,29 +1,20 @@
 /**
- * The auth check (kind `auth`): a positive control with the valid credential, then the bypass
- * matrix of auth/variants.ts (missing, empty, wrong, truncated, extended, case-flipped
- * credentials; the credential in the query string; forged JWTs; path spellings and method
- * overrides without a credential; differently cased header names as a control). Every value
- * derived from a secret is registered with the redactor before anything is sent.
- * See docs/security-checks.md.
+ * The auth verdict (kind `auth`, see check.ts): the positive control, then the bypass matrix of
+ * variants.ts judged by group, with the vendor profiles of vendor.ts reading refusals and
+ * redirects. Pure. See docs/security-checks.md.
  */
-import { randomBytes } from 'node:crypto';
-import type { ProbeRequest } from '../engine/http-client.js';
-import type { Observation } from '../engine/observation.js';
-import { isOkStatus, type RoutePolicy, type Vendor } from '../policy/types.js';
-import { describeAnswer, evidenceOf, isUnresolved, probeRoute, resultFor, type CheckContext } from './context.js';
-import type { CheckResult, CheckStatus, EvidenceItem } from './types.js';
-import { decodeJwt, forgeJwts, freshKeyFor, type ForgedToken } from './auth/jwt.js';
-import { buildAuthMatrix, type AuthVariant } from './auth/variants.js';
-import { readRedirect, readRefusal } from './auth/vendor.js';
-import { mapBounded } from './waf/pool.js';
+import type { Observation } from '../../engine/observation.js';
+import type { Vendor } from '../../policy/types.js';
+import { describeAnswer, isUnresolved } from '../context.js';
+import type { CheckStatus, EvidenceItem } from '../types.js';
+import type { AuthVariant } from './variants.js';
+import { readRedirect, readRefusal } from './vendor.js';
 
-export type { AuthVariant } from './auth/variants.js';
-
-/** Probes in flight at once after the control. */
-export const AUTH_CONCURRENCY = 8;
+/** What evaluate needs of a variant: which probe, what it is called, how it is judged. */
+export type AuthProbeNote = Pick<AuthVariant, 'probe' | 'label' | 'group'>;
 
 export interface AuthObservation {
-  variant: AuthVariant;
+  variant: AuthProbeNote;
   observation?: Observation;
   /** Every attempt was a 429: the answer says nothing about auth. */
   throttledOut: boolean;
@@ -142,69 +133,4 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
   if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}${redirects}`, ...rest };
   const judged = variants.filter((v) => v.variant.group !== 'case-control').length;
   return { status: 'pass', summary: `all ${judged} bypass variants refused or not routed; valid credential accepted (${controlObs.status})${caseNote}`, ...rest };
-}
-
-export async function runAuthCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
-  const started = ctx.client.now();
-  const result = resultFor('auth', route, started, ctx, ctx.budget.requestsSent);
-  const auth = route.auth!;
-  const credential = ctx.policy.credentials[auth.credential!]!;
-
-  let forgedJwts: ForgedToken[] | undefined;
-  if (credential.kind === 'jwt') {
-    const token = decodeJwt(credential.value);
-    if (!token) {
-      return result('error', `credential ${credential.name} is kind jwt, but its value does not decode as a JWT`, { expected: { credential: credential.name }, observed: {}, evidence: [] });
-    }
-    forgedJwts = forgeJwts(token, Math.floor(Date.now() / 1000), await freshKeyFor(token.header.alg));
-    if (credential.expiredValue !== undefined) {
-      forgedJwts.push({ probe: 'auth.jwt.expired', label: 'expired JWT from the issuer (expiredValue)', value: credential.expiredValue });
-    }
-  }
-  const matrix = buildAuthMatrix({
-    route,
-    credential,
-    wrongValue: `gatecheck-wrong-${randomBytes(12).toString('hex')}`,
-    publicMethodsOnPath: ctx.policy.routes.filter((r) => r !== route && r.path === route.path && !r.auth?.required).map((r) => r.method),
-    ...(forgedJwts ? { forgedJwts } : {}),
-  });
-  // Before anything is sent or written: derived values never reach a report or a log line.
-  for (const secret of matrix.derived) ctx.redactor.add(secret.value, secret.label);
-
-  const rules: AuthRules = { refuseStatus: auth.refuseStatus, isOk: (s) => isOkStatus(route, s), vendor: ctx.policy.vendor };
-  const toRequest = (v: AuthVariant): ProbeRequest => ({ probe: v.probe, method: v.method, path: v.path, headers: v.headers });
-  const observe = async (variant: AuthVariant): Promise<AuthObservation> => {
-    const outcome = await probeRoute(ctx, route, toRequest(variant));
-    ctx.progress(`auth ${route.id}: ${variant.label} → ${describeAnswer(outcome?.final)}`);
-    return { variant, throttledOut: outcome?.throttledOut ?? false, ...(outcome ? { observation: outcome.final } : {}) };
-  };
-
-  const control = await observe(matrix.control);
-  let variants: AuthObservation[] = [];
-  if (control.observation && !control.throttledOut && !isUnresolved(control.observation) && rules.isOk(control.observation.status!)) {
-    const answers = await mapBounded(matrix.variants, AUTH_CONCURRENCY, observe);
-    variants = answers.filter((a): a is AuthObservation => a !== undefined);
-  }
-  const verdict = evaluateAuth(control, variants, rules);
-  const all = [control, ...variants];
-  const expected = {
-    refuseStatus: auth.refuseStatus,
-    credential: credential.name,
-    header: credential.header,
-    ...(credential.kind === 'jwt' ? { kind: 'jwt' } : {}),
-    vendor: ctx.policy.vendor,
-    variants: matrix.variants.map((v) => v.label),
-    ...(matrix.skipped.length ? { skipped: matrix.skipped } : {}),
-  };
-  return result(verdict.status, verdict.summary, {
-    expected,
-    observed: {
-      control: describeAnswer(control.observation),
-      bypasses: verdict.bypasses,
-      wrongRefusals: verdict.wrongRefusals,
-      unresolved: verdict.unresolved,
-      answers: Object.fromEntries(all.map((v) => [v.variant.probe, v.throttledOut ? '429 on every retry' : describeAnswer(v.observation)])),
-    },
-    evidence: all.map((v) => evidenceOf(ctx, toRequest(v.variant), v.observation, v.variant.label, verdict.outcomes.get(v) ?? 'info', verdict.notes.get(v))),
-  });
 }

@@ -1,22 +1,20 @@
+/** Markdown building blocks every renderer shares: cells are one line and never read as HTML. */
 import { markdownTable } from 'markdown-table';
-
-/** The generic Markdown of a check's data: a Field/Value table, one line per cell, nothing interpreted. */
 
 /** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
 export const TABLE_OPTIONS = { alignDelimiters: false } as const;
 
+/** A `Field | Value` table of a result's data: the report's default for what a check expected and observed. */
 export function keyValueTable(values: Record<string, unknown>): string {
   const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
   if (rows.length === 0) return '_nothing recorded_';
   return markdownTable([['Field', 'Value'], ...rows], TABLE_OPTIONS);
 }
 
-function formatValue(value: unknown): string {
+export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'string') return oneLine(value);
-  if (Array.isArray(value)) {
-    return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
-  }
+  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
   return String(value);
 }

@@ -1,0 +1,110 @@
+/**
+ * The CORS check (kind `cors`): per allowed origin a preflight and an actual request, a refused
+ * request from an allowed origin, then hostile origins (origins.ts), each judged as a browser
+ * would (fetch-rules.ts) plus the policy's own demands (exchanges.ts). The exchanges follow from
+ * the policy alone, so evaluate plans them again and finds each one's answer by probe and Origin.
+ */
+import type { Observation } from '../../engine/observation.js';
+import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
+import { describeAnswer, probeRoute, routeRequest } from '../context.js';
+import type { CheckDefinition } from '../contract.js';
+import { evidenceFrom, evidenceUnsent } from '../evidence.js';
+import { judgeCorsExchange, planCorsProbes, varyFindings, type CorsFinding, type CorsProbe } from './exchanges.js';
+
+export interface CorsSpec {
+  route: RoutePolicy;
+  cors: CorsPolicy;
+  /** The exchanges, in the order collect makes them. */
+  probes: CorsProbe[];
+}
+
+/** Nothing beyond the observations: the plan is the spec's. */
+export type CorsNotes = Record<string, never>;
+
+export interface CorsObserved {
+  exchanges: number;
+  /** Hostile origins a browser would let read the response. */
+  bypassOrigins: string[];
+  /** `label: why`, then the missing `Vary: Origin` findings. */
+  violations: string[];
+  unresolved: string[];
+  originsTried: string[];
+}
+
+/** Which exchange an observation answers: probe names repeat across origins, the Origin header does not. */
+const exchangeKey = (probe: string, origin: string | undefined): string => `${probe} ${origin ?? ''}`;
+
+/** Each exchange's last attempt (sendProbe retries a 429 and stops at the first other answer). */
+function lastAttempts(observations: Observation[]): Map<string, Observation> {
+  return new Map(observations.map((o) => [exchangeKey(o.probe, o.requestHeaders?.origin), o]));
+}
+
+/** The exchange's finding; a 429 on every retry is not judged. */
+function findingFor(probe: CorsProbe, last: Observation | undefined, cors: CorsPolicy): CorsFinding {
+  const throttledOut = last?.status === 429;
+  const finding = judgeCorsExchange(probe, throttledOut ? undefined : last, cors);
+  if (throttledOut) finding.note = 'throttled (429) on every retry: not judged';
+  return finding;
+}
+
+export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNotes> = {
+  kind: 'cors',
+  phase: 'route',
+  select: (policy) =>
+    policy.routes.flatMap((route) => {
+      const cors = route.cors;
+      if (!cors) return [];
+      const probes = planCorsProbes(route, cors, (probe, headers) => routeRequest(policy, route, probe, { headers }));
+      return [{ route: route.id, idSuffix: '', spec: { route, cors, probes } }];
+    }),
+  expected: ({ cors }) => ({
+    allowOrigins: cors.allowOrigins,
+    allowMethods: cors.allowMethods,
+    allowHeaders: cors.allowHeaders,
+    allowCredentials: cors.allowCredentials,
+    maxAge: cors.maxAge ?? null,
+  }),
+  // One request per exchange, one after another, no waits.
+  plan: ({ probes }) => ({ requests: probes.length, durationMs: 0, needsIdleBucket: false }),
+  collect: async (ctx, { route, cors, probes }) => {
+    for (const probe of probes) {
+      const outcome = await probeRoute(ctx, route, probe.request);
+      const finding = findingFor(probe, outcome?.final, cors);
+      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${finding.outcome}`);
+    }
+    return {};
+  },
+  evaluate: ({ cors, probes }, { observations }, policy) => {
+    const attempts = lastAttempts(observations);
+    const lastOf = (probe: CorsProbe) => attempts.get(exchangeKey(probe.request.probe, probe.origin));
+    const findings = probes.map((probe) => findingFor(probe, lastOf(probe), cors));
+    const varyProblems = varyFindings(findings);
+    const violations = findings.filter((f) => f.outcome === 'violation');
+    const unresolved = findings.filter((f) => f.outcome === 'unresolved');
+    const evidence = findings.map((f) => {
+      // A throttled answer is not judged, but it is what came back: the evidence shows it.
+      const answer = lastOf(f.probe);
+      if (answer) return evidenceFrom(policy, answer, f.probe.label, f.outcome, f.note);
+      const { probe, method, path, headers } = f.probe.request;
+      return evidenceUnsent(policy, { probe, method, path, requestHeaders: headers ?? {} }, f.probe.label, f.outcome, f.note);
+    });
+    const observed: CorsObserved = {
+      exchanges: findings.length,
+      bypassOrigins: violations.filter((f) => !f.probe.mustAllow).map((f) => f.probe.origin),
+      violations: [...violations.map((f) => `${f.probe.label}: ${f.note}`), ...varyProblems],
+      unresolved: unresolved.map((f) => `${f.probe.label}: ${f.note}`),
+      originsTried: [...new Set(findings.map((f) => f.probe.origin))],
+    };
+    const problems = [...violations.map((f) => f.note), ...varyProblems];
+    if (problems.length > 0) {
+      const shown = `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`;
+      return { status: 'fail', summary: `${problems.length} CORS violation(s): ${shown}`, observed, evidence };
+    }
+    if (unresolved.length > 0) {
+      const summary = `${unresolved.length} of ${findings.length} CORS exchanges got no usable answer: ${unresolved[0]!.note}`;
+      return { status: 'error', summary, observed, evidence };
+    }
+    const blocked = findings.filter((f) => !f.probe.mustAllow).length;
+    return { status: 'pass', summary: `allowed origins pass the browser's checks; ${blocked} hostile origins blocked`, observed, evidence };
+  },
+};
