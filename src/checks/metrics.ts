@@ -1,11 +1,9 @@
-import { isNotRouted } from './auth/vendor.js';
 import { openCloudWatch, type CloudWatchConnection, type CloudWatchReader } from '../cloudwatch/client.js';
 import { CloudWatchError, toCloudWatchError } from '../cloudwatch/errors.js';
 import { fetchMetrics, type FetchedMetrics, type FetchWindow, type UnavailableGroup } from '../cloudwatch/fetch.js';
 import { pollUntil, REAL_CLOCK, type PollClock } from '../cloudwatch/poll.js';
 import { API_SCOPE, describeApi, GROUP_LABEL, planQueries, type MetricQuery } from '../cloudwatch/queries.js';
 import { MINUTE_MS, minuteOf, type MinuteLedger } from '../engine/minute-ledger.js';
-import type { Observation } from '../engine/observation.js';
 import type { MetricsPolicy, Policy } from '../policy/types.js';
 import { describeWindow, isoMinute, percent } from './metrics/format.js';
 import { byMinute, evaluateMetrics, isSettled, reconcile, totals, type ReconcileOptions } from './metrics/reconcile.js';
@@ -47,22 +45,6 @@ export interface MetricsCheckArgs {
   ledger: MinuteLedger;
   settings: MetricsSettings;
   progress: (line: string) => void;
-}
-
-/**
- * The block statuses a WAF probe's answer is judged by, for the ledger's WAF-block tally: the
- * route is the one whose path the probe's path starts with (path placements add a segment), and
- * a "routed nowhere" refusal (AWS: 403 Missing Authentication Token) is never a WAF block.
- */
-export function wafBlockStatusFor(policy: Policy): (observation: Observation) => readonly number[] | undefined {
-  const routes = policy.routes.filter((r) => r.waf).sort((a, b) => b.path.length - a.path.length);
-  return (o) => {
-    if (!o.probe.startsWith('waf.')) return undefined;
-    const path = o.path.split('?')[0]!;
-    const route = routes.find((r) => r.method === o.method && (path === r.path || path.startsWith(`${r.path.replace(/\/+$/, '')}/`)));
-    if (!route || isNotRouted(policy.vendor, o)) return undefined;
-    return route.waf!.blockStatus;
-  };
 }
 
 /** TEMPORARY registry entry until metrics moves to the CheckDefinition contract. */

@@ -10,15 +10,15 @@ import type { AnyCheckDefinition } from './contract.js';
 import { runCorsCheck } from './cors.js';
 import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
 import { metricsLegacy } from './metrics.js';
-import { runQuotaCheck } from './quota.js';
+import { quotaCheck } from './quota/check.js';
 import { sloCheck } from './slo/check.js';
 import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
-import { runWafCheck } from './waf.js';
+import { wafCheck } from './waf/check.js';
 
 export const CHECKS = [
   legacyRouteCheck('auth', 'route', (r) => (r.auth?.required ? [''] : []), runAuthCheck),
   legacyRouteCheck('cors', 'route', (r) => (r.cors ? [''] : []), runCorsCheck),
-  legacyRouteCheck('waf', 'route', (r) => (r.waf ? [''] : []), runWafCheck),
+  wafCheck,
   legacyRouteCheck(
     'throttle',
     'route',
@@ -26,7 +26,7 @@ export const CHECKS = [
     async (ctx, route) => [...(route.throttle ? [await runThrottleCheck(ctx, route)] : []), ...(await runUsagePlanChecks(ctx, route))],
   ),
   sloCheck,
-  legacyRouteCheck('quota', 'last', (r) => (r.quota ? [''] : []), runQuotaCheck),
+  quotaCheck,
   metricsLegacy,
 ] as const satisfies ReadonlyArray<AnyCheckDefinition | LegacyCheck>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateQuota, isQuotaRefusal } from '../../src/checks/quota.js';
+import { evaluateQuota, isQuotaRefusal } from '../../src/checks/quota/check.js';
 import type { Observation } from '../../src/engine/observation.js';
 
 const answer = (status: number, headers: Record<string, string> = {}, bodySnippet?: string): Observation => ({
