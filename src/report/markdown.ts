@@ -1,9 +1,15 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
+import { renderQuota } from './render/quota.js';
+import { escapeHtml, oneLine, TABLE_OPTIONS } from './render/text.js';
+import { renderWaf } from './render/waf.js';
 
-/** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
-const TABLE_OPTIONS = { alignDelimiters: false } as const;
+/** Kinds whose Observed has its own Markdown (tables, charts); the rest get a key/value table. */
+const RENDERERS: Partial<Record<CheckKind, (result: CheckResult) => string[]>> = {
+  waf: renderWaf,
+  quota: renderQuota,
+};
 
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
@@ -64,11 +70,17 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    keyValueTable(check.observed),
+    ...observedLines(check),
     '',
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];
+}
+
+/** A kind's own renderer when it has one and the check observed something (a skipped check did not). */
+function observedLines(check: CheckResult): string[] {
+  const render = RENDERERS[check.kind];
+  return render && Object.keys(check.observed).length > 0 ? render(check) : [keyValueTable(check.observed)];
 }
 
 function keyValueTable(values: Record<string, unknown>): string {
@@ -101,19 +113,6 @@ function formatValue(value: unknown): string {
   if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
   return String(value);
-}
-
-/** Table cells are one line: pipes escaped, newlines folded. */
-function oneLine(text: string): string {
-  return escapeHtml(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-
-/**
- * Payloads (`<script>`), placeholders (`<credential main>`) and headers are shown, never
- * interpreted: a Markdown viewer would otherwise run or silently drop them as HTML.
- */
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function anchor(id: string): string {
