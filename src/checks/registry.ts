@@ -10,15 +10,15 @@ import type { AnyCheckDefinition } from './contract.js';
 import { corsCheck } from './cors/check.js';
 import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
 import { metricsCheck } from './metrics/check.js';
-import { runQuotaCheck } from './quota.js';
+import { quotaCheck } from './quota/check.js';
 import { sloCheck } from './slo/check.js';
 import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
-import { runWafCheck } from './waf.js';
+import { wafCheck } from './waf/check.js';
 
 export const CHECKS = [
   authCheck,
   corsCheck,
-  legacyRouteCheck('waf', 'route', (r) => (r.waf ? [''] : []), runWafCheck),
+  wafCheck,
   legacyRouteCheck(
     'throttle',
     'route',
@@ -26,7 +26,7 @@ export const CHECKS = [
     async (ctx, route) => [...(route.throttle ? [await runThrottleCheck(ctx, route)] : []), ...(await runUsagePlanChecks(ctx, route))],
   ),
   sloCheck,
-  legacyRouteCheck('quota', 'last', (r) => (r.quota ? [''] : []), runQuotaCheck),
+  quotaCheck,
   metricsCheck,
 ] as const satisfies ReadonlyArray<AnyCheckDefinition | LegacyCheck>;
 

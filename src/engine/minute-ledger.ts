@@ -27,7 +27,7 @@ export interface MinuteCounts {
   status5xx: number;
   /** No HTTP answer (refused, reset, timeout): the gateway may or may not have counted them. */
   transportErrors: number;
-  /** Answers to WAF probes (`waf.*`) with one of the route's block statuses. */
+  /** Answers the WAF check calls blocks (its probes, with one of the route's block statuses). */
   wafBlocks: number;
   /** Requests filed here that may belong to the previous minute (interval crosses its start). */
   edgePrev: number;
@@ -48,8 +48,8 @@ export interface MinuteSnapshot extends MinuteCounts {
 export interface MinuteLedgerOptions {
   /** Turns a run-clock time (Observation ms) into epoch ms: `client.epochAtOriginMs + ms`. */
   toEpochMs: (runClockMs: number) => number;
-  /** Block statuses when this observation is a WAF probe answer that may be a block; undefined otherwise. */
-  wafBlockStatus?: (observation: Observation) => readonly number[] | undefined;
+  /** Whether an answer is a WAF block: the WAF check says (the ledger knows no check). */
+  isWafBlock?: (observation: Observation) => boolean;
   /** How far apart the client's and the gateway's clocks may be, ms. Default 1,000. */
   clockSkewMs?: number;
 }
@@ -67,7 +67,7 @@ class MinuteCell {
 export class MinuteLedger {
   private readonly cells = new Map<number, MinuteCell>();
   private readonly toEpochMs: (runClockMs: number) => number;
-  private readonly wafBlockStatus: ((observation: Observation) => readonly number[] | undefined) | undefined;
+  private readonly isWafBlock: ((observation: Observation) => boolean) | undefined;
   readonly clockSkewMs: number;
   private firstSentEpochMs = Infinity;
   private lastDoneEpochMs = -Infinity;
@@ -75,7 +75,7 @@ export class MinuteLedger {
 
   constructor(options: MinuteLedgerOptions) {
     this.toEpochMs = options.toEpochMs;
-    this.wafBlockStatus = options.wafBlockStatus;
+    this.isWafBlock = options.isWafBlock;
     this.clockSkewMs = options.clockSkewMs ?? 1_000;
   }
 
@@ -97,8 +97,8 @@ export class MinuteLedger {
     }
     const edgePrev = sentEpochMs - this.clockSkewMs < minuteStartMs;
     const edgeNext = doneEpochMs + this.clockSkewMs >= minuteStartMs + MINUTE_MS;
-    const blockStatus = observation.status === undefined ? undefined : this.wafBlockStatus?.(observation);
-    for (const counts of [cell.totals, route]) tally(counts, observation.status, edgePrev, edgeNext, blockStatus);
+    const wafBlock = observation.status !== undefined && (this.isWafBlock?.(observation) ?? false);
+    for (const counts of [cell.totals, route]) tally(counts, observation.status, edgePrev, edgeNext, wafBlock);
     if (observation.status !== undefined) cell.latency.recordMs(observation.doneAtMs - observation.sentAtMs);
 
     this.total++;
@@ -149,7 +149,7 @@ export function minuteOf(epochMs: number): number {
   return Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 }
 
-function tally(counts: MinuteCounts, status: number | undefined, edgePrev: boolean, edgeNext: boolean, blockStatus: readonly number[] | undefined): void {
+function tally(counts: MinuteCounts, status: number | undefined, edgePrev: boolean, edgeNext: boolean, wafBlock: boolean): void {
   if (edgePrev) counts.edgePrev++;
   if (edgeNext) counts.edgeNext++;
   if (status === undefined) {
@@ -162,5 +162,5 @@ function tally(counts: MinuteCounts, status: number | undefined, edgePrev: boole
     counts.status4xx++;
     if (status === 429) counts.status429++;
   } else if (status >= 500 && status <= 599) counts.status5xx++;
-  if (blockStatus?.includes(status)) counts.wafBlocks++;
+  if (wafBlock) counts.wafBlocks++;
 }

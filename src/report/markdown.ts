@@ -1,13 +1,22 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
 import { renderAuth } from './render/auth.js';
 import { renderCors } from './render/cors.js';
 import { renderMetrics } from './render/metrics.js';
-import { escapeHtml, keyValueTable, oneLine, TABLE_OPTIONS } from './render/table.js';
+import { renderQuota } from './render/quota.js';
+import { keyValueTable } from './render/table.js';
+import { escapeHtml, oneLine, TABLE_OPTIONS } from './render/text.js';
+import { renderWaf } from './render/waf.js';
 
-/** A kind's own Markdown for what it observed; kinds not listed get the generic key/value table. */
-const RENDERERS: Partial<Record<string, (result: CheckResult) => string[]>> = { auth: renderAuth, cors: renderCors, metrics: renderMetrics };
+/** Kinds whose Observed has its own Markdown (tables, charts); the rest get a key/value table. */
+const RENDERERS: Partial<Record<CheckKind, (result: CheckResult) => string[]>> = {
+  auth: renderAuth,
+  cors: renderCors,
+  waf: renderWaf,
+  quota: renderQuota,
+  metrics: renderMetrics,
+};
 
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
@@ -74,11 +83,17 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    ...(RENDERERS[check.kind]?.(check) ?? [keyValueTable(check.observed)]),
+    ...observedLines(check),
     '',
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];
+}
+
+/** A kind's own renderer when it has one and the check observed something (a skipped check did not). */
+function observedLines(check: CheckResult): string[] {
+  const render = RENDERERS[check.kind];
+  return render && Object.keys(check.observed).length > 0 ? render(check) : [keyValueTable(check.observed)];
 }
 
 function evidenceTable(items: EvidenceItem[]): string {

@@ -1,9 +1,9 @@
 import type { CheckContext } from '../checks/context.js';
 import type { AnyCheckDefinition, CheckInstance } from '../checks/contract.js';
 import { withMetricsFlags, type MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
-import { wafBlockStatusFor } from '../checks/metrics/check.js';
 import { CHECK_KINDS, type CheckKind } from '../checks/registry.js';
 import type { CheckResult, CheckStatus } from '../checks/types.js';
+import { isWafBlock } from '../checks/waf/check.js';
 import { RunBudget } from '../engine/budget.js';
 import { HttpClient, type TlsTrust } from '../engine/http-client.js';
 import { MinuteLedger } from '../engine/minute-ledger.js';
@@ -57,7 +57,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   // Every observation of the run, per wall-clock minute, for the CloudWatch reconciliation.
   const ledger = new MinuteLedger({
     toEpochMs: (ms) => client.epochAtOriginMs + ms,
-    wafBlockStatus: wafBlockStatusFor(policy),
+    isWafBlock: (o) => isWafBlock(policy, o),
     clockSkewMs: policy.metrics?.tolerance.clockSkewMs ?? 1_000,
   });
   stream.subscribe((o) => ledger.add(o));

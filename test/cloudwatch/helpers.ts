@@ -6,6 +6,7 @@ import { withMetricsFlags, type MetricsSettings } from '../../src/checks/metrics
 import { collectMetrics, metricsCheck, type MetricsCheckArgs } from '../../src/checks/metrics/check.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { renderMetrics } from '../../src/report/render/metrics.js';
+import { isWafBlock } from '../../src/checks/waf/check.js';
 import { DEFAULT_LIMITS, DEFAULT_METRICS_TOLERANCE, type MetricsPolicy, type Policy } from '../../src/policy/types.js';
 
 export const API_NAME = 'gatecheck-test';
@@ -57,7 +58,8 @@ export interface ScriptedMinute {
 export function scriptTraffic(minutes: ScriptedMinute[], recorder: MetricsRecorder, wafRecorder?: MetricsRecorder): MinuteLedger {
   const ledger = new MinuteLedger({
     toEpochMs: (ms) => ms, // the run clock is the epoch here
-    wafBlockStatus: (o) => (o.probe.startsWith('waf.') ? [403] : undefined),
+    // metricsPolicy's one route has a WAF blocking with 403: its check tags the `waf.*` probes below.
+    isWafBlock: (o) => isWafBlock(metricsPolicy(), o),
     clockSkewMs: 1_000,
   });
   for (const minute of minutes) {
@@ -72,6 +74,7 @@ export function scriptTraffic(minutes: ScriptedMinute[], recorder: MetricsRecord
         doneAtMs: sentAtMs + 5 + (i % 10),
         headers: {},
         ...(r.status !== undefined ? { status: r.status } : { error: 'ECONNRESET' }),
+        ...(r.probe?.startsWith('waf.') ? { check: 'waf:GET /api/items' } : {}),
       };
       ledger.add(observation);
     });

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { MinuteLedger, MINUTE_MS, minuteOf } from '../../src/engine/minute-ledger.js';
 import type { Observation } from '../../src/engine/observation.js';
-import { wafBlockStatusFor } from '../../src/checks/metrics/check.js';
+import { isWafBlock } from '../../src/checks/waf/check.js';
 import { metricsPolicy } from './helpers.js';
 
 const M = 1_764_000_000_000 - (1_764_000_000_000 % MINUTE_MS); // a minute start
 
+/** An observation as the run's stream tags it: `waf.*` probes come from the WAF check of the route. */
 function obs(sentAtMs: number, doneAtMs: number, status?: number, probe = 'slo', path = '/api/items'): Observation {
-  return { probe, method: 'GET', path, intendedAtMs: sentAtMs - 50, sentAtMs, doneAtMs, headers: {}, ...(status === undefined ? { error: 'timeout' } : { status }) };
+  const check = `${probe.split('.')[0]}:GET /api/items`;
+  const answer = status === undefined ? { error: 'timeout' } : { status };
+  return { probe, check, method: 'GET', path, intendedAtMs: sentAtMs - 50, sentAtMs, doneAtMs, headers: {}, ...answer };
 }
 
 function ledger(): MinuteLedger {
-  return new MinuteLedger({ toEpochMs: (ms) => ms, wafBlockStatus: (o) => (o.probe.startsWith('waf.') ? [403] : undefined), clockSkewMs: 1_000 });
+  return new MinuteLedger({ toEpochMs: (ms) => ms, isWafBlock: (o) => isWafBlock(metricsPolicy(), o), clockSkewMs: 1_000 });
 }
 
 describe('MinuteLedger', () => {
@@ -53,14 +56,18 @@ describe('MinuteLedger', () => {
     expect(minuteOf(M + 59_999)).toBe(M);
   });
 
-  it('counts a WAF block only for waf probes answered with the route\'s block status, never a "routed nowhere" 403', () => {
-    const classify = wafBlockStatusFor(metricsPolicy());
-    const l = new MinuteLedger({ toEpochMs: (ms) => ms, wafBlockStatus: classify });
+  it('counts a WAF block only for the WAF check\'s answers with the route\'s block status, never a "routed nowhere" 403', () => {
+    const policy = metricsPolicy();
+    const l = new MinuteLedger({ toEpochMs: (ms) => ms, isWafBlock: (o) => isWafBlock(policy, o) });
     l.add(obs(M + 30_000, M + 30_001, 403, 'waf.sqli', '/api/items?q=1'));
     l.add(obs(M + 30_000, M + 30_001, 403, 'waf.xss', '/api/items/%3Cscript%3E')); // path placement
     l.add({ ...obs(M + 30_000, M + 30_001, 403, 'waf.lfi', '/api/items/x'), headers: { 'x-amzn-errortype': 'MissingAuthenticationTokenException' }, bodySnippet: '{"message":"Missing Authentication Token"}' });
     l.add(obs(M + 30_000, M + 30_001, 403, 'auth.wrong'));
     l.add(obs(M + 30_000, M + 30_001, 200, 'waf.benign'));
-    expect(l.snapshot()[0]!.wafBlocks).toBe(2);
+    // The probe name alone says nothing: only the check that sent it does.
+    l.add({ ...obs(M + 30_000, M + 30_001, 403, 'waf.sqli'), check: 'auth:GET /api/items' });
+    l.add({ ...obs(M + 30_000, M + 30_001, 403, 'auth.wrong'), check: 'waf:GET /api/items' });
+    l.add({ ...obs(M + 30_000, M + 30_001, 403, 'waf.sqli'), check: 'waf:GET /api/other' });
+    expect(l.snapshot()[0]!.wafBlocks).toBe(3);
   });
 });

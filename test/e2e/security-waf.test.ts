@@ -7,11 +7,8 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/checks/context.js';
 import type { CheckResult } from '../../src/checks/types.js';
-import { runWafCheck } from '../../src/checks/waf.js';
-import { RunBudget } from '../../src/engine/budget.js';
-import { HttpClient } from '../../src/engine/http-client.js';
+import { wafCheck } from '../../src/checks/waf/check.js';
 import type { FaultName } from '../../src/gateway/faults.js';
 import { startGateway } from '../../src/gateway/server.js';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.js';
@@ -19,25 +16,22 @@ import { WAF_CATEGORIES, type Policy } from '../../src/policy/types.js';
 import { Redactor } from '../../src/util/redact.js';
 import { REPO } from '../support/cli.js';
 import { nginxAvailable, nginxPolicyYaml, startNginx, type NginxVariant } from '../support/nginx.js';
+import { runDefinition } from '../support/run-definition.js';
 
 type Rates = Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }>;
 
 async function checkWaf(policy: Policy, baseUrl: string, routeIndex = 0): Promise<{ result: CheckResult; wallMs: number }> {
-  const client = new HttpClient({ baseUrl, requestTimeoutMs: 2_000 });
-  const ctx: CheckContext = {
-    policy,
-    client,
-    budget: new RunBudget(5_000, client.now() + 60_000, () => client.now()),
-    redactor: new Redactor(Object.values(policy.credentials)),
-    progress: () => undefined,
-  };
-  const started = performance.now();
-  try {
-    const result = await runWafCheck(ctx, policy.routes[routeIndex]!);
-    return { result, wallMs: Math.round(performance.now() - started) };
-  } finally {
-    await client.close();
-  }
+  const route = policy.routes[routeIndex]!.id;
+  const { result, collected, wallMs } = await runDefinition(wafCheck, policy, baseUrl, { route });
+  // evaluate is pure: what was collected, judged again, gives the same verdict.
+  const { spec } = wafCheck.select(policy).find((i) => i.route === route)!;
+  expect(wafCheck.evaluate(spec, collected, { ...policy, target: baseUrl })).toEqual({
+    status: result.status,
+    summary: result.summary,
+    observed: result.observed,
+    evidence: result.evidence,
+  });
+  return { result, wallMs };
 }
 
 const byCategory = (r: CheckResult): Rates => r.observed.byCategory as Rates;
@@ -116,8 +110,12 @@ describe('waf check against the reference gateway', () => {
     expect(jsonEvidence.note).toMatch(/^payload got through; body \{"\\u0071":"\\u003c\\u0073/);
   });
 
-  it('sends every probe with the valid credential, redacted in the evidence', () => {
-    for (const e of runs['waf-off']![0]!.evidence) expect(e.requestHeaders['x-api-key']).toBe('<credential main>');
+  it('sends every probe with the valid credential, redacted in the evidence as written', () => {
+    const redactor = new Redactor(Object.values(policy.credentials));
+    for (const e of runs['waf-off']![0]!.evidence) {
+      expect(e.requestHeaders['x-api-key']).toBe(API_KEY);
+      expect(JSON.parse(redactor.redact(JSON.stringify(e))).requestHeaders['x-api-key']).toBe('<credential main>');
+    }
   });
 
   it('stays within a few hundred requests per route', () => {

@@ -4,9 +4,7 @@ import type { FetchedMetrics, FetchWindow, UnavailableGroup } from '../../cloudw
 import { pollUntil, REAL_CLOCK } from '../../cloudwatch/poll.js';
 import { API_SCOPE, describeApi, planQueries, type MetricQuery } from '../../cloudwatch/queries.js';
 import { MINUTE_MS, type MinuteLedger, type MinuteSnapshot } from '../../engine/minute-ledger.js';
-import type { Observation } from '../../engine/observation.js';
 import type { MetricsPolicy, Policy, RoutePolicy } from '../../policy/types.js';
-import { isNotRouted } from '../auth/vendor.js';
 import type { CheckDefinition, Verdict } from '../contract.js';
 import {
   callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings,
@@ -230,20 +228,4 @@ function evaluateRead(
 /** The ledger's minutes as a window: the first one's start to the last one's end. */
 function ledgerWindow(ledger: readonly MinuteSnapshot[]): FetchWindow {
   return { startMs: ledger[0]!.minuteStartMs, endMs: ledger[ledger.length - 1]!.minuteStartMs + MINUTE_MS };
-}
-
-/**
- * The block statuses a WAF probe's answer is judged by, for the ledger's WAF-block tally: the
- * route is the one whose path the probe's path starts with (path placements add a segment), and
- * a "routed nowhere" refusal (AWS: 403 Missing Authentication Token) is never a WAF block.
- */
-export function wafBlockStatusFor(policy: Policy): (observation: Observation) => readonly number[] | undefined {
-  const routes = policy.routes.filter((r) => r.waf).sort((a, b) => b.path.length - a.path.length);
-  return (o) => {
-    if (!o.probe.startsWith('waf.')) return undefined;
-    const path = o.path.split('?')[0]!;
-    const route = routes.find((r) => r.method === o.method && (path === r.path || path.startsWith(`${r.path.replace(/\/+$/, '')}/`)));
-    if (!route || isNotRouted(policy.vendor, o)) return undefined;
-    return route.waf!.blockStatus;
-  };
 }

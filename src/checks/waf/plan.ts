@@ -23,7 +23,10 @@ export interface WafRequestParts {
 }
 
 export interface WafProbe {
-  /** Probe id on the wire and in the run ledger: `waf.<category>`, `waf.benign`, `waf.path-control`. */
+  /**
+   * The probe's own name, unique in the plan (`waf.sqli.3`, `waf.benign.12`, `waf.control`,
+   * `waf.path-control`): the check's evaluate reads each observation back to its payload by it.
+   */
   probe: string;
   kind: 'attack' | 'benign' | 'path-control';
   category?: WafCategory;
@@ -65,10 +68,12 @@ export function planWaf(route: { method: HttpMethod; path: string }, waf: Pick<W
   for (const category of waf.categories) {
     const payloads = payloadsOf(category);
     let next = 0;
+    let n = 0;
     for (const placement of placements) {
       for (const encoding of encodingsFor(placement, waf.encodings)) {
         for (const payload of waf.exhaustive ? payloads : [payloads[next++ % payloads.length]!]) {
-          attacks.push({ probe: `waf.${category}`, kind: 'attack', category, name: payload.name, placement, encoding, request: buildRequest(route, placement, encoding, payload) });
+          const request = buildRequest(route, placement, encoding, payload);
+          attacks.push({ probe: `waf.${category}.${++n}`, kind: 'attack', category, name: payload.name, placement, encoding, request });
         }
       }
     }
@@ -82,11 +87,19 @@ export function planWaf(route: { method: HttpMethod; path: string }, waf: Pick<W
   for (const sample of BENIGN_SAMPLES) {
     for (const placement of placements) {
       if (sample === first && placement === controlPlacement) continue;
-      benign.push({ probe: 'waf.benign', kind: 'benign', name: sample.name, placement, encoding: 'plain', request: buildRequest(route, placement, 'plain', sample) });
+      const request = buildRequest(route, placement, 'plain', sample);
+      benign.push({ probe: `waf.benign.${benign.length + 1}`, kind: 'benign', name: sample.name, placement, encoding: 'plain', request });
     }
   }
   const plan: WafPlan = {
-    control: { probe: 'waf.benign', kind: 'benign', name: first!.name, placement: controlPlacement, encoding: 'plain', request: buildRequest(route, controlPlacement, 'plain', first!) },
+    control: {
+      probe: 'waf.control',
+      kind: 'benign',
+      name: first!.name,
+      placement: controlPlacement,
+      encoding: 'plain',
+      request: buildRequest(route, controlPlacement, 'plain', first!),
+    },
     controlIsExtra: !placements.includes(controlPlacement),
     benign,
     attacks,

@@ -1,8 +1,9 @@
 /** Markdown building blocks every renderer shares: cells are one line and never read as HTML. */
 import { markdownTable } from 'markdown-table';
+import { oneLine, TABLE_OPTIONS } from './text.js';
 
-/** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
-export const TABLE_OPTIONS = { alignDelimiters: false } as const;
+export { escapeHtml, oneLine, TABLE_OPTIONS } from './text.js';
+
 
 /** A `Field | Value` table of a result's data: the report's default for what a check expected and observed. */
 export function keyValueTable(values: Record<string, unknown>): string {
@@ -17,17 +18,4 @@ export function formatValue(value: unknown): string {
   if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
   return String(value);
-}
-
-/** Table cells are one line: pipes escaped, newlines folded. */
-export function oneLine(text: string): string {
-  return escapeHtml(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-
-/**
- * Payloads (`<script>`), placeholders (`<credential main>`) and headers are shown, never
- * interpreted: a Markdown viewer would otherwise run or silently drop them as HTML.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
