@@ -12,19 +12,14 @@ import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
 import { metricsLegacy } from './metrics.js';
 import { runQuotaCheck } from './quota.js';
 import { sloCheck } from './slo/check.js';
-import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
+import { throttleCheck } from './throttle/check.js';
 import { runWafCheck } from './waf.js';
 
 export const CHECKS = [
   legacyRouteCheck('auth', 'route', (r) => (r.auth?.required ? [''] : []), runAuthCheck),
   legacyRouteCheck('cors', 'route', (r) => (r.cors ? [''] : []), runCorsCheck),
   legacyRouteCheck('waf', 'route', (r) => (r.waf ? [''] : []), runWafCheck),
-  legacyRouteCheck(
-    'throttle',
-    'route',
-    (r) => [...(r.throttle ? [''] : []), ...(r.usagePlans ?? []).map((plan) => ` [plan ${plan.name}]`)],
-    async (ctx, route) => [...(route.throttle ? [await runThrottleCheck(ctx, route)] : []), ...(await runUsagePlanChecks(ctx, route))],
-  ),
+  throttleCheck,
   sloCheck,
   legacyRouteCheck('quota', 'last', (r) => (r.quota ? [''] : []), runQuotaCheck),
   metricsLegacy,

@@ -20,7 +20,6 @@ import {
   blockRate,
   classifyWafAnswer,
   emptyTally,
-  THROTTLED_OUT,
   evaluateWaf,
   pathBaselineOf,
   ratesTable,
@@ -44,6 +43,8 @@ interface Exchange {
   request: ProbeRequest;
   observation?: Observation;
   answer: WafAnswer;
+  /** Every try was a 429 (the throttle model's retries ran out): typed, not read from the reason text. */
+  throttledOut: boolean;
 }
 
 export async function runWafCheck(ctx: CheckContext, route: RoutePolicy): Promise<CheckResult> {
@@ -69,8 +70,9 @@ export async function runWafCheck(ctx: CheckContext, route: RoutePolicy): Promis
     const request = routeRequest(ctx.policy, route, probe.probe, { ...probe.request, headers: probe.request.headers });
     const outcome = await probeRoute(ctx, route, request);
     const observation = outcome?.final;
-    const answer = classifyWafAnswer(observation, probe.placement, rules, outcome?.throttledOut ?? false);
-    return { probe, request, ...(observation ? { observation } : {}), answer };
+    const throttledOut = outcome?.throttledOut ?? false;
+    const answer = classifyWafAnswer(observation, probe.placement, rules, throttledOut);
+    return { probe, request, ...(observation ? { observation } : {}), answer, throttledOut };
   };
 
   const tally = emptyTally();
@@ -87,7 +89,7 @@ export async function runWafCheck(ctx: CheckContext, route: RoutePolicy): Promis
   let pathControl: Exchange | undefined;
   if (plan.pathControl) {
     pathControl = await send(plan.pathControl);
-    const read = pathBaselineOf(pathControl.observation, rules, pathControl.answer.reason === THROTTLED_OUT);
+    const read = pathBaselineOf(pathControl.observation, rules, pathControl.throttledOut);
     if ('baseline' in read) rules.pathBaseline = read.baseline;
     else skippedPlacements.path = read.problem;
   }
@@ -115,9 +117,9 @@ export async function runWafCheck(ctx: CheckContext, route: RoutePolicy): Promis
   // bucket is not refilling (a quota), and the rest stay unresolved.
   const tripped = unresolvedInARow >= WAF_BREAKER_UNRESOLVED_IN_A_ROW;
   for (const [i, exchange] of exchanges.entries()) {
-    if (tripped || exchange?.answer.reason !== THROTTLED_OUT) continue;
+    if (tripped || !exchange?.throttledOut) continue;
     exchanges[i] = await send(exchange.probe);
-    if (exchanges[i]!.answer.reason === THROTTLED_OUT) break;
+    if (exchanges[i]!.throttledOut) break;
   }
   const breakerReason = `not sent: ${WAF_BREAKER_UNRESOLVED_IN_A_ROW} answers in a row were unresolved`;
   probes.forEach((probe, i) => addToTally(tally, probe, exchanges[i]?.answer ?? { outcome: 'unresolved', reason: breakerReason }));

@@ -1,5 +1,5 @@
 import { evaluateSlo, type SloMeasurement } from '../checks/slo/check.js';
-import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type TimedAnswer } from '../checks/throttle-estimate.js';
+import { estimateBucket, judgeBucket, simulateBucket, summariseEstimate, type TimedAnswer } from '../checks/throttle/estimate.js';
 import type { CheckKind, CheckResult, CheckStatus, EvidenceItem } from '../checks/types.js';
 import { isOkStatus, type Policy, type RoutePolicy } from '../policy/types.js';
 import { mermaidXyChart } from '../report/charts.js';

@@ -1,5 +1,6 @@
 import { sloRatePerSec } from '../checks/slo/check.js';
-import { planThrottle } from '../checks/throttle.js';
+import { planThrottle } from '../checks/throttle/plan.js';
+import { idleBucketWaitMs } from '../engine/throttle-model.js';
 import type { RoutePolicy } from '../policy/types.js';
 import { resolveScenario, ScenarioError, type ResolvedPhase, type Scenario } from '../scenarios/scenario.js';
 import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES } from './names.js';
@@ -136,7 +137,7 @@ function sized(phase: PlannedPhase, route: RoutePolicy, options: PlanOptions): P
 }
 
 function refillMs(route: RoutePolicy): number {
-  return route.throttle ? Math.ceil((route.throttle.burstLimit / route.throttle.rateLimit) * 1500) + 200 : 1000;
+  return route.throttle ? idleBucketWaitMs(route.throttle) : 1000;
 }
 
 /**

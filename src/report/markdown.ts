@@ -1,9 +1,13 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
 import { countByStatus, type RunReport } from './model.js';
+import { escapeHtml, keyValueTable, oneLine, TABLE_OPTIONS } from './render/table.js';
+import { renderThrottle, type RenderRun } from './render/throttle.js';
 
-/** Cells are not padded to the widest one: one long list would otherwise stretch every row of a table. */
-const TABLE_OPTIONS = { alignDelimiters: false } as const;
+/** A kind's own rendering of its observed data (tables, charts); the rest get the key/value table. */
+const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun) => string[]>> = {
+  throttle: renderThrottle,
+};
 
 const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
@@ -38,7 +42,7 @@ export function renderMarkdown(report: RunReport): string {
     ], TABLE_OPTIONS),
     '',
   ];
-  for (const check of report.checks) out.push(...renderCheck(check));
+  for (const check of report.checks) out.push(...renderCheck(check, report));
   out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
   return out.join('\n');
 }
@@ -49,7 +53,7 @@ function tlsLine(tls: NonNullable<RunReport['tls']>): string {
   return `- TLS: also trusting the CA certificates in \`${tls.caFile ?? '--ca'}\` (--ca)`;
 }
 
-function renderCheck(check: CheckResult): string[] {
+function renderCheck(check: CheckResult, run: RenderRun): string[] {
   return [
     `<a id="${anchor(check.id)}"></a>`,
     `## ${check.kind}: ${check.route} — ${STATUS_MARK[check.status] ?? check.status}`,
@@ -64,17 +68,10 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    keyValueTable(check.observed),
-    '',
+    ...(RENDERERS[check.kind]?.(check, run) ?? [keyValueTable(check.observed), '']),
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];
-}
-
-function keyValueTable(values: Record<string, unknown>): string {
-  const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
-  if (rows.length === 0) return '_nothing recorded_';
-  return markdownTable([['Field', 'Value'], ...rows], TABLE_OPTIONS);
 }
 
 function evidenceTable(items: EvidenceItem[]): string {
@@ -93,27 +90,6 @@ function evidenceTable(items: EvidenceItem[]): string {
 function headerList(headers: Record<string, string>, lead: string): string {
   const entries = Object.entries(headers);
   return entries.length ? lead + entries.map(([k, v]) => `${k}: ${v}`).join('; ') : '';
-}
-
-function formatValue(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return oneLine(value);
-  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
-  if (typeof value === 'object') return oneLine(JSON.stringify(value));
-  return String(value);
-}
-
-/** Table cells are one line: pipes escaped, newlines folded. */
-function oneLine(text: string): string {
-  return escapeHtml(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-
-/**
- * Payloads (`<script>`), placeholders (`<credential main>`) and headers are shown, never
- * interpreted: a Markdown viewer would otherwise run or silently drop them as HTML.
- */
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function anchor(id: string): string {
