@@ -260,7 +260,9 @@ export function faultHelp(): string {
 function summaryTable(report: RunReport): string {
   const rows = report.checks.map((c) => [c.kind, c.route, c.status.toUpperCase(), c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary]);
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
-  const verdict = `Verdict: ${report.verdict.toUpperCase()}${report.abortReason ? ` (${report.abortReason})` : ''}  ${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
+  const aborted = report.abortReason ? ` (${report.abortReason})` : '';
+  const took = `${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
+  const verdict = `Verdict: ${report.verdict.toUpperCase()}${aborted}  ${took}`;
   // A client-bound throttle check ends with how to get past one machine: the `export k6` command.
   const hints = report.checks.flatMap((c) => throttleK6Hint(c, report.policyFile) ?? []).map((hint) => `\n${hint}`);
   return `${table}\n\n${verdict}\n${hints.join('\n')}${hints.length ? '\n' : ''}`;

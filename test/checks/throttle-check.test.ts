@@ -35,7 +35,8 @@ function routeSpec(): ThrottleSpec {
 }
 
 function observation(probe: string, atMs: number, status: number | undefined): Observation {
-  return { probe, method: 'GET', path: '/api/items', intendedAtMs: atMs, sentAtMs: atMs, doneAtMs: atMs + 1, headers: {}, ...(status !== undefined ? { status } : {}) };
+  const answer = status !== undefined ? { status } : {};
+  return { probe, method: 'GET', path: '/api/items', intendedAtMs: atMs, sentAtMs: atMs, doneAtMs: atMs + 1, headers: {}, ...answer };
 }
 
 /** A volley and a paced phase through an exact bucket (rate, burst), as the stream would hand them over. */
@@ -61,7 +62,8 @@ describe('throttle check: select and plan', () => {
   it('plans the warm-up, the volley and the paced phase after an idle wait', () => {
     const spec = routeSpec();
     const plan = throttleCheck.plan(spec, POLICY);
-    expect(plan).toEqual({ requests: 2 * spec.plan.volleySize + spec.plan.pacedCount, durationMs: spec.plan.idleWaitMs + 2000, needsIdleBucket: true });
+    const requests = 2 * spec.plan.volleySize + spec.plan.pacedCount;
+    expect(plan).toEqual({ requests, durationMs: spec.plan.idleWaitMs + 2000, needsIdleBucket: true });
     expect(throttleCheck.expected(spec, POLICY)).toMatchObject({ rateLimit: 50, burstLimit: 10, credential: 'main' });
   });
 });
@@ -74,7 +76,8 @@ describe('throttle check: evaluate is pure', () => {
     expect(verdict.status, verdict.summary).toBe('pass');
     expect(verdict.observed.unresolved).toBe(0);
     expect(verdict.observed.clientBound).toBeNull();
-    expect(verdict.evidence.map((e) => e.label)).toEqual(['volley: first accepted', 'volley: first throttled (429)', 'paced: first throttled (429)']);
+    const labels = ['volley: first accepted', 'volley: first throttled (429)', 'paced: first throttled (429)'];
+    expect(verdict.evidence.map((e) => e.label)).toEqual(labels);
   });
 
   it('gives the same verdict for the same input, with the chart as data', () => {
@@ -104,7 +107,8 @@ describe('throttle check: evaluate is pure', () => {
   });
 
   it('is an error when the health guard stopped the warm-up, or too many answers were neither accepted nor 429', () => {
-    const stopped = throttleCheck.evaluate(routeSpec(), { observations: [], notes: { stoppedBecause: '10 of 50 answers were 5xx' } }, POLICY);
+    const guardNotes: ThrottleNotes = { stoppedBecause: '10 of 50 answers were 5xx' };
+    const stopped = throttleCheck.evaluate(routeSpec(), { observations: [], notes: guardNotes }, POLICY);
     expect([stopped.status, stopped.summary]).toEqual(['error', '10 of 50 answers were 5xx: cannot fit a bucket']);
     const observations = through({ rate: 50, burst: 10 }, 21, 100, 2).map((o, i) => (i % 10 === 0 ? { ...o, status: 502 } : o));
     const broken = throttleCheck.evaluate(routeSpec(), { observations, notes: NOTES }, POLICY);
@@ -130,8 +134,9 @@ describe('throttle renderer', () => {
   });
 
   it('draws the chart from the timeline and gives the k6 command for a client-bound verdict', () => {
-    const verdict = throttleCheck.evaluate(routeSpec(), { observations: through({ rate: 50, burst: 10 }, 21, 30, 2), notes: NOTES }, POLICY);
-    const md = renderThrottle(result(verdict.observed as unknown as Record<string, unknown>), { policyFile: 'policies/api.yaml' }).join('\n');
+    const observations = through({ rate: 50, burst: 10 }, 21, 30, 2);
+    const { observed } = throttleCheck.evaluate(routeSpec(), { observations, notes: NOTES }, POLICY);
+    const md = renderThrottle(result({ ...observed }), { policyFile: 'policies/api.yaml' }).join('\n');
     expect(md).toContain('xychart-beta');
     expect(md).toContain('accepted by a bucket of 10 at 50/s (theory)');
     expect(md).toContain('gatecheck export k6 --policy policies/api.yaml');

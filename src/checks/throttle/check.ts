@@ -85,7 +85,12 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     const isAccepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
     const volley = observations.filter((o) => o.probe === THROTTLE_PROBE.volley);
     const paced = observations.filter((o) => o.probe === THROTTLE_PROBE.paced);
-    const toAnswer = (o: Observation): TimedAnswer => ({ atMs: o.sentAtMs, doneAtMs: o.doneAtMs, accepted: isAccepted(o), throttled: o.status === 429 });
+    const toAnswer = (o: Observation): TimedAnswer => ({
+      atMs: o.sentAtMs,
+      doneAtMs: o.doneAtMs,
+      accepted: isAccepted(o),
+      throttled: o.status === 429,
+    });
     const estimate = estimateBucket(volley.map(toAnswer), paced.map(toAnswer));
     const all = [...volley, ...paced];
     const unresolved = all.filter((o) => o.status === undefined || o.status >= 500 || (o.status !== 429 && !isAccepted(o)));
@@ -93,14 +98,15 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     const evidence = throttleEvidence(policy, volley, paced, isAccepted);
     const verdict = (status: 'error' | 'pass' | 'fail' | 'inconclusive', summary: string) => ({ status, summary, observed, evidence });
 
+    const unhealthy = `${notes.stoppedBecause}: cannot fit a bucket`;
     // A gateway that fails the warm-up gets no volley and no paced load.
-    if (notes.paced === undefined && notes.stoppedBecause !== undefined) return verdict('error', `${notes.stoppedBecause}: cannot fit a bucket`);
+    if (notes.paced === undefined && notes.stoppedBecause !== undefined) return verdict('error', unhealthy);
     if (all.length === 0) return verdict('error', 'no request could be sent (run cap reached)');
-    if (notes.stoppedBecause !== undefined) return verdict('error', `${notes.stoppedBecause}: cannot fit a bucket`);
+    if (notes.stoppedBecause !== undefined) return verdict('error', unhealthy);
     if (unresolved.length / all.length > MAX_UNRESOLVED_SHARE) {
       const sample = unresolved[0]!;
-      const text = `${unresolved.length} of ${all.length} answers were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`;
-      return verdict('error', text);
+      const share = `${unresolved.length} of ${all.length} answers`;
+      return verdict('error', `${share} were neither accepted nor 429 (e.g. ${sample.status ?? sample.error}): cannot fit a bucket`);
     }
     const judgement = judgeBucket(estimate, limits);
     // Client-bound is decided by the estimator from what reached the gateway (never from the plan);
@@ -109,7 +115,8 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     if (judgement.status === 'inconclusive' && judgement.clientBound) {
       const lag = `send lag up to ${(notes.paced?.maxSendLagMs ?? 0).toFixed(0)} ms`;
       const dropped = notes.paced?.dropped ? `, ${notes.paced.dropped} scheduled requests dropped` : '';
-      judgement.reasons.push(`client-bound: offered ${estimate.offeredRatePerSec.toFixed(0)}/s of the planned ${plan.pacedRatePerSec}/s, ${lag}${dropped}`);
+      const offered = `offered ${estimate.offeredRatePerSec.toFixed(0)}/s of the planned ${plan.pacedRatePerSec}/s`;
+      judgement.reasons.push(`client-bound: ${offered}, ${lag}${dropped}`);
       observed.clientBound = { neededRatePerSec: plan.pacedRatePerSec, offeredRatePerSec: Number(estimate.offeredRatePerSec.toFixed(2)) };
     }
     return verdict(judgement.status, judgement.reasons.join('; '));
@@ -118,7 +125,8 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
 
 function instance(route: RoutePolicy, limits: ThrottlePolicy, idSuffix: string): CheckInstance<ThrottleSpec> {
   const credential = limits.credential ?? (route.auth?.required ? route.auth.credential : undefined);
-  return { route: route.id, idSuffix, spec: { route, limits, ...(credential !== undefined ? { credential } : {}), plan: planThrottle(limits) } };
+  const spec: ThrottleSpec = { route, limits, ...(credential !== undefined ? { credential } : {}), plan: planThrottle(limits) };
+  return { route: route.id, idSuffix, spec };
 }
 
 /**
@@ -190,7 +198,12 @@ async function collect(ctx: CheckContext, { route, credential: credentialName, p
   return notes;
 }
 
-function observedOf(estimate: BucketEstimate, unresolved: number, notes: ThrottleNotes, timeline: ThrottleTimeline | null): ThrottleObserved {
+function observedOf(
+  estimate: BucketEstimate,
+  unresolved: number,
+  notes: ThrottleNotes,
+  timeline: ThrottleTimeline | null,
+): ThrottleObserved {
   const summary = summariseEstimate(estimate);
   return {
     ...summary,

@@ -18,7 +18,8 @@ const PROBE_SCENARIO = loadScenario('throttle-probe');
 export const MAX_VOLLEY_SOCKETS = 512;
 
 export function planThrottle(throttle: ThrottlePolicy): ThrottlePlan {
-  const [volley, paced] = resolveScenario(PROBE_SCENARIO, throttle) as [Extract<ResolvedPhase, { kind: 'volley' }>, Extract<ResolvedPhase, { kind: 'rate' }>];
+  type Phases = [Extract<ResolvedPhase, { kind: 'volley' }>, Extract<ResolvedPhase, { kind: 'rate' }>];
+  const [volley, paced] = resolveScenario(PROBE_SCENARIO, throttle) as Phases;
   // The volley must overflow a bucket larger than allowed (so a too-large burst shows), with a
   // margin of at least 10 requests; it is kept no larger than that, because every extra
   // request lengthens the volley, and the bucket refills while it leaves.

@@ -24,7 +24,11 @@ export interface ThrottleTimeline {
 }
 
 /** The volley's and the paced phase's answers per window; null when nothing was sent. */
-export function throttleTimeline(answers: Observation[], isAccepted: (o: Observation) => boolean, bucket: BucketLimits): ThrottleTimeline | null {
+export function throttleTimeline(
+  answers: Observation[],
+  isAccepted: (o: Observation) => boolean,
+  bucket: BucketLimits,
+): ThrottleTimeline | null {
   if (answers.length === 0) return null;
   const sorted = [...answers].sort((a, b) => a.sentAtMs - b.sentAtMs);
   const origin = sorted[0]!.sentAtMs;

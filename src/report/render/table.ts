@@ -17,7 +17,9 @@ export function keyValueTable(values: Record<string, unknown>): string {
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'string') return oneLine(value);
-  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
+  if (Array.isArray(value)) {
+    return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
+  }
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
   return String(value);
 }

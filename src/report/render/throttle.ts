@@ -42,7 +42,11 @@ export function throttleChart(routeId: string, timeline: ThrottleTimeline): stri
     yLabel: 'requests',
     series: [
       { type: 'bar', name: 'accepted (observed)', values: timeline.accepted },
-      { type: 'line', name: `accepted by a bucket of ${bucket.burstLimit} at ${bucket.rateLimit}/s (theory)`, values: timeline.theoretical },
+      {
+        type: 'line',
+        name: `accepted by a bucket of ${bucket.burstLimit} at ${bucket.rateLimit}/s (theory)`,
+        values: timeline.theoretical,
+      },
       { type: 'line', name: 'throttled (observed 429)', values: timeline.throttled },
     ],
   });
