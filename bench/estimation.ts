@@ -10,10 +10,12 @@
  *
  *   npm run bench:estimation
  */
-import { runThrottleCheck } from '../src/checks/throttle.js';
 import type { CheckContext } from '../src/checks/context.js';
+import { throttleCheck } from '../src/checks/throttle/check.js';
 import { RunBudget } from '../src/engine/budget.js';
 import { HttpClient } from '../src/engine/http-client.js';
+import type { Observation } from '../src/engine/observation.js';
+import { ObservationStream } from '../src/engine/stream.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { Redactor } from '../src/util/redact.js';
 import { startNginxTarget } from './nginx-target.js';
@@ -43,14 +45,20 @@ for (const c of CASES) {
   const trafficSec: number[] = [];
   try {
     for (let run = 0; run < RUNS; run++) {
-      const client = new HttpClient({ baseUrl: target.url, requestTimeoutMs: 5000 });
+      // The check's collect and pure evaluate, as the runner calls them: the stream hands over the observations.
+      const stream = new ObservationStream();
+      const observations: Observation[] = [];
+      stream.subscribe((o) => observations.push(o));
+      const client = new HttpClient({ baseUrl: target.url, requestTimeoutMs: 5000, stream });
       const ctx: CheckContext = { policy, client, budget: new RunBudget(100000, client.now() + 120_000, () => client.now()), redactor: new Redactor(), progress: () => {} };
-      const result = await runThrottleCheck(ctx, policy.routes[0]!);
+      const { spec } = throttleCheck.select(policy)[0]!;
+      const notes = await throttleCheck.collect(ctx, spec);
       await client.close();
+      const result = throttleCheck.evaluate(spec, { observations, notes }, policy);
       if (process.env.BENCH_DEBUG) console.error(result.status, result.summary);
-      const observed = result.observed as { ratePerSec: number; burst: number; paced: { durationMs: number } };
-      rates.push(observed.ratePerSec);
-      bursts.push(observed.burst);
+      const { observed } = result;
+      rates.push(observed.ratePerSec ?? NaN);
+      bursts.push(observed.burst ?? NaN);
       verdicts.push(result.status);
       trafficSec.push(observed.paced.durationMs / 1000);
     }

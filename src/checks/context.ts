@@ -4,7 +4,8 @@ import type { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
 import type { MetricsSettings } from './metrics/cloudwatch-read.js';
 import { latencyMs } from '../engine/observation.js';
-import { sendProbe, type ProbeOutcome, type ThrottleAwareness } from '../engine/probe.js';
+import { sendProbe, type ProbeOutcome } from '../engine/probe.js';
+import { throttleAwareness } from '../engine/throttle-model.js';
 import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
 import { routeCredential } from '../policy/types.js';
 import type { Redactor } from '../util/redact.js';
@@ -43,22 +44,7 @@ export function routeRequest(policy: Policy, route: RoutePolicy, probe: string, 
   };
 }
 
-/** How long to wait after a 429 before retrying a probe on this route. */
-export function throttleAwareness(route: RoutePolicy): ThrottleAwareness {
-  // One token comes back every 1/rateLimit s; wait a few of those, at least 100 ms.
-  const tokenMs = route.throttle ? 1000 / route.throttle.rateLimit : 1000;
-  return { refillMs: Math.max(100, Math.ceil(tokenMs * 3)), maxRetries: 4 };
-}
-
-/**
- * How long a bucket needs to go from empty to full (burst / rate), with half again as margin
- * and 200 ms for scheduling: the wait before a probe that needs an idle bucket.
- */
-export function idleBucketWaitMs(limits: { rateLimit: number; burstLimit: number }): number {
-  return Math.ceil((limits.burstLimit / limits.rateLimit) * 1500) + 200;
-}
-
-/** sendProbe with the route's throttle awareness. */
+/** sendProbe with the route's throttle awareness (src/engine/throttle-model.ts). */
 export function probeRoute(ctx: CheckContext, route: RoutePolicy, request: ProbeRequest): Promise<ProbeOutcome | undefined> {
   return sendProbe(ctx.client, ctx.budget, request, throttleAwareness(route));
 }

@@ -8,27 +8,21 @@
 import { authCheck } from './auth/check.js';
 import type { AnyCheckDefinition } from './contract.js';
 import { corsCheck } from './cors/check.js';
-import { legacyRouteCheck, type LegacyCheck } from './legacy-adapter.js';
 import { metricsCheck } from './metrics/check.js';
 import { quotaCheck } from './quota/check.js';
 import { sloCheck } from './slo/check.js';
-import { runThrottleCheck, runUsagePlanChecks } from './throttle.js';
+import { throttleCheck } from './throttle/check.js';
 import { wafCheck } from './waf/check.js';
 
 export const CHECKS = [
   authCheck,
   corsCheck,
   wafCheck,
-  legacyRouteCheck(
-    'throttle',
-    'route',
-    (r) => [...(r.throttle ? [''] : []), ...(r.usagePlans ?? []).map((plan) => ` [plan ${plan.name}]`)],
-    async (ctx, route) => [...(route.throttle ? [await runThrottleCheck(ctx, route)] : []), ...(await runUsagePlanChecks(ctx, route))],
-  ),
+  throttleCheck,
   sloCheck,
   quotaCheck,
   metricsCheck,
-] as const satisfies ReadonlyArray<AnyCheckDefinition | LegacyCheck>;
+] as const satisfies ReadonlyArray<AnyCheckDefinition>;
 
 /** The check kinds of report.json (a public interface), from the registry. */
 export type CheckKind = (typeof CHECKS)[number]['kind'];

@@ -12,6 +12,7 @@ import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
 import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
+import { throttleK6Hint } from '../report/render/throttle.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
 import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
@@ -324,7 +325,12 @@ export function faultHelp(): string {
 function summaryTable(report: RunReport): string {
   const rows = report.checks.map((c) => [c.kind, c.route, c.status.toUpperCase(), c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary]);
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
-  return `${table}\n\nVerdict: ${report.verdict.toUpperCase()}${report.abortReason ? ` (${report.abortReason})` : ''}  ${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s\n`;
+  const aborted = report.abortReason ? ` (${report.abortReason})` : '';
+  const took = `${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
+  const verdict = `Verdict: ${report.verdict.toUpperCase()}${aborted}  ${took}`;
+  // A client-bound throttle check ends with how to get past one machine: the `export k6` command.
+  const hints = report.checks.flatMap((c) => throttleK6Hint(c, report.policyFile) ?? []).map((hint) => `\n${hint}`);
+  return `${table}\n\n${verdict}\n${hints.join('\n')}${hints.length ? '\n' : ''}`;
 }
 
 export { PolicyError };

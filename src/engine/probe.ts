@@ -1,6 +1,7 @@
 import type { RunBudget } from './budget.js';
 import type { HttpClient, ProbeRequest } from './http-client.js';
 import type { Observation } from './observation.js';
+import { DEFAULT_THROTTLE_AWARENESS, isThrottled, throttleRetryWaitMs, type ThrottleAwareness } from './throttle-model.js';
 
 export interface ProbeOutcome {
   /** The answer the check reads: the first one that was not a 429 (or the last 429). */
@@ -11,18 +12,10 @@ export interface ProbeOutcome {
   throttledOut: boolean;
 }
 
-export interface ThrottleAwareness {
-  /** How long the bucket needs to give a token back (ms); from the route's throttle policy. */
-  refillMs: number;
-  maxRetries: number;
-}
-
-export const DEFAULT_THROTTLE_AWARENESS: ThrottleAwareness = { refillMs: 1_000, maxRetries: 4 };
-
 /**
  * Sends one probe for an auth, CORS or WAF check. A 429 says nothing about those checks
  * (the throttle answered, not the thing under test), so it is retried after the bucket has
- * had time to refill (Retry-After when the gateway sends one), never read as the result.
+ * had time to refill (the throttle model's retry policy), never read as the result.
  */
 export async function sendProbe(
   client: HttpClient,
@@ -35,11 +28,10 @@ export async function sendProbe(
     if (!budget.take()) return attempts.length ? { final: attempts[attempts.length - 1]!, attempts, throttledOut: true } : undefined;
     const observation = await client.send(request);
     attempts.push(observation);
-    if (observation.status !== 429) return { final: observation, attempts, throttledOut: false };
+    if (!isThrottled(observation)) return { final: observation, attempts, throttledOut: false };
     // The last attempt's 429 is final: waiting after it would retry nothing (16 s at the default refill).
     if (attempt === awareness.maxRetries) break;
-    const retryAfterSec = Number(observation.headers['retry-after']);
-    const waitMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : awareness.refillMs * 2 ** attempt;
+    const waitMs = throttleRetryWaitMs(observation, attempt, awareness);
     if (waitMs > budget.msLeft) break;
     await budget.pause(waitMs);
   }

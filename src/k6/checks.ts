@@ -10,14 +10,7 @@ import { decodeRecords } from './decode.js';
 import { round, type MergedResult, type MergedThreshold } from './merge.js';
 import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES, throttleScenarioName } from './names.js';
 import { planK6 } from './plan.js';
-import {
-  evaluateK6Throttle,
-  expectedThrottle,
-  neededRatePerSec,
-  throttleSpecs,
-  type K6ThrottleNotes,
-  type K6ThrottleSpec,
-} from './throttle-judge.js';
+import { throttleCheck, type ThrottleNotes, type ThrottleSpec } from '../checks/throttle/check.js';
 
 /**
  * The same verdicts whatever the engine: k6 points are decoded into Observations (decode.ts)
@@ -69,12 +62,9 @@ export function k6NotSelected(only: CheckKind[] | undefined): CheckKind[] {
 
 function judgeScheduled(s: ScheduledCheck, context: JudgeContext): CheckResult[] {
   const kind = s.definition.kind as CheckKind;
-  if (kind === 'throttle' && s.route) {
-    const route = s.route;
-    return s.ids.map((id) => judgeThrottle(id, route, context));
-  }
-  if (kind === 'slo' && !s.legacy && s.route) return [judgeSlo(s.instance.spec as SloSpec, s.ids[0]!, s.route, context)];
-  const expected = s.legacy ? {} : s.definition.expected(s.instance.spec, context.policy);
+  if (kind === 'throttle' && s.route) return [judgeThrottle(s.ids[0]!, s.instance.spec as ThrottleSpec, context)];
+  if (kind === 'slo' && s.route) return [judgeSlo(s.instance.spec as SloSpec, s.ids[0]!, s.route, context)];
+  const expected = s.definition.expected(s.instance.spec, context.policy);
   return s.ids.map((id) => skipped(kind, id, s.instance.route, unsupportedReason(kind), expected));
 }
 
@@ -88,36 +78,34 @@ function unsupportedReason(kind: CheckKind): string {
   return `not checked by the k6 engine (it runs the load probes: ${probes}; ${what}): run "gatecheck run --only ${kind}" for it`;
 }
 
-function judgeThrottle(id: string, route: RoutePolicy, { merged, observations, policy, policyFile }: JudgeContext): CheckResult {
-  const suffix = id.slice(`throttle:${route.id}`.length);
-  const spec = throttleSpecs(route).find((s) => s.idSuffix === suffix);
-  if (!spec) return skipped('throttle', id, route.id, 'not checked: no throttle or usage plan of the route matches this check', {});
-  const expected = expectedThrottle(spec);
+/** The throttle check's own evaluate, on the decoded points: the same verdict rules as the native engine. */
+function judgeThrottle(id: string, spec: ThrottleSpec, { merged, observations, policy }: JudgeContext): CheckResult {
+  const route = spec.route;
+  const expected = { ...throttleCheck.expected(spec, policy), engine: 'k6' };
   if (merged.source === 'summaries') {
     const reason = 'not checked: the bucket fit needs the per-request points (k6 --out json=...); summaries have no timeline';
     return skipped('throttle', id, route.id, reason, expected);
   }
   const mine = observations.filter((o) => o.check === id);
   if (mine.length === 0) {
-    const plan = spec.idSuffix ? `, plan=${(spec.throttle as { name?: string }).name ?? ''}` : '';
+    const plan = id.endsWith(']') ? `, plan=${id.slice(id.lastIndexOf('[plan ') + 6, -1)}` : '';
     const probes = `${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced}`;
-    const tagged = `route=${routeTag(route)}${plan} with probe ${probes}`;
-    const reason = `not checked: no k6 points tagged ${tagged} (run a script from "gatecheck export k6")`;
+    const reason = `not checked: no k6 points tagged route=${routeTag(route)}${plan} with probe ${probes} (run a script from "gatecheck export k6")`;
     return skipped('throttle', id, route.id, reason, expected);
   }
-  const verdict = evaluateK6Throttle(spec, { observations: mine, notes: throttleNotes(spec, merged, policyFile) }, policy);
+  const paced = mine.filter((o) => o.probe === THROTTLE_PROBES.paced);
+  const notes: ThrottleNotes = {
+    // k6 starts an arrival-rate iteration on time or drops it: no send lag, drops counted apart.
+    paced: { sent: paced.length, dropped: droppedPaced(spec, merged), maxSendLagMs: 0, offered: offeredLoad(paced.map((o) => o.sentAtMs)) },
+  };
+  const verdict = throttleCheck.evaluate(spec, { observations: mine, notes }, policy);
   return resultOf('throttle', id, route.id, verdict, expected, mine);
 }
 
-function throttleNotes(spec: K6ThrottleSpec, merged: MergedResult, policyFile: string): K6ThrottleNotes {
-  const planIndex = spec.idSuffix ? (spec.route.usagePlans ?? []).findIndex((p) => p === spec.throttle) : undefined;
-  const scenario = throttleScenarioName(spec.route.index, THROTTLE_PROBES.paced, planIndex);
-  return {
-    droppedPaced: merged.dropped.get(scenario) ?? 0,
-    instances: merged.instances.filter((i) => i.format === 'ndjson').length,
-    neededRatePerSec: neededRatePerSec(spec.throttle),
-    policyFile,
-  };
+function droppedPaced(spec: ThrottleSpec, merged: MergedResult): number {
+  const planIndex = spec.route.usagePlans?.findIndex((p) => p === spec.limits);
+  const scenario = throttleScenarioName(spec.route.index, THROTTLE_PROBES.paced, planIndex !== undefined && planIndex >= 0 ? planIndex : undefined);
+  return merged.dropped.get(scenario) ?? 0;
 }
 
 function judgeSlo(spec: SloSpec, id: string, route: RoutePolicy, { merged, observations, policy }: JudgeContext): CheckResult {

@@ -1,5 +1,6 @@
 import { sloRatePerSec } from '../checks/slo/check.js';
-import { planThrottle } from '../checks/throttle.js';
+import { planThrottle } from '../checks/throttle/plan.js';
+import { idleBucketWaitMs } from '../engine/throttle-model.js';
 import type { RoutePolicy, ThrottlePolicy } from '../policy/types.js';
 import { resolveScenario, ScenarioError, type ResolvedPhase, type Scenario } from '../scenarios/scenario.js';
 import { routeTag, scenarioName, SLO_PROBE, THROTTLE_PROBES, throttleScenarioName } from './names.js';
@@ -175,8 +176,8 @@ function sized(phase: PlannedPhase, route: RoutePolicy, options: PlanOptions): P
   return { ...phase, preAllocatedVUs, maxVUs };
 }
 
-function refillMs(route: RoutePolicy, throttle = route.throttle): number {
-  return throttle ? Math.ceil((throttle.burstLimit / throttle.rateLimit) * 1500) + 200 : 1000;
+function refillMs(route: RoutePolicy, throttle: ThrottlePolicy | undefined = route.throttle): number {
+  return throttle ? idleBucketWaitMs(throttle) : 1000;
 }
 
 /**

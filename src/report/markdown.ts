@@ -7,13 +7,15 @@ import { renderMetrics } from './render/metrics.js';
 import { renderQuota } from './render/quota.js';
 import { keyValueTable } from './render/table.js';
 import { escapeHtml, oneLine, TABLE_OPTIONS } from './render/text.js';
+import { renderThrottle, type RenderRun } from './render/throttle.js';
 import { renderWaf } from './render/waf.js';
 
 /** Kinds whose Observed has its own Markdown (tables, charts); the rest get a key/value table. */
-const RENDERERS: Partial<Record<CheckKind, (result: CheckResult) => string[]>> = {
+const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun) => string[]>> = {
   auth: renderAuth,
   cors: renderCors,
   waf: renderWaf,
+  throttle: renderThrottle,
   quota: renderQuota,
   metrics: renderMetrics,
 };
@@ -52,7 +54,7 @@ export function renderMarkdown(report: RunReport): string {
     ], TABLE_OPTIONS),
     '',
   ];
-  for (const check of report.checks) out.push(...renderCheck(check));
+  for (const check of report.checks) out.push(...renderCheck(check, report));
   out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
   return out.join('\n');
 }
@@ -68,7 +70,7 @@ function tlsLine(tls: NonNullable<RunReport['tls']>): string {
   return `- TLS: also trusting the CA certificates in \`${tls.caFile ?? '--ca'}\` (--ca)`;
 }
 
-function renderCheck(check: CheckResult): string[] {
+function renderCheck(check: CheckResult, run: RenderRun): string[] {
   return [
     `<a id="${anchor(check.id)}"></a>`,
     `## ${check.kind}: ${check.route} — ${STATUS_MARK[check.status] ?? check.status}`,
@@ -83,7 +85,7 @@ function renderCheck(check: CheckResult): string[] {
     '',
     '**Observed**',
     '',
-    ...observedLines(check),
+    ...observedLines(check, run),
     '',
     ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
@@ -91,9 +93,9 @@ function renderCheck(check: CheckResult): string[] {
 }
 
 /** A kind's own renderer when it has one and the check observed something (a skipped check did not). */
-function observedLines(check: CheckResult): string[] {
+function observedLines(check: CheckResult, run: RenderRun): string[] {
   const render = RENDERERS[check.kind];
-  return render && Object.keys(check.observed).length > 0 ? render(check) : [keyValueTable(check.observed)];
+  return render && Object.keys(check.observed).length > 0 ? render(check, run) : [keyValueTable(check.observed)];
 }
 
 function evidenceTable(items: EvidenceItem[]): string {

@@ -55,10 +55,6 @@ function judgeScheduled(
   const kind = scheduled.definition.kind as CheckKind;
   const route = scheduled.instance.route;
   const skip = (id: string, summary: string): CheckResult => ({ ...empty(id, kind, route), status: 'skip', summary });
-  if (scheduled.legacy) {
-    const why = `cannot be re-judged: the ${kind} check still sends and judges in one step (not yet moved to collect + evaluate)`;
-    return scheduled.ids.map((id) => skip(id, why));
-  }
   const { definition, instance } = scheduled;
   const id = scheduled.ids[0]!;
   const recorded = recording.checks.get(id);

@@ -168,11 +168,6 @@ async function runUntil(
 ): Promise<CheckResult[]> {
   const started = ctx.client.now();
   const sentBefore = ctx.budget.requestsSent;
-  if (scheduled.legacy) {
-    const run = scheduled.definition.run(ctx, scheduled.instance);
-    const results = await Promise.race([run, interrupted]);
-    return results === 'interrupted' ? notRun(scheduled, 'skip', INTERRUPTED) : results;
-  }
   const { definition, instance } = scheduled;
   const id = scheduled.ids[0]!;
   const base = { id, kind: definition.kind as CheckKind, route: instance.route, expected: definition.expected(instance.spec, ctx.policy) };

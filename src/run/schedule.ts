@@ -1,12 +1,15 @@
 import type { AnyCheckDefinition, CheckInstance, CheckPhase } from '../checks/contract.js';
-import type { LegacyCheck, LegacyInstance } from '../checks/legacy-adapter.js';
 import { CHECKS, type CheckKind } from '../checks/registry.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
 
 /** One check to run: its definition and instance, and the route it belongs to (none for metrics). */
-export type ScheduledCheck =
-  | { legacy: false; definition: AnyCheckDefinition; instance: CheckInstance<unknown>; route?: RoutePolicy; ids: string[] }
-  | { legacy: true; definition: LegacyCheck; instance: LegacyInstance; route?: RoutePolicy; ids: string[] };
+export interface ScheduledCheck {
+  definition: AnyCheckDefinition;
+  instance: CheckInstance<unknown>;
+  route?: RoutePolicy;
+  /** The result ids this check gives (one per instance: `kind:route` plus its suffix). */
+  ids: string[];
+}
 
 const PHASES: CheckPhase[] = ['route', 'last', 'after-run'];
 
@@ -18,19 +21,8 @@ export function scheduleChecks(policy: Policy, only?: readonly CheckKind[]): Sch
   const selected = CHECKS.filter((check) => !only || only.includes(check.kind));
   const routeOf = (id: string) => policy.routes.find((r) => r.id === id);
   const all: ScheduledCheck[] = selected.flatMap((check): ScheduledCheck[] => {
-    if ('legacy' in check) {
-      const definition = check as LegacyCheck;
-      return definition.instances(policy).map((instance) => ({
-        legacy: true,
-        definition,
-        instance,
-        ...withRoute(routeOf(instance.route)),
-        ids: instance.idSuffixes.map((suffix) => `${check.kind}:${instance.route}${suffix}`),
-      }));
-    }
     const definition = check as AnyCheckDefinition;
     return definition.select(policy).map((instance) => ({
-      legacy: false,
       definition,
       instance,
       ...withRoute(routeOf(instance.route)),

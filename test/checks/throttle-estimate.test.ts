@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { couldHaveFilled, drainedRateInterval, estimateBucket, fitLine, judgeBucket, simulateBucket, type TimedAnswer } from '../../src/checks/throttle-estimate.js';
+import {
+  couldHaveFilled,
+  drainedRateInterval,
+  estimateBucket,
+  fitLine,
+  judgeBucket,
+  simulateBucket,
+  type TimedAnswer,
+} from '../../src/checks/throttle/estimate.js';
 
 /**
  * Synthetic runs through an exact token bucket: a volley at t=0 of `volley` requests spread

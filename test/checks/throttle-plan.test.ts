@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { idleBucketWaitMs } from '../../src/checks/context.js';
-import { planThrottle } from '../../src/checks/throttle.js';
+import { idleBucketWaitMs } from '../../src/engine/throttle-model.js';
+import { planThrottle } from '../../src/checks/throttle/plan.js';
 
 /**
  * The plan's sizes, worked out by hand from scenarios/throttle-probe.yaml (volley 1.5·burst, paced

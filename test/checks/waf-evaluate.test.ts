@@ -50,7 +50,7 @@ describe('classifyWafAnswer', () => {
   });
 
   it('never reads a probe throttled on every retry, or one never sent', () => {
-    expect(classifyWafAnswer(obs(429), 'query', plain, true)).toEqual({ outcome: 'unresolved', reason: '429 on every retry' });
+    expect(classifyWafAnswer(obs(429), 'query', plain, true)).toEqual({ outcome: 'unresolved', reason: '429 on every retry', throttledOut: true });
     expect(classifyWafAnswer(undefined, 'query', plain).outcome).toBe('unresolved');
   });
 });

@@ -2,7 +2,7 @@
  * A limit above what this machine can offer must never pass: the throttle check says
  * inconclusive (exit 3), names the client as the bottleneck and gives the k6 export command.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,10 @@ describe('a rate limit the client cannot reach', () => {
       const throttle = run.report!.checks.find((c) => c.kind === 'throttle')!;
       expect(throttle.status, throttle.summary).toBe('inconclusive');
       expect(throttle.summary).toMatch(/client-bound/);
-      expect(throttle.summary).toContain('gatecheck export k6 --policy');
+      // The verdict carries the rates as data; the report and the terminal give the k6 command.
+      expect(throttle.observed.clientBound).toMatchObject({ neededRatePerSec: 40000 });
+      expect(readFileSync(join(run.outDir, 'report.md'), 'utf8')).toContain('gatecheck export k6 --policy');
+      expect(run.stdout).toContain('gatecheck export k6 --policy');
       expect(run.report!.verdict).toBe('error');
       expect(run.code).toBe(3);
     } finally {

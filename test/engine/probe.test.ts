@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RunBudget } from '../../src/engine/budget.js';
 import { HttpClient } from '../../src/engine/http-client.js';
 import type { Observation } from '../../src/engine/observation.js';
-import { sendProbe, type ThrottleAwareness } from '../../src/engine/probe.js';
+import { sendProbe } from '../../src/engine/probe.js';
+import type { ThrottleAwareness } from '../../src/engine/throttle-model.js';
 import { after, startScriptedServer, type Behaviour, type ScriptedServer } from '../support/scripted-server.js';
 
 const answer = (status: number, headers: Record<string, string> = {}): Behaviour => (_req, res) => {

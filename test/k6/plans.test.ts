@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planThrottle } from '../../src/checks/throttle.js';
+import { planThrottle } from '../../src/checks/throttle/plan.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { k6Checks } from '../../src/k6/checks.js';
 import { decodeRecords } from '../../src/k6/decode.js';
@@ -133,8 +133,8 @@ describe('import k6: usage plans and a quota', () => {
 
   it('counts k6’s dropped iterations of a plan’s own paced scenario', async () => {
     const { checks } = await judge(plans.policy, toNdjson(plansRun(), 1, { dropped: { r0_p0_throttle_paced: 7 } }));
-    expect(checks.find((c) => c.id === 'throttle:GET /api/reports [plan gold]')?.observed.droppedIterations).toBe(7);
-    expect(checks.find((c) => c.id === 'throttle:GET /api/reports')?.observed.droppedIterations).toBe(0);
+    expect(checks.find((c) => c.id === 'throttle:GET /api/reports [plan gold]')?.observed.paced).toMatchObject({ dropped: 7 });
+    expect(checks.find((c) => c.id === 'throttle:GET /api/reports')?.observed.paced).toMatchObject({ dropped: 0 });
   });
 
   it('through the CLI: report.json has a verdict per plan and the quota skipped (exit 1: silver fails)', async () => {
@@ -200,6 +200,7 @@ describe('import k6: transport errors', () => {
     const throttle = checks.find((c) => c.id === 'throttle:GET /api/items')!;
     expect(throttle.status).toBe('error');
     expect(throttle.summary).toContain('e.g. request timeout');
-    expect(throttle.observed.transportErrors).toBe(broken.filter((r) => r.status === 0).length);
+    // Every broken point is an answer that was neither accepted nor 429.
+    expect(throttle.observed.unresolved).toBe(broken.filter((r) => r.status === 0).length);
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simulateBucket } from '../../src/checks/throttle-estimate.js';
+import { simulateBucket } from '../../src/checks/throttle/estimate.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURES = join(REPO, 'test', 'fixtures', 'k6');

@@ -13,7 +13,10 @@ export interface CliRun {
   stderr: string;
   outDir: string;
   /** report.json, when one was written. */
-  report?: { verdict: string; checks: Array<{ kind: string; route: string; status: string; summary: string; evidence: unknown[] }> };
+  report?: {
+    verdict: string;
+    checks: Array<{ kind: string; route: string; status: string; summary: string; observed: Record<string, unknown>; evidence: unknown[] }>;
+  };
 }
 
 /** Runs the built CLI (`npm test` compiles first) as a user would, in a child process. */

@@ -27,7 +27,6 @@ import {
   evaluateWaf,
   pathBaselineOf,
   ratesTable,
-  THROTTLED_OUT,
   type AnswerRules,
   type Counts,
   type WafAnswer,
@@ -175,7 +174,7 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
     let pathControl: Exchange | undefined;
     if (plan.pathControl) {
       pathControl = { probe: plan.pathControl, ...read(plan.pathControl) };
-      const baseline = pathBaselineOf(pathControl.observation, rules, pathControl.answer.reason === THROTTLED_OUT);
+      const baseline = pathBaselineOf(pathControl.observation, rules, pathControl.answer.throttledOut === true);
       if ('baseline' in baseline) rules.pathBaseline = baseline.baseline;
       else skipped.path = baseline.problem;
     }
@@ -215,7 +214,7 @@ async function collectWaf(ctx: CheckContext, { route, waf }: WafSpec): Promise<W
   const skipped = emptyPlacements(plan, waf);
   if (plan.pathControl) {
     const pathControl = await send(plan.pathControl);
-    const baseline = pathBaselineOf(pathControl.observation, rules, pathControl.answer.reason === THROTTLED_OUT);
+    const baseline = pathBaselineOf(pathControl.observation, rules, pathControl.answer.throttledOut === true);
     if ('baseline' in baseline) rules.pathBaseline = baseline.baseline;
     else skipped.path = baseline.problem;
   }
@@ -244,8 +243,8 @@ async function collectWaf(ctx: CheckContext, { route, waf }: WafSpec): Promise<W
   // bucket is not refilling (a quota), and the rest stay unresolved.
   const tripped = unresolvedInARow >= WAF_BREAKER_UNRESOLVED_IN_A_ROW;
   for (const exchange of exchanges) {
-    if (tripped || exchange?.answer.reason !== THROTTLED_OUT) continue;
-    if ((await send(exchange.probe)).answer.reason === THROTTLED_OUT) break;
+    if (tripped || !exchange?.answer.throttledOut) continue;
+    if ((await send(exchange.probe)).answer.throttledOut) break;
   }
   return { breakerTripped: tripped };
 }

@@ -18,6 +18,8 @@ export interface WafAnswer {
   outcome: WafOutcome;
   /** Why an answer is unresolved, or what a passed path probe matched. */
   reason?: string;
+  /** The route's throttle answered every retry (429): the WAF was never asked. */
+  throttledOut?: true;
 }
 
 /** What the path placement's control got: an ordinary unknown segment below the route. */
@@ -43,7 +45,7 @@ export interface AnswerRules {
  * status; on the route itself it means something else went wrong, so it is unresolved.
  */
 export function classifyWafAnswer(observation: Observation | undefined, placement: WafPlacement, rules: AnswerRules, throttledOut = false): WafAnswer {
-  if (throttledOut) return { outcome: 'unresolved', reason: THROTTLED_OUT };
+  if (throttledOut) return { outcome: 'unresolved', reason: THROTTLED_OUT, throttledOut: true };
   if (!observation) return { outcome: 'unresolved', reason: 'not sent (run cap reached)' };
   if (observation.status === undefined) return { outcome: 'unresolved', reason: observation.error ?? 'no answer' };
   const status = observation.status;

@@ -353,7 +353,23 @@ function pct(fraction: number): string {
 }
 
 /** The estimate as report.json shows it: rounded, with nulls for what could not be measured. */
-export function summariseEstimate(estimate: BucketEstimate): Record<string, unknown> {
+export interface EstimateSummary {
+  ratePerSec: number | null;
+  /** The least-squares slope over send times, for comparison, when the drained span gave the rate. */
+  slopePerSec: number | null;
+  rateUncertaintyPerSec: number | null;
+  rateIsLowerBound: boolean;
+  burst: number | null;
+  burstUncertainty: number | null;
+  burstIsLowerBound: boolean;
+  firstThrottleAtMs: number | null;
+  offeredRatePerSec: number | null;
+  volley: BucketEstimate['volley'];
+  paced: BucketEstimate['paced'];
+  drained: { accepted: number; spanMinMs: number | null; spanMaxMs: number | null } | null;
+}
+
+export function summariseEstimate(estimate: BucketEstimate): EstimateSummary {
   const r = (v: number | undefined, digits = 2) => (v === undefined ? null : Number(v.toFixed(digits)));
   return {
     ratePerSec: r(estimate.ratePerSec),

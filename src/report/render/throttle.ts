@@ -1,0 +1,49 @@
+import type { ThrottleObserved } from '../../checks/throttle/check.js';
+import type { ThrottleTimeline } from '../../checks/throttle/timeline.js';
+import type { CheckResult } from '../../checks/types.js';
+import { k6ExportHint } from '../../k6/hint.js';
+import { mermaidXyChart } from '../charts.js';
+import type { RunReport } from '../model.js';
+import { keyValueTable } from './table.js';
+
+/** What the renderer needs of the run: the policy file as the user named it, for the k6 command. */
+export type RenderRun = Pick<RunReport, 'policyFile'>;
+
+/**
+ * A throttle check's observed data: the estimate as a table, the accepted/throttled timeline as
+ * a Mermaid chart against the configured bucket, and for a client-bound verdict the
+ * `gatecheck export k6` command that spreads the probe over enough load generators.
+ */
+export function renderThrottle(result: CheckResult, run: RenderRun): string[] {
+  const { timeline, clientBound, ...table } = result.observed as Partial<ThrottleObserved>;
+  const hint = throttleK6Hint(result, run.policyFile);
+  // The report puts a blank line after a section's observed lines: none at the end here.
+  return [keyValueTable(table), ...(hint ? ['', hint] : []), ...(timeline ? ['', throttleChart(result.route, timeline)] : [])];
+}
+
+/** The k6 export hint of a client-bound throttle check (Markdown), if it was client-bound. */
+export function throttleK6Hint(result: CheckResult, policyFile: string): string | undefined {
+  const clientBound = result.kind === 'throttle' ? (result.observed as Partial<ThrottleObserved>).clientBound : undefined;
+  if (!clientBound) return undefined;
+  return k6ExportHint(policyFile, result.route, clientBound).text;
+}
+
+/** Accepted and throttled per window against what the configured bucket would have accepted. */
+export function throttleChart(routeId: string, timeline: ThrottleTimeline): string {
+  const { windowMs, bucket } = timeline;
+  return mermaidXyChart({
+    title: `${routeId}: accepted per ${windowMs} ms`,
+    xLabel: 'time since volley (s)',
+    xTicks: timeline.accepted.map((_, i) => ((i * windowMs) / 1000).toFixed(1)),
+    yLabel: 'requests',
+    series: [
+      { type: 'bar', name: 'accepted (observed)', values: timeline.accepted },
+      {
+        type: 'line',
+        name: `accepted by a bucket of ${bucket.burstLimit} at ${bucket.rateLimit}/s (theory)`,
+        values: timeline.theoretical,
+      },
+      { type: 'line', name: 'throttled (observed 429)', values: timeline.throttled },
+    ],
+  });
+}
