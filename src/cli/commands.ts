@@ -107,7 +107,9 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       ...(recorder ? { recorder } : {}),
     });
   } finally {
-    removeHandlers?.();
+    // Once interrupted, a second Ctrl-C must still find the handler (exit 130 at once) while the
+    // reports are written; the process ends right after.
+    if (!stop.signal.aborted) removeHandlers?.();
     await closeRecorder(io, recorder, args.record);
   }
   if (args.tls) report.tls = tlsNote(args.tls);
