@@ -26,7 +26,19 @@ const CASES = [
   { rate: 500, burst: 100 },
 ];
 
-const rows: Array<Array<string | number>> = [['nginx limit_req', 'true bucket', 'rate (median)', 'rate error', 'bucket (median)', 'bucket error', 'verdicts', 'traffic s', 'runs (rate / bucket)']];
+const rows: Array<Array<string | number>> = [
+  [
+    'nginx limit_req',
+    'true bucket',
+    'rate (median)',
+    'rate error',
+    'bucket (median)',
+    'bucket error',
+    'verdicts',
+    'traffic s',
+    'runs (rate / bucket)',
+  ],
+];
 for (const c of CASES) {
   const bucket = c.burst; // a known, idle key: see the comment at the top
   const target = await startNginxTarget({
@@ -50,7 +62,13 @@ for (const c of CASES) {
       const observations: Observation[] = [];
       stream.subscribe((o) => observations.push(o));
       const client = new HttpClient({ baseUrl: target.url, requestTimeoutMs: 5000, stream });
-      const ctx: CheckContext = { policy, client, budget: new RunBudget(100000, client.now() + 120_000, () => client.now()), redactor: new Redactor(), progress: () => {} };
+      const ctx: CheckContext = {
+        policy,
+        client,
+        budget: new RunBudget(100000, client.now() + 120_000, () => client.now()),
+        redactor: new Redactor(),
+        progress: () => {},
+      };
       const { spec } = throttleCheck.select(policy)[0]!;
       const notes = await throttleCheck.collect(ctx, spec);
       await client.close();

@@ -15,14 +15,31 @@ const RATES = (process.env.BENCH_RATES ?? '1000,5000,10000').split(',').map(Numb
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 const target = await startNginxTarget({ workers: 1 });
-const rows: Array<Array<string | number>> = [['target/s', 'achieved/target (median)', 'worst 100 ms window (median)', 'p50 ms', 'p99 ms', 'max send lag ms', 'dropped', 'runs (achieved/s)']];
+const rows: Array<Array<string | number>> = [
+  [
+    'target/s',
+    'achieved/target (median)',
+    'worst 100 ms window (median)',
+    'p50 ms',
+    'p99 ms',
+    'max send lag ms',
+    'dropped',
+    'runs (achieved/s)',
+  ],
+];
 try {
   for (const rate of RATES) {
     const results = [];
     for (let run = 0; run < RUNS; run++) {
       const client = new HttpClient({ baseUrl: target.url, requestTimeoutMs: 5000 });
       const budget = new RunBudget(10_000_000, client.now() + 600_000, () => client.now());
-      const [step] = await runLadder(client, budget, [{ kind: 'rate', name: `${rate}/s`, fromRatePerSec: rate, toRatePerSec: rate, durationSec: SECONDS, arrivals: 'constant' }], { probe: 'bench', method: 'GET', path: '/' }, () => {});
+      const [step] = await runLadder(
+        client,
+        budget,
+        [{ kind: 'rate', name: `${rate}/s`, fromRatePerSec: rate, toRatePerSec: rate, durationSec: SECONDS, arrivals: 'constant' }],
+        { probe: 'bench', method: 'GET', path: '/' },
+        () => {},
+      );
       await client.close();
       results.push(step!);
     }

@@ -13,7 +13,9 @@ import { runSaturate } from '../src/bench/saturate.js';
 import type { runRawSaturate as RunRawSaturate } from '../src/bench/raw-saturator.js';
 
 // The raw saturator's worker threads load its compiled file (tsx does not reach into workers): `npm run build` first.
-const { runRawSaturate } = (await import(new URL('../dist/bench/raw-saturator.js', import.meta.url).href)) as { runRawSaturate: typeof RunRawSaturate };
+const { runRawSaturate } = (await import(new URL('../dist/bench/raw-saturator.js', import.meta.url).href)) as {
+  runRawSaturate: typeof RunRawSaturate;
+};
 import { startNginxTarget } from './nginx-target.js';
 import { median, printTable, RUNS } from './stats.js';
 
@@ -33,7 +35,16 @@ async function plainAutocannon(url: string): Promise<number> {
 }
 
 async function gatecheckSaturate(url: string, workers: number): Promise<number> {
-  const result = await runSaturate({ url, method: 'GET', headers: {}, connections: CONNECTIONS, durationSec: DURATION_SEC, workers, pipelining: 1, maxRequests: 50_000_000 });
+  const result = await runSaturate({
+    url,
+    method: 'GET',
+    headers: {},
+    connections: CONNECTIONS,
+    durationSec: DURATION_SEC,
+    workers,
+    pipelining: 1,
+    maxRequests: 50_000_000,
+  });
   return result.requestsPerSec;
 }
 
@@ -66,5 +77,10 @@ const wrkMedian = median(figures.wrk!);
 console.log(`\nSaturating throughput, nginx return 200 on loopback, ${CONNECTIONS} connections, ${DURATION_SEC} s, median of ${RUNS} runs`);
 printTable([
   ['engine', 'median req/s', 'runs', 'ratio to wrk'],
-  ...Object.entries(figures).map(([name, values]) => [name, median(values).toFixed(0), values.map((v) => v.toFixed(0)).join(' / '), (median(values) / wrkMedian).toFixed(2)]),
+  ...Object.entries(figures).map(([name, values]) => [
+    name,
+    median(values).toFixed(0),
+    values.map((v) => v.toFixed(0)).join(' / '),
+    (median(values) / wrkMedian).toFixed(2),
+  ]),
 ]);

@@ -58,7 +58,9 @@ export async function runLadder(
     const phaseStartMs = client.now();
     // Sends per 100 ms window (by actual send time): the pacing-accuracy figure.
     const sends = new Timeline(phaseStartMs, WINDOW_MS);
-    progress(`bench: ${phase.name} at ${phase.fromRatePerSec}${phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : ''}/s for ${phase.durationSec} s`);
+    progress(
+      `bench: ${phase.name} at ${phase.fromRatePerSec}${phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : ''}/s for ${phase.durationSec} s`,
+    );
     const summary = await runPaced({
       client,
       budget,
@@ -77,10 +79,15 @@ export async function runLadder(
     });
     const durationSec = phase.durationSec;
     const completed = accepted + throttled + other + transportErrors;
-    const fullWindows = sends.counts().slice(0, Math.floor((durationSec * 1000) / WINDOW_MS)).map((w) => w.accepted);
+    const fullWindows = sends
+      .counts()
+      .slice(0, Math.floor((durationSec * 1000) / WINDOW_MS))
+      .map((w) => w.accepted);
     const expectedPerWindow = (phase.fromRatePerSec * WINDOW_MS) / 1000;
     const worstWindowDeviation =
-      phase.fromRatePerSec === phase.toRatePerSec && fullWindows.length > 0 ? Math.max(...fullWindows.map((n) => Math.abs(n - expectedPerWindow) / expectedPerWindow)) : NaN;
+      phase.fromRatePerSec === phase.toRatePerSec && fullWindows.length > 0
+        ? Math.max(...fullWindows.map((n) => Math.abs(n - expectedPerWindow) / expectedPerWindow))
+        : NaN;
     results.push({
       name: phase.name,
       targetRatePerSec: (phase.fromRatePerSec + phase.toRatePerSec) / 2,
@@ -92,7 +99,13 @@ export async function runLadder(
       throttledShare: completed ? throttled / completed : 0,
       otherShare: completed ? other / completed : 0,
       transportErrors,
-      latencyMs: { p50: latency.percentileMs(50), p90: latency.percentileMs(90), p99: latency.percentileMs(99), p999: latency.percentileMs(99.9), max: latency.maxMs() },
+      latencyMs: {
+        p50: latency.percentileMs(50),
+        p90: latency.percentileMs(90),
+        p99: latency.percentileMs(99),
+        p999: latency.percentileMs(99.9),
+        max: latency.maxMs(),
+      },
       worstWindowDeviation,
       maxSendLagMs: summary.maxSendLagMs,
     });

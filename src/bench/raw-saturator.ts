@@ -332,7 +332,10 @@ export async function runRawSaturate(options: RawSaturateOptions): Promise<RawSa
   const threads = Math.max(1, options.threads);
   const budget = new SharedArrayBuffer(8);
   new BigInt64Array(budget)[0] = BigInt(options.maxRequests);
-  const perThread = Array.from({ length: threads }, (_, i) => Math.floor(options.connections / threads) + (i < options.connections % threads ? 1 : 0)).filter((n) => n > 0);
+  const perThread = Array.from(
+    { length: threads },
+    (_, i) => Math.floor(options.connections / threads) + (i < options.connections % threads ? 1 : 0),
+  ).filter((n) => n > 0);
   const { startedAt, results } = options.threads <= 1 ? await inThisThread(options, budget) : await inWorkers(options, perThread, budget);
   return mergeResults(results, startedAt);
 }

@@ -44,9 +44,19 @@ export function renderBenchMarkdown(report: BenchReport): string {
       markdownTable([
         ['engine', 'requests/s', 'total', 'seconds', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'statuses', 'errors', 'reconnects'],
         [
-          s.engine, s.requestsPerSec.toFixed(0), String(s.total), s.durationSec.toFixed(2),
-          ms(s.latencyMs.p50), ms(s.latencyMs.p90), ms(s.latencyMs.p99), ms(s.latencyMs.max),
-          Object.entries(s.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', '), errors, String(s.reconnects ?? '—'),
+          s.engine,
+          s.requestsPerSec.toFixed(0),
+          String(s.total),
+          s.durationSec.toFixed(2),
+          ms(s.latencyMs.p50),
+          ms(s.latencyMs.p90),
+          ms(s.latencyMs.p99),
+          ms(s.latencyMs.max),
+          Object.entries(s.statusCounts)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', '),
+          errors,
+          String(s.reconnects ?? '—'),
         ],
       ]),
       '',
@@ -58,10 +68,23 @@ export function renderBenchMarkdown(report: BenchReport): string {
     out.push(
       '## Rate ladder (paced open model)',
       '',
-      'Latency is measured from each request\'s intended send time (coordinated-omission corrected).',
+      "Latency is measured from each request's intended send time (coordinated-omission corrected).",
       '',
       markdownTable([
-        ['step', 'target/s', 'achieved/s', 'accepted/s', '429 share', 'other', 'dropped', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'worst 100 ms window'],
+        [
+          'step',
+          'target/s',
+          'achieved/s',
+          'accepted/s',
+          '429 share',
+          'other',
+          'dropped',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'worst 100 ms window',
+        ],
         ...report.steps.map((s) => [
           s.name,
           s.targetRatePerSec.toFixed(1),

@@ -80,7 +80,10 @@ export class ResponseFramer {
   private close = false;
   private readonly head: boolean;
 
-  constructor(private readonly onResponse: OnResponse, method = 'GET') {
+  constructor(
+    private readonly onResponse: OnResponse,
+    method = 'GET',
+  ) {
     this.head = method.toUpperCase() === 'HEAD';
   }
 

@@ -29,12 +29,16 @@ export interface BenchOptions {
 export function benchPlanProblem(options: Pick<BenchOptions, 'mode' | 'maxRequests' | 'maxDurationSec'>): string | undefined {
   const { mode } = options;
   if (mode.kind === 'saturate') {
-    return mode.durationSec > options.maxDurationSec ? `--duration ${mode.durationSec} s exceeds the time cap of ${options.maxDurationSec} s` : undefined;
+    return mode.durationSec > options.maxDurationSec
+      ? `--duration ${mode.durationSec} s exceeds the time cap of ${options.maxDurationSec} s`
+      : undefined;
   }
   const requests = mode.phases.reduce((n, p) => n + phaseRequestCount(p), 0);
   const seconds = mode.phases.reduce((n, p) => n + (p.kind === 'rate' ? p.durationSec : 0), 0);
-  if (requests > options.maxRequests) return `the plan schedules ${requests} requests, above the cap of ${options.maxRequests} (raise --max-requests)`;
-  if (seconds > options.maxDurationSec) return `the plan lasts ${seconds} s, above the cap of ${options.maxDurationSec} s (raise --max-duration)`;
+  if (requests > options.maxRequests)
+    return `the plan schedules ${requests} requests, above the cap of ${options.maxRequests} (raise --max-requests)`;
+  if (seconds > options.maxDurationSec)
+    return `the plan lasts ${seconds} s, above the cap of ${options.maxDurationSec} s (raise --max-duration)`;
   return undefined;
 }
 
@@ -59,8 +63,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const url = options.target.replace(/\/+$/, '') + options.path;
     if (mode.engine === 'raw') {
       const raw = await runRawSaturate({
-        url, method: options.method, headers: options.headers, tls: options.tls, connections: mode.connections, durationSec: mode.durationSec,
-        threads: mode.workers, pipelining: mode.pipelining, maxRequests: options.maxRequests,
+        url,
+        method: options.method,
+        headers: options.headers,
+        tls: options.tls,
+        connections: mode.connections,
+        durationSec: mode.durationSec,
+        threads: mode.workers,
+        pipelining: mode.pipelining,
+        maxRequests: options.maxRequests,
       });
       const reason = rawStopReason(raw, options.maxRequests);
       const pipelining = mode.pipelining > 1 ? `, pipelining ${mode.pipelining}` : '';
@@ -94,7 +105,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const client = new HttpClient({ baseUrl: options.target, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls });
   const budget = new RunBudget(options.maxRequests, client.now() + options.maxDurationSec * 1000, () => client.now());
   try {
-    const steps = await runLadder(client, budget, options.mode.phases, { probe: 'bench', method: options.method, path: options.path, headers: options.headers }, options.progress);
+    const steps = await runLadder(
+      client,
+      budget,
+      options.mode.phases,
+      { probe: 'bench', method: options.method, path: options.path, headers: options.headers },
+      options.progress,
+    );
     return { ...base, mode: 'rates', ...(options.mode.scenario ? { scenario: options.mode.scenario } : {}), steps };
   } finally {
     await client.close();

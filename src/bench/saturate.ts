@@ -50,18 +50,21 @@ const SHORT_RUN_SLACK_SEC = 0.05;
 export async function runSaturate(options: SaturateOptions): Promise<SaturateResult> {
   let instance!: autocannon.Instance;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
-    url: options.url,
-    method: options.method as autocannon.Request['method'],
-    headers: options.headers,
-    connections: options.connections,
-    // In one thread both bounds hold without a per-response listener (which would cost a third
-    // of the throughput): `amount` caps the requests and a timer stops the run at the duration.
-    // Worker threads cannot be stopped from here, so there the duration alone bounds the run.
-    ...(options.workers > 0 ? { duration: options.durationSec } : { amount: options.maxRequests }),
-    pipelining: options.pipelining,
-    ...(options.workers > 0 ? { workers: options.workers } : {}),
-  }, (error, result) => (error ? reject(error as Error) : resolve(result)));
+    instance = autocannon(
+      {
+        url: options.url,
+        method: options.method as autocannon.Request['method'],
+        headers: options.headers,
+        connections: options.connections,
+        // In one thread both bounds hold without a per-response listener (which would cost a third
+        // of the throughput): `amount` caps the requests and a timer stops the run at the duration.
+        // Worker threads cannot be stopped from here, so there the duration alone bounds the run.
+        ...(options.workers > 0 ? { duration: options.durationSec } : { amount: options.maxRequests }),
+        pipelining: options.pipelining,
+        ...(options.workers > 0 ? { workers: options.workers } : {}),
+      },
+      (error, result) => (error ? reject(error as Error) : resolve(result)),
+    );
   });
   const timer = setTimeout(() => options.workers === 0 && instance.stop(), options.durationSec * 1000);
   const result = await finished.finally(() => clearTimeout(timer));

@@ -80,7 +80,11 @@ export function evidenceOf(
 
 /** The fields every CheckResult shares; the check fills in the verdict. */
 export function resultFor(kind: CheckKind, route: RoutePolicy, startedMs: number, ctx: CheckContext, sentBefore: number, idSuffix = '') {
-  return (status: CheckStatus, summary: string, rest: Pick<CheckResult, 'expected' | 'observed' | 'evidence'> & { details?: string }): CheckResult => ({
+  return (
+    status: CheckStatus,
+    summary: string,
+    rest: Pick<CheckResult, 'expected' | 'observed' | 'evidence'> & { details?: string },
+  ): CheckResult => ({
     id: `${kind}:${route.id}${idSuffix}`,
     kind,
     route: route.id,
@@ -99,5 +103,5 @@ export function isUnresolved(observation: Observation): boolean {
 
 export function describeAnswer(observation: Observation | undefined): string {
   if (!observation) return 'not sent (run cap reached)';
-  return observation.status !== undefined ? String(observation.status) : observation.error ?? 'no answer';
+  return observation.status !== undefined ? String(observation.status) : (observation.error ?? 'no answer');
 }

@@ -25,7 +25,9 @@ import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/
 import { Redactor } from '../util/redact.js';
 import { progressPrinter, type CliIo } from './io.js';
 
-export const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+export const VERSION = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
+).version;
 export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
 
 /** Bad input: exit 2, nothing sent. */
@@ -53,8 +55,15 @@ export interface TlsArgs extends TlsTrust {
 }
 
 /** Loads a policy; PolicyError is turned into exit 2 by the caller. Caps from flags override the file. */
-export function loadPolicy(io: CliIo, args: Pick<RunArgs, 'policy' | 'target' | 'maxRequests' | 'maxDuration'>, env: Environment = io.env): Policy {
-  const policy = loadPolicyFile(resolve(io.cwd, args.policy), { env, ...(args.target !== undefined ? { targetOverride: args.target } : {}) });
+export function loadPolicy(
+  io: CliIo,
+  args: Pick<RunArgs, 'policy' | 'target' | 'maxRequests' | 'maxDuration'>,
+  env: Environment = io.env,
+): Policy {
+  const policy = loadPolicyFile(resolve(io.cwd, args.policy), {
+    env,
+    ...(args.target !== undefined ? { targetOverride: args.target } : {}),
+  });
   if (args.maxRequests !== undefined) policy.limits.maxRequests = args.maxRequests;
   if (args.maxDuration !== undefined) policy.limits.maxDurationSec = args.maxDuration;
   return policy;
@@ -171,7 +180,7 @@ async function recordingOrUsageError(io: CliIo, file: string): Promise<Recording
   try {
     return await readRecordingFile(resolve(io.cwd, file));
   } catch (error) {
-    const why = error instanceof RecordingError ? error.message : (error as NodeJS.ErrnoException).code ?? String(error);
+    const why = error instanceof RecordingError ? error.message : ((error as NodeJS.ErrnoException).code ?? String(error));
     throw new UsageError(`--observations: cannot read ${file} as a recording (${why})`);
   }
 }
@@ -192,7 +201,12 @@ export async function reportDirOrUsageError(dir: string, what: string): Promise<
     await prepareReportDir(dir);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code ?? String(error);
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way'
+        : code === 'EACCES' || code === 'EROFS'
+          ? 'not writable'
+          : (code ?? String(error));
     throw new UsageError(`${what}: cannot write reports to ${dir} (${why}); nothing was sent`);
   }
 }
@@ -216,9 +230,13 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   ];
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
-  io.stdout.write(`${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}; target: ${policy.target ?? '(none: pass --target)'}\n`);
+  io.stdout.write(
+    `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}; target: ${policy.target ?? '(none: pass --target)'}\n`,
+  );
   if (kindsInPolicy(policy).length === 0) {
-    io.stderr.write(`gatecheck: warning: ${args.policy} asks for no checks: add auth, cors, waf, throttle, usagePlans, quota or slo to a route (a run would verify nothing and exit 3)\n`);
+    io.stderr.write(
+      `gatecheck: warning: ${args.policy} asks for no checks: add auth, cors, waf, throttle, usagePlans, quota or slo to a route (a run would verify nothing and exit 3)\n`,
+    );
   }
   return EXIT_CODES.pass;
 }
@@ -243,15 +261,28 @@ export async function demoCommand(io: CliIo, args: DemoArgs): Promise<number> {
   const env = { ...io.env, GATECHECK_DEMO_API_KEY: io.env.GATECHECK_DEMO_API_KEY || `demo-${randomBytes(16).toString('hex')}` };
   const policy = loadPolicy(io, { policy: DEMO_POLICY }, env);
   const gateway = await startGateway({ policy, faults: args.fault, cloudwatch: policy.metrics !== undefined });
-  io.stderr.write(`gatecheck demo: reference gateway on ${gateway.url}${gateway.cloudwatch ? `, its CloudWatch GetMetricData on ${gateway.cloudwatch.url}` : ''}${args.fault.length ? ` with fault(s) ${args.fault.join(', ')}` : ''}\n`);
+  io.stderr.write(
+    `gatecheck demo: reference gateway on ${gateway.url}${gateway.cloudwatch ? `, its CloudWatch GetMetricData on ${gateway.cloudwatch.url}` : ''}${args.fault.length ? ` with fault(s) ${args.fault.join(', ')}` : ''}\n`,
+  );
   const given = args.metrics ?? {};
   // The emulator's datapoints are complete as soon as the gateway has answered: a short wait is plenty.
   const metrics: MetricsSettings =
     given.endpoint !== undefined || !gateway.cloudwatch
       ? given
-      : { waitSec: 5, poll: { firstDelayMs: 250, maxDelayMs: 1_000 }, ...given, endpoint: gateway.cloudwatch.url, credentials: DEMO_CREDENTIALS };
+      : {
+          waitSec: 5,
+          poll: { firstDelayMs: 250, maxDelayMs: 1_000 },
+          ...given,
+          endpoint: gateway.cloudwatch.url,
+          credentials: DEMO_CREDENTIALS,
+        };
   try {
-    return await runCommand(io, { policy: DEMO_POLICY, target: gateway.url, ...(args.out ? { out: args.out } : {}), quiet: args.quiet, metrics }, env, 'policies/demo.yaml (built in)');
+    return await runCommand(
+      io,
+      { policy: DEMO_POLICY, target: gateway.url, ...(args.out ? { out: args.out } : {}), quiet: args.quiet, metrics },
+      env,
+      'policies/demo.yaml (built in)',
+    );
   } finally {
     await gateway.close();
   }
@@ -266,9 +297,20 @@ export interface ServeArgs {
 
 export async function serveCommand(io: CliIo, args: ServeArgs): Promise<number> {
   const policy = loadPolicy(io, args);
-  const gateway = await startGateway({ policy, faults: args.fault, host: args.host, port: args.port, cloudwatch: policy.metrics !== undefined });
-  io.stdout.write(`gatecheck reference gateway listening on ${gateway.url}${args.fault.length ? ` (faults: ${args.fault.join(', ')})` : ''}; Ctrl-C to stop\n`);
-  if (gateway.cloudwatch) io.stdout.write(`its CloudWatch GetMetricData answers on ${gateway.cloudwatch.url} (check with --endpoint-url ${gateway.cloudwatch.url} and any AWS credentials)\n`);
+  const gateway = await startGateway({
+    policy,
+    faults: args.fault,
+    host: args.host,
+    port: args.port,
+    cloudwatch: policy.metrics !== undefined,
+  });
+  io.stdout.write(
+    `gatecheck reference gateway listening on ${gateway.url}${args.fault.length ? ` (faults: ${args.fault.join(', ')})` : ''}; Ctrl-C to stop\n`,
+  );
+  if (gateway.cloudwatch)
+    io.stdout.write(
+      `its CloudWatch GetMetricData answers on ${gateway.cloudwatch.url} (check with --endpoint-url ${gateway.cloudwatch.url} and any AWS credentials)\n`,
+    );
   await io.stopSignal();
   await gateway.close();
   return EXIT_CODES.pass;
@@ -298,7 +340,13 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   const redactor = new Redactor(Object.values(policy.credentials));
   const progress = progressPrinter(io, args.quiet);
   quietSdkVersionWarning(io);
-  const check = await runMetricsPull({ policy: { ...policy, metrics }, fromMs: now - args.sinceMs, toMs: now, settings: args.metrics, progress: (line) => progress.line(redactor.redact(line)) });
+  const check = await runMetricsPull({
+    policy: { ...policy, metrics },
+    fromMs: now - args.sinceMs,
+    toMs: now,
+    settings: args.metrics,
+    progress: (line) => progress.line(redactor.redact(line)),
+  });
   progress.done();
   const finishedAt = new Date();
   const report: RunReport = {
@@ -321,11 +369,18 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
 }
 
 export function faultHelp(): string {
-  return Object.entries(FAULTS).map(([name, text]) => `  ${name}: ${text}`).join('\n');
+  return Object.entries(FAULTS)
+    .map(([name, text]) => `  ${name}: ${text}`)
+    .join('\n');
 }
 
 function summaryTable(report: RunReport): string {
-  const rows = report.checks.map((c) => [c.kind, c.route, c.status.toUpperCase(), c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary]);
+  const rows = report.checks.map((c) => [
+    c.kind,
+    c.route,
+    c.status.toUpperCase(),
+    c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary,
+  ]);
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
   const aborted = report.abortReason ? ` (${report.abortReason})` : '';
   const took = `${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
@@ -368,8 +423,11 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   let method = args.method;
   if (args.policy) {
     const policy = loadPolicy(io, { policy: args.policy });
-    const route = args.route ? policy.routes.find((r) => r.id === args.route || r.name === args.route || r.path === args.route) : policy.routes[0];
-    if (!route) throw new UsageError(`--route: no route "${args.route}" in ${args.policy} (routes: ${policy.routes.map((r) => r.id).join(', ')})`);
+    const route = args.route
+      ? policy.routes.find((r) => r.id === args.route || r.name === args.route || r.path === args.route)
+      : policy.routes[0];
+    if (!route)
+      throw new UsageError(`--route: no route "${args.route}" in ${args.policy} (routes: ${policy.routes.map((r) => r.id).join(', ')})`);
     headers = credentialHeaders(routeCredential(policy, route));
     limits = route.throttle ?? {};
     redactor = new Redactor(Object.values(policy.credentials));
@@ -378,9 +436,26 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   }
   let mode: BenchMode;
   if (args.saturate) {
-    mode = { kind: 'saturate', engine: args.saturateEngine, connections: args.connections, workers: args.workers, pipelining: args.pipelining, durationSec: args.durationSec };
+    mode = {
+      kind: 'saturate',
+      engine: args.saturateEngine,
+      connections: args.connections,
+      workers: args.workers,
+      pipelining: args.pipelining,
+      durationSec: args.durationSec,
+    };
   } else if (args.rates) {
-    mode = { kind: 'ladder', phases: args.rates.map((r, i) => ({ kind: 'rate', name: `step-${i + 1}`, fromRatePerSec: r, toRatePerSec: r, durationSec: args.durationSec, arrivals: 'constant' })) };
+    mode = {
+      kind: 'ladder',
+      phases: args.rates.map((r, i) => ({
+        kind: 'rate',
+        name: `step-${i + 1}`,
+        fromRatePerSec: r,
+        toRatePerSec: r,
+        durationSec: args.durationSec,
+        arrivals: 'constant',
+      })),
+    };
   } else {
     const name = args.scenario ?? 'step-ladder';
     let phases: ResolvedPhase[];

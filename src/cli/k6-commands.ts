@@ -30,29 +30,46 @@ type Usage = (message: string) => never;
 export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit, usage: Usage): CommandModule {
   return {
     command: 'export <engine>',
-    describe: 'Translate the policy\'s load probes into a k6 script and k6-operator manifests',
+    describe: "Translate the policy's load probes into a k6 script and k6-operator manifests",
     builder: (y: Argv) =>
       y
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine to export for' })
         .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
-        .option('scenario', { type: 'string', describe: `Scenario to translate for each route instead of the policy's own probes (built in: ${builtInScenarios().join(', ')}; or a file)` })
+        .option('scenario', {
+          type: 'string',
+          describe: `Scenario to translate for each route instead of the policy's own probes (built in: ${builtInScenarios().join(', ')}; or a file)`,
+        })
         .option('route', { type: 'string', array: true, describe: 'Export only this route id (`GET /api/items`); repeatable' })
-        .option('parallelism', { type: 'number', default: 1, describe: 'k6-operator pods; each runs its execution segment of every scenario' })
+        .option('parallelism', {
+          type: 'number',
+          default: 1,
+          describe: 'k6-operator pods; each runs its execution segment of every scenario',
+        })
         .option('separate', { type: 'boolean', default: false, describe: 'One runner pod per node (TestRun spec.separate)' })
-        .option('target', { type: 'string', describe: "Base URL written as the script's default (GATECHECK_TARGET overrides it at run time)" })
+        .option('target', {
+          type: 'string',
+          describe: "Base URL written as the script's default (GATECHECK_TARGET overrides it at run time)",
+        })
         .option('name', { type: 'string', describe: 'Name of the TestRun and its objects [default: gatecheck-<policy file name>]' })
         .option('namespace', { type: 'string', describe: 'Kubernetes namespace of the objects' })
-        .option('secret', { type: 'string', describe: 'Secret holding the credentials, one key per environment variable [default: <name>-credentials]' })
-        .option('image', { type: 'string', describe: 'k6 runner image [default: the operator\'s]' })
+        .option('secret', {
+          type: 'string',
+          describe: 'Secret holding the credentials, one key per environment variable [default: <name>-credentials]',
+        })
+        .option('image', { type: 'string', describe: "k6 runner image [default: the operator's]" })
         .option('storage-class', { type: 'string', describe: 'Storage class of the results volume (needs ReadWriteMany)' })
-        .option('expected-latency-ms', { type: 'number', describe: "Response time used to size preAllocatedVUs [default: the route's slo.p99Ms, else 250]" })
+        .option('expected-latency-ms', {
+          type: 'number',
+          describe: "Response time used to size preAllocatedVUs [default: the route's slo.p99Ms, else 250]",
+        })
         .example('$0 export k6 --policy api.yaml --parallelism 4 --out k6/', 'script + TestRun for 4 pods; then kubectl apply -f k6/')
         .example('$0 export k6 --policy api.yaml --scenario step-ladder --route "GET /api/items" --out k6/', 'a load shape for one route'),
     handler: async (raw) => {
       const args = raw as unknown as Record<string, unknown>;
       const parallelism = args.parallelism as number;
-      if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 1000) usage(`--parallelism: must be a whole number from 1 to 1000, got ${parallelism}`);
+      if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 1000)
+        usage(`--parallelism: must be a whole number from 1 to 1000, got ${parallelism}`);
       const latency = args['expected-latency-ms'] as number | undefined;
       if (latency !== undefined && !(latency > 0)) usage(`--expected-latency-ms: must be > 0, got ${latency}`);
       setExit(
@@ -63,7 +80,17 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
             out: args.out as string,
             parallelism,
             separate: args.separate as boolean,
-            ...pick(args, { scenario: 'scenario', route: 'route', target: 'target', name: 'name', namespace: 'namespace', secret: 'secret', image: 'image', storageClass: 'storage-class', expectedLatencyMs: 'expected-latency-ms' }),
+            ...pick(args, {
+              scenario: 'scenario',
+              route: 'route',
+              target: 'target',
+              name: 'name',
+              namespace: 'namespace',
+              secret: 'secret',
+              image: 'image',
+              storageClass: 'storage-class',
+              expectedLatencyMs: 'expected-latency-ms',
+            }),
           },
           argv,
         ),
@@ -72,17 +99,29 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
   };
 }
 
-export function importCommandModule(io: CliIo, setExit: SetExit, usage: Usage, parseOnly: (value: string | undefined) => CheckKind[] | undefined): CommandModule {
+export function importCommandModule(
+  io: CliIo,
+  setExit: SetExit,
+  usage: Usage,
+  parseOnly: (value: string | undefined) => CheckKind[] | undefined,
+): CommandModule {
   return {
     command: 'import <engine> <files..>',
     describe: 'Read the results of one or more k6 instances (NDJSON points, .gz, or summaries), merge them and write the report',
     builder: (y: Argv) =>
       y
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine whose results these are' })
-        .positional('files', { type: 'string', array: true, describe: 'k6 --out json files (plain or .gz), --summary-export files, handleSummary() JSON or machine-readable summaries' })
-        .option('policy', { type: 'string', describe: 'Policy to judge the results against (throttle fit, slo); without it only the k6 thresholds are judged' })
+        .positional('files', {
+          type: 'string',
+          array: true,
+          describe: 'k6 --out json files (plain or .gz), --summary-export files, handleSummary() JSON or machine-readable summaries',
+        })
+        .option('policy', {
+          type: 'string',
+          describe: 'Policy to judge the results against (throttle fit, slo); without it only the k6 thresholds are judged',
+        })
         .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
-        .option('target', { type: 'string', describe: 'Target shown in the report [default: the policy\'s]' })
+        .option('target', { type: 'string', describe: "Target shown in the report [default: the policy's]" })
         .option('only', { type: 'string', describe: 'Comma-separated check kinds to report (throttle,slo)' })
         .option('window-ms', { type: 'number', default: 100, describe: 'Timeline window in ms' })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
@@ -163,7 +202,12 @@ export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[
     return [p.scenario, p.route.id, probe, loadText(p.phase), `${(p.startMs / 1000).toFixed(1)} s`];
   });
   io.stdout.write(`${markdownTable([['k6 scenario', 'route', 'probe', 'load', 'start'], ...rows])}\n\n`);
-  io.stdout.write(`Wrote ${Object.keys(built.files).sort().map((f) => join(args.out, f)).join(', ')}\n`);
+  io.stdout.write(
+    `Wrote ${Object.keys(built.files)
+      .sort()
+      .map((f) => join(args.out, f))
+      .join(', ')}\n`,
+  );
   const readme = join(args.out, 'README.md');
   const steps = `create the Secret ${built.secretName} then \`kubectl apply -f ${args.out}\`; see ${readme}`;
   io.stdout.write(`Kubernetes (k6-operator, ${args.parallelism} pod(s)): ${steps}.\n`);
@@ -240,7 +284,9 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
     io.stderr.write(
       'gatecheck: --engine k6 needs the k6 binary on PATH, and there is none.\n' +
         '  Install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/), or run the default engine (--engine paced),\n' +
-        '  or export the probes and run them elsewhere: gatecheck export k6 --policy ' + shellQuote(args.policy) + ' --out k6-export\n',
+        '  or export the probes and run them elsewhere: gatecheck export k6 --policy ' +
+        shellQuote(args.policy) +
+        ' --out k6-export\n',
     );
     return EXIT_CODES.badInput;
   }

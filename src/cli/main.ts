@@ -10,7 +10,16 @@ import { EXIT_CODES } from '../report/model.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
 import type { MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
 import {
-  benchCommand, demoCommand, faultHelp, judgeCommand, metricsCommand, runCommand, serveCommand, UsageError, validateCommand, VERSION,
+  benchCommand,
+  demoCommand,
+  faultHelp,
+  judgeCommand,
+  metricsCommand,
+  runCommand,
+  serveCommand,
+  UsageError,
+  validateCommand,
+  VERSION,
 } from './commands.js';
 import type { TlsArgs } from './commands.js';
 import { processIo, type CliIo } from './io.js';
@@ -31,7 +40,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return exitCode;
   } catch (error) {
     if (error instanceof PolicyError) {
-      io.stderr.write(`gatecheck: invalid policy (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}); no request was sent\n${error.message}\n`);
+      io.stderr.write(
+        `gatecheck: invalid policy (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}); no request was sent\n${error.message}\n`,
+      );
       return EXIT_CODES.badInput;
     }
     if (error instanceof UsageError) {
@@ -49,43 +60,55 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void, usage: (message: string) => never): Argv {
   const commonRun = (y: Argv) =>
     y
-      .option('target', { type: 'string', describe: 'Base URL of the gateway; overrides the policy\'s target' })
+      .option('target', { type: 'string', describe: "Base URL of the gateway; overrides the policy's target" })
       .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
       .option('only', { type: 'string', describe: `Comma-separated check kinds to run (${SELECTABLE_KINDS.join(',')})` })
       .option('max-requests', { type: 'number', describe: 'Request cap for the whole run (overrides limits.maxRequests)' })
       .option('max-duration', { type: 'number', describe: 'Time cap in seconds for the whole run (overrides limits.maxDurationSec)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
   // As the AWS CLI spells them; credentials come from the SDK's default chain.
-  const cloudWatchFlags = <T,>(y: Argv<T>) =>
+  const cloudWatchFlags = <T>(y: Argv<T>) =>
     y
-      .option('region', { type: 'string', describe: 'AWS Region of the API\'s CloudWatch metrics (overrides metrics.cloudwatch.region)' })
+      .option('region', { type: 'string', describe: "AWS Region of the API's CloudWatch metrics (overrides metrics.cloudwatch.region)" })
       .option('profile', { type: 'string', describe: 'AWS profile for the CloudWatch credentials (like AWS_PROFILE)' })
       .option('endpoint-url', { type: 'string', describe: 'CloudWatch endpoint URL (an emulator; overrides metrics.cloudwatch.endpoint)' })
-      .option('metrics-wait', { type: 'number', describe: 'Longest wait in seconds for late CloudWatch datapoints (overrides metrics.waitSec)' });
+      .option('metrics-wait', {
+        type: 'number',
+        describe: 'Longest wait in seconds for late CloudWatch datapoints (overrides metrics.waitSec)',
+      });
   // The target's certificate only: CloudWatch is reached through the AWS SDK's own trust.
-  const tlsFlags = <T,>(y: Argv<T>) =>
+  const tlsFlags = <T>(y: Argv<T>) =>
     y
-      .option('ca', { type: 'string', describe: 'PEM file of CA certificates to trust for an https:// target, besides the system\'s' })
-      .option('insecure', { type: 'boolean', describe: 'Do not verify the target\'s TLS certificate (run: the report says so)' });
+      .option('ca', { type: 'string', describe: "PEM file of CA certificates to trust for an https:// target, besides the system's" })
+      .option('insecure', { type: 'boolean', describe: "Do not verify the target's TLS certificate (run: the report says so)" });
 
   return yargs(argv)
     .scriptName('gatecheck')
-    .usage('$0 <command> [options]\n\nVerifies from outside that an API gateway enforces its throttling, CORS, auth, WAF and latency policy.')
+    .usage(
+      '$0 <command> [options]\n\nVerifies from outside that an API gateway enforces its throttling, CORS, auth, WAF and latency policy.',
+    )
     .command(
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
         tlsFlags(cloudWatchFlags(commonRun(y)))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
-          .option('engine', { choices: ['paced', 'k6'] as const, default: 'paced' as const, describe: 'Load engine: gatecheck\'s own paced engine, or k6 from PATH (throttle and slo checks only)' })
+          .option('engine', {
+            choices: ['paced', 'k6'] as const,
+            default: 'paced' as const,
+            describe: "Load engine: gatecheck's own paced engine, or k6 from PATH (throttle and slo checks only)",
+          })
           .option('record', {
             type: 'string',
-            describe: 'Also write every observation and each check\'s notes to FILE (NDJSON, credentials redacted) for `gatecheck judge`',
+            describe: "Also write every observation and each check's notes to FILE (NDJSON, credentials redacted) for `gatecheck judge`",
           })
-          .example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest', 'check a local nginx')
+          .example(
+            '$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest',
+            'check a local nginx',
+          )
           .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks')
           .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA')
-          .example('$0 run --policy api.yaml --record run.ndjson', 'keep the run\'s observations to judge them again (`judge`)'),
+          .example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)"),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
@@ -93,12 +116,26 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         if (args.engine === 'k6') {
           if (tls) usage('--ca and --insecure apply to the paced engine; --engine k6 does not take them');
           if (args.record !== undefined) usage('--record applies to the paced engine; --engine k6 does not take it');
-          setExit(await runK6EngineCommand(io, { policy: args.policy, quiet: args.quiet, ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) }));
+          setExit(
+            await runK6EngineCommand(io, {
+              policy: args.policy,
+              quiet: args.quiet,
+              ...opt('target', args.target),
+              ...opt('out', args.out),
+              ...opt('only', only),
+              ...opt('maxRequests', args['max-requests']),
+              ...opt('maxDuration', args['max-duration']),
+            }),
+          );
           return;
         }
         const metrics = metricsSettings(args, usage);
         const flags = {
-          ...opt('target', args.target), ...opt('out', args.out), ...opt('only', only), ...opt('tls', tls), ...opt('record', args.record),
+          ...opt('target', args.target),
+          ...opt('out', args.out),
+          ...opt('only', only),
+          ...opt('tls', tls),
+          ...opt('record', args.record),
         };
         const caps = { ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) };
         setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...flags, ...caps }));
@@ -121,7 +158,10 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     .command(
       'validate',
       'Check a policy file without sending any traffic',
-      (y) => y.option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' }).example('$0 validate --policy policies/demo.yaml', 'exit 0 when valid, 2 with every problem listed'),
+      (y) =>
+        y
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
+          .example('$0 validate --policy policies/demo.yaml', 'exit 0 when valid, 2 with every problem listed'),
       (args) => {
         setExit(validateCommand(io, { policy: args.policy }));
       },
@@ -132,28 +172,58 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       (y) =>
         cloudWatchFlags(y)
           .option('out', { type: 'string', describe: 'Report directory [default: reports/<timestamp>/]' })
-          .option('fault', { type: 'string', array: true, default: [] as string[], describe: `Break the reference gateway on purpose:\n${faultHelp()}` })
+          .option('fault', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: `Break the reference gateway on purpose:\n${faultHelp()}`,
+          })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .example('$0 demo', 'all checks pass, exit 0')
           .example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1'),
       async (args) => {
-        setExit(await demoCommand(io, { fault: parseFaults(args.fault, usage), quiet: args.quiet, metrics: metricsSettings(args, usage), ...opt('out', args.out) }));
+        setExit(
+          await demoCommand(io, {
+            fault: parseFaults(args.fault, usage),
+            quiet: args.quiet,
+            metrics: metricsSettings(args, usage),
+            ...opt('out', args.out),
+          }),
+        );
       },
     )
     .command(
       'metrics',
-      'Pull the API\'s CloudWatch metrics (the policy\'s metrics block) for a recent window and write a report; sends no traffic',
+      "Pull the API's CloudWatch metrics (the policy's metrics block) for a recent window and write a report; sends no traffic",
       (y) =>
         cloudWatchFlags(y)
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file with a metrics block' })
-          .option('since', { type: 'string', default: '15m', describe: 'How far back: 90s, 15m, 2h, 1d (at most 15d, CloudWatch\'s one-minute retention)' })
+          .option('since', {
+            type: 'string',
+            default: '15m',
+            describe: "How far back: 90s, 15m, 2h, 1d (at most 15d, CloudWatch's one-minute retention)",
+          })
           .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
-          .example('$0 metrics --policy api.yaml --since 15m --profile prod', 'Count, 4XX, 5XX and Latency per minute of the last 15 minutes')
-          .example('$0 metrics --policy policies/demo.yaml --endpoint-url http://127.0.0.1:4566 --region us-east-1', 'read an emulator (moto, `gatecheck serve`)'),
+          .example(
+            '$0 metrics --policy api.yaml --since 15m --profile prod',
+            'Count, 4XX, 5XX and Latency per minute of the last 15 minutes',
+          )
+          .example(
+            '$0 metrics --policy policies/demo.yaml --endpoint-url http://127.0.0.1:4566 --region us-east-1',
+            'read an emulator (moto, `gatecheck serve`)',
+          ),
       async (args) => {
         const sinceMs = parseSince(args.since, usage);
-        setExit(await metricsCommand(io, { policy: args.policy, sinceMs, quiet: args.quiet, metrics: metricsSettings(args, usage), ...opt('out', args.out) }));
+        setExit(
+          await metricsCommand(io, {
+            policy: args.policy,
+            sinceMs,
+            quiet: args.quiet,
+            metrics: metricsSettings(args, usage),
+            ...opt('out', args.out),
+          }),
+        );
       },
     )
     .command(
@@ -164,10 +234,19 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file the gateway enforces' })
           .option('port', { type: 'number', default: 8080, describe: 'Port (0 = any free port)' })
           .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-          .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'Misconfiguration to switch on (see `demo --help`)' })
-          .example('GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --port 8080 --fault no-throttle', 'a gateway that forgot its rate limit'),
+          .option('fault', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'Misconfiguration to switch on (see `demo --help`)',
+          })
+          .example(
+            'GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --port 8080 --fault no-throttle',
+            'a gateway that forgot its rate limit',
+          ),
       async (args) => {
-        if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
+        if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
+          usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
         setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
       },
     )
@@ -179,15 +258,27 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
           .option('path', { type: 'string', default: '/', describe: 'Path to load (or take it from --policy/--route)' })
           .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
-          .option('policy', { type: 'string', describe: 'Policy file: the route\'s credential and limits (for relative scenarios)' })
-          .option('route', { type: 'string', describe: 'Route of --policy to load: "GET /api/items", its name or its path [default: the first]' })
+          .option('policy', { type: 'string', describe: "Policy file: the route's credential and limits (for relative scenarios)" })
+          .option('route', {
+            type: 'string',
+            describe: 'Route of --policy to load: "GET /api/items", its name or its path [default: the first]',
+          })
           .option('rates', { type: 'string', describe: 'Comma-separated rates (requests/s) for a step ladder, e.g. 100,500,1000' })
           .option('scenario', { type: 'string', describe: 'Scenario name (scenarios/*.yaml) or file [default: step-ladder]' })
-          .option('saturate-engine', { choices: ['raw', 'autocannon'] as const, default: 'raw' as const, describe: '--saturate: gatecheck\'s raw-socket loop (faster here) or autocannon' })
+          .option('saturate-engine', {
+            choices: ['raw', 'autocannon'] as const,
+            default: 'raw' as const,
+            describe: "--saturate: gatecheck's raw-socket loop (faster here) or autocannon",
+          })
           .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput (closed model) with --saturate-engine' })
           .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
           .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
-          .option('workers', { type: 'number', default: Math.min(4, availableParallelism()), describe: '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]' })
+          .option('workers', {
+            type: 'number',
+            default: Math.min(4, availableParallelism()),
+            describe:
+              '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]',
+          })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests in flight per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
           .option('max-requests', { type: 'number', default: 2_000_000, describe: 'Request cap (raw --saturate: across threads)' })
@@ -195,22 +286,44 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .conflicts('rates', ['saturate', 'scenario'])
           .conflicts('saturate', 'scenario')
-          .example('$0 bench --target http://127.0.0.1:8080 --path /health --rates 100,500,1000 --duration 5', 'latency and accepted rate per step')
-          .example('$0 bench --target http://127.0.0.1:8080 --path /health --saturate --connections 50 --duration 10', 'maximum throughput'),
+          .example(
+            '$0 bench --target http://127.0.0.1:8080 --path /health --rates 100,500,1000 --duration 5',
+            'latency and accepted rate per step',
+          )
+          .example(
+            '$0 bench --target http://127.0.0.1:8080 --path /health --saturate --connections 50 --duration 10',
+            'maximum throughput',
+          ),
       async (args) => {
         checkRunFlags({ target: args.target, 'max-requests': args['max-requests'], 'max-duration': args['max-duration'] }, usage);
         const rates = args.rates === undefined ? undefined : args.rates.split(',').map((r) => Number(r.trim()));
-        if (rates && (rates.length === 0 || rates.some((r) => !(r > 0) || !Number.isFinite(r)))) usage(`--rates: every rate must be a number > 0, got "${args.rates}"`);
+        if (rates && (rates.length === 0 || rates.some((r) => !(r > 0) || !Number.isFinite(r))))
+          usage(`--rates: every rate must be a number > 0, got "${args.rates}"`);
         if (!(args.duration > 0)) usage(`--duration: must be > 0, got ${args.duration}`);
-        for (const flag of ['connections', 'pipelining'] as const) if (!Number.isInteger(args[flag]) || args[flag] < 1) usage(`--${flag}: must be a whole number ≥ 1, got ${args[flag]}`);
+        for (const flag of ['connections', 'pipelining'] as const)
+          if (!Number.isInteger(args[flag]) || args[flag] < 1) usage(`--${flag}: must be a whole number ≥ 1, got ${args[flag]}`);
         if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers: must be a whole number ≥ 0, got ${args.workers}`);
         if (!args.path.startsWith('/')) usage(`--path: must start with /, got "${args.path}"`);
         const tls = tlsArgs(io, args, usage);
         setExit(
           await benchCommand(io, {
-            target: args.target, path: args.path, method: args.method.toUpperCase(), saturate: args.saturate ?? false, saturateEngine: args['saturate-engine'], durationSec: args.duration,
-            connections: args.connections, workers: args.workers, pipelining: args.pipelining, maxRequests: args['max-requests'], maxDuration: args['max-duration'], quiet: args.quiet,
-            ...opt('policy', args.policy), ...opt('route', args.route), ...opt('rates', rates), ...opt('scenario', args.scenario), ...opt('out', args.out),
+            target: args.target,
+            path: args.path,
+            method: args.method.toUpperCase(),
+            saturate: args.saturate ?? false,
+            saturateEngine: args['saturate-engine'],
+            durationSec: args.duration,
+            connections: args.connections,
+            workers: args.workers,
+            pipelining: args.pipelining,
+            maxRequests: args['max-requests'],
+            maxDuration: args['max-duration'],
+            quiet: args.quiet,
+            ...opt('policy', args.policy),
+            ...opt('route', args.route),
+            ...opt('rates', rates),
+            ...opt('scenario', args.scenario),
+            ...opt('out', args.out),
             ...opt('tls', tls),
           }),
         );
@@ -224,7 +337,9 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, (io.stdout as NodeJS.WriteStream).columns ?? 100))
-    .epilogue('Exit codes: 0 pass, 1 fail, 2 bad input (nothing sent), 3 could not verify (unreachable, error, inconclusive).\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.')
+    .epilogue(
+      'Exit codes: 0 pass, 1 fail, 2 bad input (nothing sent), 3 could not verify (unreachable, error, inconclusive).\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.',
+    )
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
@@ -235,28 +350,40 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
 
 function parseOnly(value: string | undefined, usage: (m: string) => never): CheckKind[] | undefined {
   if (value === undefined) return undefined;
-  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = kinds.filter((k) => !(SELECTABLE_KINDS as string[]).includes(k));
-  if (kinds.length === 0 || unknown.length) usage(`--only: unknown check kind ${unknown.map((k) => `"${k}"`).join(', ') || '(empty)'}; choose from ${SELECTABLE_KINDS.join(', ')}`);
+  if (kinds.length === 0 || unknown.length)
+    usage(`--only: unknown check kind ${unknown.map((k) => `"${k}"`).join(', ') || '(empty)'}; choose from ${SELECTABLE_KINDS.join(', ')}`);
   return kinds as CheckKind[];
 }
 
 function parseFaults(values: string[], usage: (m: string) => never): FaultName[] {
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(FAULT_NAMES as string[]).includes(n));
   if (unknown.length) usage(`--fault: unknown fault ${unknown.map((n) => `"${n}"`).join(', ')}; choose from ${FAULT_NAMES.join(', ')}`);
   return names as FaultName[];
 }
 
-function checkRunFlags(args: { target?: string | undefined; 'max-requests'?: number | undefined; 'max-duration'?: number | undefined }, usage: (m: string) => never): void {
+function checkRunFlags(
+  args: { target?: string | undefined; 'max-requests'?: number | undefined; 'max-duration'?: number | undefined },
+  usage: (m: string) => never,
+): void {
   if (args.target !== undefined) {
     const problem = targetProblem(args.target);
     if (problem) usage(`--target: ${problem}`);
   }
   const maxRequests = args['max-requests'];
-  if (maxRequests !== undefined && (!Number.isInteger(maxRequests) || maxRequests < 1)) usage(`--max-requests: must be a whole number ≥ 1, got ${maxRequests}`);
+  if (maxRequests !== undefined && (!Number.isInteger(maxRequests) || maxRequests < 1))
+    usage(`--max-requests: must be a whole number ≥ 1, got ${maxRequests}`);
   const maxDuration = args['max-duration'];
-  if (maxDuration !== undefined && !(maxDuration > 0 && maxDuration <= 86400)) usage(`--max-duration: must be > 0 and ≤ 86400 seconds, got ${maxDuration}`);
+  if (maxDuration !== undefined && !(maxDuration > 0 && maxDuration <= 86400))
+    usage(`--max-duration: must be > 0 and ≤ 86400 seconds, got ${maxDuration}`);
 }
 
 type TlsFlags = { ca?: string | undefined; insecure?: boolean | undefined };
@@ -277,8 +404,17 @@ function tlsArgs(io: CliIo, args: TlsFlags, usage: (m: string) => never): TlsArg
 }
 
 /** --region, --profile, --endpoint-url, --metrics-wait, checked. */
-function metricsSettings(args: { region?: string | undefined; profile?: string | undefined; 'endpoint-url'?: string | undefined; 'metrics-wait'?: number | undefined }, usage: (m: string) => never): MetricsSettings {
-  if (args.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-[0-9]+$/.test(args.region)) usage(`--region: "${args.region}" is not an AWS Region name (e.g. eu-west-1)`);
+function metricsSettings(
+  args: {
+    region?: string | undefined;
+    profile?: string | undefined;
+    'endpoint-url'?: string | undefined;
+    'metrics-wait'?: number | undefined;
+  },
+  usage: (m: string) => never,
+): MetricsSettings {
+  if (args.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-[0-9]+$/.test(args.region))
+    usage(`--region: "${args.region}" is not an AWS Region name (e.g. eu-west-1)`);
   if (args.profile !== undefined && args.profile.trim() === '') usage('--profile: must not be empty');
   const endpoint = args['endpoint-url'];
   if (endpoint !== undefined) {
@@ -287,7 +423,12 @@ function metricsSettings(args: { region?: string | undefined; profile?: string |
   }
   const wait = args['metrics-wait'];
   if (wait !== undefined && !(wait >= 0 && wait <= 3600)) usage(`--metrics-wait: must be from 0 to 3600 seconds, got ${wait}`);
-  return { ...opt('region', args.region), ...opt('profile', args.profile), ...opt('endpoint', endpoint?.replace(/\/+$/, '')), ...opt('waitSec', wait) };
+  return {
+    ...opt('region', args.region),
+    ...opt('profile', args.profile),
+    ...opt('endpoint', endpoint?.replace(/\/+$/, '')),
+    ...opt('waitSec', wait),
+  };
 }
 
 /** `90s`, `15m`, `2h`, `1d` → ms; at most 15 days (CloudWatch keeps one-minute datapoints that long). */

@@ -46,7 +46,10 @@ export async function openCloudWatch(connection: CloudWatchConnection): Promise<
     ...(connection.endpoint !== undefined ? { endpoint: connection.endpoint } : {}),
     ...(connection.credentials !== undefined ? { credentials: connection.credentials } : {}),
     maxAttempts: connection.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    requestHandler: { requestTimeout: connection.requestTimeoutMs ?? 10_000, connectionTimeout: Math.min(connection.requestTimeoutMs ?? 10_000, 5_000) },
+    requestHandler: {
+      requestTimeout: connection.requestTimeoutMs ?? 10_000,
+      connectionTimeout: Math.min(connection.requestTimeoutMs ?? 10_000, 5_000),
+    },
   });
   let region: string;
   try {

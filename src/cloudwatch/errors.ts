@@ -4,7 +4,8 @@
  * verdict; nothing here throws past the check.
  */
 
-export type CloudWatchErrorCode = 'NoCredentials' | 'NoRegion' | 'AccessDenied' | 'Throttled' | 'Network' | 'BadQuery' | 'BadResponse' | 'Service';
+export type CloudWatchErrorCode =
+  'NoCredentials' | 'NoRegion' | 'AccessDenied' | 'Throttled' | 'Network' | 'BadQuery' | 'BadResponse' | 'Service';
 
 export class CloudWatchError extends Error {
   constructor(
@@ -33,9 +34,35 @@ const DENIED = new Set([
   'MissingAuthenticationToken',
   'InvalidSignatureException',
 ]);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'LimitExceeded', 'LimitExceededException']);
-const BAD_QUERY = new Set(['InvalidParameterValue', 'InvalidParameterValueException', 'InvalidParameterCombination', 'MissingParameter', 'MissingRequiredParameter', 'ValidationError', 'InvalidNextToken']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'LimitExceeded',
+  'LimitExceededException',
+]);
+const BAD_QUERY = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterValueException',
+  'InvalidParameterCombination',
+  'MissingParameter',
+  'MissingRequiredParameter',
+  'ValidationError',
+  'InvalidNextToken',
+]);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 interface SdkErrorShape {
   name?: string;
@@ -55,7 +82,10 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
   const tried = attempts && attempts > 1 ? ` after ${attempts} attempts` : '';
 
   if (e.name === 'CredentialsProviderError' || /could not load credentials|credential.*(missing|not found)/i.test(message)) {
-    return new CloudWatchError('NoCredentials', `no AWS credentials found (environment, --profile / AWS_PROFILE, SSO, instance role): ${message}`);
+    return new CloudWatchError(
+      'NoCredentials',
+      `no AWS credentials found (environment, --profile / AWS_PROFILE, SSO, instance role): ${message}`,
+    );
   }
   if (/region is missing/i.test(message)) {
     return new CloudWatchError('NoRegion', 'no AWS Region: set metrics.cloudwatch.region in the policy, pass --region, or set AWS_REGION');
@@ -65,13 +95,29 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
   const unreadable = e.Code === undefined && (e.name === 'SyntaxError' || /deserializ/i.test(e.message ?? ''));
   if (awsCode !== undefined && e.$metadata?.httpStatusCode !== undefined && !unreadable) {
     if (DENIED.has(awsCode)) {
-      return new CloudWatchError('AccessDenied', `CloudWatch refused GetMetricData (${awsCode}) at ${where}: ${message}. The credentials need the IAM permission cloudwatch:GetMetricData.`, awsCode, attempts);
+      return new CloudWatchError(
+        'AccessDenied',
+        `CloudWatch refused GetMetricData (${awsCode}) at ${where}: ${message}. The credentials need the IAM permission cloudwatch:GetMetricData.`,
+        awsCode,
+        attempts,
+      );
     }
     if (THROTTLED.has(awsCode)) {
-      return new CloudWatchError('Throttled', `CloudWatch throttled GetMetricData (${awsCode})${tried}, the SDK's retries included; try again later or raise the account's GetMetricData quota`, awsCode, attempts);
+      return new CloudWatchError(
+        'Throttled',
+        `CloudWatch throttled GetMetricData (${awsCode})${tried}, the SDK's retries included; try again later or raise the account's GetMetricData quota`,
+        awsCode,
+        attempts,
+      );
     }
-    if (BAD_QUERY.has(awsCode)) return new CloudWatchError('BadQuery', `CloudWatch rejected the query (${awsCode}): ${message}`, awsCode, attempts);
-    return new CloudWatchError('Service', `CloudWatch answered ${e.$metadata.httpStatusCode} (${awsCode})${tried} at ${where}: ${message}`, awsCode, attempts);
+    if (BAD_QUERY.has(awsCode))
+      return new CloudWatchError('BadQuery', `CloudWatch rejected the query (${awsCode}): ${message}`, awsCode, attempts);
+    return new CloudWatchError(
+      'Service',
+      `CloudWatch answered ${e.$metadata.httpStatusCode} (${awsCode})${tried} at ${where}: ${message}`,
+      awsCode,
+      attempts,
+    );
   }
   const networkCode = e.cause?.code ?? e.code ?? (NETWORK.has(e.name ?? '') ? e.name : undefined);
   if (networkCode !== undefined && NETWORK.has(networkCode)) {

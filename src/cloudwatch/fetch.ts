@@ -61,7 +61,12 @@ export interface FetchOptions {
 }
 
 /** Reads every query over the window with 60 s periods, oldest datapoint first, one group after the other. */
-export async function fetchMetrics(reader: CloudWatchReader, queries: readonly MetricQuery[], window: FetchWindow, options: FetchOptions = {}): Promise<FetchedMetrics> {
+export async function fetchMetrics(
+  reader: CloudWatchReader,
+  queries: readonly MetricQuery[],
+  window: FetchWindow,
+  options: FetchOptions = {},
+): Promise<FetchedMetrics> {
   const series = new Map(queries.map((q) => [q.id, new Map<number, number>()]));
   const out: FetchedMetrics = { series, incomplete: [], unavailable: [], messages: [], pages: 0, attempts: 0 };
   const lastStatus = new Map<string, string>();
@@ -147,17 +152,23 @@ async function fetchGroup(
       out.attempts += page.$metadata.attempts ?? 1;
       for (const result of page.MetricDataResults ?? []) {
         const series = result.Id === undefined || !asked.has(result.Id) ? undefined : out.series.get(result.Id);
-        if (!series) throw new CloudWatchError('BadResponse', `GetMetricData answered for query "${String(result.Id)}", which was not asked`);
+        if (!series)
+          throw new CloudWatchError('BadResponse', `GetMetricData answered for query "${String(result.Id)}", which was not asked`);
         const timestamps = result.Timestamps ?? [];
         const values = result.Values ?? [];
-        if (timestamps.length !== values.length) throw new CloudWatchError('BadResponse', `GetMetricData answered ${timestamps.length} timestamps but ${values.length} values for query "${result.Id}"`);
+        if (timestamps.length !== values.length)
+          throw new CloudWatchError(
+            'BadResponse',
+            `GetMetricData answered ${timestamps.length} timestamps but ${values.length} values for query "${result.Id}"`,
+          );
         timestamps.forEach((timestamp, i) => {
           const minuteStartMs = Math.floor(timestamp.getTime() / 60_000) * 60_000;
           // Pages never overlap; should a datapoint come twice, the later page wins.
           series.set(minuteStartMs, values[i]!);
         });
         lastStatus.set(result.Id!, result.StatusCode ?? 'Complete');
-        for (const message of result.Messages ?? []) addMessage(out.messages, `${result.Id}: ${message.Code ?? ''} ${message.Value ?? ''}`.trim());
+        for (const message of result.Messages ?? [])
+          addMessage(out.messages, `${result.Id}: ${message.Code ?? ''} ${message.Value ?? ''}`.trim());
       }
       for (const message of page.Messages ?? []) addMessage(out.messages, `${message.Code ?? ''} ${message.Value ?? ''}`.trim());
       token = page.NextToken || undefined;
@@ -173,7 +184,11 @@ function toSdkQuery(query: MetricQuery): MetricDataQuery {
   return {
     Id: query.id,
     MetricStat: {
-      Metric: { Namespace: query.namespace, MetricName: query.metricName, Dimensions: query.dimensions.map((d) => ({ Name: d.name, Value: d.value })) },
+      Metric: {
+        Namespace: query.namespace,
+        MetricName: query.metricName,
+        Dimensions: query.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+      },
       Period: query.periodSec,
       Stat: query.stat,
     },

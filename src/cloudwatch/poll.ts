@@ -43,7 +43,13 @@ export function nextDelayMs(poll: number, elapsedMs: number, schedule: PollSched
 }
 
 /** Reads until `settled(value)` or the schedule ends. Errors from `read` propagate. */
-export async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, schedule: PollSchedule, clock: PollClock = REAL_CLOCK, onPoll?: (poll: number, value: T) => void): Promise<PollOutcome<T>> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  settled: (value: T) => boolean,
+  schedule: PollSchedule,
+  clock: PollClock = REAL_CLOCK,
+  onPoll?: (poll: number, value: T) => void,
+): Promise<PollOutcome<T>> {
   const startedMs = clock.now();
   let polls = 0;
   for (;;) {

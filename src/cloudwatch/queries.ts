@@ -100,7 +100,10 @@ const REST_METRICS: MetricSpec[] = [
   { role: 'integrationLatencyP99', metricName: 'IntegrationLatency', stat: 'p99', apiOnly: true, percentile: true },
 ];
 
-const HTTP_METRICS: MetricSpec[] = REST_METRICS.map((spec) => ({ ...spec, metricName: spec.metricName === '4XXError' ? '4xx' : spec.metricName === '5XXError' ? '5xx' : spec.metricName }));
+const HTTP_METRICS: MetricSpec[] = REST_METRICS.map((spec) => ({
+  ...spec,
+  metricName: spec.metricName === '4XXError' ? '4xx' : spec.metricName === '5XXError' ? '5xx' : spec.metricName,
+}));
 
 const WEBSOCKET_METRICS: MetricSpec[] = [
   { role: 'connectCount', metricName: 'ConnectCount', stat: 'Sum' },
@@ -134,8 +137,15 @@ const SHORT: Record<MetricRole, string> = {
 /** The whole-API dimension set: the one every reconciliation reads. */
 export function apiDimensions(source: CloudWatchSource): Dimension[] {
   const { api } = source;
-  if (api.type === 'REST') return [{ name: 'ApiName', value: api.name ?? '' }, { name: 'Stage', value: api.stage }];
-  return [{ name: 'ApiId', value: api.id ?? '' }, { name: 'Stage', value: api.stage }];
+  if (api.type === 'REST')
+    return [
+      { name: 'ApiName', value: api.name ?? '' },
+      { name: 'Stage', value: api.stage },
+    ];
+  return [
+    { name: 'ApiId', value: api.id ?? '' },
+    { name: 'Stage', value: api.stage },
+  ];
 }
 
 /** `REST API gatecheck-demo, stage demo`: for messages. */
@@ -148,7 +158,9 @@ export function describeApi(source: CloudWatchSource): string {
 export function planQueries(source: CloudWatchSource, region: string, options: PlanOptions = {}): MetricQuery[] {
   const percentiles = options.percentiles ?? true;
   const { api } = source;
-  const specs = (api.type === 'REST' ? REST_METRICS : api.type === 'HTTP' ? HTTP_METRICS : WEBSOCKET_METRICS).filter((s) => percentiles || !s.percentile);
+  const specs = (api.type === 'REST' ? REST_METRICS : api.type === 'HTTP' ? HTTP_METRICS : WEBSOCKET_METRICS).filter(
+    (s) => percentiles || !s.percentile,
+  );
   const queries: MetricQuery[] = [];
   const add = (spec: MetricSpec, scope: string, suffix: string, namespace: string, dimensions: Dimension[]): void => {
     const group: QueryGroup = namespace === 'AWS/WAFV2' ? 'waf' : spec.percentile ? 'percentiles' : 'counts';
@@ -161,13 +173,26 @@ export function planQueries(source: CloudWatchSource, region: string, options: P
     (options.routes ?? []).forEach((route, i) => {
       const dimensions: Dimension[] =
         api.type === 'REST'
-          ? [{ name: 'ApiName', value: api.name ?? '' }, { name: 'Method', value: route.method }, { name: 'Resource', value: route.path }, { name: 'Stage', value: api.stage }]
-          : [{ name: 'ApiId', value: api.id ?? '' }, { name: 'Stage', value: api.stage }, { name: 'Route', value: `${route.method} ${route.path}` }];
+          ? [
+              { name: 'ApiName', value: api.name ?? '' },
+              { name: 'Method', value: route.method },
+              { name: 'Resource', value: route.path },
+              { name: 'Stage', value: api.stage },
+            ]
+          : [
+              { name: 'ApiId', value: api.id ?? '' },
+              { name: 'Stage', value: api.stage },
+              { name: 'Route', value: `${route.method} ${route.path}` },
+            ];
       for (const spec of specs.filter((s) => !s.apiOnly)) add(spec, `${route.method} ${route.path}`, `r${i}`, 'AWS/ApiGateway', dimensions);
     });
   }
   if (source.waf) {
-    const dimensions: Dimension[] = [{ name: 'WebACL', value: source.waf.webAcl }, { name: 'Region', value: region }, { name: 'Rule', value: source.waf.rule }];
+    const dimensions: Dimension[] = [
+      { name: 'WebACL', value: source.waf.webAcl },
+      { name: 'Region', value: region },
+      { name: 'Rule', value: source.waf.rule },
+    ];
     for (const spec of WAF_METRICS) add(spec, API_SCOPE, 'waf', 'AWS/WAFV2', dimensions);
   }
   return queries;

@@ -60,8 +60,10 @@ export class RunBudget {
 
   /** Why a plan of `requests` requests over `durationMs` cannot run, or undefined when it can. */
   shortfall(requests: number, durationMs = 0): string | undefined {
-    if (requests > this.requestsLeft) return `needs ${requests} requests but only ${this.requestsLeft} of the run's cap of ${this.maxRequests} are left`;
-    if (durationMs > this.msLeft) return `needs ${(durationMs / 1000).toFixed(1)} s but only ${(this.msLeft / 1000).toFixed(1)} s of the run's time cap are left`;
+    if (requests > this.requestsLeft)
+      return `needs ${requests} requests but only ${this.requestsLeft} of the run's cap of ${this.maxRequests} are left`;
+    if (durationMs > this.msLeft)
+      return `needs ${(durationMs / 1000).toFixed(1)} s but only ${(this.msLeft / 1000).toFixed(1)} s of the run's time cap are left`;
     return undefined;
   }
 

@@ -33,7 +33,7 @@ export class HealthGuard {
     }
     if (isBad) this.bad++;
     if (this.reason === undefined && this.bad >= Math.max(1, Math.ceil(this.limits.maxShare * this.limits.window))) {
-      const what = observation.status === undefined ? observation.error ?? 'no answer' : String(observation.status);
+      const what = observation.status === undefined ? (observation.error ?? 'no answer') : String(observation.status);
       this.reason =
         `the gateway is failing: ${this.bad} of the last ${this.ring.length} answers were 5xx or transport errors ` +
         `(latest: ${what}); stopped sending to it`;

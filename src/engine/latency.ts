@@ -6,7 +6,11 @@ import { latencyMs, type Observation } from './observation.js';
  * constant memory however long the run, and percentiles that stay exact to 0.1%.
  */
 export class LatencyRecorder {
-  private readonly histogram: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram: Histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   add(observation: Observation): void {
     const ms = latencyMs(observation);

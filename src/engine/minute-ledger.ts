@@ -55,7 +55,17 @@ export interface MinuteLedgerOptions {
 }
 
 function emptyCounts(): MinuteCounts {
-  return { completed: 0, status2xx: 0, status4xx: 0, status429: 0, status5xx: 0, transportErrors: 0, wafBlocks: 0, edgePrev: 0, edgeNext: 0 };
+  return {
+    completed: 0,
+    status2xx: 0,
+    status4xx: 0,
+    status429: 0,
+    status5xx: 0,
+    transportErrors: 0,
+    wafBlocks: 0,
+    edgePrev: 0,
+    edgeNext: 0,
+  };
 }
 
 class MinuteCell {
@@ -117,7 +127,10 @@ export class MinuteLedger {
    */
   window(): { startMs: number; endMs: number } | undefined {
     if (this.total === 0) return undefined;
-    return { startMs: minuteOf(this.firstSentEpochMs - this.clockSkewMs), endMs: minuteOf(this.lastDoneEpochMs + this.clockSkewMs) + MINUTE_MS };
+    return {
+      startMs: minuteOf(this.firstSentEpochMs - this.clockSkewMs),
+      endMs: minuteOf(this.lastDoneEpochMs + this.clockSkewMs) + MINUTE_MS,
+    };
   }
 
   /** Every minute of `window()` in order, minutes without traffic included (as zeros). */
@@ -138,7 +151,12 @@ export class MinuteLedger {
       if (p50 !== undefined) latency.p50Ms = p50;
       if (p99 !== undefined) latency.p99Ms = p99;
       if (max !== undefined) latency.maxMs = max;
-      out.push({ minuteStartMs, ...cell.totals, latency, routes: Object.fromEntries([...cell.routes.entries()].map(([k, v]) => [k, { ...v }])) });
+      out.push({
+        minuteStartMs,
+        ...cell.totals,
+        latency,
+        routes: Object.fromEntries([...cell.routes.entries()].map(([k, v]) => [k, { ...v }])),
+      });
     }
     return out;
   }

@@ -123,7 +123,11 @@ class ApiError extends Error {
 interface Query {
   Id: string;
   Label?: string;
-  MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> }; Period: number; Stat: string };
+  MetricStat: {
+    Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> };
+    Period: number;
+    Stat: string;
+  };
 }
 
 interface Datapoint {
@@ -131,16 +135,45 @@ interface Datapoint {
   value: number;
 }
 
-function answer(req: IncomingMessage, res: ServerResponse, body: string, options: CloudWatchEndpointOptions, behaviour: EmulatorBehaviour): void {
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+  options: CloudWatchEndpointOptions,
+  behaviour: EmulatorBehaviour,
+): void {
   try {
-    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/') throw new ApiError(404, 'UnknownOperationException', `only POST / is served, got ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/')
+      throw new ApiError(404, 'UnknownOperationException', `only POST / is served, got ${req.method} ${req.url}`);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (contentType !== JSON_1_0) throw new ApiError(400, 'UnsupportedProtocol', `this endpoint speaks awsJson1_0 only (content-type ${JSON_1_0}); got "${contentType}"`);
+    if (contentType !== JSON_1_0)
+      throw new ApiError(
+        400,
+        'UnsupportedProtocol',
+        `this endpoint speaks awsJson1_0 only (content-type ${JSON_1_0}); got "${contentType}"`,
+      );
     const target = req.headers['x-amz-target'];
-    if (target !== `${SERVICE_TARGET}.GetMetricData`) throw new ApiError(400, 'UnknownOperationException', `only ${SERVICE_TARGET}.GetMetricData is served, got x-amz-target "${String(target)}"`, 'com.amazon.coral.service#UnknownOperationException');
-    if (!/^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? '')) throw new ApiError(400, 'MissingAuthenticationToken', 'Request is missing Authentication Token (a SigV4 authorization header)', 'com.amazon.coral.service#MissingAuthenticationTokenException');
+    if (target !== `${SERVICE_TARGET}.GetMetricData`)
+      throw new ApiError(
+        400,
+        'UnknownOperationException',
+        `only ${SERVICE_TARGET}.GetMetricData is served, got x-amz-target "${String(target)}"`,
+        'com.amazon.coral.service#UnknownOperationException',
+      );
+    if (!/^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? ''))
+      throw new ApiError(
+        400,
+        'MissingAuthenticationToken',
+        'Request is missing Authentication Token (a SigV4 authorization header)',
+        'com.amazon.coral.service#MissingAuthenticationTokenException',
+      );
     if (behaviour.denyAccess) {
-      throw new ApiError(400, 'AccessDenied', 'User: arn:aws:iam::000000000000:user/gatecheck is not authorized to perform: cloudwatch:GetMetricData because no identity-based policy allows the cloudwatch:GetMetricData action', 'com.amazon.coral.service#AccessDeniedException');
+      throw new ApiError(
+        400,
+        'AccessDenied',
+        'User: arn:aws:iam::000000000000:user/gatecheck is not authorized to perform: cloudwatch:GetMetricData because no identity-based policy allows the cloudwatch:GetMetricData action',
+        'com.amazon.coral.service#AccessDeniedException',
+      );
     }
     if (behaviour.throttleNext > 0) {
       behaviour.throttleNext--;
@@ -157,7 +190,13 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string, options
     send(res, 200, { 'content-type': JSON_1_0 }, JSON.stringify(output));
   } catch (error) {
     if (error instanceof ApiError) return sendError(res, error.status, error.code, error.message, error.type);
-    sendError(res, 500, 'InternalFailure', error instanceof Error ? error.message : String(error), 'com.amazon.coral.service#InternalFailure');
+    sendError(
+      res,
+      500,
+      'InternalFailure',
+      error instanceof Error ? error.message : String(error),
+      'com.amazon.coral.service#InternalFailure',
+    );
   }
 }
 
@@ -187,12 +226,15 @@ function getMetricData(input: unknown, options: CloudWatchEndpointOptions, behav
   const ids = new Set<string>();
   const checked = queries.map((q: unknown, i) => checkQuery(q, i, ids));
   const maxDatapoints = body.MaxDatapoints === undefined ? DEFAULT_MAX_DATAPOINTS : Number(body.MaxDatapoints);
-  if (!Number.isInteger(maxDatapoints) || maxDatapoints < 1) throw new ApiError(400, 'InvalidParameterValue', 'MaxDatapoints must be a positive integer');
+  if (!Number.isInteger(maxDatapoints) || maxDatapoints < 1)
+    throw new ApiError(400, 'InvalidParameterValue', 'MaxDatapoints must be a positive integer');
   const pageSize = Math.min(maxDatapoints, options.pageSize ?? Infinity);
   const descending = body.ScanBy !== 'TimestampAscending';
 
   const all = checked.map((query) => {
-    const points = datapointsFor(query, startSec * 1000, endSec * 1000, options).filter((p) => behaviour.withholdFromMs === undefined || p.timestampSec * 1000 < behaviour.withholdFromMs);
+    const points = datapointsFor(query, startSec * 1000, endSec * 1000, options).filter(
+      (p) => behaviour.withholdFromMs === undefined || p.timestampSec * 1000 < behaviour.withholdFromMs,
+    );
     return descending ? points.reverse() : points;
   });
 
@@ -224,13 +266,21 @@ function getMetricData(input: unknown, options: CloudWatchEndpointOptions, behav
 function checkQuery(raw: unknown, index: number, ids: Set<string>): Query {
   const q = (raw ?? {}) as Partial<Query> & { Expression?: unknown };
   const at = `MetricDataQueries.member.${index + 1}`;
-  if (typeof q.Id !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(q.Id)) throw new ApiError(400, 'InvalidParameterValue', `${at}.Id must start with a lower-case letter and hold only letters, digits and _`);
+  if (typeof q.Id !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(q.Id))
+    throw new ApiError(400, 'InvalidParameterValue', `${at}.Id must start with a lower-case letter and hold only letters, digits and _`);
   if (ids.has(q.Id)) throw new ApiError(400, 'InvalidParameterValue', `The value ${q.Id} for field Id is duplicated`);
   ids.add(q.Id);
-  if (q.Expression !== undefined) throw new ApiError(400, 'InvalidParameterValue', `${at}: the emulator answers MetricStat queries only, not expressions`);
+  if (q.Expression !== undefined)
+    throw new ApiError(400, 'InvalidParameterValue', `${at}: the emulator answers MetricStat queries only, not expressions`);
   const stat = q.MetricStat;
-  if (!stat || !stat.Metric || typeof stat.Metric.MetricName !== 'string' || typeof stat.Metric.Namespace !== 'string') throw new ApiError(400, 'MissingParameter', `The parameter ${at}.MetricStat is required.`);
-  if (!Number.isInteger(stat.Period) || stat.Period < 60 || stat.Period % 60 !== 0) throw new ApiError(400, 'InvalidParameterValue', `${at}.MetricStat.Period must be a multiple of 60 (the emulator keeps one-minute data)`);
+  if (!stat || !stat.Metric || typeof stat.Metric.MetricName !== 'string' || typeof stat.Metric.Namespace !== 'string')
+    throw new ApiError(400, 'MissingParameter', `The parameter ${at}.MetricStat is required.`);
+  if (!Number.isInteger(stat.Period) || stat.Period < 60 || stat.Period % 60 !== 0)
+    throw new ApiError(
+      400,
+      'InvalidParameterValue',
+      `${at}.MetricStat.Period must be a multiple of 60 (the emulator keeps one-minute data)`,
+    );
   return q as Query;
 }
 
@@ -245,15 +295,26 @@ function datapointsFor(query: Query, fromMs: number, toMs: number, options: Clou
   let read: ((d: MinuteDatapoint) => number) | undefined;
   if (Namespace === 'AWS/ApiGateway' && dims.get('ApiName') === options.apiName && (dims.get('Stage') ?? options.stage) === options.stage) {
     if (keys === 'ApiName' || keys === 'ApiName,Stage') minutes = options.recorder.datapoints({ fromMs, toMs, mergeRoutes: true });
-    else if (keys === 'ApiName,Method,Resource,Stage') minutes = options.recorder.datapoints({ fromMs, toMs, route: `${dims.get('Method')} ${dims.get('Resource')}` });
+    else if (keys === 'ApiName,Method,Resource,Stage')
+      minutes = options.recorder.datapoints({ fromMs, toMs, route: `${dims.get('Method')} ${dims.get('Resource')}` });
     read = apiGatewayReader(MetricName, Stat);
-  } else if (Namespace === 'AWS/WAFV2' && options.wafRecorder && options.webAcl !== undefined && keys === 'Region,Rule,WebACL' && dims.get('WebACL') === options.webAcl && dims.get('Region') === options.region) {
+  } else if (
+    Namespace === 'AWS/WAFV2' &&
+    options.wafRecorder &&
+    options.webAcl !== undefined &&
+    keys === 'Region,Rule,WebACL' &&
+    dims.get('WebACL') === options.webAcl &&
+    dims.get('Region') === options.region
+  ) {
     const rule = dims.get('Rule')!;
-    minutes = options.wafRecorder.datapoints({ fromMs, toMs, mergeRoutes: true, ...(rule === 'ALL' ? {} : { route: rule }) }).map((d) => ({ ...d, route: rule === 'ALL' ? ALL_ROUTES : rule }));
+    minutes = options.wafRecorder
+      .datapoints({ fromMs, toMs, mergeRoutes: true, ...(rule === 'ALL' ? {} : { route: rule }) })
+      .map((d) => ({ ...d, route: rule === 'ALL' ? ALL_ROUTES : rule }));
     read = wafReader(MetricName, Stat);
   }
   if (!minutes || !read) return [];
-  if (Period !== 60 && /^p\d/.test(Stat)) throw new ApiError(400, 'InvalidParameterValue', `the emulator answers percentiles for 60 s periods only, got Period ${Period}`);
+  if (Period !== 60 && /^p\d/.test(Stat))
+    throw new ApiError(400, 'InvalidParameterValue', `the emulator answers percentiles for 60 s periods only, got Period ${Period}`);
 
   // Periods are aligned on StartTime, as CloudWatch aligns them.
   const periodMs = Period * 1000;
@@ -268,14 +329,22 @@ function datapointsFor(query: Query, fromMs: number, toMs: number, options: Clou
 }
 
 function apiGatewayReader(metric: string, stat: string): ((d: MinuteDatapoint) => number) | undefined {
-  const counter = metric === 'Count' ? (d: MinuteDatapoint) => d.count : metric === '4XXError' ? (d: MinuteDatapoint) => d.error4xx : metric === '5XXError' ? (d: MinuteDatapoint) => d.error5xx : undefined;
+  const counter =
+    metric === 'Count'
+      ? (d: MinuteDatapoint) => d.count
+      : metric === '4XXError'
+        ? (d: MinuteDatapoint) => d.error4xx
+        : metric === '5XXError'
+          ? (d: MinuteDatapoint) => d.error5xx
+          : undefined;
   if (counter) {
     if (stat === 'Sum') return counter;
     if (stat === 'SampleCount') return (d) => d.count;
     throw new ApiError(400, 'InvalidParameterValue', `the emulator answers ${metric} with Sum or SampleCount, got ${stat}`);
   }
   if (metric === 'Latency') {
-    if (!LATENCY_STATS.has(stat)) throw new ApiError(400, 'InvalidParameterValue', `the emulator answers Latency with ${[...LATENCY_STATS].join(', ')}, got ${stat}`);
+    if (!LATENCY_STATS.has(stat))
+      throw new ApiError(400, 'InvalidParameterValue', `the emulator answers Latency with ${[...LATENCY_STATS].join(', ')}, got ${stat}`);
     return (d) => {
       const l = d.latency;
       switch (stat) {
@@ -301,13 +370,15 @@ function apiGatewayReader(metric: string, stat: string): ((d: MinuteDatapoint) =
 
 function wafReader(metric: string, stat: string): ((d: MinuteDatapoint) => number) | undefined {
   if (metric !== 'BlockedRequests' && metric !== 'AllowedRequests') return undefined;
-  if (!COUNT_STATS.has(stat)) throw new ApiError(400, 'InvalidParameterValue', `the emulator answers ${metric} with Sum or SampleCount, got ${stat}`);
+  if (!COUNT_STATS.has(stat))
+    throw new ApiError(400, 'InvalidParameterValue', `the emulator answers ${metric} with Sum or SampleCount, got ${stat}`);
   return metric === 'BlockedRequests' ? (d) => d.error4xx : (d) => d.count - d.error4xx;
 }
 
 function epochSeconds(value: unknown, field: string): number {
   // awsJson1_0 sends epoch seconds (a number, maybe with a fraction); anything else is a protocol change.
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ApiError(400, 'InvalidParameterValue', `${field} must be epoch seconds (a JSON number), got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ApiError(400, 'InvalidParameterValue', `${field} must be epoch seconds (a JSON number), got ${JSON.stringify(value)}`);
   if (value > 1e11) throw new ApiError(400, 'InvalidParameterValue', `${field} ${value} looks like epoch milliseconds, not seconds`);
   return value;
 }
@@ -329,7 +400,8 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 
@@ -345,4 +417,3 @@ function readBody(req: IncomingMessage, done: (body: string | undefined) => void
   req.on('end', () => done(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
   req.on('error', () => undefined);
 }
-

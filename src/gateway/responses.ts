@@ -16,7 +16,12 @@ function gatewayResponse(type: string, status: number, errorType: string, messag
 }
 
 /** Unknown resource or unconfigured method: the same 403 as a missing IAM signature, on purpose. */
-export const MISSING_AUTHENTICATION_TOKEN = gatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+export const MISSING_AUTHENTICATION_TOKEN = gatewayResponse(
+  'MISSING_AUTHENTICATION_TOKEN',
+  403,
+  'MissingAuthenticationTokenException',
+  'Missing Authentication Token',
+);
 /** Missing or wrong API key. */
 export const INVALID_API_KEY = gatewayResponse('INVALID_API_KEY', 403, 'ForbiddenException', 'Forbidden');
 /** Blocked by the web ACL. */

@@ -71,7 +71,13 @@ export const UNROUTED = '(unrouted)';
 const NO_BODY_STATUSES = new Set([204, 304]);
 
 export function compileRoutes(policy: Policy, faults: ReadonlySet<FaultName>): RouteTable {
-  const corsMode: CorsMode | 'off' = faults.has('cors-off') ? 'off' : faults.has('cors-reflect') ? 'reflect' : faults.has('cors-star') ? 'star' : 'policy';
+  const corsMode: CorsMode | 'off' = faults.has('cors-off')
+    ? 'off'
+    : faults.has('cors-reflect')
+      ? 'reflect'
+      : faults.has('cors-star')
+        ? 'star'
+        : 'policy';
   const paths = new Map<string, CompiledPath>();
   const credentialHeaders = new Set<string>();
   for (const credential of Object.values(policy.credentials)) credentialHeaders.add(credential.header.toLowerCase());
@@ -114,9 +120,16 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     credentials,
     enforceAuth: credentials.length > 0 && !faults.has('auth-off'),
     ...effectiveThrottle(route, faults),
-    planThrottles: new Map((faults.has('no-throttle') || faults.has('plans-ignored') ? [] : route.usagePlans ?? []).map((plan) => [plan.credential, applyThrottleFaults(plan, faults)])),
+    planThrottles: new Map(
+      (faults.has('no-throttle') || faults.has('plans-ignored') ? [] : (route.usagePlans ?? [])).map((plan) => [
+        plan.credential,
+        applyThrottleFaults(plan, faults),
+      ]),
+    ),
     buckets: new Map(),
-    ...(route.quota && !faults.has('no-quota') ? { quota: { limit: route.quota.limit, period: route.quota.period, credential: route.quota.credential ?? route.auth!.credential! } } : {}),
+    ...(route.quota && !faults.has('no-quota')
+      ? { quota: { limit: route.quota.limit, period: route.quota.period, credential: route.quota.credential ?? route.auth!.credential! } }
+      : {}),
     quotaUsed: new Map(),
     okStatus,
     okBody: hasBody ? Buffer.from(JSON.stringify({ ok: true, route: id })) : Buffer.alloc(0),
@@ -139,14 +152,20 @@ function effectiveThrottle(route: RoutePolicy, faults: ReadonlySet<FaultName>): 
 }
 
 function applyThrottleFaults(limits: { rateLimit: number; burstLimit: number }, faults: ReadonlySet<FaultName>): EffectiveThrottle {
-  return { ratePerSec: limits.rateLimit * (faults.has('fast-throttle') ? 2 : 1), burstLimit: limits.burstLimit * (faults.has('big-burst') ? 3 : 1) };
+  return {
+    ratePerSec: limits.rateLimit * (faults.has('fast-throttle') ? 2 : 1),
+    burstLimit: limits.burstLimit * (faults.has('big-burst') ? 3 : 1),
+  };
 }
 
 /**
  * The first accepted credential the request carries with the exact expected value, or undefined.
  * `headers` are node's lower-cased request headers.
  */
-export function matchCredential(route: CompiledRoute, headers: Readonly<Record<string, string | string[] | undefined>>): CredentialMatcher | undefined {
+export function matchCredential(
+  route: CompiledRoute,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): CredentialMatcher | undefined {
   for (const credential of route.credentials) {
     if (headers[credential.header] === credential.expected) return credential;
   }

@@ -17,7 +17,16 @@ import {
   type GatewayResponse,
 } from './responses.js';
 import { listenTracked } from './listen.js';
-import { compileRoutes, matchCredential, takeQuota, takeToken, UNROUTED, type CompiledPath, type CompiledRoute, type RouteTable } from './routes.js';
+import {
+  compileRoutes,
+  matchCredential,
+  takeQuota,
+  takeToken,
+  UNROUTED,
+  type CompiledPath,
+  type CompiledRoute,
+  type RouteTable,
+} from './routes.js';
 import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
 
 /**
@@ -85,7 +94,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   const listening = await listenTracked(server, options.port ?? 0, host, 'the gateway');
 
-  const cloudwatch = options.cloudwatch ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, host)) : undefined;
+  const cloudwatch = options.cloudwatch
+    ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, host))
+    : undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -97,7 +108,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   return { url: listening.url, port: listening.port, recorder, wafRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
 }
 
-function cloudWatchOptions(options: GatewayOptions, recorder: MetricsRecorder, wafRecorder: MetricsRecorder, host: string): CloudWatchEndpointOptions {
+function cloudWatchOptions(
+  options: GatewayOptions,
+  recorder: MetricsRecorder,
+  wafRecorder: MetricsRecorder,
+  host: string,
+): CloudWatchEndpointOptions {
   const given = typeof options.cloudwatch === 'object' ? options.cloudwatch : {};
   const source = options.policy.metrics?.cloudwatch;
   return {
@@ -111,7 +127,6 @@ function cloudWatchOptions(options: GatewayOptions, recorder: MetricsRecorder, w
     host,
   };
 }
-
 
 /** One request as it moves down the pipeline. */
 interface Exchange {
@@ -184,7 +199,13 @@ class Gateway {
 
     // 1. WAF, before anything else: even unknown paths are inspected.
     if (this.wafEnabled) {
-      const verdict = wafVerdict({ path: exchange.path, query: exchange.query, headers, skipHeaders: this.table.credentialHeaders, body: exchange.body });
+      const verdict = wafVerdict({
+        path: exchange.path,
+        query: exchange.query,
+        headers,
+        skipHeaders: this.table.credentialHeaders,
+        body: exchange.body,
+      });
       this.wafRecorder.record(Date.now(), verdict.rule ?? '(allowed)', verdict.blocked ? 403 : 200, 0);
       if (verdict.blocked) return this.refuse(exchange, WAF_FILTERED, route?.cors ?? resource?.cors, origin, route?.id ?? UNROUTED);
     }
@@ -252,7 +273,13 @@ class Gateway {
   }
 
   /** A gateway response; it carries the CORS headers too, so browsers can read the refusal. */
-  private refuse(exchange: Exchange, response: GatewayResponse, cors: CompiledCors | undefined, origin: string | undefined, metricsKey: string): void {
+  private refuse(
+    exchange: Exchange,
+    response: GatewayResponse,
+    cors: CompiledCors | undefined,
+    origin: string | undefined,
+    metricsKey: string,
+  ): void {
     const headers: OutgoingHttpHeaders = {
       'content-type': JSON_CONTENT_TYPE,
       'content-length': response.body.length,

@@ -22,7 +22,8 @@ export class TokenBucket {
     readonly capacity: number,
     startMs: number,
   ) {
-    if (!(ratePerSec > 0) || !Number.isFinite(ratePerSec)) throw new RangeError(`ratePerSec must be a positive finite number, got ${ratePerSec}`);
+    if (!(ratePerSec > 0) || !Number.isFinite(ratePerSec))
+      throw new RangeError(`ratePerSec must be a positive finite number, got ${ratePerSec}`);
     if (!(capacity >= 1) || !Number.isFinite(capacity)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
     this.ratePerMs = ratePerSec / 1000;
     this.tokens = capacity;

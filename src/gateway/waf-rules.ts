@@ -15,7 +15,8 @@
 export type WafPlacement = 'URIPATH' | 'QUERYARGUMENTS' | 'HEADER' | 'COOKIE' | 'BODY';
 
 /** Rule families, named like the AWS managed rules they imitate. */
-export type WafCategory = 'SQLi' | 'CrossSiteScripting' | 'GenericLFI' | 'UNIXShellCommands' | 'Log4JRCE' | 'SSTI' | 'XXE' | 'SSRF' | 'NoSQLi';
+export type WafCategory =
+  'SQLi' | 'CrossSiteScripting' | 'GenericLFI' | 'UNIXShellCommands' | 'Log4JRCE' | 'SSTI' | 'XXE' | 'SSRF' | 'NoSQLi';
 
 export interface WafRequestParts {
   /** Path as sent, still percent-encoded, without the query string. */
@@ -107,7 +108,17 @@ const JS_SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '
 const HTML_NUMERIC = /&#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}));?/g;
 const HTML_NAMED = /&(lt|gt|quot|apos|amp|sol|colon|lpar|rpar|tab|newline);/gi;
 const HTML_NAMED_CHARS: Record<string, string> = {
-  lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', sol: '/', colon: ':', lpar: '(', rpar: ')', tab: '\t', newline: '\n',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  amp: '&',
+  sol: '/',
+  colon: ':',
+  lpar: '(',
+  rpar: ')',
+  tab: '\t',
+  newline: '\n',
 };
 
 /** Undoes the encodings attackers stack (URL, double URL, overlong UTF-8, JS escapes, HTML entities), then lower-cases. */
@@ -116,9 +127,11 @@ export function normalize(raw: string, plusIsSpace: boolean): string {
   let text = plusIsSpace && raw.includes('+') ? raw.replace(/\+/g, ' ') : raw;
   for (let pass = 0; pass < MAX_DECODE_PASSES; pass++) {
     const before = text;
-    if (text.includes('%')) text = text.replace(OVERLONG_UTF8, decodeOverlong).replace(PERCENT_RUN, decodePercentRun).replace(PERCENT_U, fromHex);
+    if (text.includes('%'))
+      text = text.replace(OVERLONG_UTF8, decodeOverlong).replace(PERCENT_RUN, decodePercentRun).replace(PERCENT_U, fromHex);
     if (text.includes('\\')) text = text.replace(JS_ESCAPE, fromJsEscape);
-    if (text.includes('&')) text = text.replace(HTML_NUMERIC, fromEntity).replace(HTML_NAMED, (_m, name: string) => HTML_NAMED_CHARS[name.toLowerCase()] ?? '');
+    if (text.includes('&'))
+      text = text.replace(HTML_NUMERIC, fromEntity).replace(HTML_NAMED, (_m, name: string) => HTML_NAMED_CHARS[name.toLowerCase()] ?? '');
     if (text === before) break;
   }
   // `<scr\0ipt>`: browsers and many parsers drop NULs, so the rules must not be fooled by them.
@@ -133,8 +146,14 @@ function decodePercentRun(run: string): string {
 
 /** Decodes an overlong sequence to the character it smuggles (the payload, not U+FFFD). */
 function decodeOverlong(sequence: string): string {
-  const bytes = sequence.split('%').slice(1).map((hex) => Number.parseInt(hex, 16));
-  const code = bytes.length === 2 ? ((bytes[0]! & 0x1f) << 6) | (bytes[1]! & 0x3f) : ((bytes[0]! & 0x0f) << 12) | ((bytes[1]! & 0x3f) << 6) | (bytes[2]! & 0x3f);
+  const bytes = sequence
+    .split('%')
+    .slice(1)
+    .map((hex) => Number.parseInt(hex, 16));
+  const code =
+    bytes.length === 2
+      ? ((bytes[0]! & 0x1f) << 6) | (bytes[1]! & 0x3f)
+      : ((bytes[0]! & 0x0f) << 12) | ((bytes[1]! & 0x3f) << 6) | (bytes[2]! & 0x3f);
   return String.fromCharCode(code);
 }
 
@@ -179,35 +198,66 @@ const RULES: readonly Rule[] = [
   { category: 'SQLi', signature: 'tautology', pattern: /\b(?:or|and|xor)\s+(['"`]?)(\w+)\1\s*(?:=|<=>|like\s)\s*['"`]?\2\b/ },
   // `' or ''='`, `' or true--`, `" || 1#`: a closed string, a boolean operator and a constant.
   { category: 'SQLi', signature: 'quote-boolean', pattern: /['"]\s*\)*\s*(?:or|\|\|)\s*(?:['"]{2}\s*=|(?:true|false|\d+)\s*(?:--|#|;|$))/ },
-  { category: 'SQLi', signature: 'union-select', pattern: /\bunion(?:\s|\(|\/\*[^*]*\*\/)+(?:(?:all|distinct)(?:\s|\(|\/\*[^*]*\*\/)+)?select\b/ },
+  {
+    category: 'SQLi',
+    signature: 'union-select',
+    pattern: /\bunion(?:\s|\(|\/\*[^*]*\*\/)+(?:(?:all|distinct)(?:\s|\(|\/\*[^*]*\*\/)+)?select\b/,
+  },
   // MySQL executes `/*!50000union*/` as code.
   { category: 'SQLi', signature: 'versioned-comment', pattern: /\/\*!\d*\s*(?:union|select|and|or)\b/ },
-  { category: 'SQLi', signature: 'stacked-query', pattern: /;\s*(?:drop\s+(?:table|database|schema)\b|truncate\s+table\b|alter\s+table\b|delete\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|exec(?:ute)?\s+(?:xp_|sp_)|shutdown\b)/ },
+  {
+    category: 'SQLi',
+    signature: 'stacked-query',
+    pattern:
+      /;\s*(?:drop\s+(?:table|database|schema)\b|truncate\s+table\b|alter\s+table\b|delete\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|exec(?:ute)?\s+(?:xp_|sp_)|shutdown\b)/,
+  },
   // `admin'--`, `x' #`, `1')/*`: a string closed right after a word, then the rest commented out.
   // After a double quote only when nothing separates them, so prose like `he said "hi" -- then` passes.
   { category: 'SQLi', signature: 'comment-termination', pattern: /\w'\s*\)*\s*(?:--|#|\/\*)|\w"\)*(?:--|#|\/\*)/ },
-  { category: 'SQLi', signature: 'time-delay', pattern: /\b(?:sleep|pg_sleep)\s*\(\s*\d+(?:\.\d+)?\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+delay\s+['"]/ },
-  { category: 'SQLi', signature: 'schema-probe', pattern: /\binformation_schema\b|@@version\b|\bload_file\s*\(|\binto\s+(?:out|dump)file\b/ },
+  {
+    category: 'SQLi',
+    signature: 'time-delay',
+    pattern: /\b(?:sleep|pg_sleep)\s*\(\s*\d+(?:\.\d+)?\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+delay\s+['"]/,
+  },
+  {
+    category: 'SQLi',
+    signature: 'schema-probe',
+    pattern: /\binformation_schema\b|@@version\b|\bload_file\s*\(|\binto\s+(?:out|dump)file\b/,
+  },
 
   // Cross-site scripting: markup or URLs that run script; `a < b` in code is not markup.
   { category: 'CrossSiteScripting', signature: 'script-tag', pattern: /<\s*\/?\s*script\b/ },
   // Browsers drop tabs and newlines inside a URL scheme: `jav&#x09;ascript:` runs.
-  { category: 'CrossSiteScripting', signature: 'script-uri', pattern: new RegExp(String.raw`\b(?:${spread('java')}|${spread('vb')})${spread('script')}\s*:|\bdata\s*:\s*text/html\b`) },
+  {
+    category: 'CrossSiteScripting',
+    signature: 'script-uri',
+    pattern: new RegExp(String.raw`\b(?:${spread('java')}|${spread('vb')})${spread('script')}\s*:|\bdata\s*:\s*text/html\b`),
+  },
   {
     category: 'CrossSiteScripting',
     signature: 'event-handler',
-    pattern: /\bon(?:error|load|click|dblclick|mouse(?:over|enter|out|down|up|move)|focus(?:in)?|blur|toggle|begin|end|animation(?:start|end)|transitionend|pointer(?:over|enter|down)|input|change|submit|unload|beforeunload|message|pageshow|hashchange|resize|scroll|wheel|key(?:down|up|press)|copy|paste|drag(?:start)?|play|invalid|select|search)\s*=/,
+    pattern:
+      /\bon(?:error|load|click|dblclick|mouse(?:over|enter|out|down|up|move)|focus(?:in)?|blur|toggle|begin|end|animation(?:start|end)|transitionend|pointer(?:over|enter|down)|input|change|submit|unload|beforeunload|message|pageshow|hashchange|resize|scroll|wheel|key(?:down|up|press)|copy|paste|drag(?:start)?|play|invalid|select|search)\s*=/,
   },
   // `<img src=x onerror=...>`, `<svg/onload=...>`: any tag carrying an `on*` attribute.
-  { category: 'CrossSiteScripting', signature: 'html-handler', pattern: /<\s*[a-z][\w-]*[\s/][^>]{0,256}?[\s/"']on[a-z]+\s*=|<\s*svg[\s/]+on[a-z]/ },
-  { category: 'CrossSiteScripting', signature: 'active-tag', pattern: /<\s*(?:iframe|object|embed|applet|frameset|base|meta\s[^>]{0,256}http-equiv)\b|\bdocument\s*\.\s*cookie\b/ },
+  {
+    category: 'CrossSiteScripting',
+    signature: 'html-handler',
+    pattern: /<\s*[a-z][\w-]*[\s/][^>]{0,256}?[\s/"']on[a-z]+\s*=|<\s*svg[\s/]+on[a-z]/,
+  },
+  {
+    category: 'CrossSiteScripting',
+    signature: 'active-tag',
+    pattern: /<\s*(?:iframe|object|embed|applet|frameset|base|meta\s[^>]{0,256}http-equiv)\b|\bdocument\s*\.\s*cookie\b/,
+  },
 
   // Path traversal and local files.
   { category: 'GenericLFI', signature: 'path-traversal', pattern: /(?:^|[^.])\.\.[/\\]|[/\\]\.\.(?:$|[?#;])/ },
   {
     category: 'GenericLFI',
     signature: 'sensitive-file',
-    pattern: /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers)\b|\/proc\/self\/|\bc:[/\\]windows\b|\b(?:win|boot|system)\.ini\b|\.ht(?:access|passwd)\b|\/\.env\b|\/\.git\/|\bweb-inf[/\\]web\.xml\b/,
+    pattern:
+      /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers)\b|\/proc\/self\/|\bc:[/\\]windows\b|\b(?:win|boot|system)\.ini\b|\.ht(?:access|passwd)\b|\/\.env\b|\/\.git\/|\bweb-inf[/\\]web\.xml\b/,
   },
 
   // Shell command injection: a command after a shell separator, or inside $( ) or backticks.
@@ -219,21 +269,34 @@ const RULES: readonly Rule[] = [
     signature: 'command-chain',
     pattern: new RegExp(String.raw`(?:;|\|\|?|&&)\s*${SHELL_COMMANDS}(?=$|[\s;&|\x60)<>"'])|\n\s*${SHELL_COMMANDS}(?=$|[;&|]|\s+[-/$])`),
   },
-  { category: 'UNIXShellCommands', signature: 'command-substitution', pattern: new RegExp(String.raw`\$\(\s*${SUBSTITUTED_COMMANDS}|\x60\s*${SUBSTITUTED_COMMANDS}[^\x60]{0,256}\x60`) },
+  {
+    category: 'UNIXShellCommands',
+    signature: 'command-substitution',
+    pattern: new RegExp(String.raw`\$\(\s*${SUBSTITUTED_COMMANDS}|\x60\s*${SUBSTITUTED_COMMANDS}[^\x60]{0,256}\x60`),
+  },
   { category: 'UNIXShellCommands', signature: 'ifs-evasion', pattern: /\$\{ifs\}|\$ifs\$/ },
 
   // Log4Shell obfuscation: Log4j lookups that only serve to spell `jndi` (`${lower:j}`, `${::-n}`).
   // `${jndi:` itself, even assembled from nested lookups, is found by hasJndiLookup below.
-  { category: 'Log4JRCE', signature: 'lookup-obfuscation', pattern: /\$\{\s*(?:::-|(?:lower|upper|env|sys|date|java|main|base64|ctx|jvmrunargs|log4j|marker|bundle|k8s|docker|spring|web)\s*:)/ },
+  {
+    category: 'Log4JRCE',
+    signature: 'lookup-obfuscation',
+    pattern: /\$\{\s*(?:::-|(?:lower|upper|env|sys|date|java|main|base64|ctx|jvmrunargs|log4j|marker|bundle|k8s|docker|spring|web)\s*:)/,
+  },
 
   // Server-side template injection: arithmetic or object-graph walks inside template delimiters.
   // A plain `{{name}}` placeholder passes.
   {
     category: 'SSTI',
     signature: 'template-expression',
-    pattern: /\{\{[^}]{0,80}?(?:\d\s*[*/+-]\s*\d|__(?:class|globals|builtins|import|mro|subclasses)__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bconstructor\b)[^}]{0,80}?\}\}/,
+    pattern:
+      /\{\{[^}]{0,80}?(?:\d\s*[*/+-]\s*\d|__(?:class|globals|builtins|import|mro|subclasses)__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bconstructor\b)[^}]{0,80}?\}\}/,
   },
-  { category: 'SSTI', signature: 'expression-language', pattern: /[$#*@]\{\s*\d+\s*[*/+-]\s*\d+\s*\}|<%=?\s*\d+\s*[*/+-]\s*\d+\s*%>|\$\{\s*t\s*\(\s*java\./ },
+  {
+    category: 'SSTI',
+    signature: 'expression-language',
+    pattern: /[$#*@]\{\s*\d+\s*[*/+-]\s*\d+\s*\}|<%=?\s*\d+\s*[*/+-]\s*\d+\s*%>|\$\{\s*t\s*\(\s*java\./,
+  },
 
   // XML external entities: a DTD with an internal subset or an external id, entity declarations, XInclude.
   { category: 'XXE', signature: 'doctype-entity', pattern: /<!doctype\s+[\w:.-]+\s*(?:\[|system\b|public\b)|<!entity\s/ },
@@ -245,14 +308,24 @@ const RULES: readonly Rule[] = [
   {
     category: 'SSRF',
     signature: 'metadata-address',
-    pattern: /(?:^|[^\d.])169\.254\.169\.254(?!\d)|\bmetadata\.google\.internal\b|\[?fd00:ec2::254\]?|:\/\/(?:2852039166|0xa9fea9fe|0251\.0376\.0251\.0376)(?![\w.])/,
+    pattern:
+      /(?:^|[^\d.])169\.254\.169\.254(?!\d)|\bmetadata\.google\.internal\b|\[?fd00:ec2::254\]?|:\/\/(?:2852039166|0xa9fea9fe|0251\.0376\.0251\.0376)(?![\w.])/,
   },
-  { category: 'SSRF', signature: 'loopback-url', pattern: /\b(?:https?|ftp):\/\/(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|0x7f[0-9a-f.]*|2130706433|\[[0-9a-f:.]*\])(?=[:/?#\s]|$)/ },
+  {
+    category: 'SSRF',
+    signature: 'loopback-url',
+    pattern:
+      /\b(?:https?|ftp):\/\/(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|0x7f[0-9a-f.]*|2130706433|\[[0-9a-f:.]*\])(?=[:/?#\s]|$)/,
+  },
   { category: 'SSRF', signature: 'internal-scheme', pattern: /\b(?:gopher|dict|tftp|netdoc|jar|file):\/\// },
 
   // NoSQL injection: MongoDB query operators as parameter keys (`q[$ne]=`) or JSON keys
   // (`{"$gt": ""}`), and server-side JavaScript breaking out of a string.
-  { category: 'NoSQLi', signature: 'operator-key', pattern: new RegExp(String.raw`\[\s*\$${MONGO_OPERATORS}\s*\]|[{,]\s*["']?\$${MONGO_OPERATORS}["']?\s*:`) },
+  {
+    category: 'NoSQLi',
+    signature: 'operator-key',
+    pattern: new RegExp(String.raw`\[\s*\$${MONGO_OPERATORS}\s*\]|[{,]\s*["']?\$${MONGO_OPERATORS}["']?\s*:`),
+  },
   { category: 'NoSQLi', signature: 'javascript-breakout', pattern: /['"]\s*(?:;|\|\||&&)\s*(?:return\b|this\s*\.|sleep\s*\()/ },
 ];
 

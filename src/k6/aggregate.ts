@@ -88,7 +88,14 @@ export class PointAggregate {
 
   /** The values k6's summary shows for this type. */
   values(durationMs: number, trendStats: readonly string[] = DEFAULT_TREND_STATS): Record<string, number> {
-    const names = this.type === 'counter' ? ['count', 'rate'] : this.type === 'rate' ? ['passes', 'fails', 'rate'] : this.type === 'gauge' ? ['value', 'min', 'max'] : trendStats;
+    const names =
+      this.type === 'counter'
+        ? ['count', 'rate']
+        : this.type === 'rate'
+          ? ['passes', 'fails', 'rate']
+          : this.type === 'gauge'
+            ? ['value', 'min', 'max']
+            : trendStats;
     const out: Record<string, number> = {};
     for (const name of names) {
       const value = this.stat(name, durationMs);
@@ -235,7 +242,16 @@ export function emptyInstance(file: string, format: InstanceFormat, windowMs: nu
 
 /** Empty request aggregates: the start of one instance's reading, or of a merge. */
 export function emptyRequestAggregates(windowMs: number): RequestAggregates {
-  return { points: new Map(), checks: new Map(), statuses: new Map(), windows: new Map(), windowMs, probes: new Map(), records: [], dropped: new Map() };
+  return {
+    points: new Map(),
+    checks: new Map(),
+    statuses: new Map(),
+    windows: new Map(),
+    windowMs,
+    probes: new Map(),
+    records: [],
+    dropped: new Map(),
+  };
 }
 
 export function probeKey(route: string, probe: string): string {

@@ -104,7 +104,11 @@ function judgeThrottle(id: string, spec: ThrottleSpec, { merged, observations, p
 
 function droppedPaced(spec: ThrottleSpec, merged: MergedResult): number {
   const planIndex = spec.route.usagePlans?.findIndex((p) => p === spec.limits);
-  const scenario = throttleScenarioName(spec.route.index, THROTTLE_PROBES.paced, planIndex !== undefined && planIndex >= 0 ? planIndex : undefined);
+  const scenario = throttleScenarioName(
+    spec.route.index,
+    THROTTLE_PROBES.paced,
+    planIndex !== undefined && planIndex >= 0 ? planIndex : undefined,
+  );
   return merged.dropped.get(scenario) ?? 0;
 }
 

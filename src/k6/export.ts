@@ -52,7 +52,14 @@ export function buildK6Export(input: ExportInput): K6Export {
   }
   const name = k8sName(input.name ?? `gatecheck-${basename(input.policyFile, extname(input.policyFile))}`);
   const secretName = input.secretName ?? `${name}-credentials`;
-  const script = renderScript({ plan, policy: input.policy, policyFile: input.policyFile, credentialEnv: input.credentialEnv, gatecheckVersion: input.gatecheckVersion, command: input.command });
+  const script = renderScript({
+    plan,
+    policy: input.policy,
+    policyFile: input.policyFile,
+    credentialEnv: input.credentialEnv,
+    gatecheckVersion: input.gatecheckVersion,
+    command: input.command,
+  });
   const usedNames = [...new Set(phaseCredentials(plan))].sort();
   const credentials = usedNames.map((n) => input.credentialEnv[n]!);
   const manifests = renderManifests({
@@ -72,7 +79,9 @@ export function buildK6Export(input: ExportInput): K6Export {
   const warnings = [
     ...plan.notes,
     ...plan.skipped.map((s) => `route ${s.route} not exported: ${s.reason}`),
-    ...credentials.filter((c) => c.derived).map((c) => `credential "${c.credential}" is not written as \${NAME} in the policy: the script reads it from ${c.envVar}`),
+    ...credentials
+      .filter((c) => c.derived)
+      .map((c) => `credential "${c.credential}" is not written as \${NAME} in the policy: the script reads it from ${c.envVar}`),
   ];
   const files = { [SCRIPT_FILE]: script, ...manifests, 'README.md': readme(input, plan, name, secretName, credentials) };
   assertNoSecrets(files, input.policy);
@@ -91,7 +100,8 @@ export function assertNoSecrets(files: Record<string, string>, policy: Policy): 
     if (value.length < 4 || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) continue;
     const forms = new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), Buffer.from(value).toString('base64')]);
     for (const [file, content] of Object.entries(files)) {
-      if ([...forms].some((form) => content.includes(form))) throw new ExportError(`refusing to write ${file}: it would contain the value of credential "${credential.name}"`);
+      if ([...forms].some((form) => content.includes(form)))
+        throw new ExportError(`refusing to write ${file}: it would contain the value of credential "${credential.name}"`);
     }
   }
 }
@@ -107,7 +117,10 @@ function readme(input: ExportInput, plan: K6Plan, name: string, secretName: stri
     '',
     '| scenario | route | probe | load | start |',
     '| --- | --- | --- | --- | --- |',
-    ...plan.phases.map((p) => `| \`${p.scenario}\` | \`${p.route.id}\` | ${p.probe} | ${p.phase.kind === 'volley' ? `volley of ${p.phase.requests}` : p.phase.fromRatePerSec === p.phase.toRatePerSec ? `${p.phase.fromRatePerSec}/s for ${p.phase.durationSec} s` : `${p.phase.fromRatePerSec}→${p.phase.toRatePerSec}/s over ${p.phase.durationSec} s`} | ${(p.startMs / 1000).toFixed(1)} s |`),
+    ...plan.phases.map(
+      (p) =>
+        `| \`${p.scenario}\` | \`${p.route.id}\` | ${p.probe} | ${p.phase.kind === 'volley' ? `volley of ${p.phase.requests}` : p.phase.fromRatePerSec === p.phase.toRatePerSec ? `${p.phase.fromRatePerSec}/s for ${p.phase.durationSec} s` : `${p.phase.fromRatePerSec}→${p.phase.toRatePerSec}/s over ${p.phase.durationSec} s`} | ${(p.startMs / 1000).toFixed(1)} s |`,
+    ),
     '',
     '## One machine',
     '',

@@ -57,7 +57,14 @@ export function renderManifests(o: ManifestOptions): Manifests {
     metadata: meta(`${o.name}-reader`),
     spec: {
       restartPolicy: 'Never',
-      containers: [{ name: 'reader', image: 'busybox:1.36', command: ['sleep', '86400'], volumeMounts: [{ name: 'results', mountPath: RESULTS_DIR, readOnly: true }] }],
+      containers: [
+        {
+          name: 'reader',
+          image: 'busybox:1.36',
+          command: ['sleep', '86400'],
+          volumeMounts: [{ name: 'results', mountPath: RESULTS_DIR, readOnly: true }],
+        },
+      ],
       volumes: [{ name: 'results', persistentVolumeClaim: { claimName: claim, readOnly: true } }],
     },
   };
@@ -89,8 +96,14 @@ export function renderManifests(o: ManifestOptions): Manifests {
   const doc = (header: string, value: unknown) => `# ${header}\n${stringify(value, { lineWidth: 0 })}`;
   return {
     'configmap.yaml': doc('The k6 script, mounted by k6-operator at /test.', configMap),
-    'results-pvc.yaml': doc(`Shared volume for the runners' points and summaries. Needs a storage class with ReadWriteMany (or --parallelism 1).`, pvc),
-    'results-reader.yaml': doc(`A pod to copy results out: kubectl cp ${o.namespace ? `${o.namespace}/` : ''}${o.name}-reader:${RESULTS_DIR} ./k6-results`, reader),
+    'results-pvc.yaml': doc(
+      `Shared volume for the runners' points and summaries. Needs a storage class with ReadWriteMany (or --parallelism 1).`,
+      pvc,
+    ),
+    'results-reader.yaml': doc(
+      `A pod to copy results out: kubectl cp ${o.namespace ? `${o.namespace}/` : ''}${o.name}-reader:${RESULTS_DIR} ./k6-results`,
+      reader,
+    ),
     'testrun.yaml': doc(`Runs the script on ${o.parallelism} pod(s). Create the Secret ${o.secretName} first (see README.md).`, testRun),
   };
 }

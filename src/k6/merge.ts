@@ -79,7 +79,9 @@ export function mergeInstances(instances: InstanceResult[], options: MergeOption
   };
   const contributing = source === 'points' ? withPoints : instances;
   if (source === 'points' && withPoints.length < instances.length) {
-    notes.push(`totals come from the ${withPoints.length} NDJSON file(s); the ${instances.length - withPoints.length} summary file(s) contribute their threshold verdicts`);
+    notes.push(
+      `totals come from the ${withPoints.length} NDJSON file(s); the ${instances.length - withPoints.length} summary file(s) contribute their threshold verdicts`,
+    );
     crossCheck(instances, withPoints, notes);
   }
 
@@ -113,12 +115,17 @@ export function mergeInstances(instances: InstanceResult[], options: MergeOption
 
   if (source === 'points') {
     merged.durationMs = merged.startMs !== undefined && merged.endMs !== undefined ? merged.endMs - merged.startMs : 0;
-    merged.metrics = [...merged.points.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, a]) => ({ name, type: a.type, values: a.values(merged.durationMs) }));
+    merged.metrics = [...merged.points.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, a]) => ({ name, type: a.type, values: a.values(merged.durationMs) }));
   } else {
     // Instances of one distributed run ran side by side: the run took as long as the longest.
     merged.durationMs = Math.max(0, ...instances.map(instanceDurationMs));
     merged.metrics = mergeSummaries(instances);
-    if (instances.length > 1) notes.push('from summaries only: counts are exact sums; rates per second are the sum of the instances\' rates (instances run side by side); trend percentiles and medians are the largest instance value, an upper bound, not the percentile of the union');
+    if (instances.length > 1)
+      notes.push(
+        "from summaries only: counts are exact sums; rates per second are the sum of the instances' rates (instances run side by side); trend percentiles and medians are the largest instance value, an upper bound, not the percentile of the union",
+      );
   }
   merged.thresholds = mergeThresholds(merged, options.extraThresholds ?? {});
   return merged;
@@ -153,7 +160,7 @@ export function mergeSummaryMetric(name: string, list: SummaryMetric[]): MergedM
       values.value = sum('value');
       values.min = Math.min(...list.map((m) => m.values.min ?? Infinity));
       values.max = Math.max(...list.map((m) => m.values.max ?? -Infinity));
-      return { name, type, values, approximate: 'value is the sum of the instances\' last values' };
+      return { name, type, values, approximate: "value is the sum of the instances' last values" };
     case 'trend': {
       const keys = new Set(list.flatMap((m) => Object.keys(m.values)));
       const counted = all('count');
@@ -163,14 +170,16 @@ export function mergeSummaryMetric(name: string, list: SummaryMetric[]): MergedM
         else if (key === 'min') values.min = Math.min(...present.map((m) => m.values.min!));
         else if (key === 'max') values.max = Math.max(...present.map((m) => m.values.max!));
         else if (key === 'avg') {
-          values.avg = counted ? list.reduce((s, m) => s + (m.values.avg ?? 0) * m.values.count!, 0) / Math.max(1, sum('count')) : present.reduce((s, m) => s + m.values.avg!, 0) / present.length;
+          values.avg = counted
+            ? list.reduce((s, m) => s + (m.values.avg ?? 0) * m.values.count!, 0) / Math.max(1, sum('count'))
+            : present.reduce((s, m) => s + m.values.avg!, 0) / present.length;
         } else values[key] = Math.max(...present.map((m) => m.values[key]!));
       }
       return {
         name,
         type,
         values,
-        approximate: `percentiles and med are the largest of ${list.length} instances (an upper bound); avg is ${counted ? 'count-weighted (exact)' : 'the mean of the instances\' averages (no counts in the summaries)'}`,
+        approximate: `percentiles and med are the largest of ${list.length} instances (an upper bound); avg is ${counted ? 'count-weighted (exact)' : "the mean of the instances' averages (no counts in the summaries)"}`,
       };
     }
   }
@@ -195,11 +204,18 @@ function mergeThresholds(merged: MergedResult, extra: Record<string, string[]>):
   for (const instance of merged.instances) {
     for (const verdict of instance.thresholds) {
       const value = summaryValue(instance.summary.get(verdict.metric), verdict.expression);
-      entry(verdict.metric, verdict.expression).instances.push({ file: instance.file, ok: verdict.ok, source: 'k6', ...(value !== undefined ? { value } : {}) });
+      entry(verdict.metric, verdict.expression).instances.push({
+        file: instance.file,
+        ok: verdict.ok,
+        source: 'k6',
+        ...(value !== undefined ? { value } : {}),
+      });
     }
   }
   const declared = new Map<string, string[]>();
-  for (const instance of merged.instances) for (const [metric, list] of instance.thresholdDefinitions) declared.set(metric, [...new Set([...(declared.get(metric) ?? []), ...list])]);
+  for (const instance of merged.instances)
+    for (const [metric, list] of instance.thresholdDefinitions)
+      declared.set(metric, [...new Set([...(declared.get(metric) ?? []), ...list])]);
   for (const [metric, list] of Object.entries(extra)) declared.set(metric, [...new Set([...(declared.get(metric) ?? []), ...list])]);
   for (const [metric, list] of declared) {
     for (const expression of list) {
@@ -207,7 +223,13 @@ function mergeThresholds(merged: MergedResult, extra: Record<string, string[]>):
       for (const instance of merged.instances.filter((i) => i.format === 'ndjson')) {
         const aggregate = instance.points.get(metric);
         const result = aggregate ? evaluateThreshold(expression, (stat) => aggregate.stat(stat, instanceDurationMs(instance))) : undefined;
-        if (result?.ok !== undefined) t.instances.push({ file: instance.file, ok: result.ok, source: 'points', ...(result.value !== undefined ? { value: result.value } : {}) });
+        if (result?.ok !== undefined)
+          t.instances.push({
+            file: instance.file,
+            ok: result.ok,
+            source: 'points',
+            ...(result.value !== undefined ? { value: result.value } : {}),
+          });
       }
     }
   }
@@ -236,7 +258,8 @@ function judge(t: MergedThreshold, merged: MergedResult): void {
   if (!extensive && t.instances.length > 0) t.ok = (t.ok ?? true) && failing.length === 0;
   const shown = t.mergedValue !== undefined ? ` (merged value ${round(t.mergedValue)}${t.mergedExact ? '' : ', approximate'})` : '';
   if (t.ok === undefined) t.reason = `no data for ${t.metric}: cannot judge`;
-  else if (extensive) t.reason = `${t.ok ? 'met' : 'broken'} by the merged total${shown}; per-instance verdicts do not count for a total, each instance saw only its share`;
+  else if (extensive)
+    t.reason = `${t.ok ? 'met' : 'broken'} by the merged total${shown}; per-instance verdicts do not count for a total, each instance saw only its share`;
   else if (failing.length > 0) t.reason = `failed in ${failing.length} of ${t.instances.length} per-instance verdict(s)${shown}`;
   else if (!t.ok) t.reason = `broken by the merged data${shown}, though no single instance broke it`;
   else t.reason = `met${t.instances.length ? ` in all ${t.instances.length} per-instance verdict(s)` : ''}${shown}`;
@@ -250,7 +273,8 @@ function summaryValue(metric: SummaryMetric | undefined, expression: string): nu
 function crossCheck(all: InstanceResult[], withPoints: InstanceResult[], notes: string[]): void {
   const summaryRequests = all.filter((i) => i.format !== 'ndjson').reduce((s, i) => s + (i.summary.get('http_reqs')?.values.count ?? 0), 0);
   const pointRequests = withPoints.reduce((s, i) => s + (i.points.get('http_reqs')?.sum ?? 0), 0);
-  if (summaryRequests > 0 && summaryRequests !== pointRequests) notes.push(`the summaries count ${summaryRequests} requests, the points ${pointRequests}: were all instances' files given?`);
+  if (summaryRequests > 0 && summaryRequests !== pointRequests)
+    notes.push(`the summaries count ${summaryRequests} requests, the points ${pointRequests}: were all instances' files given?`);
 }
 
 function addCheck(into: Map<string, CheckCount>, name: string, count: CheckCount): void {

@@ -38,12 +38,21 @@ export class NdjsonReader {
       record = JSON.parse(text);
     } catch {
       const cut = !text.trimEnd().endsWith('}');
-      throw new K6InputError(this.file, `not valid JSON${cut ? ': the line is cut short (a truncated file?)' : ''}: ${snippet(text)}`, lineNo);
+      throw new K6InputError(
+        this.file,
+        `not valid JSON${cut ? ': the line is cut short (a truncated file?)' : ''}: ${snippet(text)}`,
+        lineNo,
+      );
     }
     if (!isObject(record)) throw new K6InputError(this.file, `expected a k6 JSON output record, got ${snippet(text)}`, lineNo);
     if (record.type === 'Metric') this.metric(record, lineNo);
     else if (record.type === 'Point') this.point(record, lineNo);
-    else throw new K6InputError(this.file, `unknown record type ${JSON.stringify(record.type)} (k6 JSON output has "Metric" and "Point" lines)`, lineNo);
+    else
+      throw new K6InputError(
+        this.file,
+        `unknown record type ${JSON.stringify(record.type)} (k6 JSON output has "Metric" and "Point" lines)`,
+        lineNo,
+      );
   }
 
   finish(): InstanceResult {
@@ -61,14 +70,19 @@ export class NdjsonReader {
     if (Array.isArray(data.submetrics)) {
       for (const sub of data.submetrics) {
         if (isObject(sub) && typeof sub.name === 'string' && (sub.tags === null || isObject(sub.tags))) {
-          submetrics.push({ name: sub.name, tags: Object.entries((sub.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const) });
+          submetrics.push({
+            name: sub.name,
+            tags: Object.entries((sub.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const),
+          });
         }
       }
     }
     this.metrics.set(name, { type: data.type, contains: typeof data.contains === 'string' ? data.contains : 'default', submetrics });
     if (Array.isArray(data.thresholds) && data.thresholds.length > 0) {
       // Plain strings, or {threshold, abortOnFail, delayAbortEval} when abortOnFail is set.
-      const sources = data.thresholds.map((t) => (typeof t === 'string' ? t : isObject(t) && typeof t.threshold === 'string' ? t.threshold : undefined)).filter((t): t is string => t !== undefined);
+      const sources = data.thresholds
+        .map((t) => (typeof t === 'string' ? t : isObject(t) && typeof t.threshold === 'string' ? t.threshold : undefined))
+        .filter((t): t is string => t !== undefined);
       this.result.thresholdDefinitions.set(name, sources);
     }
   }
@@ -76,11 +90,14 @@ export class NdjsonReader {
   private point(record: Record<string, unknown>, lineNo: number): void {
     const metric = record.metric;
     const data = record.data;
-    if (typeof metric !== 'string' || !isObject(data)) throw new K6InputError(this.file, 'Point line without a metric name or data object', lineNo);
+    if (typeof metric !== 'string' || !isObject(data))
+      throw new K6InputError(this.file, 'Point line without a metric name or data object', lineNo);
     const value = data.value;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new K6InputError(this.file, `point of ${metric}: value is not a number`, lineNo);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new K6InputError(this.file, `point of ${metric}: value is not a number`, lineNo);
     const atMs = typeof data.time === 'string' ? parseK6Time(data.time) : undefined;
-    if (atMs === undefined) throw new K6InputError(this.file, `point of ${metric}: time ${JSON.stringify(data.time)} is not an RFC 3339 timestamp`, lineNo);
+    if (atMs === undefined)
+      throw new K6InputError(this.file, `point of ${metric}: time ${JSON.stringify(data.time)} is not an RFC 3339 timestamp`, lineNo);
     const tags = isObject(data.tags) ? (data.tags as Record<string, string>) : {};
     const definition = this.definition(metric, lineNo);
 
@@ -155,7 +172,12 @@ export class NdjsonReader {
       // k6 writes a Metric line before a metric's first point; a file cut from a longer stream
       // may lack it. k6's built-in metrics have fixed types, so those can still be read.
       const builtin = BUILTIN_METRICS[metric];
-      if (!builtin) throw new K6InputError(this.file, `point of metric ${metric} comes before its Metric line, and ${metric} is not a k6 built-in metric: its type is unknown`, lineNo);
+      if (!builtin)
+        throw new K6InputError(
+          this.file,
+          `point of metric ${metric} comes before its Metric line, and ${metric} is not a k6 built-in metric: its type is unknown`,
+          lineNo,
+        );
       definition = { type: builtin[0], contains: builtin[1], submetrics: [] };
       this.metrics.set(metric, definition);
     }

@@ -110,7 +110,11 @@ function policyGroups(route: RoutePolicy, plan: K6Plan): Group[] {
     const slo: Unplaced = { scenario, route, ...tags, expect429: false, ...withCredential(authCredential), phase };
     groups.push({ phases: [slo], refillMs: refillMs(route) });
   }
-  if (groups.length === 0) plan.skipped.push({ route: route.id, reason: 'no throttle or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)' });
+  if (groups.length === 0)
+    plan.skipped.push({
+      route: route.id,
+      reason: 'no throttle or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)',
+    });
   return groups;
 }
 
@@ -145,7 +149,9 @@ function throttleGroup(
 function scenarioGroups(route: RoutePolicy, scenario: Scenario, plan: K6Plan): Group[] {
   let phases: ResolvedPhase[];
   try {
-    phases = resolveScenario(scenario, { ...(route.throttle ? { rateLimit: route.throttle.rateLimit, burstLimit: route.throttle.burstLimit } : {}) });
+    phases = resolveScenario(scenario, {
+      ...(route.throttle ? { rateLimit: route.throttle.rateLimit, burstLimit: route.throttle.burstLimit } : {}),
+    });
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     plan.skipped.push({ route: route.id, reason: error.message });

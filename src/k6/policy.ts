@@ -37,7 +37,9 @@ export function loadPolicyForK6(file: string, env: Environment, targetOverride?:
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new PolicyError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }]);
+    throw new PolicyError(file, [
+      { path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` },
+    ]);
   }
   const policy = parsePolicy(text, file, { env: lenientEnvironment(env), ...(targetOverride !== undefined ? { targetOverride } : {}) });
   return { policy, credentialEnv: credentialEnvVars(text, policy) };

@@ -62,7 +62,12 @@ export async function readK6File(file: string, options: ReadOptions = {}): Promi
       }
       document.push(line);
       documentBytes += line.length + 1;
-      if (documentBytes > MAX_SUMMARY_BYTES) throw new K6InputError(file, `not k6 NDJSON (line 1 is not a Metric or Point record) and too large for a summary (over ${MAX_SUMMARY_BYTES >> 20} MB)`, lineNo);
+      if (documentBytes > MAX_SUMMARY_BYTES)
+        throw new K6InputError(
+          file,
+          `not k6 NDJSON (line 1 is not a Metric or Point record) and too large for a summary (over ${MAX_SUMMARY_BYTES >> 20} MB)`,
+          lineNo,
+        );
     }
   } catch (error) {
     // A stream error (bad gzip) can surface through the line iterator itself.
@@ -101,7 +106,12 @@ function parseJsonDocument(text: string, file: string): unknown {
     // V8: "... in JSON at position 123 (line 5 column 3)" or "at position 123".
     const line = /line (\d+)/.exec(message)?.[1];
     const position = /position (\d+)/.exec(message)?.[1];
-    const lineNo = line !== undefined ? Number(line) : position !== undefined ? text.slice(0, Number(position)).split('\n').length : text.split('\n').length;
+    const lineNo =
+      line !== undefined
+        ? Number(line)
+        : position !== undefined
+          ? text.slice(0, Number(position)).split('\n').length
+          : text.split('\n').length;
     const atEnd = position !== undefined && Number(position) >= text.trimEnd().length;
     const truncated = atEnd || /end of JSON input|Unterminated/.test(message) ? ' (the file ends early: truncated?)' : '';
     throw new K6InputError(file, `neither k6 NDJSON nor a JSON summary: ${message.replace(/^.*?: /, '')}${truncated}`, lineNo);

@@ -29,13 +29,27 @@ export type K6RunReport = RunReport & { engine: 'k6'; k6: K6Totals };
 
 export interface K6Totals {
   source: MergedResult['source'];
-  instances: Array<{ file: string; format: string; k6Version?: string; instanceIds: string[]; requests: number | null; durationMs: number | null }>;
+  instances: Array<{
+    file: string;
+    format: string;
+    k6Version?: string;
+    instanceIds: string[];
+    requests: number | null;
+    durationMs: number | null;
+  }>;
   requests: number;
   durationMs: number;
   metrics: Array<{ name: string; type: string; values: Record<string, number>; approximate?: string }>;
   statuses: Record<string, number>;
   checks: Record<string, { passes: number; fails: number }>;
-  thresholds: Array<{ metric: string; expression: string; ok: boolean | null; mergedValue: number | null; mergedExact: boolean; instances: Array<{ file: string; ok: boolean; value: number | null; source: string }> }>;
+  thresholds: Array<{
+    metric: string;
+    expression: string;
+    ok: boolean | null;
+    mergedValue: number | null;
+    mergedExact: boolean;
+    instances: Array<{ file: string; ok: boolean; value: number | null; source: string }>;
+  }>;
   droppedIterations: Record<string, number>;
   notes: string[];
 }
@@ -66,11 +80,27 @@ export function k6Totals(merged: MergedResult): K6Totals {
     instances: merged.instances.map((i) => {
       const requests = i.format === 'ndjson' ? (i.points.get('http_reqs')?.sum ?? 0) : (i.summary.get('http_reqs')?.values.count ?? null);
       const durationMs = i.durationMs ?? (i.startMs !== undefined && i.endMs !== undefined ? i.endMs - i.startMs : null);
-      return { file: i.file, format: i.format, ...(i.k6Version ? { k6Version: i.k6Version } : {}), instanceIds: i.instanceIds, requests, durationMs: durationMs === null ? null : Math.round(durationMs) };
+      return {
+        file: i.file,
+        format: i.format,
+        ...(i.k6Version ? { k6Version: i.k6Version } : {}),
+        instanceIds: i.instanceIds,
+        requests,
+        durationMs: durationMs === null ? null : Math.round(durationMs),
+      };
     }),
     requests: requestsOf('http_reqs') ?? 0,
     durationMs: Math.round(merged.durationMs),
-    metrics: merged.metrics.map((m) => ({ name: m.name, type: m.type, values: Object.fromEntries(Object.entries(m.values).sort(([a], [b]) => statOrder(a) - statOrder(b) || a.localeCompare(b)).map(([k, v]) => [k, round(v)])), ...(m.approximate ? { approximate: m.approximate } : {}) })),
+    metrics: merged.metrics.map((m) => ({
+      name: m.name,
+      type: m.type,
+      values: Object.fromEntries(
+        Object.entries(m.values)
+          .sort(([a], [b]) => statOrder(a) - statOrder(b) || a.localeCompare(b))
+          .map(([k, v]) => [k, round(v)]),
+      ),
+      ...(m.approximate ? { approximate: m.approximate } : {}),
+    })),
     statuses: Object.fromEntries([...merged.statuses].sort(([a], [b]) => a - b).map(([s, n]) => [String(s), n])),
     checks: Object.fromEntries([...merged.checks].sort(([a], [b]) => a.localeCompare(b))),
     thresholds: merged.thresholds.map((t) => ({
@@ -79,7 +109,12 @@ export function k6Totals(merged: MergedResult): K6Totals {
       ok: t.ok ?? null,
       mergedValue: t.mergedValue === undefined ? null : round(t.mergedValue),
       mergedExact: t.mergedExact,
-      instances: t.instances.map((i) => ({ file: i.file, ok: i.ok, value: i.value === undefined ? null : round(i.value), source: i.source })),
+      instances: t.instances.map((i) => ({
+        file: i.file,
+        ok: i.ok,
+        value: i.value === undefined ? null : round(i.value),
+        source: i.source,
+      })),
     })),
     droppedIterations: Object.fromEntries([...merged.dropped].sort(([a], [b]) => a.localeCompare(b))),
     notes: merged.notes,
@@ -99,7 +134,10 @@ function statOrder(stat: string): number {
 /** The k6 section of report.md. */
 export function renderK6Section(merged: MergedResult): string {
   const totals = k6Totals(merged);
-  const cell = (v: unknown) => String(v ?? '—').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const cell = (v: unknown) =>
+    String(v ?? '—')
+      .replace(/\|/g, '\\|')
+      .replace(/\r?\n/g, ' ');
   const out: string[] = [
     '## k6 results',
     '',
@@ -107,35 +145,106 @@ export function renderK6Section(merged: MergedResult): string {
     '',
     markdownTable([
       ['File', 'Format', 'k6', 'Instance', 'Requests', 'Duration (s)'],
-      ...totals.instances.map((i) => [cell(i.file), i.format, i.k6Version ?? '—', i.instanceIds.join(', ') || '—', cell(i.requests), i.durationMs === null ? '—' : (i.durationMs / 1000).toFixed(1)]),
+      ...totals.instances.map((i) => [
+        cell(i.file),
+        i.format,
+        i.k6Version ?? '—',
+        i.instanceIds.join(', ') || '—',
+        cell(i.requests),
+        i.durationMs === null ? '—' : (i.durationMs / 1000).toFixed(1),
+      ]),
     ]),
     '',
     ...totals.notes.map((n) => `> ${n}`),
     ...(totals.notes.length ? [''] : []),
     '**Metrics (merged)**',
     '',
-    markdownTable([['Metric', 'Type', 'Values', 'Merge'], ...totals.metrics.map((m) => [cell(m.name), m.type, cell(Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(', ')), cell(m.approximate ?? 'exact')])]),
+    markdownTable([
+      ['Metric', 'Type', 'Values', 'Merge'],
+      ...totals.metrics.map((m) => [
+        cell(m.name),
+        m.type,
+        cell(
+          Object.entries(m.values)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', '),
+        ),
+        cell(m.approximate ?? 'exact'),
+      ]),
+    ]),
     '',
   ];
-  if (Object.keys(totals.statuses).length) out.push('**Requests by status**', '', markdownTable([['Status', 'Requests'], ...Object.entries(totals.statuses).map(([s, n]) => [s === '0' ? '0 (no response)' : s, String(n)])]), '');
-  if (merged.probes.size) {
-    out.push('**Requests by route and probe**', '', markdownTable([
-      ['Route', 'Probe', 'Requests', 'Expected answers', 'Statuses', 'p50 / p99 ms (expected)'],
-      ...[...merged.probes.values()].sort((a, b) => a.route.localeCompare(b.route) || a.probe.localeCompare(b.probe)).map((p) => [
-        cell(p.route), p.probe, String(p.requests), String(p.expected),
-        [...p.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', '),
-        p.latency.count ? `${round(p.latency.percentileMs(50)!)} / ${round(p.latency.percentileMs(99)!)}` : '—',
+  if (Object.keys(totals.statuses).length)
+    out.push(
+      '**Requests by status**',
+      '',
+      markdownTable([
+        ['Status', 'Requests'],
+        ...Object.entries(totals.statuses).map(([s, n]) => [s === '0' ? '0 (no response)' : s, String(n)]),
       ]),
-    ]), '');
+      '',
+    );
+  if (merged.probes.size) {
+    out.push(
+      '**Requests by route and probe**',
+      '',
+      markdownTable([
+        ['Route', 'Probe', 'Requests', 'Expected answers', 'Statuses', 'p50 / p99 ms (expected)'],
+        ...[...merged.probes.values()]
+          .sort((a, b) => a.route.localeCompare(b.route) || a.probe.localeCompare(b.probe))
+          .map((p) => [
+            cell(p.route),
+            p.probe,
+            String(p.requests),
+            String(p.expected),
+            [...p.statuses]
+              .sort(([a], [b]) => a - b)
+              .map(([s, n]) => `${s}: ${n}`)
+              .join(', '),
+            p.latency.count ? `${round(p.latency.percentileMs(50)!)} / ${round(p.latency.percentileMs(99)!)}` : '—',
+          ]),
+      ]),
+      '',
+    );
   }
   if (totals.thresholds.length) {
-    out.push('**Thresholds** (any failing instance fails an intensive threshold; counter totals are judged merged)', '', markdownTable([
-      ['Metric', 'Threshold', 'Merged', 'Merged value', 'Instances'],
-      ...totals.thresholds.map((t) => [cell(t.metric), cell(t.expression), t.ok === null ? 'no data' : t.ok ? 'ok' : 'FAILED', t.mergedValue === null ? '—' : `${t.mergedValue}${t.mergedExact ? '' : ' (approx.)'}`, cell(t.instances.map((i) => `${i.file.split(/[\\/]/).pop()}: ${i.ok ? 'ok' : 'FAILED'}${i.value !== null ? ` (${i.value})` : ''}`).join('; ') || '—')]),
-    ]), '');
+    out.push(
+      '**Thresholds** (any failing instance fails an intensive threshold; counter totals are judged merged)',
+      '',
+      markdownTable([
+        ['Metric', 'Threshold', 'Merged', 'Merged value', 'Instances'],
+        ...totals.thresholds.map((t) => [
+          cell(t.metric),
+          cell(t.expression),
+          t.ok === null ? 'no data' : t.ok ? 'ok' : 'FAILED',
+          t.mergedValue === null ? '—' : `${t.mergedValue}${t.mergedExact ? '' : ' (approx.)'}`,
+          cell(
+            t.instances
+              .map((i) => `${i.file.split(/[\\/]/).pop()}: ${i.ok ? 'ok' : 'FAILED'}${i.value !== null ? ` (${i.value})` : ''}`)
+              .join('; ') || '—',
+          ),
+        ]),
+      ]),
+      '',
+    );
   }
-  if (Object.keys(totals.checks).length) out.push('**k6 checks**', '', markdownTable([['Check', 'Passes', 'Fails'], ...Object.entries(totals.checks).map(([n, c]) => [cell(n), String(c.passes), String(c.fails)])]), '');
-  if (Object.keys(totals.droppedIterations).length) out.push(`**Dropped iterations** (k6 could not start them on time: client-bound): ${Object.entries(totals.droppedIterations).map(([s, n]) => `${s}: ${n}`).join(', ')}`, '');
+  if (Object.keys(totals.checks).length)
+    out.push(
+      '**k6 checks**',
+      '',
+      markdownTable([
+        ['Check', 'Passes', 'Fails'],
+        ...Object.entries(totals.checks).map(([n, c]) => [cell(n), String(c.passes), String(c.fails)]),
+      ]),
+      '',
+    );
+  if (Object.keys(totals.droppedIterations).length)
+    out.push(
+      `**Dropped iterations** (k6 could not start them on time: client-bound): ${Object.entries(totals.droppedIterations)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ')}`,
+      '',
+    );
   const chart = timelineChart(merged);
   if (chart) out.push(chart, '');
   return out.join('\n');
@@ -149,7 +258,11 @@ function timelineChart(merged: MergedResult): string | undefined {
   const span = starts[starts.length - 1]! - first + merged.windowMs;
   const windowMs = Math.max(merged.windowMs, Math.ceil(span / 120 / merged.windowMs) * merged.windowMs);
   const bars = Math.ceil(span / windowMs);
-  const series = { accepted: new Array<number>(bars).fill(0), throttled: new Array<number>(bars).fill(0), other: new Array<number>(bars).fill(0) };
+  const series = {
+    accepted: new Array<number>(bars).fill(0),
+    throttled: new Array<number>(bars).fill(0),
+    other: new Array<number>(bars).fill(0),
+  };
   for (const [start, w] of merged.windows) {
     const i = Math.min(bars - 1, Math.floor((start - first) / windowMs));
     series.accepted[i]! += w.accepted;

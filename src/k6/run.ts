@@ -42,7 +42,13 @@ export interface K6Process {
 }
 
 /** Runs `k6 <args>`; output goes to the sinks line by line (the caller redacts). */
-export function runK6(binary: string, args: string[], env: Record<string, string | undefined>, cwd: string, sinks: { stdout: (text: string) => void; stderr: (text: string) => void }): Promise<K6Process> {
+export function runK6(
+  binary: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+  sinks: { stdout: (text: string) => void; stderr: (text: string) => void },
+): Promise<K6Process> {
   return new Promise((resolve) => {
     let child;
     try {

@@ -48,7 +48,7 @@ export function renderScript(input: ScriptInput): string {
     `//   ${input.command}`,
     '//',
     `// ${plan.phases.length} k6 scenario(s), about ${Math.ceil(plan.totalMs / 1000)} s of load. Every request carries the tags`,
-    '// {route, probe} (and plan, for a usage plan\'s probe); `gatecheck import k6` reads them back to judge the policy.',
+    "// {route, probe} (and plan, for a usage plan's probe); `gatecheck import k6` reads them back to judge the policy.",
     '//',
     '// Run on one machine:',
     '//   k6 run --out json=points.ndjson.gz --summary-export=summary-export.json gatecheck.js',
@@ -56,7 +56,10 @@ export function renderScript(input: ScriptInput): string {
     '//',
     '// Environment (secrets never appear in this file):',
     `//   GATECHECK_TARGET        base URL (default ${policy.target ?? 'none: required'})`,
-    ...used.map((c) => `//   ${c.envVar.padEnd(23)} credential "${c.credential}" (${policy.credentials[c.credential]!.header})${c.derived ? ': the policy gives no ${NAME} for it, so this name was chosen' : ''}`),
+    ...used.map(
+      (c) =>
+        `//   ${c.envVar.padEnd(23)} credential "${c.credential}" (${policy.credentials[c.credential]!.header})${c.derived ? ': the policy gives no ${NAME} for it, so this name was chosen' : ''}`,
+    ),
     '//   GATECHECK_SUMMARY_FILE  when set, handleSummary() writes its JSON there',
     "import http from 'k6/http';",
     "import { scenario, test } from 'k6/execution';",
@@ -138,9 +141,9 @@ export function renderScript(input: ScriptInput): string {
     "      lines.push(`  ${verdict.ok ? 'ok    ' : 'FAILED'} ${name}: ${expression}`);",
     '    }',
     '  }',
-    "  const requests = data.metrics.http_reqs ? data.metrics.http_reqs.values.count : 0;",
+    '  const requests = data.metrics.http_reqs ? data.metrics.http_reqs.values.count : 0;',
     '  lines.push(`  ${requests} requests`);',
-    "  /** @type {Record<string, string>} */",
+    '  /** @type {Record<string, string>} */',
     "  const out = { stdout: lines.join('\\n') + '\\n' };",
     '  const file = __ENV.GATECHECK_SUMMARY_FILE;',
     '  if (file) out[file] = JSON.stringify(data, null, 2);',
@@ -173,7 +176,14 @@ function scenarioOptions(phase: PlannedPhase, requestTimeoutMs: number): Record<
   const unit = rateUnit([p.fromRatePerSec, p.toRatePerSec]);
   const sizing = { preAllocatedVUs: phase.preAllocatedVUs ?? 1, maxVUs: phase.maxVUs ?? 1 };
   if (p.fromRatePerSec === p.toRatePerSec) {
-    return { executor: 'constant-arrival-rate', rate: unit.rate(p.fromRatePerSec), timeUnit: unit.timeUnit, duration: k6Duration(p.durationSec * 1000), ...sizing, ...common };
+    return {
+      executor: 'constant-arrival-rate',
+      rate: unit.rate(p.fromRatePerSec),
+      timeUnit: unit.timeUnit,
+      duration: k6Duration(p.durationSec * 1000),
+      ...sizing,
+      ...common,
+    };
   }
   return {
     executor: 'ramping-arrival-rate',
@@ -191,7 +201,8 @@ function scenarioOptions(phase: PlannedPhase, requestTimeoutMs: number): Record<
  */
 export function rateUnit(ratesPerSec: number[]): { timeUnit: string; rate: (perSec: number) => number } {
   for (const seconds of [1, 10, 100, 1000]) {
-    if (ratesPerSec.every((r) => Math.abs(r * seconds - Math.round(r * seconds)) < 1e-9)) return { timeUnit: `${seconds}s`, rate: (r) => Math.round(r * seconds) };
+    if (ratesPerSec.every((r) => Math.abs(r * seconds - Math.round(r * seconds)) < 1e-9))
+      return { timeUnit: `${seconds}s`, rate: (r) => Math.round(r * seconds) };
   }
   return { timeUnit: '1000s', rate: (r) => Math.max(1, Math.round(r * 1000)) };
 }

@@ -1,4 +1,12 @@
-import { emptyInstance, type CheckCount, type InstanceFormat, type InstanceResult, type MetricType, type SummaryMetric, type ThresholdVerdict } from './aggregate.js';
+import {
+  emptyInstance,
+  type CheckCount,
+  type InstanceFormat,
+  type InstanceResult,
+  type MetricType,
+  type SummaryMetric,
+  type ThresholdVerdict,
+} from './aggregate.js';
 import { K6InputError } from './errors.js';
 import { isObject } from './ndjson.js';
 
@@ -14,11 +22,17 @@ import { isObject } from './ndjson.js';
  *   Some k6 1.7 builds wrote `k6_version`/`generated_at`: both spellings are read.
  */
 export function parseSummary(document: unknown, file: string, windowMs: number): InstanceResult {
-  if (!isObject(document)) throw new K6InputError(file, `not a k6 summary: the document is ${Array.isArray(document) ? 'an array' : typeof document}, expected an object`, 1);
+  if (!isObject(document))
+    throw new K6InputError(
+      file,
+      `not a k6 summary: the document is ${Array.isArray(document) ? 'an array' : typeof document}, expected an object`,
+      1,
+    );
   if (isObject(document.results) && Array.isArray(document.results.metrics)) return machineReadable(document, file, windowMs);
   if (isObject(document.metrics)) {
     const metrics = Object.values(document.metrics);
-    if (metrics.length > 0 && metrics.every((m) => isObject(m) && isObject(m.values) && typeof m.type === 'string')) return handleSummaryData(document, file, windowMs);
+    if (metrics.length > 0 && metrics.every((m) => isObject(m) && isObject(m.values) && typeof m.type === 'string'))
+      return handleSummaryData(document, file, windowMs);
     if ('root_group' in document && metrics.every((m) => isObject(m) && !('values' in m))) return legacyExport(document, file, windowMs);
   }
   const keys = Object.keys(document).slice(0, 8).join(', ') || 'none';
@@ -33,10 +47,15 @@ function handleSummaryData(doc: Record<string, unknown>, file: string, windowMs:
   const result = emptyInstance(file, 'handle-summary', windowMs);
   for (const [name, raw] of Object.entries(doc.metrics as Record<string, Record<string, unknown>>)) {
     const type = metricType(raw.type, name, file);
-    result.summary.set(name, { type, ...(typeof raw.contains === 'string' ? { contains: raw.contains } : {}), values: numbers(raw.values as Record<string, unknown>) });
+    result.summary.set(name, {
+      type,
+      ...(typeof raw.contains === 'string' ? { contains: raw.contains } : {}),
+      values: numbers(raw.values as Record<string, unknown>),
+    });
     if (isObject(raw.thresholds)) {
       for (const [expression, verdict] of Object.entries(raw.thresholds)) {
-        if (!isObject(verdict) || typeof verdict.ok !== 'boolean') throw new K6InputError(file, `metrics.${name}.thresholds[${JSON.stringify(expression)}]: expected {ok: true|false}`);
+        if (!isObject(verdict) || typeof verdict.ok !== 'boolean')
+          throw new K6InputError(file, `metrics.${name}.thresholds[${JSON.stringify(expression)}]: expected {ok: true|false}`);
         result.thresholds.push({ metric: name, expression, ok: verdict.ok });
       }
     }
@@ -59,7 +78,11 @@ function legacyExport(doc: Record<string, unknown>, file: string, windowMs: numb
     result.summary.set(name, { type, values });
     if (isObject(raw.thresholds)) {
       for (const [expression, failed] of Object.entries(raw.thresholds)) {
-        if (typeof failed !== 'boolean') throw new K6InputError(file, `metrics.${name}.thresholds[${JSON.stringify(expression)}]: expected true (failed) or false (passed)`);
+        if (typeof failed !== 'boolean')
+          throw new K6InputError(
+            file,
+            `metrics.${name}.thresholds[${JSON.stringify(expression)}]: expected true (failed) or false (passed)`,
+          );
         // The legacy export's one trap: `true` means the threshold FAILED.
         result.thresholds.push({ metric: name, expression, ok: !failed });
       }
@@ -78,7 +101,8 @@ function machineReadable(doc: Record<string, unknown>, file: string, windowMs: n
   if (typeof config.duration === 'number') result.durationMs = config.duration * 1000;
   const results = doc.results as Record<string, unknown>;
   (results.metrics as unknown[]).forEach((raw, i) => {
-    if (!isObject(raw) || typeof raw.name !== 'string' || !isObject(raw.values)) throw new K6InputError(file, `results.metrics[${i}]: expected {name, type, contains, values}`);
+    if (!isObject(raw) || typeof raw.name !== 'string' || !isObject(raw.values))
+      throw new K6InputError(file, `results.metrics[${i}]: expected {name, type, contains, values}`);
     const type = metricType(raw.type, raw.name, file);
     const values = numbers(raw.values);
     if (type === 'rate' && values.total !== undefined) {
@@ -87,12 +111,14 @@ function machineReadable(doc: Record<string, unknown>, file: string, windowMs: n
       delete values.matches;
       delete values.total;
     }
-    if (type === 'counter' && values.rate === undefined && result.durationMs) values.rate = (values.count ?? 0) / (result.durationMs / 1000);
+    if (type === 'counter' && values.rate === undefined && result.durationMs)
+      values.rate = (values.count ?? 0) / (result.durationMs / 1000);
     result.summary.set(raw.name, { type, ...(typeof raw.contains === 'string' ? { contains: raw.contains } : {}), values });
   });
   const checks = isObject(results.checks) && Array.isArray(results.checks.results) ? results.checks.results : [];
   for (const check of checks) {
-    if (isObject(check) && typeof check.name === 'string') addCheck(result.checks, check.name, Number(check.passes) || 0, Number(check.fails) || 0);
+    if (isObject(check) && typeof check.name === 'string')
+      addCheck(result.checks, check.name, Number(check.passes) || 0, Number(check.fails) || 0);
   }
   return result;
 }
@@ -124,7 +150,12 @@ function collectChecks(group: unknown, into: Map<string, CheckCount>, file: stri
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : isObject(value) ? Object.values(value) : []);
   for (const check of list(group.checks)) {
     if (!isObject(check) || typeof check.name !== 'string') throw new K6InputError(file, `root_group: a check without a name`);
-    addCheck(into, typeof check.path === 'string' && check.path ? check.path : check.name, Number(check.passes) || 0, Number(check.fails) || 0);
+    addCheck(
+      into,
+      typeof check.path === 'string' && check.path ? check.path : check.name,
+      Number(check.passes) || 0,
+      Number(check.fails) || 0,
+    );
   }
   for (const sub of list(group.groups)) collectChecks(sub, into, file);
 }

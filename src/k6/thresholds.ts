@@ -11,7 +11,10 @@ export interface ParsedThreshold {
 }
 
 export function parseThreshold(expression: string): ParsedThreshold | undefined {
-  const match = /^\s*(count|rate|value|avg|min|max|med|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$/.exec(expression);
+  const match =
+    /^\s*(count|rate|value|avg|min|max|med|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$/.exec(
+      expression,
+    );
   if (!match) return undefined;
   return { aggregation: match[1]!.replace(/\s+/g, ''), operator: match[2] as ParsedThreshold['operator'], limit: Number(match[3]) };
 }

@@ -42,7 +42,9 @@ export function loadPolicyFile(file: string, options: LoadOptions): Policy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new PolicyError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }]);
+    throw new PolicyError(file, [
+      { path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` },
+    ]);
   }
   return parsePolicy(text, file, options);
 }
@@ -54,7 +56,11 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
   if (doc.errors.length > 0) {
     throw new PolicyError(
       file,
-      doc.errors.map((error) => ({ path: '', message: `not valid YAML/JSON: ${error.message.split('\n')[0]}`, line: lineCounter.linePos(error.pos[0]).line })),
+      doc.errors.map((error) => ({
+        path: '',
+        message: `not valid YAML/JSON: ${error.message.split('\n')[0]}`,
+        line: lineCounter.linePos(error.pos[0]).line,
+      })),
     );
   }
   const raw: unknown = doc.toJS();
@@ -64,7 +70,11 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
   // Both stages below run even when the first finds problems, so one run lists them all.
   const interpolated = interpolateEnv(raw, options.env, [], issues);
   const policy = resolve(interpolated as RawPolicy, options, issues);
-  if (issues.length > 0) throw new PolicyError(file, issues.map((issue) => withLine(issue, doc, lineCounter)));
+  if (issues.length > 0)
+    throw new PolicyError(
+      file,
+      issues.map((issue) => withLine(issue, doc, lineCounter)),
+    );
   return policy;
 }
 
@@ -104,26 +114,64 @@ function interpolateEnv(value: unknown, env: Environment, path: Array<string | n
 }
 
 // The shapes below are what the schema guarantees; resolve() adds defaults and cross-field rules.
-interface RawCredential { header?: string; scheme?: string; value: string; kind?: CredentialKind; expiredValue?: string }
+interface RawCredential {
+  header?: string;
+  scheme?: string;
+  value: string;
+  kind?: CredentialKind;
+  expiredValue?: string;
+}
 interface RawRoute {
-  name?: string; method: HttpMethod; path: string; okStatus?: number[];
+  name?: string;
+  method: HttpMethod;
+  path: string;
+  okStatus?: number[];
   auth?: { required: boolean; credential?: string; refuseStatus?: number[] };
   throttle?: { rateLimit: number; burstLimit: number; tolerance?: number; credential?: string; probeSeconds?: number };
-  cors?: { allowOrigins: string[]; allowMethods?: HttpMethod[]; allowHeaders?: string[]; exposeHeaders?: string[]; allowCredentials?: boolean; maxAge?: number };
-  waf?: { blockStatus: number[]; minBlockRate?: number; maxFalsePositiveRate?: number; categories?: WafCategory[]; placements?: WafPlacement[]; encodings?: WafEncoding[]; exhaustive?: boolean };
-  usagePlans?: Array<{ name?: string; credential: string; rateLimit: number; burstLimit: number; tolerance?: number; probeSeconds?: number }>;
+  cors?: {
+    allowOrigins: string[];
+    allowMethods?: HttpMethod[];
+    allowHeaders?: string[];
+    exposeHeaders?: string[];
+    allowCredentials?: boolean;
+    maxAge?: number;
+  };
+  waf?: {
+    blockStatus: number[];
+    minBlockRate?: number;
+    maxFalsePositiveRate?: number;
+    categories?: WafCategory[];
+    placements?: WafPlacement[];
+    encodings?: WafEncoding[];
+    exhaustive?: boolean;
+  };
+  usagePlans?: Array<{
+    name?: string;
+    credential: string;
+    rateLimit: number;
+    burstLimit: number;
+    tolerance?: number;
+    probeSeconds?: number;
+  }>;
   quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; credential?: string; tolerance?: number; ratePerSec?: number };
   slo?: { p50Ms?: number; p95Ms?: number; p99Ms?: number; maxErrorRate?: number; ratePerSec?: number; durationSec?: number };
 }
 interface RawPolicy {
-  version: 1; target?: string; vendor?: Vendor;
+  version: 1;
+  target?: string;
+  vendor?: Vendor;
   limits?: Partial<Policy['limits']>;
   credentials?: Record<string, RawCredential>;
   routes: RawRoute[];
   metrics?: RawMetrics;
 }
 interface RawMetrics {
-  cloudwatch: { region?: string; endpoint?: string; api: { type: 'REST' | 'HTTP' | 'WEBSOCKET'; name?: string; id?: string; stage: string; detailed?: boolean }; waf?: { webAcl: string; rule?: string } };
+  cloudwatch: {
+    region?: string;
+    endpoint?: string;
+    api: { type: 'REST' | 'HTTP' | 'WEBSOCKET'; name?: string; id?: string; stage: string; detailed?: boolean };
+    waf?: { webAcl: string; rule?: string };
+  };
   tolerance?: Partial<MetricsPolicy['tolerance']>;
   waitSec?: number;
 }
@@ -159,7 +207,10 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     const credentialRef = (field: string, name: string | undefined): void => {
       if (name !== undefined && !(name in credentials)) {
         const known = Object.keys(credentials);
-        issues.push({ path: `${at}.${field}`, message: `credential "${name}" is not defined under credentials${known.length ? ` (defined: ${known.join(', ')})` : ''}` });
+        issues.push({
+          path: `${at}.${field}`,
+          message: `credential "${name}" is not defined under credentials${known.length ? ` (defined: ${known.join(', ')})` : ''}`,
+        });
       }
     };
     credentialRef('auth.credential', route.auth?.credential);
@@ -167,12 +218,19 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     credentialRef('quota.credential', route.quota?.credential);
     route.usagePlans?.forEach((plan, i) => credentialRef(`usagePlans[${i}].credential`, plan.credential));
     const planKeys = route.usagePlans?.map((plan) => plan.credential) ?? [];
-    if (new Set(planKeys).size !== planKeys.length) issues.push({ path: `${at}.usagePlans`, message: 'lists a credential twice (a key belongs to one usage plan)' });
+    if (new Set(planKeys).size !== planKeys.length)
+      issues.push({ path: `${at}.usagePlans`, message: 'lists a credential twice (a key belongs to one usage plan)' });
     if (route.quota && route.quota.credential === undefined && !(route.auth?.required && route.auth.credential)) {
-      issues.push({ path: `${at}.quota.credential`, message: 'is required when the route has no auth credential (a quota belongs to a usage-plan key)' });
+      issues.push({
+        path: `${at}.quota.credential`,
+        message: 'is required when the route has no auth credential (a quota belongs to a usage-plan key)',
+      });
     }
     if (route.auth?.required && route.auth.credential === undefined) {
-      issues.push({ path: `${at}.auth.credential`, message: 'is required when auth.required is true (the positive control needs a valid credential)' });
+      issues.push({
+        path: `${at}.auth.credential`,
+        message: 'is required when auth.required is true (the positive control needs a valid credential)',
+      });
     }
     if (route.cors?.allowCredentials && route.cors.allowOrigins.includes('*')) {
       issues.push({ path: `${at}.cors.allowOrigins`, message: '"*" cannot be combined with allowCredentials: true (browsers reject it)' });
@@ -189,7 +247,15 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
       method: route.method,
       path: route.path,
       ...(route.okStatus ? { okStatus: route.okStatus } : {}),
-      ...(route.auth ? { auth: { required: route.auth.required, ...(route.auth.credential !== undefined ? { credential: route.auth.credential } : {}), refuseStatus: route.auth.refuseStatus ?? DEFAULT_REFUSE_STATUS } } : {}),
+      ...(route.auth
+        ? {
+            auth: {
+              required: route.auth.required,
+              ...(route.auth.credential !== undefined ? { credential: route.auth.credential } : {}),
+              refuseStatus: route.auth.refuseStatus ?? DEFAULT_REFUSE_STATUS,
+            },
+          }
+        : {}),
       ...(route.throttle
         ? {
             throttle: {
@@ -247,12 +313,17 @@ function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
   const { api, region, endpoint, waf } = raw.cloudwatch;
   const at = 'metrics.cloudwatch.api';
   if (api.type === 'REST') {
-    if (api.name === undefined) issues.push({ path: `${at}.name`, message: 'is required for a REST API (its metrics are keyed by ApiName)' });
-    if (api.id !== undefined) issues.push({ path: `${at}.id`, message: 'is not used for a REST API (its metrics are keyed by ApiName, not the id): give `name`' });
+    if (api.name === undefined)
+      issues.push({ path: `${at}.name`, message: 'is required for a REST API (its metrics are keyed by ApiName)' });
+    if (api.id !== undefined)
+      issues.push({ path: `${at}.id`, message: 'is not used for a REST API (its metrics are keyed by ApiName, not the id): give `name`' });
   } else {
     const kind = api.type === 'HTTP' ? 'an HTTP API' : 'a WebSocket API';
     if (api.id === undefined) {
-      issues.push({ path: `${at}.id`, message: `is required for ${kind} (its metrics are keyed by ApiId; gatecheck does not look names up: \`aws apigatewayv2 get-apis\` lists the ids)` });
+      issues.push({
+        path: `${at}.id`,
+        message: `is required for ${kind} (its metrics are keyed by ApiId; gatecheck does not look names up: \`aws apigatewayv2 get-apis\` lists the ids)`,
+      });
     }
     if (api.name !== undefined) issues.push({ path: `${at}.name`, message: `is not supported for ${kind}: give its \`id\` instead` });
   }
@@ -264,7 +335,13 @@ function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
     cloudwatch: {
       ...(region !== undefined ? { region } : {}),
       ...(endpoint !== undefined ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
-      api: { type: api.type, ...(api.name !== undefined ? { name: api.name } : {}), ...(api.id !== undefined ? { id: api.id } : {}), stage: api.stage, detailed: api.detailed ?? false },
+      api: {
+        type: api.type,
+        ...(api.name !== undefined ? { name: api.name } : {}),
+        ...(api.id !== undefined ? { id: api.id } : {}),
+        stage: api.stage,
+        detailed: api.detailed ?? false,
+      },
       ...(waf ? { waf: { webAcl: waf.webAcl, rule: waf.rule ?? 'ALL' } } : {}),
     },
     tolerance: { ...DEFAULT_METRICS_TOLERANCE, ...raw.tolerance },
@@ -278,7 +355,10 @@ function resolveWaf(raw: NonNullable<RawRoute['waf']>, method: HttpMethod, at: s
   const placements = raw.placements ?? WAF_PLACEMENTS.filter((p) => bodyAllowed || !WAF_BODY_PLACEMENTS.includes(p));
   for (const placement of raw.placements ?? []) {
     if (!bodyAllowed && WAF_BODY_PLACEMENTS.includes(placement)) {
-      issues.push({ path: `${at}.placements`, message: `"${placement}" is a request body: a ${method} route does not take one (body placements need ${BODY_METHODS.join(', ')})` });
+      issues.push({
+        path: `${at}.placements`,
+        message: `"${placement}" is a request body: a ${method} route does not take one (body placements need ${BODY_METHODS.join(', ')})`,
+      });
     }
   }
   return {
@@ -299,7 +379,8 @@ function resolveWaf(raw: NonNullable<RawRoute['waf']>, method: HttpMethod, at: s
 function credentialIssues(at: string, credential: RawCredential, issues: PolicyIssue[]): void {
   if (credential.kind === 'jwt') {
     // An empty value is an unset environment variable, reported already.
-    if (credential.value !== '' && !looksLikeJwt(credential.value)) issues.push({ path: `${at}.value`, message: 'kind is jwt, but the value is not a JWT (header.payload.signature, base64url)' });
+    if (credential.value !== '' && !looksLikeJwt(credential.value))
+      issues.push({ path: `${at}.value`, message: 'kind is jwt, but the value is not a JWT (header.payload.signature, base64url)' });
     if (credential.expiredValue !== undefined && !looksLikeJwt(credential.expiredValue)) {
       issues.push({ path: `${at}.expiredValue`, message: 'is not a JWT (header.payload.signature, base64url)' });
     }

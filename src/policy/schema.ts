@@ -35,7 +35,10 @@ function toIssue(error: ErrorObject): PolicyIssue {
     case 'required':
       return { path: formatPath([...segments, String(params.missingProperty)]), message: 'is required' };
     case 'enum':
-      return { path: formatPath(segments), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path: formatPath(segments),
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'const':
       return { path: formatPath(segments), message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':

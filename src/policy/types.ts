@@ -187,7 +187,14 @@ export const DEFAULT_LIMITS: RunLimits = {
 };
 export const DEFAULT_REFUSE_STATUS = [401, 403];
 export const DEFAULT_THROTTLE_TOLERANCE = 0.1;
-export const DEFAULT_METRICS_TOLERANCE: MetricsTolerance = { countRelative: 0.01, countAbsolute: 1, latencyRelative: 0.25, latencyMs: 25, clockSkewMs: 1_000, minLatencySamples: 20 };
+export const DEFAULT_METRICS_TOLERANCE: MetricsTolerance = {
+  countRelative: 0.01,
+  countAbsolute: 1,
+  latencyRelative: 0.25,
+  latencyMs: 25,
+  clockSkewMs: 1_000,
+  minLatencySamples: 20,
+};
 export const DEFAULT_METRICS_WAIT_SEC = 240;
 
 /** The credential a route's non-auth probes carry, if the route requires one. */

@@ -20,7 +20,13 @@ const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun)
   metrics: renderMetrics,
 };
 
-const STATUS_MARK: Record<string, string> = { pass: '✅ pass', fail: '❌ fail', error: '⚠️ error', inconclusive: '❔ inconclusive', skip: '⏭️ skip' };
+const STATUS_MARK: Record<string, string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  error: '⚠️ error',
+  inconclusive: '❔ inconclusive',
+  skip: '⏭️ skip',
+};
 const VERDICT_LINE: Record<RunReport['verdict'], string> = {
   pass: '✅ **PASS**: every check passed.',
   fail: '❌ **FAIL**: at least one check found the gateway out of policy.',
@@ -38,7 +44,12 @@ export function renderMarkdown(report: RunReport): string {
     `- Target: \`${report.target}\``,
     `- Policy: \`${report.policyFile}\``,
     `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests (caps: ${report.limits.maxRequests} requests, ${report.limits.maxDurationSec} s)`,
-    `- Checks: ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}`,
+    `- Checks: ${
+      Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ') || 'none'
+    }`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
     ...(report.tls ? [tlsLine(report.tls)] : []),
     ...(report.recording ? [recordingLine(report.recording)] : []),
@@ -48,14 +59,26 @@ export function renderMarkdown(report: RunReport): string {
         ? ['', `> **Run aborted:** ${report.abortReason}`]
         : []),
     '',
-    markdownTable([
-      ['Check', 'Route', 'Status', 'Summary'],
-      ...report.checks.map((c) => [`[${c.kind}](#${anchor(c.id)})`, `\`${c.route}\``, STATUS_MARK[c.status] ?? c.status, oneLine(c.summary)]),
-    ], TABLE_OPTIONS),
+    markdownTable(
+      [
+        ['Check', 'Route', 'Status', 'Summary'],
+        ...report.checks.map((c) => [
+          `[${c.kind}](#${anchor(c.id)})`,
+          `\`${c.route}\``,
+          STATUS_MARK[c.status] ?? c.status,
+          oneLine(c.summary),
+        ]),
+      ],
+      TABLE_OPTIONS,
+    ),
     '',
   ];
   for (const check of report.checks) out.push(...renderCheck(check, report));
-  out.push('---', `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`, '');
+  out.push(
+    '---',
+    `_gatecheck ${report.gatecheckVersion}. Secrets are shown as \`<credential NAME>\`; their values never appear in this report._`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -99,16 +122,21 @@ function observedLines(check: CheckResult, run: RenderRun): string[] {
 }
 
 function evidenceTable(items: EvidenceItem[]): string {
-  return markdownTable([
-    ['Probe', 'Request', 'Answer', 'Headers seen', 'Outcome'],
-    ...items.map((e) => [
-      oneLine(e.label),
-      oneLine(`${e.method} ${e.url ?? e.path}${headerList(e.requestHeaders, ' ')}`),
-      oneLine(`${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`),
-      oneLine(headerList(e.responseHeaders, '') || '—'),
-      oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),
-    ]),
-  ], TABLE_OPTIONS);
+  return markdownTable(
+    [
+      ['Probe', 'Request', 'Answer', 'Headers seen', 'Outcome'],
+      ...items.map((e) => [
+        oneLine(e.label),
+        oneLine(`${e.method} ${e.url ?? e.path}${headerList(e.requestHeaders, ' ')}`),
+        oneLine(
+          `${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`,
+        ),
+        oneLine(headerList(e.responseHeaders, '') || '—'),
+        oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),
+      ]),
+    ],
+    TABLE_OPTIONS,
+  );
 }
 
 function headerList(headers: Record<string, string>, lead: string): string {
@@ -117,5 +145,8 @@ function headerList(headers: Record<string, string>, lead: string): string {
 }
 
 function anchor(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return id
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }

@@ -35,5 +35,11 @@ export async function prepareReportDir(dir: string): Promise<void> {
 
 /** reports/2026-11-25T10-33-51Z: sortable, and valid on every file system. */
 export function defaultReportDir(startedAt: Date, base = 'reports'): string {
-  return join(base, startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
+  return join(
+    base,
+    startedAt
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/:/g, '-'),
+  );
 }

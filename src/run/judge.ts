@@ -47,11 +47,7 @@ export function judgeRecording(options: JudgeOptions): RunReport {
   };
 }
 
-function judgeScheduled(
-  scheduled: ScheduledCheck,
-  recording: Recording,
-  policy: Policy,
-): CheckResult[] {
+function judgeScheduled(scheduled: ScheduledCheck, recording: Recording, policy: Policy): CheckResult[] {
   const kind = scheduled.definition.kind as CheckKind;
   const route = scheduled.instance.route;
   const skip = (id: string, summary: string): CheckResult => ({ ...empty(id, kind, route), status: 'skip', summary });

@@ -27,7 +27,7 @@ export async function reachRoute(ctx: CheckContext, route: RoutePolicy): Promise
   const outcome = await probeRoute(ctx, route, request);
   if (!outcome) return { url, problem: ctx.budget.interrupted ? 'interrupted' : 'the request cap allows no request' };
   const problem = unreachedWhy(ctx, route, outcome.final, outcome.throttledOut);
-  const answer = outcome.final.status !== undefined ? String(outcome.final.status) : outcome.final.error ?? 'no answer';
+  const answer = outcome.final.status !== undefined ? String(outcome.final.status) : (outcome.final.error ?? 'no answer');
   const sent = `${route.method} ${url}`;
   return problem === undefined ? { url, answer } : { url, answer, problem: `route not reached: ${sent} → ${problem}` };
 }
@@ -45,7 +45,8 @@ function unreachedWhy(ctx: CheckContext, route: RoutePolicy, answer: Observation
     const location = answer.headers.location;
     return `${status} redirect${location ? ` to ${location}` : ''} (redirects are not followed: point the target at the final URL)`;
   }
-  if (isNotRouted(ctx.policy.vendor, answer)) return `${status}: the gateway routes this method and path nowhere; check the target's base path (stage) and the route's path`;
+  if (isNotRouted(ctx.policy.vendor, answer))
+    return `${status}: the gateway routes this method and path nowhere; check the target's base path (stage) and the route's path`;
   if (status === 400 || status === 404 || status === 405) {
     return `${status}: no such route at this URL; check the target's base path (a stage such as /prod) and the route's path and method`;
   }

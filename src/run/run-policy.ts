@@ -114,7 +114,8 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
       const results = await runScheduled(ctx, stream, scheduled, options.recorder);
       // A check cut short by Ctrl-C judged half its data: it did not run, it was interrupted.
       checks.push(...(budget.interrupted ? notRun(scheduled, 'skip', INTERRUPTED) : results));
-      if (!budget.interrupted && budget.msLeft === 0 && !afterRun) abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
+      if (!budget.interrupted && budget.msLeft === 0 && !afterRun)
+        abortReason = `the run's time cap of ${policy.limits.maxDurationSec} s was reached`;
     }
   } finally {
     await client.close();
@@ -143,7 +144,12 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
  * observations tagged on the stream, then the pure evaluate. Ctrl-C while it waits (a CloudWatch
  * poll) ends the wait.
  */
-async function runScheduled(ctx: CheckContext, stream: ObservationStream, scheduled: ScheduledCheck, recorder?: RunRecorder): Promise<CheckResult[]> {
+async function runScheduled(
+  ctx: CheckContext,
+  stream: ObservationStream,
+  scheduled: ScheduledCheck,
+  recorder?: RunRecorder,
+): Promise<CheckResult[]> {
   // Its listener leaves with the check: one per check would pile up on the run's signal (Node warns past 10).
   const { signal } = ctx.budget;
   let onAbort = () => {};
@@ -174,7 +180,9 @@ async function runUntil(
   const plan = definition.plan(instance.spec, ctx.policy);
   const shortfall = ctx.budget.shortfall(plan.requests, plan.durationMs);
   if (shortfall) {
-    return [{ ...base, status: 'skip', summary: `not run: the check ${shortfall}`, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 }];
+    return [
+      { ...base, status: 'skip', summary: `not run: the check ${shortfall}`, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 },
+    ];
   }
   const observations: Observation[] = [];
   const unsubscribe = stream.subscribe((o) => {
@@ -203,5 +211,16 @@ async function collect(definition: AnyCheckDefinition, ctx: CheckContext, instan
 function notRun(scheduled: ScheduledCheck, status: CheckStatus, reason: string): CheckResult[] {
   const summary = reason === INTERRUPTED ? 'not verified: the run was interrupted before this check finished' : `not verified: ${reason}`;
   const kind = scheduled.definition.kind as CheckKind;
-  return scheduled.ids.map((id) => ({ id, kind, route: scheduled.instance.route, status, summary, expected: {}, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 }));
+  return scheduled.ids.map((id) => ({
+    id,
+    kind,
+    route: scheduled.instance.route,
+    status,
+    summary,
+    expected: {},
+    observed: {},
+    evidence: [],
+    durationMs: 0,
+    requestsSent: 0,
+  }));
 }

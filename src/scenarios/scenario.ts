@@ -45,10 +45,14 @@ export class ScenarioError extends Error {}
 let validate: ReturnType<Ajv['compile']> | undefined;
 
 export function parseScenario(text: string, source: string): Scenario {
-  validate ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(SCENARIO_DIR, 'schema.json'), 'utf8')) as object);
+  validate ??= new Ajv({ allErrors: true, strict: false }).compile(
+    JSON.parse(readFileSync(join(SCENARIO_DIR, 'schema.json'), 'utf8')) as object,
+  );
   const raw: unknown = parse(text);
   if (!validate(raw)) {
-    const problems = (validate.errors ?? []).map((e) => `${formatPath(e.instancePath.split('/').slice(1)) || '(top level)'}: ${e.message ?? e.keyword}`);
+    const problems = (validate.errors ?? []).map(
+      (e) => `${formatPath(e.instancePath.split('/').slice(1)) || '(top level)'}: ${e.message ?? e.keyword}`,
+    );
     throw new ScenarioError(`${source}: invalid scenario\n${[...new Set(problems)].join('\n')}`);
   }
   const scenario = raw as Omit<Scenario, 'arrivals'> & { arrivals?: Scenario['arrivals'] };
@@ -68,7 +72,10 @@ export function loadScenario(nameOrFile: string): Scenario {
 }
 
 export function builtInScenarios(): string[] {
-  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => basename(f, '.yaml')).sort();
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => basename(f, '.yaml'))
+    .sort();
 }
 
 /** Turns relative rates and volley sizes into numbers for a route's limits. */
@@ -76,7 +83,10 @@ export function resolveScenario(scenario: Scenario, limits: RouteLimits): Resolv
   const rate = (spec: RateSpec, where: string): number => {
     if (spec.ratePerSec !== undefined) return spec.ratePerSec;
     if (spec.rateFactor === undefined) throw new ScenarioError(`${scenario.name}: ${where} needs ratePerSec or rateFactor`);
-    if (limits.rateLimit === undefined) throw new ScenarioError(`${scenario.name}: ${where} is relative to rateLimit, but the route has no throttle.rateLimit (give --rates or a ratePerSec)`);
+    if (limits.rateLimit === undefined)
+      throw new ScenarioError(
+        `${scenario.name}: ${where} is relative to rateLimit, but the route has no throttle.rateLimit (give --rates or a ratePerSec)`,
+      );
     return Math.max(0.001, spec.rateFactor * limits.rateLimit + (spec.rateOffset ?? 0));
   };
   const out: ResolvedPhase[] = [];
@@ -86,7 +96,8 @@ export function resolveScenario(scenario: Scenario, limits: RouteLimits): Resolv
       case 'volley': {
         let requests = phase.requests;
         if (requests === undefined) {
-          if (phase.burstFactor === undefined || limits.burstLimit === undefined) throw new ScenarioError(`${scenario.name}: phase ${name} needs requests, or burstFactor and a route burstLimit`);
+          if (phase.burstFactor === undefined || limits.burstLimit === undefined)
+            throw new ScenarioError(`${scenario.name}: phase ${name} needs requests, or burstFactor and a route burstLimit`);
           requests = Math.ceil(phase.burstFactor * limits.burstLimit + (phase.burstOffset ?? 0));
         }
         out.push({ kind: 'volley', name, requests });
@@ -99,12 +110,26 @@ export function resolveScenario(scenario: Scenario, limits: RouteLimits): Resolv
         break;
       }
       case 'ramp':
-        out.push({ kind: 'rate', name, fromRatePerSec: rate(phase.from, `phase ${name}.from`), toRatePerSec: rate(phase.to, `phase ${name}.to`), durationSec: phase.durationSec, arrivals: scenario.arrivals });
+        out.push({
+          kind: 'rate',
+          name,
+          fromRatePerSec: rate(phase.from, `phase ${name}.from`),
+          toRatePerSec: rate(phase.to, `phase ${name}.to`),
+          durationSec: phase.durationSec,
+          arrivals: scenario.arrivals,
+        });
         break;
       case 'step':
         phase.steps.forEach((step, j) => {
           const r = rate(step, `phase ${name} step ${j + 1}`);
-          out.push({ kind: 'rate', name: `${name}-${j + 1}`, fromRatePerSec: r, toRatePerSec: r, durationSec: phase.stepSec, arrivals: scenario.arrivals });
+          out.push({
+            kind: 'rate',
+            name: `${name}-${j + 1}`,
+            fromRatePerSec: r,
+            toRatePerSec: r,
+            durationSec: phase.stepSec,
+            arrivals: scenario.arrivals,
+          });
         });
         break;
     }
@@ -114,5 +139,7 @@ export function resolveScenario(scenario: Scenario, limits: RouteLimits): Resolv
 
 /** Requests a resolved phase schedules: the mean rate times the duration. */
 export function phaseRequestCount(phase: ResolvedPhase): number {
-  return phase.kind === 'volley' ? phase.requests : Math.max(1, Math.round(((phase.fromRatePerSec + phase.toRatePerSec) / 2) * phase.durationSec));
+  return phase.kind === 'volley'
+    ? phase.requests
+    : Math.max(1, Math.round(((phase.fromRatePerSec + phase.toRatePerSec) / 2) * phase.durationSec));
 }

@@ -141,7 +141,7 @@ describe.skipIf(!RUN_NGINX)('raw saturation against nginx', { timeout: 30_000 },
     await nginx?.stop();
   });
 
-  it('lasts the whole duration at the asked concurrency past nginx\'s default keepalive_requests (1000)', async () => {
+  it("lasts the whole duration at the asked concurrency past nginx's default keepalive_requests (1000)", async () => {
     const { result, samples, after } = await watched(nginx.url, saturate({ url: `${nginx.url}/`, connections: 4, durationSec: 1.5 }));
     expectWholeDuration(result, 1.5);
     // Meaningful only when each connection outlived nginx's 1000 requests several times.

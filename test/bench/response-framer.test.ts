@@ -50,8 +50,9 @@ describe('response framing', () => {
   });
 
   it('frames chunked bodies with extensions, several chunks and trailer fields', () => {
-    const body = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4;name=x\r\nabcd\r\nA\r\n0123456789\r\n'
-      + '0\r\nDigest: sha-256=x\r\nOther: y\r\n\r\n';
+    const body =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4;name=x\r\nabcd\r\nA\r\n0123456789\r\n' +
+      '0\r\nDigest: sha-256=x\r\nOther: y\r\n\r\n';
     everyCut(body + fixed, 'GET', ['200', '200']);
   });
 

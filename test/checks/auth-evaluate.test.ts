@@ -9,10 +9,25 @@ import type { Observation } from '../../src/engine/observation.js';
 import type { Vendor } from '../../src/policy/types.js';
 
 function obs(status: number | undefined, body?: string, headers: Record<string, string> = {}): Observation {
-  return { probe: 'auth.x', method: 'GET', path: '/x', intendedAtMs: 0, sentAtMs: 0, doneAtMs: 1, headers, ...(status !== undefined ? { status } : { error: 'ECONNRESET' }), ...(body ? { bodySnippet: body } : {}) };
+  return {
+    probe: 'auth.x',
+    method: 'GET',
+    path: '/x',
+    intendedAtMs: 0,
+    sentAtMs: 0,
+    doneAtMs: 1,
+    headers,
+    ...(status !== undefined ? { status } : { error: 'ECONNRESET' }),
+    ...(body ? { bodySnippet: body } : {}),
+  };
 }
 
-function answer(group: VariantGroup, status: number | undefined, label = `${group} variant`, extra: Partial<AuthObservation> = {}): AuthObservation {
+function answer(
+  group: VariantGroup,
+  status: number | undefined,
+  label = `${group} variant`,
+  extra: Partial<AuthObservation> = {},
+): AuthObservation {
   const variant: AuthVariant = { probe: `auth.${label}`, label, group, method: 'GET', path: '/x', headers: {} };
   return { variant, observation: obs(status), throttledOut: false, ...extra };
 }
@@ -22,16 +37,58 @@ const control = answer('credential', 200, 'control');
 
 describe('evaluateAuth', () => {
   it.each([
-    ['every credential variant refused, path variants not routed', [answer('credential', 403), answer('credential', 401), answer('routing', 404), answer('routing', 403), answer('routing', 405), answer('routing', 301)], 'pass', /all 6 bypass variants refused or not routed; valid credential accepted \(200\)/],
-    ['a wrong key gets the backend', [answer('credential', 200, 'wrong credential')], 'fail', /got through without a valid credential: wrong credential → 200/],
+    [
+      'every credential variant refused, path variants not routed',
+      [
+        answer('credential', 403),
+        answer('credential', 401),
+        answer('routing', 404),
+        answer('routing', 403),
+        answer('routing', 405),
+        answer('routing', 301),
+      ],
+      'pass',
+      /all 6 bypass variants refused or not routed; valid credential accepted \(200\)/,
+    ],
+    [
+      'a wrong key gets the backend',
+      [answer('credential', 200, 'wrong credential')],
+      'fail',
+      /got through without a valid credential: wrong credential → 200/,
+    ],
     ['a trailing slash gets the backend', [answer('routing', 204, 'trailing slash')], 'fail', /trailing slash → 204/],
-    ['a credential variant refused with the wrong status', [answer('credential', 404, 'no credential')], 'fail', /not refused as required: no credential → 404 \(expected 401\/403\)/],
+    [
+      'a credential variant refused with the wrong status',
+      [answer('credential', 404, 'no credential')],
+      'fail',
+      /not refused as required: no credential → 404 \(expected 401\/403\)/,
+    ],
     ['a bypass wins over a wrong refusal', [answer('credential', 404, 'a'), answer('credential', 200, 'b')], 'fail', /b → 200/],
-    ['a 5xx is unresolved, never a refusal', [answer('credential', 503, 'empty credential')], 'error', /could not observe: empty credential → 503/],
+    [
+      'a 5xx is unresolved, never a refusal',
+      [answer('credential', 503, 'empty credential')],
+      'error',
+      /could not observe: empty credential → 503/,
+    ],
     ['a reset is unresolved', [answer('routing', undefined, 'double slash')], 'error', /double slash → ECONNRESET/],
-    ['429 on every retry is unresolved', [answer('credential', 429, 'wrong', { throttledOut: true })], 'error', /wrong → 429 on every retry/],
-    ['a differently cased header name accepted: expected, not a bypass', [answer('credential', 403), answer('case-control', 200)], 'pass', /all 1 bypass variants/],
-    ['a differently cased header name refused: noted, not a failure', [answer('credential', 403), answer('case-control', 403, 'X-API-KEY')], 'pass', /differently cased header name \(1\)/],
+    [
+      '429 on every retry is unresolved',
+      [answer('credential', 429, 'wrong', { throttledOut: true })],
+      'error',
+      /wrong → 429 on every retry/,
+    ],
+    [
+      'a differently cased header name accepted: expected, not a bypass',
+      [answer('credential', 403), answer('case-control', 200)],
+      'pass',
+      /all 1 bypass variants/,
+    ],
+    [
+      'a differently cased header name refused: noted, not a failure',
+      [answer('credential', 403), answer('case-control', 403, 'X-API-KEY')],
+      'pass',
+      /differently cased header name \(1\)/,
+    ],
   ] as const)('%s → %s', (_name, variants, status, summary) => {
     const verdict = evaluateAuth(control, [...variants], rules);
     expect(verdict.status).toBe(status);
@@ -51,7 +108,7 @@ describe('evaluateAuth', () => {
   it.each([
     ['refused', obs(403), /got 403/],
     ['a 5xx', obs(502), /got 502/],
-    ['not the backend\'s answer (a 404)', obs(404), /got 404/],
+    ["not the backend's answer (a 404)", obs(404), /got 404/],
     ['unanswered', obs(undefined), /ECONNRESET/],
   ])('is an error when the control is %s', (_name, observation, summary) => {
     const verdict = evaluateAuth({ ...control, observation }, [answer('credential', 200)], rules);
@@ -62,12 +119,18 @@ describe('evaluateAuth', () => {
   });
 
   it('explains an AWS control that hit Missing Authentication Token', () => {
-    const verdict = evaluateAuth({ ...control, observation: obs(403, '{"message":"Missing Authentication Token"}') }, [], { ...rules, vendor: 'aws-rest' });
+    const verdict = evaluateAuth({ ...control, observation: obs(403, '{"message":"Missing Authentication Token"}') }, [], {
+      ...rules,
+      vendor: 'aws-rest',
+    });
     expect(verdict.summary).toMatch(/Missing Authentication Token: AWS answers so for an unknown resource or method/);
   });
 
   it('counts a 2xx to an override method as a bypass even when okStatus says otherwise', () => {
-    const verdict = evaluateAuth({ ...control, observation: obs(405) }, [answer('routing', 200, 'POST with x-http-method-override: GET')], { ...rules, isOk: (s) => s === 405 });
+    const verdict = evaluateAuth({ ...control, observation: obs(405) }, [answer('routing', 200, 'POST with x-http-method-override: GET')], {
+      ...rules,
+      isOk: (s) => s === 405,
+    });
     expect(verdict.status).toBe('fail');
   });
 });
@@ -78,10 +141,22 @@ describe('readRefusal (vendor profiles)', () => {
     ['aws-rest', obs(403, '{"message":"Missing Authentication Token"}'), /proves no auth/, true],
     ['aws-rest', obs(403, undefined, { 'x-amzn-errortype': 'MissingAuthenticationTokenException' }), /Missing Authentication Token/, true],
     ['aws-rest', obs(401, '{"message":"Unauthorized"}'), /authorizer/, false],
-    ['aws-rest', obs(403, '{"Message":"User is not authorized to access this resource with an explicit deny"}'), /denied by an authorizer policy/, false],
+    [
+      'aws-rest',
+      obs(403, '{"Message":"User is not authorized to access this resource with an explicit deny"}'),
+      /denied by an authorizer policy/,
+      false,
+    ],
     ['aws-rest', obs(403, '{"message":"The security token included in the request is invalid."}'), /IAM signature/, false],
     ['aws-rest', obs(200), undefined, false],
-    ['aws-http', obs(401, '{"message":"Unauthorized"}', { 'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token has expired"' }), /JWT authorizer \(invalid_token\)/, false],
+    [
+      'aws-http',
+      obs(401, '{"message":"Unauthorized"}', {
+        'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token has expired"',
+      }),
+      /JWT authorizer \(invalid_token\)/,
+      false,
+    ],
     ['aws-http', obs(401, '{"message":"Unauthorized"}'), /Lambda authorizer, not the JWT authorizer/, false],
     ['aws-http', obs(404, '{"message":"Not Found"}'), /no such route/, true],
     ['plain', obs(403, '{"message":"Missing Authentication Token"}'), undefined, false],

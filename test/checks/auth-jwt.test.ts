@@ -4,7 +4,18 @@
  */
 import { createHmac, createPublicKey, generateKeyPairSync, verify, constants, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ALG_NONE_CASINGS, algFamily, decodeJwt, forgeJwts, freshKeyFor, signJwt, withAlgNone, withClaims, withoutSignature, type SigningKey } from '../../src/checks/auth/jwt.js';
+import {
+  ALG_NONE_CASINGS,
+  algFamily,
+  decodeJwt,
+  forgeJwts,
+  freshKeyFor,
+  signJwt,
+  withAlgNone,
+  withClaims,
+  withoutSignature,
+  type SigningKey,
+} from '../../src/checks/auth/jwt.js';
 
 const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ISSUER: SigningKey = { kind: 'private', key: issuer.privateKey };
@@ -21,11 +32,19 @@ function verifies(compact: string, alg: string, key: KeyObject | Buffer): boolea
   const hash = { '256': 'sha256', '384': 'sha384', '512': 'sha512' }[alg.slice(2)] ?? null;
   switch (algFamily(alg)) {
     case 'HS':
-      return createHmac(hash!, key as Buffer).update(input).digest().equals(sig);
+      return createHmac(hash!, key as Buffer)
+        .update(input)
+        .digest()
+        .equals(sig);
     case 'RS':
       return verify(hash, input, key as KeyObject, sig);
     case 'PS':
-      return verify(hash, input, { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, sig);
+      return verify(
+        hash,
+        input,
+        { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+        sig,
+      );
     case 'ES':
       return verify(hash, input, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' }, sig);
     case 'EdDSA':
@@ -49,13 +68,16 @@ describe('decodeJwt', () => {
 });
 
 describe('signJwt and freshKeyFor', () => {
-  it.each(['HS256', 'HS512', 'RS256', 'RS384', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'])('%s signs what the matching verifier accepts', async (alg) => {
-    const { key } = await freshKeyFor(alg);
-    const signed = signJwt({}, claims, alg, key);
-    const verifyKey = key.kind === 'secret' ? key.secret : createPublicKey(key.key);
-    expect(verifies(signed, alg, verifyKey)).toBe(true);
-    expect(decodeJwt(signed)!.header.alg).toBe(alg);
-  });
+  it.each(['HS256', 'HS512', 'RS256', 'RS384', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'])(
+    '%s signs what the matching verifier accepts',
+    async (alg) => {
+      const { key } = await freshKeyFor(alg);
+      const signed = signJwt({}, claims, alg, key);
+      const verifyKey = key.kind === 'secret' ? key.secret : createPublicKey(key.key);
+      expect(verifies(signed, alg, verifyKey)).toBe(true);
+      expect(decodeJwt(signed)!.header.alg).toBe(alg);
+    },
+  );
 
   it('falls back to HS256 for an alg it does not know', async () => {
     expect((await freshKeyFor('none')).alg).toBe('HS256');
@@ -118,7 +140,9 @@ describe('forgeJwts', () => {
     const expired = decodeJwt(withClaims(decoded, { exp: NOW - 3600 }))!;
     expect(expired.payload.exp).toBe(NOW - 3600);
     expect(expired.segments[2]).toBe(decoded.segments[2]);
-    const forged = forgeJwts(decoded, NOW, { alg: 'HS256', key: { kind: 'secret', secret: Buffer.alloc(32) } }).find((f) => f.probe === 'auth.jwt.expired-claims')!;
+    const forged = forgeJwts(decoded, NOW, { alg: 'HS256', key: { kind: 'secret', secret: Buffer.alloc(32) } }).find(
+      (f) => f.probe === 'auth.jwt.expired-claims',
+    )!;
     expect(decodeJwt(forged.value)!.payload).toMatchObject({ exp: NOW - 3600, iat: NOW - 7200, sub: 'ada' });
   });
 });

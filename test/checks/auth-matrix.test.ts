@@ -25,7 +25,11 @@ describe('buildAuthMatrix for an API key', () => {
   });
 
   it('sends the credential variants to the exact route', () => {
-    expect(Object.values(v).filter((x) => x.group === 'credential').map((x) => [x.probe, x.method, x.path.split('?')[0], x.headers])).toEqual([
+    expect(
+      Object.values(v)
+        .filter((x) => x.group === 'credential')
+        .map((x) => [x.probe, x.method, x.path.split('?')[0], x.headers]),
+    ).toEqual([
       ['auth.missing', 'GET', '/api/items', {}],
       ['auth.empty', 'GET', '/api/items', { 'x-api-key': '' }],
       ['auth.wrong', 'GET', '/api/items', { 'x-api-key': 'gatecheck-wrong-00' }],
@@ -59,7 +63,10 @@ describe('buildAuthMatrix for an API key', () => {
   });
 
   it('sends the valid key under other casings of the header name, as a control', () => {
-    expect(matrix.variants.filter((x) => x.group === 'case-control').map((x) => x.headers)).toEqual([{ 'X-API-KEY': KEY }, { 'X-Api-Key': KEY }]);
+    expect(matrix.variants.filter((x) => x.group === 'case-control').map((x) => x.headers)).toEqual([
+      { 'X-API-KEY': KEY },
+      { 'X-Api-Key': KEY },
+    ]);
   });
 
   it('hands every derived value to the redactor, and the redactor hides them all', () => {
@@ -103,7 +110,10 @@ describe('buildAuthMatrix for a bearer token', () => {
     expect(v['auth.wrong']!.headers).toEqual({ authorization: 'Bearer w-1' });
     expect(v['auth.scheme-only']!.headers).toEqual({ authorization: 'Bearer' });
     expect(v['auth.query.access_token']!.path).toBe('/api/items?access_token=opaque-Token-99');
-    expect(matrix.variants.filter((x) => x.group === 'case-control').map((x) => Object.keys(x.headers)[0])).toEqual(['AUTHORIZATION', 'Authorization']);
+    expect(matrix.variants.filter((x) => x.group === 'case-control').map((x) => Object.keys(x.headers)[0])).toEqual([
+      'AUTHORIZATION',
+      'Authorization',
+    ]);
   });
 
   it('adds the JWT forgeries as credential variants, each registered for redaction', () => {
@@ -117,8 +127,14 @@ describe('buildAuthMatrix for a bearer token', () => {
 
 describe('pathVariants', () => {
   it.each([
-    ['/api/items', ['/api/items/', '//api/items', '/api//items', '/api/./items', '/api/%69tems', '/api%2Fitems', '/API/ITEMS', '/api/items;gatecheck=1']],
-    ['/v1/Items/', ['/v1/Items', '//v1/Items/', '/v1//Items/', '/v1/./Items/', '/v1/%49tems/', '/v1%2FItems/', '/V1/ITEMS/', '/v1/Items;gatecheck=1/']],
+    [
+      '/api/items',
+      ['/api/items/', '//api/items', '/api//items', '/api/./items', '/api/%69tems', '/api%2Fitems', '/API/ITEMS', '/api/items;gatecheck=1'],
+    ],
+    [
+      '/v1/Items/',
+      ['/v1/Items', '//v1/Items/', '/v1//Items/', '/v1/./Items/', '/v1/%49tems/', '/v1%2FItems/', '/V1/ITEMS/', '/v1/Items;gatecheck=1/'],
+    ],
     ['/', ['//', '/./', '/;gatecheck=1']],
     ['/health', ['/health/', '//health', '/./health', '/%68ealth', '/HEALTH', '/health;gatecheck=1']],
   ])('%s', (path, expected) => {

@@ -10,15 +10,28 @@ import { policyIssues } from '../support/policy-issues.js';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
 
 function policy(credential: Record<string, unknown>): string {
-  return stringify({ version: 1, credentials: { user: { header: 'authorization', scheme: 'Bearer', ...credential } }, routes: [{ method: 'GET', path: '/me', auth: { required: true, credential: 'user' } }] });
+  return stringify({
+    version: 1,
+    credentials: { user: { header: 'authorization', scheme: 'Bearer', ...credential } },
+    routes: [{ method: 'GET', path: '/me', auth: { required: true, credential: 'user' } }],
+  });
 }
 
 const issuesOf = (text: string, env: Record<string, string> = {}): string[] => policyIssues(text, env);
 
 describe('JWT credentials in the policy', () => {
   it('resolves kind and expiredValue; opaque credentials carry no kind', () => {
-    const p = parsePolicy(policy({ kind: 'jwt', value: '${JWT}', expiredValue: '${JWT_OLD}' }), 'p.yaml', { env: { JWT: TOKEN, JWT_OLD: TOKEN } });
-    expect(p.credentials.user).toEqual({ name: 'user', header: 'authorization', scheme: 'Bearer', value: TOKEN, kind: 'jwt', expiredValue: TOKEN });
+    const p = parsePolicy(policy({ kind: 'jwt', value: '${JWT}', expiredValue: '${JWT_OLD}' }), 'p.yaml', {
+      env: { JWT: TOKEN, JWT_OLD: TOKEN },
+    });
+    expect(p.credentials.user).toEqual({
+      name: 'user',
+      header: 'authorization',
+      scheme: 'Bearer',
+      value: TOKEN,
+      kind: 'jwt',
+      expiredValue: TOKEN,
+    });
     expect(parsePolicy(policy({ value: 'opaque-token-1234' }), 'p.yaml', { env: {} }).credentials.user!.kind).toBeUndefined();
   });
 

@@ -13,7 +13,12 @@ describe('the Fetch CORS check', () => {
     ['other origin', { 'access-control-allow-origin': 'https://other.example' }, false, false],
     ['two values', { 'access-control-allow-origin': `${O}, https://b.example` }, false, false],
     ['credentialed without ACAC', { 'access-control-allow-origin': O }, true, false],
-    ['credentialed with ACAC TRUE (case matters)', { 'access-control-allow-origin': O, 'access-control-allow-credentials': 'TRUE' }, true, false],
+    [
+      'credentialed with ACAC TRUE (case matters)',
+      { 'access-control-allow-origin': O, 'access-control-allow-credentials': 'TRUE' },
+      true,
+      false,
+    ],
     ['credentialed with ACAC true', { 'access-control-allow-origin': O, 'access-control-allow-credentials': 'true' }, true, true],
   ])('%s', (_name, headers, credentialed, allowed) => {
     expect(browserCorsCheck(headers as Record<string, string>, O, credentialed).allowed).toBe(allowed);
@@ -21,7 +26,11 @@ describe('the Fetch CORS check', () => {
 });
 
 describe('the preflight', () => {
-  const ok = { 'access-control-allow-origin': O, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, x-api-key' };
+  const ok = {
+    'access-control-allow-origin': O,
+    'access-control-allow-methods': 'GET, POST',
+    'access-control-allow-headers': 'content-type, x-api-key',
+  };
   it.each([
     ['a full answer', 204, ok, 'PUT', [], false, false],
     ['the listed method and headers', 204, { ...ok, 'access-control-allow-methods': 'GET, PUT' }, 'PUT', ['x-api-key'], false, true],
@@ -30,7 +39,15 @@ describe('the preflight', () => {
     ['a missing header', 204, ok, 'GET', ['x-trace'], false, false],
     ['* covers headers without credentials', 204, { ...ok, 'access-control-allow-headers': '*' }, 'GET', ['x-trace'], false, true],
     ['* never covers Authorization', 204, { ...ok, 'access-control-allow-headers': '*' }, 'GET', ['authorization'], false, false],
-    ['* does not count with credentials', 204, { ...ok, 'access-control-allow-headers': '*', 'access-control-allow-credentials': 'true' }, 'GET', ['x-trace'], true, false],
+    [
+      '* does not count with credentials',
+      204,
+      { ...ok, 'access-control-allow-headers': '*', 'access-control-allow-credentials': 'true' },
+      'GET',
+      ['x-trace'],
+      true,
+      false,
+    ],
     ['* methods without credentials', 204, { ...ok, 'access-control-allow-methods': '*' }, 'DELETE', [], false, true],
   ])('%s', (_name, status, headers, method, requestHeaders, credentialed, allowed) => {
     expect(preflightCheck(status, headers as Record<string, string>, O, method, requestHeaders, credentialed).allowed).toBe(allowed);

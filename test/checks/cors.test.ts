@@ -41,12 +41,14 @@ function cors(overrides: Partial<CorsPolicy> = {}): CorsPolicy {
 }
 
 /** What routeRequest does for a route with an API key: the route's method and path, the key, the extra headers. */
-const withKey = (r: RoutePolicy) => (probe: string, headers: Record<string, string>): ProbeRequest => ({
-  probe,
-  method: r.method,
-  path: r.path,
-  headers: { 'x-api-key': KEY, ...headers },
-});
+const withKey =
+  (r: RoutePolicy) =>
+  (probe: string, headers: Record<string, string>): ProbeRequest => ({
+    probe,
+    method: r.method,
+    path: r.path,
+    headers: { 'x-api-key': KEY, ...headers },
+  });
 
 const plan = (c: CorsPolicy, r: RoutePolicy = route()) => planCorsProbes(r, c, withKey(r));
 
@@ -120,10 +122,7 @@ describe('planCorsProbes: which exchanges', () => {
 
   it('every hostile probe names the matching bug it would expose', () => {
     const hostile = plan(cors()).filter((p) => !p.mustAllow);
-    expect(hostile.map((p) => p.bypass)).toEqual([
-      'arbitrary origin reflected',
-      ...hostileOrigins([APP]).map((h) => h.bypass),
-    ]);
+    expect(hostile.map((p) => p.bypass)).toEqual(['arbitrary origin reflected', ...hostileOrigins([APP]).map((h) => h.bypass)]);
   });
 });
 
@@ -278,10 +277,10 @@ describe('judgeCorsExchange: a preflight from an allowed origin', () => {
     ['another value', 600, '60', 'violation', /^Access-Control-Max-Age is 60, policy says 600$/],
     ['absent', 600, undefined, 'violation', /is absent \(browsers use 5 s\), policy says 600/],
     ['not a number', 600, 'ten', 'violation', /is absent .*policy says 600/],
-    ['above Chromium\'s cap', 86_400, '86400', 'ok', /Max-Age 86400 \(Chromium caps it at 7200 s\)/],
-    ['at Chromium\'s cap', 7_200, '7200', 'ok', /Max-Age 7200$/],
+    ["above Chromium's cap", 86_400, '86400', 'ok', /Max-Age 86400 \(Chromium caps it at 7200 s\)/],
+    ["at Chromium's cap", 7_200, '7200', 'ok', /Max-Age 7200$/],
     // What Chromium would apply (7200 either way) is not what the policy asks the gateway to say.
-    ['Chromium\'s cap where the policy says more', 86_400, '7200', 'violation', /is 7200, policy says 86400$/],
+    ["Chromium's cap where the policy says more", 86_400, '7200', 'violation', /is 7200, policy says 86400$/],
   ])('Max-Age %s (policy %i, header %s) → %s', (_name, maxAge, header, outcome, note) => {
     const c = cors({ maxAge });
     const headers: Record<string, string> = header === undefined ? PREFLIGHT_OK : { ...PREFLIGHT_OK, 'access-control-max-age': header };
@@ -361,8 +360,24 @@ describe('varyFindings: an ACAO that depends on the Origin needs Vary: Origin', 
     ['reflected with Vary: Accept-Encoding, Origin', [[APP, reflected(APP, 'Accept-Encoding, Origin')]], undefined, []],
     ['reflected with Vary: *', [[APP, reflected(APP, '*')]], undefined, []],
     ['reflected with Vary: Accept-Encoding only', [[APP, reflected(APP, 'Accept-Encoding')]], undefined, [APP]],
-    ['two origins, only one with Vary', [[APP, reflected(APP, 'Origin')], [ADMIN, reflected(ADMIN)]], undefined, [ADMIN]],
-    ['two origins, neither with Vary', [[APP, reflected(APP)], [ADMIN, reflected(ADMIN)]], undefined, [APP, ADMIN]],
+    [
+      'two origins, only one with Vary',
+      [
+        [APP, reflected(APP, 'Origin')],
+        [ADMIN, reflected(ADMIN)],
+      ],
+      undefined,
+      [ADMIN],
+    ],
+    [
+      'two origins, neither with Vary',
+      [
+        [APP, reflected(APP)],
+        [ADMIN, reflected(ADMIN)],
+      ],
+      undefined,
+      [APP, ADMIN],
+    ],
     // The same value whatever the Origin: nothing varies, so no cache can mix origins up.
     ['the same static ACAO for every origin, hostile ones included', [[APP, reflected(APP)]], APP, []],
     ['"*" for everyone', [[APP, reflected('*')]], '*', []],

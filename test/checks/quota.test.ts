@@ -5,7 +5,15 @@ import type { Observation } from '../../src/engine/observation.js';
 import { parsePolicy } from '../../src/policy/load.js';
 
 const answer = (status: number, headers: Record<string, string> = {}, bodySnippet?: string): Observation => ({
-  probe: 'quota', method: 'GET', path: '/', intendedAtMs: 0, sentAtMs: 0, doneAtMs: 1, status, headers, ...(bodySnippet ? { bodySnippet } : {}),
+  probe: 'quota',
+  method: 'GET',
+  path: '/',
+  intendedAtMs: 0,
+  sentAtMs: 0,
+  doneAtMs: 1,
+  status,
+  headers,
+  ...(bodySnippet ? { bodySnippet } : {}),
 });
 
 describe('quota evaluation', () => {
@@ -59,7 +67,7 @@ describe('quotaCheck.evaluate: the tally from the observations in order', () => 
     expect(verdict.status).toBe('pass');
   });
 
-  it('reads a 429 that outlasts the retries as the quota\'s refusal', () => {
+  it("reads a 429 that outlasts the retries as the quota's refusal", () => {
     const retries = [sent('quota.retry', 429, THROTTLED), sent('quota.retry', 429, THROTTLED)];
     const verdict = judge([sent('quota', 200), sent('quota', 429, THROTTLED), ...retries]);
     expect(verdict.observed).toEqual({ accepted: 1, refusedAfter: 1, unresolved: 0, throttleRetries: 2 });

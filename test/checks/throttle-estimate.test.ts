@@ -17,7 +17,9 @@ function synthetic(bucket: { rate: number; burst: number } | null, volley: numbe
   const volleyTimes = Array.from({ length: volley }, (_, i) => (i * volleySpanMs) / Math.max(1, volley - 1));
   const start = volleySpanMs + 5;
   const pacedTimes = Array.from({ length: Math.round(pacedRate * seconds) }, (_, i) => start + (i * 1000) / pacedRate);
-  const accepted = bucket ? simulateBucket([...volleyTimes, ...pacedTimes], bucket.rate, bucket.burst) : [...volleyTimes, ...pacedTimes].map(() => true);
+  const accepted = bucket
+    ? simulateBucket([...volleyTimes, ...pacedTimes], bucket.rate, bucket.burst)
+    : [...volleyTimes, ...pacedTimes].map(() => true);
   const answer = (atMs: number, i: number): TimedAnswer => ({ atMs, accepted: accepted[i]!, throttled: !accepted[i] });
   return {
     volley: volleyTimes.map((t, i) => answer(t, i)),
@@ -89,7 +91,12 @@ describe('token bucket estimation', () => {
   });
 
   it('fits a line with its standard error', () => {
-    const fit = fitLine([[0, 1], [1, 3], [2, 5], [3, 7]]);
+    const fit = fitLine([
+      [0, 1],
+      [1, 3],
+      [2, 5],
+      [3, 7],
+    ]);
     expect(fit.slope).toBeCloseTo(2, 10);
     expect(fit.intercept).toBeCloseTo(1, 10);
     expect(fit.slopeStdErr).toBeCloseTo(0, 10);
@@ -118,7 +125,10 @@ function mulberry32(seed: number): () => number {
  * at once, and the gateway decides each request up to `decisionLagMs` after it was sent (in
  * arrival order). What a busy 2-core machine does to the probe.
  */
-function loaded(bucket: { rate: number; burst: number }, o: { volley: number; offered: number; seconds: number; stallChance: number; stallMs: number; decisionLagMs: number; seed: number }) {
+function loaded(
+  bucket: { rate: number; burst: number },
+  o: { volley: number; offered: number; seconds: number; stallChance: number; stallMs: number; decisionLagMs: number; seed: number },
+) {
   const random = mulberry32(o.seed);
   const sends: number[] = [];
   let clock = 0;
@@ -133,7 +143,12 @@ function loaded(bucket: { rate: number; burst: number }, o: { volley: number; of
   let lastDecision = 0;
   const decisions = sends.map((at) => (lastDecision = Math.max(lastDecision, at + o.decisionLagMs * random())));
   const accepted = simulateBucket(decisions, bucket.rate, bucket.burst);
-  const answer = (i: number): TimedAnswer => ({ atMs: sends[i]!, doneAtMs: decisions[i]! + 0.2, accepted: accepted[i]!, throttled: !accepted[i] });
+  const answer = (i: number): TimedAnswer => ({
+    atMs: sends[i]!,
+    doneAtMs: decisions[i]! + 0.2,
+    accepted: accepted[i]!,
+    throttled: !accepted[i],
+  });
   return {
     volley: sends.slice(0, o.volley).map((_, i) => answer(i)),
     paced: sends.slice(o.volley).map((_, i) => answer(o.volley + i)),
@@ -147,16 +162,22 @@ describe('verdicts that do not depend on how busy the client is', () => {
     ['frequent long stalls', 0.01, 40],
   ])('a limit above what the client offers is inconclusive, never fail (20,000/s, 13,700/s offered, %s)', (_name, stallChance, stallMs) => {
     for (let seed = 1; seed <= 20; seed++) {
-      const run = loaded({ rate: 20_000, burst: 100 }, { volley: 160, offered: 13_700, seconds: 1, stallChance, stallMs, decisionLagMs: 3, seed });
+      const run = loaded(
+        { rate: 20_000, burst: 100 },
+        { volley: 160, offered: 13_700, seconds: 1, stallChance, stallMs, decisionLagMs: 3, seed },
+      );
       const judgement = judgeBucket(estimateBucket(run.volley, run.paced), { rateLimit: 20_000, burstLimit: 100, tolerance: 0.1 });
       expect(judgement.status, `seed ${seed}: ${judgement.reasons.join('; ')}`).toBe('inconclusive');
-      expect(judgement.clientBound, judgement.reasons.join("; ")).toBe(true);
+      expect(judgement.clientBound, judgement.reasons.join('; ')).toBe(true);
     }
   });
 
   it('a correct gateway is never failed by a client that stalls and a gateway that decides late', () => {
     for (let seed = 1; seed <= 50; seed++) {
-      const run = loaded({ rate: 50, burst: 20 }, { volley: 40, offered: 100, seconds: 2, stallChance: 0.05, stallMs: 600, decisionLagMs: 30, seed });
+      const run = loaded(
+        { rate: 50, burst: 20 },
+        { volley: 40, offered: 100, seconds: 2, stallChance: 0.05, stallMs: 600, decisionLagMs: 30, seed },
+      );
       const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
       expect(judgement.status, `seed ${seed}: ${judgement.reasons.join('; ')}`).not.toBe('fail');
     }
@@ -165,7 +186,10 @@ describe('verdicts that do not depend on how busy the client is', () => {
   it('a correct gateway still passes under moderate client jitter', () => {
     let passed = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const run = loaded({ rate: 50, burst: 20 }, { volley: 40, offered: 100, seconds: 2, stallChance: 0.02, stallMs: 50, decisionLagMs: 2, seed });
+      const run = loaded(
+        { rate: 50, burst: 20 },
+        { volley: 40, offered: 100, seconds: 2, stallChance: 0.02, stallMs: 50, decisionLagMs: 2, seed },
+      );
       if (judgeBucket(estimateBucket(run.volley, run.paced), limits).status === 'pass') passed++;
     }
     expect(passed).toBe(20);
@@ -174,7 +198,10 @@ describe('verdicts that do not depend on how busy the client is', () => {
   it('a gateway that decides up to 170 ms late (a WAF on a loaded machine) still passes a correct bucket in a 1 s probe', () => {
     const statuses: string[] = [];
     for (let seed = 1; seed <= 20; seed++) {
-      const run = loaded({ rate: 50, burst: 20 }, { volley: 32, offered: 100, seconds: 1, stallChance: 0.02, stallMs: 20, decisionLagMs: 170, seed });
+      const run = loaded(
+        { rate: 50, burst: 20 },
+        { volley: 32, offered: 100, seconds: 1, stallChance: 0.02, stallMs: 20, decisionLagMs: 170, seed },
+      );
       statuses.push(judgeBucket(estimateBucket(run.volley, run.paced), limits).status);
     }
     expect(statuses).not.toContain('fail');
@@ -186,7 +213,15 @@ describe('verdicts that do not depend on how busy the client is', () => {
     ['twice as fast', { rate: 100, burst: 20 }],
   ])('a wrong rate (%s) never passes when the gateway decides up to 170 ms late', (_name, bucket) => {
     for (let seed = 1; seed <= 20; seed++) {
-      const run = loaded(bucket, { volley: 32, offered: 2 * bucket.rate + 10, seconds: 1, stallChance: 0.02, stallMs: 20, decisionLagMs: 170, seed });
+      const run = loaded(bucket, {
+        volley: 32,
+        offered: 2 * bucket.rate + 10,
+        seconds: 1,
+        stallChance: 0.02,
+        stallMs: 20,
+        decisionLagMs: 170,
+        seed,
+      });
       const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
       expect(judgement.status, `seed ${seed}: ${judgement.reasons.join('; ')}`).not.toBe('pass');
     }
@@ -197,7 +232,15 @@ describe('verdicts that do not depend on how busy the client is', () => {
     ['twice as fast', { rate: 100, burst: 20 }],
   ])('a wrong rate (%s) still fails when the client jitters', (_name, bucket) => {
     for (let seed = 1; seed <= 20; seed++) {
-      const run = loaded(bucket, { volley: 40, offered: 2 * bucket.rate + 10, seconds: 2, stallChance: 0.02, stallMs: 50, decisionLagMs: 2, seed });
+      const run = loaded(bucket, {
+        volley: 40,
+        offered: 2 * bucket.rate + 10,
+        seconds: 2,
+        stallChance: 0.02,
+        stallMs: 50,
+        decisionLagMs: 2,
+        seed,
+      });
       const judgement = judgeBucket(estimateBucket(run.volley, run.paced), limits);
       expect(judgement.status, `seed ${seed}: ${judgement.reasons.join('; ')}`).toBe('fail');
     }

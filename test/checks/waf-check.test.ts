@@ -87,7 +87,7 @@ describe('wafCheck.evaluate', () => {
     expect(violations[0]).toMatchObject({ url: `http://gw.test${violations[0]!.path}`, status: 200, note: 'payload got through' });
   });
 
-  it('takes a probe\'s last attempt: a 429 then a block is a block; 429 on every attempt is unresolved, never a block', () => {
+  it("takes a probe's last attempt: a 429 then a block is a block; 429 on every attempt is unresolved, never a block", () => {
     const plan = planOf();
     const [first, second] = plan.attacks;
     const observations = correctWaf().filter((o) => o.probe !== first!.probe && o.probe !== second!.probe);
@@ -148,13 +148,13 @@ describe('wafCheck.evaluate', () => {
   });
 });
 
-describe('isWafBlock (the CloudWatch ledger\'s WAF-block tally)', () => {
+describe("isWafBlock (the CloudWatch ledger's WAF-block tally)", () => {
   const base = answer(planOf().attacks[0]!, 403);
   it.each([
     ['a WAF probe answered with the block status', base, true],
     ['a WAF probe let through', { ...base, status: 200 }, false],
     ['a transport error', { ...base, status: undefined, error: 'ECONNRESET' }, false],
-    ['another check\'s 403, whatever its probe name', { ...base, check: 'auth:GET /api/items' }, false],
+    ["another check's 403, whatever its probe name", { ...base, check: 'auth:GET /api/items' }, false],
     ['an untagged observation', { ...base, check: undefined }, false],
     ['a route without a waf block', { ...base, check: 'waf:GET /other' }, false],
   ] as const)('%s → %s', (_name, observation, expected) => {

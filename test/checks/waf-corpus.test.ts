@@ -6,7 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACK_PAYLOADS, payloadsOf } from '../../src/checks/waf/attacks.js';
 import { BENIGN_SAMPLES } from '../../src/checks/waf/benign.js';
-import { ENCODINGS_BY_PLACEMENT, base64, encodeJsonBody, encodeText, encodingsFor, escapeMinimal, jsonUnicode, percentEncode } from '../../src/checks/waf/encodings.js';
+import {
+  ENCODINGS_BY_PLACEMENT,
+  base64,
+  encodeJsonBody,
+  encodeText,
+  encodingsFor,
+  escapeMinimal,
+  jsonUnicode,
+  percentEncode,
+} from '../../src/checks/waf/encodings.js';
 import { PATH_CONTROL_SEGMENT, PAYLOAD_COOKIE, buildRequest, describeProbe, planWaf, type WafProbe } from '../../src/checks/waf/plan.js';
 import { DEFAULT_WAF_ENCODINGS, WAF_CATEGORIES, WAF_ENCODINGS, WAF_PLACEMENTS, type WafPlacement } from '../../src/policy/types.js';
 
@@ -29,7 +38,9 @@ describe('the attack corpus', () => {
   it('sends nothing to a real outside host', () => {
     for (const p of ATTACK_PAYLOADS) {
       for (const host of p.value.match(/(?<=:\/\/)[^/:"'\s]+/g) ?? []) {
-        expect(host, p.name).toMatch(/^(attacker\.example|169\.254\.169\.254|metadata\.google\.internal|localhost|127\.0\.0\.1|2852039166|www\.w3\.org|filter|)$/);
+        expect(host, p.name).toMatch(
+          /^(attacker\.example|169\.254\.169\.254|metadata\.google\.internal|localhost|127\.0\.0\.1|2852039166|www\.w3\.org|filter|)$/,
+        );
       }
     }
   });
@@ -183,30 +194,54 @@ describe('the probe plan', () => {
   });
 
   it('keeps a query string the route path already has', () => {
-    expect(buildRequest({ method: 'GET', path: '/s?lang=en' }, 'query', 'plain', { name: 'x', value: 'a b' }).path).toBe('/s?lang=en&q=a%20b');
+    expect(buildRequest({ method: 'GET', path: '/s?lang=en' }, 'query', 'plain', { name: 'x', value: 'a b' }).path).toBe(
+      '/s?lang=en&q=a%20b',
+    );
     expect(buildRequest({ method: 'GET', path: '/s/?lang=en' }, 'path', 'url', { name: 'x', value: 'a/b' }).path).toBe('/s/a%2Fb?lang=en');
   });
 
-  const everyCell = planWaf(POST, { categories: [...WAF_CATEGORIES], placements: [...WAF_PLACEMENTS], encodings: [...WAF_ENCODINGS], exhaustive: true });
+  const everyCell = planWaf(POST, {
+    categories: [...WAF_CATEGORIES],
+    placements: [...WAF_PLACEMENTS],
+    encodings: [...WAF_ENCODINGS],
+    exhaustive: true,
+  });
   it.each(WAF_PLACEMENTS)('every payload comes back off the wire from %s, in every encoding', (placement) => {
     const probes = everyCell.attacks.filter((p) => p.placement === placement);
     expect(probes.length).toBe(ATTACK_PAYLOADS.length * ENCODINGS_BY_PLACEMENT[placement].length);
     for (const probe of probes) {
       const payload = ATTACK_PAYLOADS.find((p) => p.category === probe.category && p.name === probe.name)!;
       const expected =
-        placement === 'json' ? (payload.json !== undefined ? (probe.encoding === 'base64' ? JSON.stringify(payload.json) : payload.json) : payload.value)
-        : (placement === 'query' || placement === 'form') && payload.pair ? { [payload.pair.name]: payload.pair.value }
-        : probe.encoding === 'plain' && placement !== 'header' ? bytes(payload.value)
-        : payload.value;
+        placement === 'json'
+          ? payload.json !== undefined
+            ? probe.encoding === 'base64'
+              ? JSON.stringify(payload.json)
+              : payload.json
+            : payload.value
+          : (placement === 'query' || placement === 'form') && payload.pair
+            ? { [payload.pair.name]: payload.pair.value }
+            : probe.encoding === 'plain' && placement !== 'header'
+              ? bytes(payload.value)
+              : payload.value;
       expect(carried(probe), describeProbe(probe)).toEqual(expected);
     }
   });
 
-  it.each(WAF_PLACEMENTS.filter((p): p is Exclude<WafPlacement, 'json'> => p !== 'json'))('writes nothing a request line or header cannot carry in %s', (placement) => {
-    for (const probe of everyCell.attacks.filter((p) => p.placement === placement)) {
-      const wire = placement === 'header' ? probe.request.headers['user-agent']! : placement === 'cookie' ? probe.request.headers.cookie! : placement === 'form' ? probe.request.body! : probe.request.path;
-      expect(wire, describeProbe(probe)).toMatch(/^[\t\x20-\x7e]*$/);
-      if (placement !== 'header' && placement !== 'cookie') expect(wire).not.toMatch(/[ #]/);
-    }
-  });
+  it.each(WAF_PLACEMENTS.filter((p): p is Exclude<WafPlacement, 'json'> => p !== 'json'))(
+    'writes nothing a request line or header cannot carry in %s',
+    (placement) => {
+      for (const probe of everyCell.attacks.filter((p) => p.placement === placement)) {
+        const wire =
+          placement === 'header'
+            ? probe.request.headers['user-agent']!
+            : placement === 'cookie'
+              ? probe.request.headers.cookie!
+              : placement === 'form'
+                ? probe.request.body!
+                : probe.request.path;
+        expect(wire, describeProbe(probe)).toMatch(/^[\t\x20-\x7e]*$/);
+        if (placement !== 'header' && placement !== 'cookie') expect(wire).not.toMatch(/[ #]/);
+      }
+    },
+  );
 });

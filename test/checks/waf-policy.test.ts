@@ -9,7 +9,11 @@ import { WAF_CATEGORIES } from '../../src/policy/types.js';
 import { policyIssues } from '../support/policy-issues.js';
 
 function policyWith(route: Record<string, unknown>): string {
-  return stringify({ version: 1, credentials: { main: { value: 'k-1234567890' } }, routes: [{ path: '/api/items', auth: { required: true, credential: 'main' }, ...route }] });
+  return stringify({
+    version: 1,
+    credentials: { main: { value: 'k-1234567890' } },
+    routes: [{ path: '/api/items', auth: { required: true, credential: 'main' }, ...route }],
+  });
 }
 
 const issuesOf = (text: string): string[] => policyIssues(text);
@@ -32,21 +36,48 @@ describe('the waf policy', () => {
 
   it('takes thresholds, categories, placements and encodings as written', () => {
     const waf = parsePolicy(
-      policyWith({ method: 'PUT', waf: { blockStatus: [403, 406], minBlockRate: 0.8, maxFalsePositiveRate: 0.05, categories: ['sqli', 'xss'], placements: ['json'], encodings: ['base64', 'unicode'], exhaustive: true } }),
+      policyWith({
+        method: 'PUT',
+        waf: {
+          blockStatus: [403, 406],
+          minBlockRate: 0.8,
+          maxFalsePositiveRate: 0.05,
+          categories: ['sqli', 'xss'],
+          placements: ['json'],
+          encodings: ['base64', 'unicode'],
+          exhaustive: true,
+        },
+      }),
       'p.yaml',
       { env: {} },
     ).routes[0]!.waf;
-    expect(waf).toMatchObject({ minBlockRate: 0.8, maxFalsePositiveRate: 0.05, categories: ['sqli', 'xss'], placements: ['json'], encodings: ['base64', 'unicode'], exhaustive: true });
+    expect(waf).toMatchObject({
+      minBlockRate: 0.8,
+      maxFalsePositiveRate: 0.05,
+      categories: ['sqli', 'xss'],
+      placements: ['json'],
+      encodings: ['base64', 'unicode'],
+      exhaustive: true,
+    });
   });
 
   it.each([
-    [{ method: 'GET', waf: { blockStatus: [403], placements: ['query', 'json'] } }, 'routes[0].waf.placements: "json" is a request body: a GET route does not take one'],
-    [{ method: 'DELETE', waf: { blockStatus: [403], placements: ['form'] } }, 'routes[0].waf.placements: "form" is a request body: a DELETE route does not take one'],
+    [
+      { method: 'GET', waf: { blockStatus: [403], placements: ['query', 'json'] } },
+      'routes[0].waf.placements: "json" is a request body: a GET route does not take one',
+    ],
+    [
+      { method: 'DELETE', waf: { blockStatus: [403], placements: ['form'] } },
+      'routes[0].waf.placements: "form" is a request body: a DELETE route does not take one',
+    ],
     [{ method: 'GET', waf: { blockStatus: [403], categories: ['sqli', 'csrf'] } }, 'routes[0].waf.categories[1]: must be one of'],
     [{ method: 'GET', waf: { blockStatus: [403], encodings: ['rot13'] } }, 'routes[0].waf.encodings[0]: must be one of'],
     [{ method: 'GET', waf: { blockStatus: [403], maxFalsePositiveRate: 2 } }, 'routes[0].waf.maxFalsePositiveRate: must be <= 1'],
     [{ method: 'GET', waf: { blockStatus: [403], categories: [] } }, 'routes[0].waf.categories: must NOT have fewer than 1 items'],
-    [{ method: 'GET', waf: { blockStatus: [403], placements: ['query', 'query'] } }, 'routes[0].waf.placements: must NOT have duplicate items'],
+    [
+      { method: 'GET', waf: { blockStatus: [403], placements: ['query', 'query'] } },
+      'routes[0].waf.placements: must NOT have duplicate items',
+    ],
   ])('refuses %j', (route, issue) => {
     expect(issuesOf(policyWith(route)).join('\n')).toContain(issue);
   });

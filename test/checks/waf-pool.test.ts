@@ -22,11 +22,16 @@ describe('mapBounded', () => {
 
   it('starts nothing more once told to stop, leaving those results undefined', async () => {
     let seen = 0;
-    const out = await mapBounded(Array.from({ length: 20 }, (_, i) => i), 2, async (n) => {
-      seen++;
-      await tick(1);
-      return n;
-    }, () => seen >= 5);
+    const out = await mapBounded(
+      Array.from({ length: 20 }, (_, i) => i),
+      2,
+      async (n) => {
+        seen++;
+        await tick(1);
+        return n;
+      },
+      () => seen >= 5,
+    );
     expect(seen).toBeLessThanOrEqual(6);
     expect(out.filter((r) => r === undefined).length).toBe(20 - seen);
   });

@@ -35,8 +35,23 @@ beforeAll(async () => {
 afterAll(() => gateway.close());
 
 describe('gatecheck run with a metrics block', () => {
-  it('reconciles the run with the gateway\'s CloudWatch metrics (credentials from the environment) and reports it', async () => {
-    const run = await runCli(['run', '--policy', POLICY, '--target', gateway.url, '--only', 'auth,waf,metrics', '--endpoint-url', gateway.cloudwatch!.url, '--metrics-wait', '2'], AWS_ENV);
+  it("reconciles the run with the gateway's CloudWatch metrics (credentials from the environment) and reports it", async () => {
+    const run = await runCli(
+      [
+        'run',
+        '--policy',
+        POLICY,
+        '--target',
+        gateway.url,
+        '--only',
+        'auth,waf,metrics',
+        '--endpoint-url',
+        gateway.cloudwatch!.url,
+        '--metrics-wait',
+        '2',
+      ],
+      AWS_ENV,
+    );
     const metrics = run.report?.checks.find((c) => c.kind === 'metrics');
     expect(metrics, run.stderr).toBeDefined();
     expect(metrics!.status, metrics!.summary).toBe('pass');
@@ -52,15 +67,18 @@ describe('gatecheck run with a metrics block', () => {
 });
 
 describe('gatecheck metrics', () => {
-  it('pulls the last minutes of the API\'s metrics alone and writes a report (exit 0)', async () => {
+  it("pulls the last minutes of the API's metrics alone and writes a report (exit 0)", async () => {
     for (let i = 0; i < 5; i++) await (await fetch(`${gateway.url}/health`)).arrayBuffer();
-    const run = await runCli(['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', outDir()], AWS_ENV);
+    const run = await runCli(
+      ['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', outDir()],
+      AWS_ENV,
+    );
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/\| metrics \| gatecheck-fixture\/test \| PASS\s+\| CloudWatch has \d minute\(s\) of data/);
   });
 
   // The SDK warns only on Node < 22 (@aws-sdk/core emitWarningIfUnsupportedVersion): there the second run shows it is real.
-  it.runIf(NODE_MAJOR < 22)('keeps the AWS SDK\'s Node version warning off stderr, unless the user set the variable', async () => {
+  it.runIf(NODE_MAJOR < 22)("keeps the AWS SDK's Node version warning off stderr, unless the user set the variable", async () => {
     const args = ['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--quiet'];
     const env = { ...CREDENTIALS_ENV, AWS_EC2_METADATA_DISABLED: 'true' };
     const quiet = await runCli([...args, '--out', outDir()], env);
@@ -75,7 +93,25 @@ describe('gatecheck metrics', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const run = await runCli(['metrics', '--policy', POLICY, '--endpoint-url', `http://127.0.0.1:${port}`, '--profile', 'gatecheck-no-such-profile', '--out', outDir()], { GATECHECK_API_KEY: KEY, HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    const run = await runCli(
+      [
+        'metrics',
+        '--policy',
+        POLICY,
+        '--endpoint-url',
+        `http://127.0.0.1:${port}`,
+        '--profile',
+        'gatecheck-no-such-profile',
+        '--out',
+        outDir(),
+      ],
+      {
+        GATECHECK_API_KEY: KEY,
+        HOME: '/nonexistent',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    );
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toMatch(/metrics not read: no AWS credentials found/);
     expect(run.stderr).not.toMatch(/internal error/);
@@ -91,7 +127,14 @@ describe('gatecheck metrics', () => {
     // In-process (main() with its own streams): bad input is refused before anything is sent.
     let stderr = '';
     const sink = (write: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (write(String(chunk)), done()) });
-    const io: CliIo = { stdout: sink(() => {}), stderr: sink((t) => (stderr += t)), env: { GATECHECK_API_KEY: KEY }, interactive: false, cwd: REPO, stopSignal: () => new Promise(() => {}) };
+    const io: CliIo = {
+      stdout: sink(() => {}),
+      stderr: sink((t) => (stderr += t)),
+      env: { GATECHECK_API_KEY: KEY },
+      interactive: false,
+      cwd: REPO,
+      stopSignal: () => new Promise(() => {}),
+    };
     expect(await main(args, io), stderr).toBe(2);
     expect(stderr).toContain(message);
   });

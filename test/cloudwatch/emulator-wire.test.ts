@@ -12,8 +12,18 @@ import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
-  statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS,
+  emulatorSettings,
+  markdownOf,
+  metricsPolicy,
+  pastMinute,
+  REGION,
+  repeat,
+  runMetricsCheck,
+  scriptTraffic,
+  startEmulator,
+  statsPerCall,
+  WEB_ACL,
   type ScriptedMinute,
 } from './helpers.js';
 
@@ -38,7 +48,15 @@ afterEach(() => {
 function threeMinutes(gatewayLoses = 0) {
   const m = [pastMinute(3), pastMinute(2), pastMinute(1)];
   const traffic: ScriptedMinute[] = [
-    { minuteStartMs: m[0]!, client: [...repeat(40, { status: 200 }), ...repeat(10, { status: 429 }), ...repeat(5, { status: 403, probe: 'waf.sqli' }), ...repeat(5, { status: 200, probe: 'waf.benign' })] },
+    {
+      minuteStartMs: m[0]!,
+      client: [
+        ...repeat(40, { status: 200 }),
+        ...repeat(10, { status: 429 }),
+        ...repeat(5, { status: 403, probe: 'waf.sqli' }),
+        ...repeat(5, { status: 200, probe: 'waf.benign' }),
+      ],
+    },
     { minuteStartMs: m[1]!, client: [...repeat(30, { status: 200 }), ...repeat(2, { status: 503 })] },
     { minuteStartMs: m[2]!, client: repeat(25, { status: 200 }) },
   ];
@@ -48,7 +66,11 @@ function threeMinutes(gatewayLoses = 0) {
 
 describe('wire protocol tripwire: what the installed SDK sends', () => {
   it('is awsJson1_0 (POST /, x-amz-target, epoch-second timestamps), SigV4-signed, in a version ≥ 3.949', async () => {
-    const version = (JSON.parse(readFileSync(new URL('../../node_modules/@aws-sdk/client-cloudwatch/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(readFileSync(new URL('../../node_modules/@aws-sdk/client-cloudwatch/package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
     const [major, minor] = version.split('.').map(Number) as [number, number];
     expect(major === 3 && minor >= 949, `@aws-sdk/client-cloudwatch ${version}`).toBe(true);
 
@@ -71,7 +93,10 @@ describe('wire protocol tripwire: what the installed SDK sends', () => {
     expect(body.EndTime).toBe(window.endMs / 1000);
     expect(body.ScanBy).toBe('TimestampAscending');
     // One call per query group: the plain statistics, then the percentiles (queries.ts).
-    expect(statsPerCall(emu.endpoint)).toEqual([['Sum', 'Sum', 'Sum'], ['p50', 'p99', 'p99']]);
+    expect(statsPerCall(emu.endpoint)).toEqual([
+      ['Sum', 'Sum', 'Sum'],
+      ['p50', 'p99', 'p99'],
+    ]);
   });
 
   it('reads epoch-second timestamps back as Dates on the right minutes', async () => {
@@ -80,7 +105,11 @@ describe('wire protocol tripwire: what the installed SDK sends', () => {
     const queries = planQueries(metricsPolicy().metrics.cloudwatch, REGION);
     const fetched = await fetchMetrics(reader, queries, { startMs: minutes[0]!, endMs: minutes[2]! + MINUTE_MS });
     reader.close();
-    expect([...fetched.series.get('count_api')!.entries()]).toEqual([[minutes[0], 60], [minutes[1], 32], [minutes[2], 25]]);
+    expect([...fetched.series.get('count_api')!.entries()]).toEqual([
+      [minutes[0], 60],
+      [minutes[1], 32],
+      [minutes[2], 25],
+    ]);
     expect([...fetched.series.get('e5xx_api')!.values()]).toEqual([0, 2, 0]);
     expect(fetched.series.get('ilat99_api')!.size).toBe(0); // not recorded by the gateway: empty, as on AWS
     expect(fetched.incomplete).toEqual([]);
@@ -93,7 +122,9 @@ describe('metrics check against the emulator', () => {
     const policy = metricsPolicy({ waf: { webAcl: WEB_ACL, rule: 'ALL' } });
     const result = await runMetricsCheck({ policy, ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status, result.summary).toBe('pass');
-    expect(result.summary).toMatch(/agrees with the client in 3 minute\(s\): Count 117 vs 117 answered, 4xx 15 vs 15 \(10 were 429\), 5xx 2 vs 2, WAF blocked 5 vs 5/);
+    expect(result.summary).toMatch(
+      /agrees with the client in 3 minute\(s\): Count 117 vs 117 answered, 4xx 15 vs 15 \(10 were 429\), 5xx 2 vs 2, WAF blocked 5 vs 5/,
+    );
     expect(result).toMatchObject({ id: 'metrics:gatecheck-test/test', kind: 'metrics', route: 'gatecheck-test/test' });
     expect(markdownOf(result)).toContain('| Minute (UTC) | Answered (client) | Count (CW) |');
     expect(markdownOf(result)).toContain('xychart-beta');
@@ -102,7 +133,12 @@ describe('metrics check against the emulator', () => {
 
   it('follows NextToken through small pages (PartialData), the same answer', async () => {
     const { ledger, minutes } = threeMinutes();
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { maxDatapoints: 2 }), progress: () => {} });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: emulatorSettings(emu.endpoint, { maxDatapoints: 2 }),
+      progress: () => {},
+    });
     expect(result.status, result.summary).toBe('pass');
     // 3 minutes × (Count, 4XX, 5XX) = 9 datapoints, then × (p50, p99) = 6 in the percentile call, 2 a page.
     expect(result.observed).toMatchObject({ pages: 8 });
@@ -112,7 +148,28 @@ describe('metrics check against the emulator', () => {
 
     // The wire answer of the first page says PartialData for the query it cut (newest first: CloudWatch's default ScanBy).
     const reader = await openCloudWatch({ region: REGION, endpoint: emu.endpoint.url, credentials: DUMMY_CREDENTIALS });
-    const page = await reader.getMetricData({ StartTime: new Date(minutes[0]!), EndTime: new Date(minutes[2]! + MINUTE_MS), MaxDatapoints: 2, MetricDataQueries: [{ Id: 'c', MetricStat: { Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [{ Name: 'ApiName', Value: 'gatecheck-test' }, { Name: 'Stage', Value: 'test' }] }, Period: 60, Stat: 'Sum' } }] });
+    const page = await reader.getMetricData({
+      StartTime: new Date(minutes[0]!),
+      EndTime: new Date(minutes[2]! + MINUTE_MS),
+      MaxDatapoints: 2,
+      MetricDataQueries: [
+        {
+          Id: 'c',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApiGateway',
+              MetricName: 'Count',
+              Dimensions: [
+                { Name: 'ApiName', Value: 'gatecheck-test' },
+                { Name: 'Stage', Value: 'test' },
+              ],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ],
+    });
     reader.close();
     expect(page.MetricDataResults).toEqual([expect.objectContaining({ Id: 'c', StatusCode: 'PartialData', Values: [25, 32] })]);
     expect(page.NextToken).toBe('page-2');
@@ -123,7 +180,9 @@ describe('metrics check against the emulator', () => {
     const policy = metricsPolicy({ api: { type: 'REST', name: 'no-such-api', stage: 'test', detailed: false } });
     const result = await runMetricsCheck({ policy, ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status).toBe('error');
-    expect(result.summary).toMatch(/CloudWatch has no datapoint for REST API ApiName=no-such-api, Stage=test in .* UTC \(after 1 poll over 0 s\): check the API name or id, the stage and the Region/);
+    expect(result.summary).toMatch(
+      /CloudWatch has no datapoint for REST API ApiName=no-such-api, Stage=test in .* UTC \(after 1 poll over 0 s\): check the API name or id, the stage and the Region/,
+    );
   });
 
   it('a WebSocket API without datapoints → error; gatecheck never reconciles WebSocket traffic', async () => {
@@ -137,7 +196,12 @@ describe('metrics check against the emulator', () => {
   it('late minutes: polls with backoff, then names the minute still missing → inconclusive', async () => {
     const { ledger, minutes } = threeMinutes();
     emu.endpoint.behaviour.withholdFromMs = minutes[2];
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { waitSec: 0.15 }), progress: () => {} });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: emulatorSettings(emu.endpoint, { waitSec: 0.15 }),
+      progress: () => {},
+    });
     expect(result.status).toBe('inconclusive');
     const hhmm = new Date(minutes[2]!).toISOString().slice(11, 16);
     expect(result.summary).toMatch(/^not every minute could be reconciled \(after \d+ polls over 0 s\): /);
@@ -152,14 +216,24 @@ describe('metrics check against the emulator', () => {
     const releaseAfterFirstPoll = (line: string) => {
       if (line.includes('poll 1:')) emu.endpoint.behaviour.withholdFromMs = undefined;
     };
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { waitSec: 5 }), progress: releaseAfterFirstPoll });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: emulatorSettings(emu.endpoint, { waitSec: 5 }),
+      progress: releaseAfterFirstPoll,
+    });
     expect(result.status, result.summary).toBe('pass');
     expect(result.observed).toMatchObject({ polls: 2, comparedMinutes: 3 });
   });
 
   it('a deficit the gateway really has → fail, after the wait', async () => {
     const { ledger } = threeMinutes(10); // the gateway's metrics lost 10 answered requests in minute 2
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { waitSec: 0.05 }), progress: () => {} });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: emulatorSettings(emu.endpoint, { waitSec: 0.05 }),
+      progress: () => {},
+    });
     expect(result.status).toBe('fail');
     expect(result.summary).toMatch(/CloudWatch misses traffic the client saw: \d\d:\d\d: CloudWatch Count 22 < 31/);
   });
@@ -187,7 +261,12 @@ describe('CloudWatch failures become an error verdict, never a crash', () => {
   it('Throttling that outlasts the retries → error naming it', async () => {
     const { ledger } = threeMinutes();
     emu.endpoint.behaviour.throttleNext = 100;
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { maxAttempts: 2 }), progress: () => {} });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: emulatorSettings(emu.endpoint, { maxAttempts: 2 }),
+      progress: () => {},
+    });
     expect(result.status).toBe('error');
     expect(result.summary).toMatch(/^metrics not verified: CloudWatch throttled GetMetricData \(Throttling\) after 2 attempts/);
     expect(result.observed).toMatchObject({ error: 'Throttled', awsCode: 'Throttling', sdkAttempts: 2 });
@@ -198,7 +277,9 @@ describe('CloudWatch failures become an error verdict, never a crash', () => {
     emu.endpoint.behaviour.denyAccess = true;
     const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status).toBe('error');
-    expect(result.summary).toMatch(/CloudWatch refused GetMetricData \(AccessDenied\) .*not authorized to perform: cloudwatch:GetMetricData.*The credentials need the IAM permission cloudwatch:GetMetricData/);
+    expect(result.summary).toMatch(
+      /CloudWatch refused GetMetricData \(AccessDenied\) .*not authorized to perform: cloudwatch:GetMetricData.*The credentials need the IAM permission cloudwatch:GetMetricData/,
+    );
     expect(result.evidence[0]).toMatchObject({ probe: 'metrics.GetMetricData', error: 'AccessDenied', outcome: 'unresolved' });
   });
 
@@ -208,7 +289,12 @@ describe('CloudWatch failures become an error verdict, never a crash', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const { ledger } = threeMinutes();
-    const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: { ...emulatorSettings(emu.endpoint), endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }, progress: () => {} });
+    const result = await runMetricsCheck({
+      policy: metricsPolicy(),
+      ledger,
+      settings: { ...emulatorSettings(emu.endpoint), endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 },
+      progress: () => {},
+    });
     expect(result.status).toBe('error');
     expect(result.summary).toMatch(/cannot reach CloudWatch at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
   });

@@ -21,14 +21,34 @@ export function pastMinute(minutesAgo: number): number {
 }
 
 /** A resolved policy with one WAF-protected route and a metrics block. */
-export function metricsPolicy(overrides: Partial<MetricsPolicy['cloudwatch']> = {}, tolerance: Partial<MetricsPolicy['tolerance']> = {}): Policy & { target: string; metrics: MetricsPolicy } {
+export function metricsPolicy(
+  overrides: Partial<MetricsPolicy['cloudwatch']> = {},
+  tolerance: Partial<MetricsPolicy['tolerance']> = {},
+): Policy & { target: string; metrics: MetricsPolicy } {
   return {
     version: 1,
     target: 'http://127.0.0.1:1',
     vendor: 'aws-rest',
     limits: DEFAULT_LIMITS,
     credentials: {},
-    routes: [{ id: 'GET /api/items', index: 0, name: 'items', method: 'GET', path: '/api/items', waf: { blockStatus: [403], minBlockRate: 1, maxFalsePositiveRate: 0, categories: [], placements: ['query'], encodings: ['plain'], exhaustive: false } }],
+    routes: [
+      {
+        id: 'GET /api/items',
+        index: 0,
+        name: 'items',
+        method: 'GET',
+        path: '/api/items',
+        waf: {
+          blockStatus: [403],
+          minBlockRate: 1,
+          maxFalsePositiveRate: 0,
+          categories: [],
+          placements: ['query'],
+          encodings: ['plain'],
+          exhaustive: false,
+        },
+      },
+    ],
     metrics: {
       cloudwatch: { region: REGION, api: { type: 'REST', name: API_NAME, stage: STAGE, detailed: false }, ...overrides },
       tolerance: { ...DEFAULT_METRICS_TOLERANCE, ...tolerance },
@@ -82,7 +102,8 @@ export function scriptTraffic(minutes: ScriptedMinute[], recorder: MetricsRecord
       if (r.status === undefined) return;
       const at = minute.minuteStartMs + 20_000 + i;
       recorder.record(at, `GET ${r.path ?? '/api/items'}`, r.status, 3 + (i % 5));
-      if (wafRecorder && r.probe?.startsWith('waf.')) wafRecorder.record(at, r.status === 403 ? 'SQLi_QUERYARGUMENTS' : '(allowed)', r.status === 403 ? 403 : 200, 0);
+      if (wafRecorder && r.probe?.startsWith('waf.'))
+        wafRecorder.record(at, r.status === 403 ? 'SQLi_QUERYARGUMENTS' : '(allowed)', r.status === 403 ? 403 : 200, 0);
     });
   }
   return ledger;
@@ -92,10 +113,20 @@ export function repeat(n: number, item: Scripted): Scripted[] {
   return Array.from({ length: n }, () => ({ ...item }));
 }
 
-export async function startEmulator(options: { pageSize?: number; waf?: boolean } = {}): Promise<{ endpoint: CloudWatchEndpointHandle; recorder: MetricsRecorder; wafRecorder: MetricsRecorder }> {
+export async function startEmulator(
+  options: { pageSize?: number; waf?: boolean } = {},
+): Promise<{ endpoint: CloudWatchEndpointHandle; recorder: MetricsRecorder; wafRecorder: MetricsRecorder }> {
   const recorder = new MetricsRecorder();
   const wafRecorder = new MetricsRecorder();
-  const endpoint = await startCloudWatchEndpoint({ recorder, wafRecorder, apiName: API_NAME, stage: STAGE, region: REGION, webAcl: WEB_ACL, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
+  const endpoint = await startCloudWatchEndpoint({
+    recorder,
+    wafRecorder,
+    apiName: API_NAME,
+    stage: STAGE,
+    region: REGION,
+    webAcl: WEB_ACL,
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+  });
   return { endpoint, recorder, wafRecorder };
 }
 
@@ -107,7 +138,14 @@ export function statsPerCall(endpoint: CloudWatchEndpointHandle): string[][] {
 
 /** Settings for the emulator: dummy credentials, fast polls, few SDK attempts. */
 export function emulatorSettings(endpoint: CloudWatchEndpointHandle, extra: MetricsSettings = {}): MetricsSettings {
-  return { endpoint: endpoint.url, credentials: DUMMY_CREDENTIALS, waitSec: 0, poll: { firstDelayMs: 20, maxDelayMs: 50 }, maxAttempts: 3, ...extra };
+  return {
+    endpoint: endpoint.url,
+    credentials: DUMMY_CREDENTIALS,
+    waitSec: 0,
+    poll: { firstDelayMs: 20, maxDelayMs: 50 },
+    maxAttempts: 3,
+    ...extra,
+  };
 }
 
 /**

@@ -20,11 +20,30 @@ function ledger(): MinuteLedger {
 describe('MinuteLedger', () => {
   it('files each answer under the minute it arrived in, by status class', () => {
     const l = ledger();
-    for (const [status, probe] of [[200, 'slo'], [204, 'cors.preflight'], [429, 'throttle.volley'], [403, 'auth.wrong'], [403, 'waf.sqli'], [500, 'slo'], [undefined, 'slo']] as const) {
+    for (const [status, probe] of [
+      [200, 'slo'],
+      [204, 'cors.preflight'],
+      [429, 'throttle.volley'],
+      [403, 'auth.wrong'],
+      [403, 'waf.sqli'],
+      [500, 'slo'],
+      [undefined, 'slo'],
+    ] as const) {
       l.add(obs(M + 30_000, M + 30_010, status, probe));
     }
     const [minute] = l.snapshot();
-    expect(minute).toMatchObject({ minuteStartMs: M, completed: 6, status2xx: 2, status4xx: 3, status429: 1, status5xx: 1, transportErrors: 1, wafBlocks: 1, edgePrev: 0, edgeNext: 0 });
+    expect(minute).toMatchObject({
+      minuteStartMs: M,
+      completed: 6,
+      status2xx: 2,
+      status4xx: 3,
+      status429: 1,
+      status5xx: 1,
+      transportErrors: 1,
+      wafBlocks: 1,
+      edgePrev: 0,
+      edgeNext: 0,
+    });
     expect(minute!.latency.samples).toBe(6);
     expect(minute!.routes['GET /api/items']!.completed).toBe(6);
   });
@@ -61,7 +80,11 @@ describe('MinuteLedger', () => {
     const l = new MinuteLedger({ toEpochMs: (ms) => ms, isWafBlock: (o) => isWafBlock(policy, o) });
     l.add(obs(M + 30_000, M + 30_001, 403, 'waf.sqli', '/api/items?q=1'));
     l.add(obs(M + 30_000, M + 30_001, 403, 'waf.xss', '/api/items/%3Cscript%3E')); // path placement
-    l.add({ ...obs(M + 30_000, M + 30_001, 403, 'waf.lfi', '/api/items/x'), headers: { 'x-amzn-errortype': 'MissingAuthenticationTokenException' }, bodySnippet: '{"message":"Missing Authentication Token"}' });
+    l.add({
+      ...obs(M + 30_000, M + 30_001, 403, 'waf.lfi', '/api/items/x'),
+      headers: { 'x-amzn-errortype': 'MissingAuthenticationTokenException' },
+      bodySnippet: '{"message":"Missing Authentication Token"}',
+    });
     l.add(obs(M + 30_000, M + 30_001, 403, 'auth.wrong'));
     l.add(obs(M + 30_000, M + 30_001, 200, 'waf.benign'));
     // The probe name alone says nothing: only the check that sent it does.

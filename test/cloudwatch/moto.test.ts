@@ -20,7 +20,15 @@ import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { REPO, runCli } from '../support/cli.js';
 import {
-  API_NAME, DUMMY_CREDENTIALS, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, STAGE,
+  API_NAME,
+  DUMMY_CREDENTIALS,
+  metricsPolicy,
+  pastMinute,
+  REGION,
+  repeat,
+  runMetricsCheck,
+  scriptTraffic,
+  STAGE,
 } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -31,7 +39,9 @@ const inCi = Boolean(process.env.CI);
 
 if (!motoVersion && !inCi) {
   // eslint-disable-next-line no-console
-  console.warn(`moto interop skipped: python3 cannot import moto (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); under CI=true this fails`);
+  console.warn(
+    `moto interop skipped: python3 cannot import moto (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); under CI=true this fails`,
+  );
 }
 
 describe('moto is available where CI runs', () => {
@@ -65,7 +75,10 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     // Seed with the SDK itself: what API Gateway would have published, per minute.
     const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
     const sdk = new CloudWatchClient({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
-    const dims = [{ Name: 'ApiName', Value: API_NAME }, { Name: 'Stage', Value: STAGE }];
+    const dims = [
+      { Name: 'ApiName', Value: API_NAME },
+      { Name: 'Stage', Value: STAGE },
+    ];
     for (const minute of traffic) {
       const statuses = minute.client.map((r) => r.status!);
       const at = new Date(minute.minuteStartMs + 30_000);
@@ -74,9 +87,21 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
           Namespace: 'AWS/ApiGateway',
           MetricData: [
             { MetricName: 'Count', Dimensions: dims, Timestamp: at, Value: statuses.length, Unit: 'Count' },
-            { MetricName: '4XXError', Dimensions: dims, Timestamp: at, Value: statuses.filter((s) => s >= 400 && s < 500).length, Unit: 'Count' },
+            {
+              MetricName: '4XXError',
+              Dimensions: dims,
+              Timestamp: at,
+              Value: statuses.filter((s) => s >= 400 && s < 500).length,
+              Unit: 'Count',
+            },
             { MetricName: '5XXError', Dimensions: dims, Timestamp: at, Value: statuses.filter((s) => s >= 500).length, Unit: 'Count' },
-            { MetricName: 'Latency', Dimensions: dims, Timestamp: at, StatisticValues: { SampleCount: statuses.length, Sum: statuses.length * 4, Minimum: 2, Maximum: 9 }, Unit: 'Milliseconds' },
+            {
+              MetricName: 'Latency',
+              Dimensions: dims,
+              Timestamp: at,
+              StatisticValues: { SampleCount: statuses.length, Sum: statuses.length * 4, Minimum: 2, Maximum: 9 },
+              Unit: 'Milliseconds',
+            },
           ],
         }),
       );
@@ -88,7 +113,7 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     moto?.kill('SIGTERM');
   });
 
-  it('reads back what PutMetricData stored, through gatecheck\'s cloudwatch module', async () => {
+  it("reads back what PutMetricData stored, through gatecheck's cloudwatch module", async () => {
     const reader = await openCloudWatch({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
     // moto answers Sum/Average/Minimum/Maximum/SampleCount only (a p99 makes it fail with a 500).
     const queries = planQueries(metricsPolicy().metrics.cloudwatch, reader.region, { percentiles: false });
@@ -96,7 +121,11 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     const fetched = await fetchMetrics(reader, queries, { startMs: minutes[0]!, endMs: minutes[2]! + MINUTE_MS });
     const roundTripMs = performance.now() - started;
     reader.close();
-    expect([...fetched.series.get('count_api')!.entries()]).toEqual([[minutes[0], 36], [minutes[1], 25], [minutes[2], 12]]);
+    expect([...fetched.series.get('count_api')!.entries()]).toEqual([
+      [minutes[0], 36],
+      [minutes[1], 25],
+      [minutes[2], 12],
+    ]);
     expect([...fetched.series.get('e4xx_api')!.values()]).toEqual([6, 3, 0]);
     expect([...fetched.series.get('e5xx_api')!.values()]).toEqual([0, 2, 0]);
     expect(fetched.incomplete).toEqual([]);
@@ -104,19 +133,24 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     console.info(`moto ${motoVersion}: server up in ${Math.round(startupMs)} ms, GetMetricData round trip ${roundTripMs.toFixed(1)} ms`);
   });
 
-  it('reconciles a run against moto\'s metrics → pass; an unknown stage → error', async () => {
+  it("reconciles a run against moto's metrics → pass; an unknown stage → error", async () => {
     const ledger = scriptTraffic(traffic, new MetricsRecorder());
     const settings = { endpoint, credentials: DUMMY_CREDENTIALS, waitSec: 0, percentiles: false, maxAttempts: 2 };
     const pass = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings, progress: () => {} });
     expect(pass.status, pass.summary).toBe('pass');
     expect(pass.summary).toMatch(/Count 73 vs 73 answered, 4xx 9 vs 9 \(6 were 429\), 5xx 2 vs 2/);
 
-    const unknown = await runMetricsCheck({ policy: metricsPolicy({ api: { type: 'REST', name: API_NAME, stage: 'nope', detailed: false } }), ledger, settings, progress: () => {} });
+    const unknown = await runMetricsCheck({
+      policy: metricsPolicy({ api: { type: 'REST', name: API_NAME, stage: 'nope', detailed: false } }),
+      ledger,
+      settings,
+      progress: () => {},
+    });
     expect(unknown.status).toBe('error');
     expect(unknown.summary).toMatch(/no datapoint for REST API ApiName=gatecheck-test, Stage=nope/);
   });
 
-  it('with percentiles asked, moto\'s 500 costs only them: Count, 4XX, 5XX still reconcile → pass, Latency p99 named', async () => {
+  it("with percentiles asked, moto's 500 costs only them: Count, 4XX, 5XX still reconcile → pass, Latency p99 named", async () => {
     const ledger = scriptTraffic(traffic, new MetricsRecorder());
     const settings = { endpoint, credentials: DUMMY_CREDENTIALS, waitSec: 0, maxAttempts: 2 };
     const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings, progress: () => {} });

@@ -12,8 +12,18 @@ import { planQueries } from '../../src/cloudwatch/queries.js';
 import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { EmulatorBehaviour } from '../../src/gateway/cloudwatch-endpoint.js';
 import {
-  DUMMY_CREDENTIALS, emulatorSettings, markdownOf, metricsPolicy, pastMinute, REGION, repeat, runMetricsCheck, scriptTraffic, startEmulator,
-  statsPerCall, WEB_ACL,
+  DUMMY_CREDENTIALS,
+  emulatorSettings,
+  markdownOf,
+  metricsPolicy,
+  pastMinute,
+  REGION,
+  repeat,
+  runMetricsCheck,
+  scriptTraffic,
+  startEmulator,
+  statsPerCall,
+  WEB_ACL,
 } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -76,13 +86,21 @@ describe('query groups: one GetMetricData call each', () => {
       },
     ]);
     // Counts, the percentile call and its retry, WAF; pages counts answers, attempts every try.
-    expect(statsPerCall(emu.endpoint)).toEqual([['Sum', 'Sum', 'Sum'], ['p50', 'p99', 'p99'], ['p50', 'p99', 'p99'], ['Sum', 'Sum']]);
+    expect(statsPerCall(emu.endpoint)).toEqual([
+      ['Sum', 'Sum', 'Sum'],
+      ['p50', 'p99', 'p99'],
+      ['p50', 'p99', 'p99'],
+      ['Sum', 'Sum'],
+    ]);
     expect(fetched).toMatchObject({ pages: 2, attempts: 4, incomplete: [] });
 
     emu.endpoint.requests.length = 0;
     const again = await fetchMetrics(reader, queries, window, { skip: fetched.unavailable });
     reader.close();
-    expect(statsPerCall(emu.endpoint)).toEqual([['Sum', 'Sum', 'Sum'], ['Sum', 'Sum']]);
+    expect(statsPerCall(emu.endpoint)).toEqual([
+      ['Sum', 'Sum', 'Sum'],
+      ['Sum', 'Sum'],
+    ]);
     expect(again.unavailable).toEqual(fetched.unavailable);
   });
 

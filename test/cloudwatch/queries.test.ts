@@ -4,7 +4,9 @@ import type { CloudWatchSource } from '../../src/policy/types.js';
 
 const routes = [{ method: 'GET', path: '/api/items' }];
 const summary = (source: CloudWatchSource, percentiles = true) =>
-  planQueries(source, 'eu-west-1', { routes, percentiles }).map((q) => `${q.id} ${q.namespace} ${q.metricName}/${q.stat} ${q.dimensions.map((d) => `${d.name}=${d.value}`).join(',')}`);
+  planQueries(source, 'eu-west-1', { routes, percentiles }).map(
+    (q) => `${q.id} ${q.namespace} ${q.metricName}/${q.stat} ${q.dimensions.map((d) => `${d.name}=${d.value}`).join(',')}`,
+  );
 
 describe('planQueries: metric, statistic and dimension set per API type (REFERENCE.md)', () => {
   it('REST: ApiName,Stage; detailed adds ApiName,Method,Resource,Stage counts; WAF on WebACL,Region,Rule', () => {
@@ -45,7 +47,11 @@ describe('planQueries: metric, statistic and dimension set per API type (REFEREN
   });
 
   it('gives every query an id GetMetricData accepts, unique in the call', () => {
-    const ids = planQueries({ api: { type: 'REST', name: 'x', stage: 'y', detailed: true }, waf: { webAcl: 'a', rule: 'R' } }, 'us-east-1', { routes: [...routes, { method: 'POST', path: '/b' }] }).map((q) => q.id);
+    const ids = planQueries(
+      { api: { type: 'REST', name: 'x', stage: 'y', detailed: true }, waf: { webAcl: 'a', rule: 'R' } },
+      'us-east-1',
+      { routes: [...routes, { method: 'POST', path: '/b' }] },
+    ).map((q) => q.id);
     for (const id of ids) expect(id).toMatch(/^[a-z][a-zA-Z0-9_]*$/);
     expect(new Set(ids).size).toBe(ids.length);
   });

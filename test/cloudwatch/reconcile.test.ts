@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  evaluateMetrics, isSettled, minuteBounds, reconcile, type CloudWatchMinute, type ReconcileOptions,
+  evaluateMetrics,
+  isSettled,
+  minuteBounds,
+  reconcile,
+  type CloudWatchMinute,
+  type ReconcileOptions,
 } from '../../src/checks/metrics/reconcile.js';
 import type { UnavailableGroup } from '../../src/cloudwatch/fetch.js';
 import { nextDelayMs, pollUntil, type PollClock } from '../../src/cloudwatch/poll.js';
@@ -13,7 +18,18 @@ const OPTIONS: ReconcileOptions = { tolerance: T, names: { error4xx: '4XXError',
 const FETCHED = { series: new Map(), incomplete: [], unavailable: [], messages: [], pages: 1, attempts: 1 };
 
 function counts(partial: Partial<MinuteCounts>): MinuteCounts {
-  return { completed: 0, status2xx: 0, status4xx: 0, status429: 0, status5xx: 0, transportErrors: 0, wafBlocks: 0, edgePrev: 0, edgeNext: 0, ...partial };
+  return {
+    completed: 0,
+    status2xx: 0,
+    status4xx: 0,
+    status429: 0,
+    status5xx: 0,
+    transportErrors: 0,
+    wafBlocks: 0,
+    edgePrev: 0,
+    edgeNext: 0,
+    ...partial,
+  };
 }
 
 function minute(i: number, partial: Partial<MinuteCounts>, latency: MinuteSnapshot['latency'] = { samples: 0 }): MinuteSnapshot {
@@ -30,9 +46,27 @@ describe('minuteBounds: the range CloudWatch may report, per counter', () => {
   it.each([
     // [case, client counts, neighbour edges, expected count lower..upper, 4xx lower..upper]
     ['exact traffic: ±tol (max(1, 1%))', { completed: 200, status2xx: 200 }, {}, [198, 202], [0, 1]],
-    ['429s and WAF blocks may be missing (lower bound only)', { completed: 200, status2xx: 100, status4xx: 100, status429: 80, wafBlocks: 10 }, {}, [108, 202], [9, 101]],
-    ['transport errors may have been counted (upper bound only)', { completed: 100, status2xx: 100, transportErrors: 7 }, {}, [99, 108], [0, 8]],
-    ['requests near an edge may move out (lower) or in from the neighbours (upper)', { completed: 100, status2xx: 100, edgePrev: 2, edgeNext: 3 }, { prevEdgeNext: 4, nextEdgePrev: 5 }, [94, 110], [0, 10]],
+    [
+      '429s and WAF blocks may be missing (lower bound only)',
+      { completed: 200, status2xx: 100, status4xx: 100, status429: 80, wafBlocks: 10 },
+      {},
+      [108, 202],
+      [9, 101],
+    ],
+    [
+      'transport errors may have been counted (upper bound only)',
+      { completed: 100, status2xx: 100, transportErrors: 7 },
+      {},
+      [99, 108],
+      [0, 8],
+    ],
+    [
+      'requests near an edge may move out (lower) or in from the neighbours (upper)',
+      { completed: 100, status2xx: 100, edgePrev: 2, edgeNext: 3 },
+      { prevEdgeNext: 4, nextEdgePrev: 5 },
+      [94, 110],
+      [0, 10],
+    ],
   ] as const)('%s', (_name, client, edges, count, e4xx) => {
     const prev = 'prevEdgeNext' in edges ? counts({ edgeNext: edges.prevEdgeNext }) : undefined;
     const next = 'nextEdgePrev' in edges ? counts({ edgePrev: edges.nextEdgePrev }) : undefined;
@@ -52,20 +86,44 @@ describe('reconcile + evaluateMetrics', () => {
   const busy = [minute(0, { completed: 100, status2xx: 90, status4xx: 10, status429: 4 }), minute(1, { completed: 50, status2xx: 50 })];
 
   it('passes when CloudWatch agrees within the bounds, minute by minute', () => {
-    const r = reconcile(busy, cw([[0, { count: 100, error4xx: 10, error5xx: 0 }], [1, { count: 50, error4xx: 0, error5xx: 0 }]]), OPTIONS);
+    const r = reconcile(
+      busy,
+      cw([
+        [0, { count: 100, error4xx: 10, error5xx: 0 }],
+        [1, { count: 50, error4xx: 0, error5xx: 0 }],
+      ]),
+      OPTIONS,
+    );
     expect(r.findings).toEqual([]);
     expect(r.comparedMinutes).toBe(2);
-    expect(evaluateMetrics(r, { ...context, clientCompleted: 150 })).toMatchObject({ status: 'pass', summary: expect.stringMatching(/^CloudWatch agrees with the client in 2 minute\(s\): Count 150 vs 150 answered/) });
+    expect(evaluateMetrics(r, { ...context, clientCompleted: 150 })).toMatchObject({
+      status: 'pass',
+      summary: expect.stringMatching(/^CloudWatch agrees with the client in 2 minute\(s\): Count 150 vs 150 answered/),
+    });
     expect(isSettled(r, FETCHED)).toBe(true);
   });
 
   it('passes when only 429s are missing from CloudWatch (AWS drops excessive ones)', () => {
-    const r = reconcile(busy, cw([[0, { count: 96, error4xx: 6 }], [1, { count: 50 }]]), OPTIONS);
+    const r = reconcile(
+      busy,
+      cw([
+        [0, { count: 96, error4xx: 6 }],
+        [1, { count: 50 }],
+      ]),
+      OPTIONS,
+    );
     expect(evaluateMetrics(r, context).status).toBe('pass');
   });
 
   it('fails on a deficit beyond 429s and tolerance: CloudWatch misses real traffic', () => {
-    const r = reconcile(busy, cw([[0, { count: 80, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const r = reconcile(
+      busy,
+      cw([
+        [0, { count: 80, error4xx: 10 }],
+        [1, { count: 50 }],
+      ]),
+      OPTIONS,
+    );
     const verdict = evaluateMetrics(r, context);
     expect(verdict.status).toBe('fail');
     expect(verdict.summary).toMatch(/CloudWatch misses traffic the client saw: \d\d:\d\d: CloudWatch Count 80 < 95/);
@@ -73,7 +131,14 @@ describe('reconcile + evaluateMetrics', () => {
   });
 
   it('is inconclusive (never fail, never pass) when CloudWatch counts more: someone else shares the stage', () => {
-    const r = reconcile(busy, cw([[0, { count: 130, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const r = reconcile(
+      busy,
+      cw([
+        [0, { count: 130, error4xx: 10 }],
+        [1, { count: 50 }],
+      ]),
+      OPTIONS,
+    );
     const verdict = evaluateMetrics(r, context);
     expect(verdict.status).toBe('inconclusive');
     expect(verdict.summary).toMatch(/someone else shares the stage/);
@@ -85,12 +150,19 @@ describe('reconcile + evaluateMetrics', () => {
     expect(r.rows.map((row) => row.state)).toEqual(['match', 'missing']);
     const verdict = evaluateMetrics(r, { ...context, waited: ' (after 9 polls over 240 s)' });
     expect(verdict).toMatchObject({ status: 'inconclusive' });
-    expect(verdict.summary).toMatch(/not every minute could be reconciled \(after 9 polls over 240 s\): \d\d:\d\d: no CloudWatch datapoint, though the client completed 50/);
+    expect(verdict.summary).toMatch(
+      /not every minute could be reconciled \(after 9 polls over 240 s\): \d\d:\d\d: no CloudWatch datapoint, though the client completed 50/,
+    );
   });
 
   it('errors without any datapoint, and without any answered request: no data is never a pass', () => {
-    expect(evaluateMetrics(reconcile(busy, new Map(), OPTIONS), context)).toMatchObject({ status: 'error', summary: expect.stringMatching(/no datapoint for REST API ApiName=x, Stage=y in w: check the API name/) });
-    expect(evaluateMetrics(reconcile([minute(0, {})], cw([[0, { count: 3 }]]), OPTIONS), { ...context, clientCompleted: 0 }).status).toBe('error');
+    expect(evaluateMetrics(reconcile(busy, new Map(), OPTIONS), context)).toMatchObject({
+      status: 'error',
+      summary: expect.stringMatching(/no datapoint for REST API ApiName=x, Stage=y in w: check the API name/),
+    });
+    expect(evaluateMetrics(reconcile([minute(0, {})], cw([[0, { count: 3 }]]), OPTIONS), { ...context, clientCompleted: 0 }).status).toBe(
+      'error',
+    );
   });
 
   it('treats a 5xx deficit as inconclusive (AWS may leave some 5xx out)', () => {
@@ -102,8 +174,12 @@ describe('reconcile + evaluateMetrics', () => {
   it('reconciles WAF BlockedRequests when the web ACL has datapoints, and flags a web ACL without any', () => {
     const waf = { ...OPTIONS, waf: { rule: 'ALL' } };
     const client = [minute(0, { completed: 30, status2xx: 20, status4xx: 10, wafBlocks: 10 })];
-    expect(evaluateMetrics(reconcile(client, cw([[0, { count: 30, error4xx: 10, wafBlocked: 10, wafAllowed: 20 }]]), waf), context).status).toBe('pass');
-    expect(evaluateMetrics(reconcile(client, cw([[0, { count: 30, error4xx: 10, wafBlocked: 2, wafAllowed: 28 }]]), waf), context).status).toBe('fail');
+    expect(
+      evaluateMetrics(reconcile(client, cw([[0, { count: 30, error4xx: 10, wafBlocked: 10, wafAllowed: 20 }]]), waf), context).status,
+    ).toBe('pass');
+    expect(
+      evaluateMetrics(reconcile(client, cw([[0, { count: 30, error4xx: 10, wafBlocked: 2, wafAllowed: 28 }]]), waf), context).status,
+    ).toBe('fail');
     const noAcl = reconcile(client, cw([[0, { count: 30, error4xx: 10 }]]), waf);
     expect(noAcl.findings.map((f) => f.kind)).toEqual(['missing']);
     expect(evaluateMetrics(noAcl, context).summary).toMatch(/no AWS\/WAFV2 datapoint for the web ACL/);
@@ -121,21 +197,46 @@ describe('reconcile + evaluateMetrics', () => {
     expect(outside.findings.map((f) => f.kind)).toEqual(['latency-outside']);
     expect(evaluateMetrics(outside, context).status).toBe('pass');
     // too few samples for a p99: not compared
-    expect(reconcile([minute(0, { completed: 5 }, { samples: 5, p50Ms: 1, p99Ms: 2 })], cw([[0, { count: 5, latencyP50: 1, latencyP99: 500 }]]), OPTIONS).findings).toEqual([]);
+    expect(
+      reconcile(
+        [minute(0, { completed: 5 }, { samples: 5, p50Ms: 1, p99Ms: 2 })],
+        cw([[0, { count: 5, latencyP50: 1, latencyP99: 500 }]]),
+        OPTIONS,
+      ).findings,
+    ).toEqual([]);
   });
 
   it('names metrics the endpoint could not serve in every verdict; no web ACL metrics is inconclusive, no percentiles is not', () => {
-    const gap = (group: UnavailableGroup['group'], metrics: string[]): UnavailableGroup =>
-      ({ group, metrics, roles: [], code: 'Service', error: 'HTTP 500' });
+    const gap = (group: UnavailableGroup['group'], metrics: string[]): UnavailableGroup => ({
+      group,
+      metrics,
+      roles: [],
+      code: 'Service',
+      error: 'HTTP 500',
+    });
     const percentiles = gap('percentiles', ['Latency p50', 'Latency p99']);
     const waf = gap('waf', ['WAF BlockedRequests']);
     const named = '; not reconciled, not available from this endpoint: Latency p50, Latency p99';
-    const agrees = reconcile(busy, cw([[0, { count: 100, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const agrees = reconcile(
+      busy,
+      cw([
+        [0, { count: 100, error4xx: 10 }],
+        [1, { count: 50 }],
+      ]),
+      OPTIONS,
+    );
     const pass = evaluateMetrics(agrees, { ...context, unavailable: [percentiles] });
     expect(pass.status).toBe('pass');
     expect(pass.summary).toMatch(/^CloudWatch agrees with the client in 2 minute\(s\): Count 150 vs 150 answered, .*; not reconciled, /);
     expect(pass.summary.endsWith(named)).toBe(true);
-    const short = reconcile(busy, cw([[0, { count: 80, error4xx: 10 }], [1, { count: 50 }]]), OPTIONS);
+    const short = reconcile(
+      busy,
+      cw([
+        [0, { count: 80, error4xx: 10 }],
+        [1, { count: 50 }],
+      ]),
+      OPTIONS,
+    );
     const fail = evaluateMetrics(short, { ...context, unavailable: [percentiles] });
     expect(fail).toMatchObject({ status: 'fail', summary: expect.stringContaining(named) });
     const noAcl = evaluateMetrics(agrees, { ...context, unavailable: [percentiles, waf] });
@@ -144,13 +245,21 @@ describe('reconcile + evaluateMetrics', () => {
   });
 
   it('reconciles each route of detailed metrics over the minutes with data', () => {
-    const client = [{ ...minute(0, { completed: 30, status2xx: 30 }), routes: { 'GET /a': counts({ completed: 20, status2xx: 20 }), 'GET /b': counts({ completed: 10, status2xx: 10 }) } }];
+    const client = [
+      {
+        ...minute(0, { completed: 30, status2xx: 30 }),
+        routes: { 'GET /a': counts({ completed: 20, status2xx: 20 }), 'GET /b': counts({ completed: 10, status2xx: 10 }) },
+      },
+    ];
     const routeMinutes = new Map([
       ['GET /a', cw([[0, { count: 20, error4xx: 0, error5xx: 0 }]])],
       ['GET /b', cw([[0, { count: 4, error4xx: 0, error5xx: 0 }]])],
     ]);
     const r = reconcile(client, cw([[0, { count: 30 }]]), { ...OPTIONS, routeMinutes });
-    expect(r.routes.map((route) => [route.route, route.bounds.count?.cloudwatch])).toEqual([['GET /a', 20], ['GET /b', 4]]);
+    expect(r.routes.map((route) => [route.route, route.bounds.count?.cloudwatch])).toEqual([
+      ['GET /a', 20],
+      ['GET /b', 4],
+    ]);
     expect(r.findings.map((f) => `${f.kind} ${f.scope}`)).toEqual(['deficit GET /b']);
   });
 });
@@ -173,11 +282,21 @@ describe('poll schedule', () => {
     let now = 0;
     const clock: PollClock = { now: () => now, sleep: async (ms) => void (now += ms) };
     let reads = 0;
-    const settledOn3 = await pollUntil(async () => ++reads, (n) => n >= 3, { waitMs: 60_000 }, clock);
+    const settledOn3 = await pollUntil(
+      async () => ++reads,
+      (n) => n >= 3,
+      { waitMs: 60_000 },
+      clock,
+    );
     expect(settledOn3).toEqual({ value: 3, polls: 3, waitedMs: 15_000, settled: true });
     now = 0;
     reads = 0;
-    const never = await pollUntil(async () => ++reads, () => false, { waitMs: 60_000 }, clock);
+    const never = await pollUntil(
+      async () => ++reads,
+      () => false,
+      { waitMs: 60_000 },
+      clock,
+    );
     expect(never).toEqual({ value: 5, polls: 5, waitedMs: 60_000, settled: false }); // 0, 5, 15, 35, 60 s
   });
 });

@@ -35,22 +35,47 @@ function existingFile(): string {
   return file;
 }
 
-const base = (route: string) => `version: 1\ncredentials:\n  main: { value: "\${GATECHECK_API_KEY}" }\nroutes:\n  - method: GET\n    path: /x\n${route}`;
+const base = (route: string) =>
+  `version: 1\ncredentials:\n  main: { value: "\${GATECHECK_API_KEY}" }\nroutes:\n  - method: GET\n    path: /x\n${route}`;
 
 describe('bad input', () => {
   it.each([
-    ['rate of 0', ['run', '--policy', policyFile(base('    throttle: { rateLimit: 0, burstLimit: 5 }\n'))], 'routes[0].throttle.rateLimit: must be > 0'],
-    ['unknown credential', ['run', '--policy', policyFile(base('    auth: { required: true, credential: nope }\n'))], 'routes[0].auth.credential: credential "nope" is not defined'],
+    [
+      'rate of 0',
+      ['run', '--policy', policyFile(base('    throttle: { rateLimit: 0, burstLimit: 5 }\n'))],
+      'routes[0].throttle.rateLimit: must be > 0',
+    ],
+    [
+      'unknown credential',
+      ['run', '--policy', policyFile(base('    auth: { required: true, credential: nope }\n'))],
+      'routes[0].auth.credential: credential "nope" is not defined',
+    ],
     ['unknown key', ['run', '--policy', policyFile(base('    thrott1e: {}\n'))], 'routes[0]: unknown key "thrott1e"'],
-    ['missing env var', ['run', '--policy', policyFile(base('    auth: { required: true, credential: main }\n'))], 'environment variable GATECHECK_API_KEY is not set'],
+    [
+      'missing env var',
+      ['run', '--policy', policyFile(base('    auth: { required: true, credential: main }\n'))],
+      'environment variable GATECHECK_API_KEY is not set',
+    ],
     ['missing file', ['run', '--policy', '/nonexistent/policy.yaml'], 'cannot read the file'],
-    ['bad --target', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--target', 'ftp://x'], '--target: must be an http:// or https:// URL'],
+    [
+      'bad --target',
+      ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--target', 'ftp://x'],
+      '--target: must be an http:// or https:// URL',
+    ],
     ['bad --only', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--only', 'auth,bogus'], '--only: unknown check kind "bogus"'],
-    ['bad --max-requests', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--max-requests', '0'], '--max-requests: must be a whole number'],
+    [
+      'bad --max-requests',
+      ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--max-requests', '0'],
+      '--max-requests: must be a whole number',
+    ],
     ['unknown flag', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--targett', 'x'], 'Unknown argument'],
     ['unknown fault', ['demo', '--fault', 'nope'], '--fault: unknown fault "nope"'],
     ['no command', [], 'Name a command'],
-    ['--only a kind the policy lacks', ['run', '--policy', policyFile(bare('    throttle: { rateLimit: 5, burstLimit: 5 }\n')), '--only', 'waf'], '--only: the policy has no "waf" check; it has throttle'],
+    [
+      '--only a kind the policy lacks',
+      ['run', '--policy', policyFile(bare('    throttle: { rateLimit: 5, burstLimit: 5 }\n')), '--only', 'waf'],
+      '--only: the policy has no "waf" check; it has throttle',
+    ],
     ['--out is a file', ['run', '--policy', join(REPO, 'policies/demo.yaml'), '--out', existingFile()], '--out: cannot write reports to'],
   ])('%s: exit 2, names it, sends nothing', async (_name, args, message) => {
     const before = server.hits();
@@ -66,7 +91,11 @@ describe('bad input', () => {
     const good = await runCli(['validate', '--policy', join(REPO, 'policies/demo.yaml')], { GATECHECK_DEMO_API_KEY: 'x'.repeat(20) });
     expect(good.code).toBe(0);
     expect(good.stdout).toContain('valid');
-    const bad = await runCli(['validate', '--policy', policyFile(base('    throttle: { rateLimit: 0, burstLimit: 1.5 }\n    method2: 1\n'))]);
+    const bad = await runCli([
+      'validate',
+      '--policy',
+      policyFile(base('    throttle: { rateLimit: 0, burstLimit: 1.5 }\n    method2: 1\n')),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('3 problems');
   });
@@ -96,7 +125,9 @@ describe('a target that is down', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const run = await runCli(['run', '--policy', join(REPO, 'policies/demo.yaml'), '--target', `http://127.0.0.1:${port}`], { GATECHECK_DEMO_API_KEY: 'k'.repeat(20) });
+    const run = await runCli(['run', '--policy', join(REPO, 'policies/demo.yaml'), '--target', `http://127.0.0.1:${port}`], {
+      GATECHECK_DEMO_API_KEY: 'k'.repeat(20),
+    });
     expect(run.code).toBe(3);
     expect(run.report!.verdict).toBe('error');
     expect(run.report!.checks.length).toBeGreaterThan(0);

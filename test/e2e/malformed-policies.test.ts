@@ -28,7 +28,14 @@ async function runMain(args: string[]): Promise<{ code: number; stderr: string }
   let err = '';
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   stdout.resume();
-  const io: CliIo = { stdout, stderr, env: { GATECHECK_API_KEY: 'k-1234567890abcdef' }, interactive: false, cwd: process.cwd(), stopSignal: () => new Promise(() => {}) };
+  const io: CliIo = {
+    stdout,
+    stderr,
+    env: { GATECHECK_API_KEY: 'k-1234567890abcdef' },
+    interactive: false,
+    cwd: process.cwd(),
+    stopSignal: () => new Promise(() => {}),
+  };
   const code = await main(args, io);
   return { code, stderr: err };
 }

@@ -21,7 +21,9 @@ const healthy = keyed('x-api-key', API_KEY);
 /** One route with an auth check: a few dozen requests, each given 500 ms. */
 function policyFile(vendor: 'plain' | 'aws-rest'): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gatecheck-netfaults-')), 'policy.yaml');
-  writeFileSync(file, `version: 1
+  writeFileSync(
+    file,
+    `version: 1
 vendor: ${vendor}
 limits: { maxRequests: 80, maxDurationSec: 20, requestTimeoutMs: 500 }
 credentials:
@@ -30,7 +32,8 @@ routes:
   - method: GET
     path: /items
     auth: { required: true, credential: main }
-`);
+`,
+  );
   return file;
 }
 
@@ -80,7 +83,10 @@ describe('faults a real network has: never pass, exit 3, reports written', () =>
 
   it('TLS with a self-signed certificate: named, with the flags that get past it', async () => {
     const server = await serve(healthy, cert);
-    expectUnverified(await run(server.url), /tls: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --ca FILE to trust it, or --insecure/);
+    expectUnverified(
+      await run(server.url),
+      /tls: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --ca FILE to trust it, or --insecure/,
+    );
     expect(server.hits()).toBe(0);
   });
 
@@ -91,7 +97,10 @@ describe('faults a real network has: never pass, exit 3, reports written', () =>
 
   it('https:// spoken to an HTTP port', async () => {
     const server = await serve(healthy);
-    expectUnverified(await run(`https://127.0.0.1:${server.port}`), /tls: the target did not answer TLS on an https:\/\/ URL \(ERR_SSL_\w+\)/);
+    expectUnverified(
+      await run(`https://127.0.0.1:${server.port}`),
+      /tls: the target did not answer TLS on an https:\/\/ URL \(ERR_SSL_\w+\)/,
+    );
   });
 
   it('a name that does not resolve (.invalid never does)', async () => {
@@ -102,14 +111,20 @@ describe('faults a real network has: never pass, exit 3, reports written', () =>
     const server = await serve(redirect('/login'));
     const result = await run(server.url);
     // The route's control request sees the redirect first: nothing of the route is judged.
-    expectUnverified(result, /route not reached: GET http:\/\/127\.0\.0\.1:\d+\/\S* → 302 redirect to \/login \(redirects are not followed/);
+    expectUnverified(
+      result,
+      /route not reached: GET http:\/\/127\.0\.0\.1:\d+\/\S* → 302 redirect to \/login \(redirects are not followed/,
+    );
     expect(server.hits()).toBeLessThan(5);
   });
 
   it('aws-rest: a 302 to a login page is not an auth refusal (unresolved), and the evidence shows where it pointed', async () => {
     const server = await serve(keyed('x-api-key', API_KEY, redirect('/login')));
     const result = await run(server.url, 'aws-rest');
-    expectUnverified(result, /could not observe: no credential → 302 redirect to \/login, not followed; .*\(redirects: aws-rest refuses with 401\/403/);
+    expectUnverified(
+      result,
+      /could not observe: no credential → 302 redirect to \/login, not followed; .*\(redirects: aws-rest refuses with 401\/403/,
+    );
     const evidence = result.report!.checks[0]!.evidence as Array<{ responseHeaders: Record<string, string> }>;
     expect(evidence.some((e) => e.responseHeaders.location === '/login')).toBe(true);
   });
@@ -124,17 +139,25 @@ describe('redirects and trust that do verify', () => {
   it('plain: a 302 to a login page is a refusal, so the auth check passes', async () => {
     const server = await serve(keyed('x-api-key', API_KEY, redirect('/login')));
     const result = await run(server.url, 'plain');
-    expect(result.report!.checks.map((c) => `${c.kind}=${c.status}`), result.report!.checks[0]?.summary).toEqual(['auth=pass']);
+    expect(
+      result.report!.checks.map((c) => `${c.kind}=${c.status}`),
+      result.report!.checks[0]?.summary,
+    ).toEqual(['auth=pass']);
     expect(result.code).toBe(0);
   });
 
   it('--ca FILE trusts the self-signed certificate, and the report names the file', async () => {
     const server = await serve(healthy, cert);
     const result = await run(server.url, 'plain', ['--ca', cert.certFile]);
-    expect(result.report!.checks.map((c) => `${c.kind}=${c.status}`), result.report!.checks[0]?.summary).toEqual(['auth=pass']);
+    expect(
+      result.report!.checks.map((c) => `${c.kind}=${c.status}`),
+      result.report!.checks[0]?.summary,
+    ).toEqual(['auth=pass']);
     expect(result.code).toBe(0);
     expect((result.report as unknown as { tls: unknown }).tls).toEqual({ insecure: false, caFile: cert.certFile });
-    expect(readFileSync(join(result.outDir, 'report.md'), 'utf8')).toContain(`also trusting the CA certificates in \`${cert.certFile}\` (--ca)`);
+    expect(readFileSync(join(result.outDir, 'report.md'), 'utf8')).toContain(
+      `also trusting the CA certificates in \`${cert.certFile}\` (--ca)`,
+    );
   });
 
   it('--insecure skips verification, and the report says so', async () => {

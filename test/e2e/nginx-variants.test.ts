@@ -32,7 +32,14 @@ function fastPolicyFile(): string {
 }
 
 const POLICY = fastPolicyFile();
-const CHECKS = ['auth:GET /api/items', 'cors:GET /api/items', 'slo:GET /api/items', 'slo:GET /health', 'throttle:GET /api/items', 'waf:GET /api/items'];
+const CHECKS = [
+  'auth:GET /api/items',
+  'cors:GET /api/items',
+  'slo:GET /api/items',
+  'slo:GET /health',
+  'throttle:GET /api/items',
+  'waf:GET /api/items',
+];
 
 async function checkNginx(variant: NginxVariant) {
   const nginx = await startNginx({ variant, apiKey: API_KEY });
@@ -67,11 +74,15 @@ describe.skipIf(skip)('gatecheck against real nginx + ModSecurity + CRS', () => 
     expect(statusMatrix(run)).not.toContain('throttle=inconclusive');
   }, 60_000);
 
-  it.each(expectations)('variant %s fails the %s check and only that one', async (variant, kind) => {
-    const run = await checkNginx(variant);
-    expect(matrix(run), run.stdout).toEqual(CHECKS.map((c) => `${c}=${c.startsWith(`${kind}:`) ? 'fail' : 'pass'}`));
-    expect(run.code).toBe(1);
-  }, 60_000);
+  it.each(expectations)(
+    'variant %s fails the %s check and only that one',
+    async (variant, kind) => {
+      const run = await checkNginx(variant);
+      expect(matrix(run), run.stdout).toEqual(CHECKS.map((c) => `${c}=${c.startsWith(`${kind}:`) ? 'fail' : 'pass'}`));
+      expect(run.code).toBe(1);
+    },
+    60_000,
+  );
 
   it('reports the suffix-match bypass origin by name', async () => {
     const run = await checkNginx('cors-suffix');

@@ -63,7 +63,10 @@ const byId = (run: CliRun) => new Map((run.report?.checks ?? []).map((c) => [(c 
 describe('run --record', () => {
   it('runs as usual and writes the recording: the run first, observations tagged by check, a record per check', () => {
     expect(live.report, live.stderr).toBeDefined();
-    const lines = readFileSync(recording, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = readFileSync(recording, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ type: 'run', policyFile: policy, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
     expect(typeof lines[0]!.epochAtOriginMs).toBe('number');
     const observations = lines.filter((l) => l.type === 'observation');

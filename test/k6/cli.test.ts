@@ -24,7 +24,14 @@ describe('gatecheck export k6', () => {
     const out = tempDir();
     const run = await runCli(['export', 'k6', '--policy', 'test/fixtures/k6/policy.yaml', '--parallelism', '3', '--out', out], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['README.md', 'configmap.yaml', 'gatecheck.js', 'results-pvc.yaml', 'results-reader.yaml', 'testrun.yaml']);
+    expect(readdirSync(out).sort()).toEqual([
+      'README.md',
+      'configmap.yaml',
+      'gatecheck.js',
+      'results-pvc.yaml',
+      'results-reader.yaml',
+      'testrun.yaml',
+    ]);
     for (const name of readdirSync(out)) expect(readFileSync(join(out, name), 'utf8'), name).not.toContain(SECRET);
     expect(readFileSync(join(out, 'testrun.yaml'), 'utf8')).toContain('parallelism: 3');
     expect(run.stderr).toContain('route GET /public/config not exported');
@@ -57,7 +64,21 @@ describe('gatecheck run --engine k6', () => {
     const policyFile = itemsPolicy(dir);
     const { policy } = loadPolicyForK6(policyFile, {});
     const start = Date.now();
-    const points = toNdjson(bucketRun({ route: 'GET /api/items', routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start, slo: { rate: 20, seconds: 3, latencyMs: 40 } }), 1, { thresholds: planK6(policy.routes, { requestTimeoutMs: 3000 }).thresholds })[0]!;
+    const points = toNdjson(
+      bucketRun({
+        route: 'GET /api/items',
+        routeIndex: 0,
+        rate: 50,
+        burst: 20,
+        volley: 40,
+        pacedRate: 100,
+        pacedSeconds: 2,
+        startMs: start,
+        slo: { rate: 20, seconds: 3, latencyMs: 40 },
+      }),
+      1,
+      { thresholds: planK6(policy.routes, { requestTimeoutMs: 3000 }).thresholds },
+    )[0]!;
     writeFileSync(join(dir, 'points.ndjson'), points);
     // A stand-in for k6 that records how it was called and writes what k6 would.
     const bin = tempDir('gatecheck-fakek6-');
@@ -88,7 +109,10 @@ console.log('fake k6 done');
     const matrix = (run.report?.checks ?? []).map((c) => `${c.kind}:${c.route}=${c.status}`);
     expect(matrix).toEqual(expect.arrayContaining(['throttle:GET /api/items=pass', 'slo:GET /api/items=pass']));
     expect(run.report?.verdict).toBe('pass');
-    const report = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as { engine: string; k6: { requests: number; instances: Array<{ format: string }> } };
+    const report = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as {
+      engine: string;
+      k6: { requests: number; instances: Array<{ format: string }> };
+    };
     expect(report.engine).toBe('k6');
     expect(report.k6.requests).toBe(300);
     expect(report.k6.instances.map((i) => i.format)).toEqual(['ndjson', 'summary-export']);
@@ -97,17 +121,30 @@ console.log('fake k6 done');
     // Without --only, the kinds k6 does not run are skipped with a reason, which proves nothing: exit 3.
     const all = await runCli(['run', '--engine', 'k6', '--policy', policyFile], { ...env, PATH: bin });
     expect(all.code).toBe(3);
-    expect(all.report?.checks.find((c) => c.kind === 'auth')).toMatchObject({ status: 'skip', summary: expect.stringContaining('not checked by the k6 engine') });
+    expect(all.report?.checks.find((c) => c.kind === 'auth')).toMatchObject({
+      status: 'skip',
+      summary: expect.stringContaining('not checked by the k6 engine'),
+    });
   }, 60_000);
 });
 
 describe('gatecheck import k6', () => {
   it('on the real summaries: a report whose totals match the files, failing thresholds fail', async () => {
     const out = tempDir();
-    const files = ['handle-summary-data.k6-reporter-simple.json', 'handle-summary-data.mostlyucid-nmt.json', 'handle-summary-data.quality-time.json', 'handle-summary-data.vafast-benchmarks.json', 'summary-export-legacy.sap-cloud-cap-samples.json'].map((f) => `test/fixtures/k6/${f}`);
+    const files = [
+      'handle-summary-data.k6-reporter-simple.json',
+      'handle-summary-data.mostlyucid-nmt.json',
+      'handle-summary-data.quality-time.json',
+      'handle-summary-data.vafast-benchmarks.json',
+      'summary-export-legacy.sap-cloud-cap-samples.json',
+    ].map((f) => `test/fixtures/k6/${f}`);
     const run = await runCli(['import', 'k6', ...files, '--out', out, '--quiet']);
     expect(run.code, run.stderr).toBe(1);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { verdict: string; requestsSent: number; k6: { requests: number; metrics: Array<{ name: string; values: Record<string, number> }>; instances: Array<{ requests: number }> } };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      verdict: string;
+      requestsSent: number;
+      k6: { requests: number; metrics: Array<{ name: string; values: Record<string, number> }>; instances: Array<{ requests: number }> };
+    };
     expect(report.k6.requests).toBe(878 + 856 + 950 + 384_236 + 700);
     expect(report.requestsSent).toBe(report.k6.requests);
     expect(report.k6.instances.map((i) => i.requests)).toEqual([878, 856, 950, 384_236, 700]);
@@ -125,7 +162,9 @@ describe('gatecheck import k6', () => {
     // No thresholds in the file and no policy: nothing to judge.
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('nothing to judge');
-    const report = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')) as { k6: { requests: number; statuses: Record<string, number> } };
+    const report = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')) as {
+      k6: { requests: number; statuses: Record<string, number> };
+    };
     expect(report.k6).toMatchObject({ requests: 26, statuses: { 200: 12, 308: 14 } });
   });
 

@@ -18,12 +18,22 @@ const SECRET_TOKEN = 'partner-token-77aa00bb';
 
 function exportWith(overrides: Partial<ExportInput> = {}, env: Record<string, string> = {}) {
   const { policy, credentialEnv } = loadPolicyForK6(fixture('policy.yaml'), env);
-  return buildK6Export({ policy, policyFile: POLICY, credentialEnv, gatecheckVersion: '0.0.0-test', parallelism: 4, command: `gatecheck export k6 --policy ${POLICY} --parallelism 4 --out k6`, ...overrides });
+  return buildK6Export({
+    policy,
+    policyFile: POLICY,
+    credentialEnv,
+    gatecheckVersion: '0.0.0-test',
+    parallelism: 4,
+    command: `gatecheck export k6 --policy ${POLICY} --parallelism 4 --out k6`,
+    ...overrides,
+  });
 }
 
 /** The TestRun CRD's schema, as the API server would apply it. */
 function testRunValidator() {
-  const crd = parse(readFileSync(fixture('k6-operator.crd.k6.io_testruns.yaml'), 'utf8')) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> } };
+  const crd = parse(readFileSync(fixture('k6-operator.crd.k6.io_testruns.yaml'), 'utf8')) as {
+    spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> };
+  };
   expect(crd.spec.versions[0]!.name).toBe('v1alpha1');
   return new Ajv({ strict: false, allErrors: true }).compile(crd.spec.versions[0]!.schema.openAPIV3Schema);
 }
@@ -60,7 +70,11 @@ describe('export k6: the plan', () => {
   it('translates a scenario for each route, ramp included', () => {
     const { plan } = exportWith({ scenario: loadScenario('ramp'), routes: ['GET /api/items'] });
     expect(plan.phases).toHaveLength(1);
-    expect(plan.phases[0]!).toMatchObject({ scenario: 'r0_ramp_ramp-1', probe: 'ramp.ramp-1', phase: { fromRatePerSec: 25, toRatePerSec: 100, durationSec: 10 } });
+    expect(plan.phases[0]!).toMatchObject({
+      scenario: 'r0_ramp_ramp-1',
+      probe: 'ramp.ramp-1',
+      phase: { fromRatePerSec: 25, toRatePerSec: 100, durationSec: 10 },
+    });
   });
 
   it('skips routes a relative scenario cannot apply to, and says why', () => {
@@ -92,7 +106,9 @@ describe('export k6: the files', () => {
     for (const name of [SCRIPT_FILE, 'testrun.yaml', 'configmap.yaml', 'results-pvc.yaml', 'results-reader.yaml', 'README.md']) {
       await expect(files[name]).toMatchFileSnapshot(`__snapshots__/policy-export/${name}`);
     }
-    await expect(exportWith({ scenario: loadScenario('step-ladder'), parallelism: 1 }).files[SCRIPT_FILE]).toMatchFileSnapshot('__snapshots__/step-ladder.gatecheck.js');
+    await expect(exportWith({ scenario: loadScenario('step-ladder'), parallelism: 1 }).files[SCRIPT_FILE]).toMatchFileSnapshot(
+      '__snapshots__/step-ladder.gatecheck.js',
+    );
   });
 
   it('generated scripts type-check against @types/k6', () => {
@@ -117,26 +133,44 @@ describe('export k6: the files', () => {
     const testRun = parse(files['testrun.yaml']!) as { apiVersion: string; kind: string; spec: Record<string, unknown> };
     expect([testRun.apiVersion, testRun.kind]).toEqual(['k6.io/v1alpha1', 'TestRun']);
     expect(validate(testRun), JSON.stringify(validate.errors)).toBe(true);
-    expect(testRun.spec).toMatchObject({ parallelism: 4, separate: true, script: { configMap: { name: 'gatecheck-policy-script', file: SCRIPT_FILE } } });
+    expect(testRun.spec).toMatchObject({
+      parallelism: 4,
+      separate: true,
+      script: { configMap: { name: 'gatecheck-policy-script', file: SCRIPT_FILE } },
+    });
     // The validator is real: the operator's own samples pass, a wrong type does not.
-    for (const sample of ['k6-operator.sample.testrun.yaml', 'k6-operator.sample.testrun_with_args.yaml', 'k6-operator.e2e.basic-testrun-4.testrun.yaml']) {
+    for (const sample of [
+      'k6-operator.sample.testrun.yaml',
+      'k6-operator.sample.testrun_with_args.yaml',
+      'k6-operator.e2e.basic-testrun-4.testrun.yaml',
+    ]) {
       expect(validate(parse(readFileSync(fixture(sample), 'utf8'))), sample).toBe(true);
     }
     expect(validate({ ...testRun, spec: { ...testRun.spec, parallelism: 'four' } })).toBe(false);
     expect(validate({ ...testRun, spec: { ...testRun.spec, runner: { env: [{ value: 'no name' }] } } })).toBe(false);
 
-    const configMap = parse(files['configmap.yaml']!) as { kind: string; metadata: { name: string; namespace: string }; data: Record<string, string> };
+    const configMap = parse(files['configmap.yaml']!) as {
+      kind: string;
+      metadata: { name: string; namespace: string };
+      data: Record<string, string>;
+    };
     expect(configMap.kind).toBe('ConfigMap');
     expect(configMap.metadata).toMatchObject({ name: 'gatecheck-policy-script', namespace: 'load' });
     expect(configMap.data[SCRIPT_FILE]).toBe(files[SCRIPT_FILE]);
-    for (const name of ['results-pvc.yaml', 'results-reader.yaml']) expect(parseAllDocuments(files[name]!).every((d) => d.errors.length === 0)).toBe(true);
+    for (const name of ['results-pvc.yaml', 'results-reader.yaml'])
+      expect(parseAllDocuments(files[name]!).every((d) => d.errors.length === 0)).toBe(true);
   });
 
   it('reads credentials from a Secret reference and the environment, never inline', () => {
     const { files } = exportWith();
     const env = (parse(files['testrun.yaml']!) as { spec: { runner: { env: Array<Record<string, unknown>> } } }).spec.runner.env;
-    expect(env.find((e) => e.name === 'GATECHECK_K6_TEST_KEY')).toEqual({ name: 'GATECHECK_K6_TEST_KEY', valueFrom: { secretKeyRef: { name: 'gatecheck-policy-credentials', key: 'GATECHECK_K6_TEST_KEY' } } });
-    expect(env.find((e) => e.name === 'GATECHECK_K6_PARTNER_TOKEN')).toMatchObject({ valueFrom: { secretKeyRef: { key: 'GATECHECK_K6_PARTNER_TOKEN' } } });
+    expect(env.find((e) => e.name === 'GATECHECK_K6_TEST_KEY')).toEqual({
+      name: 'GATECHECK_K6_TEST_KEY',
+      valueFrom: { secretKeyRef: { name: 'gatecheck-policy-credentials', key: 'GATECHECK_K6_TEST_KEY' } },
+    });
+    expect(env.find((e) => e.name === 'GATECHECK_K6_PARTNER_TOKEN')).toMatchObject({
+      valueFrom: { secretKeyRef: { key: 'GATECHECK_K6_PARTNER_TOKEN' } },
+    });
     expect(env.find((e) => e.name === 'K6_OUT')).toEqual({ name: 'K6_OUT', value: 'json=/results/$(POD_NAME).ndjson.gz' });
     expect(files[SCRIPT_FILE]).toContain('main: ["x-api-key", "GATECHECK_K6_TEST_KEY", ""]');
     expect(files[SCRIPT_FILE]).toContain('partner: ["authorization", "GATECHECK_K6_PARTNER_TOKEN", "Bearer"]');
@@ -155,7 +189,14 @@ describe('export k6: secrets', () => {
     const file = join(dir, 'literal.yaml');
     writeFileSync(file, readFileSync(fixture('policy.yaml'), 'utf8').replace('"${GATECHECK_K6_TEST_KEY}"', '"literal-secret-0042"'));
     const { policy, credentialEnv } = loadPolicyForK6(file, {});
-    const built = buildK6Export({ policy, policyFile: 'literal.yaml', credentialEnv, gatecheckVersion: 'test', parallelism: 1, command: 'test' });
+    const built = buildK6Export({
+      policy,
+      policyFile: 'literal.yaml',
+      credentialEnv,
+      gatecheckVersion: 'test',
+      parallelism: 1,
+      command: 'test',
+    });
     expect(Object.values(built.files).join('\n')).not.toContain('literal-secret-0042');
     expect(built.files[SCRIPT_FILE]).toContain('GATECHECK_CREDENTIAL_MAIN');
     expect(built.warnings.join('\n')).toMatch(/credential "main" is not written as \$\{NAME\}.*GATECHECK_CREDENTIAL_MAIN/);
@@ -172,7 +213,9 @@ describe('k6ExportHint', () => {
   it('sizes the pods from the rate one machine reached', () => {
     const hint = k6ExportHint('policies/api.yaml', { id: 'GET /api/items' }, { neededRatePerSec: 20_000, offeredRatePerSec: 4_000 });
     expect(hint.parallelism).toBe(7);
-    expect(hint.command).toBe("gatecheck export k6 --policy policies/api.yaml --route 'GET /api/items' --parallelism 7 --out k6-get-api-items");
+    expect(hint.command).toBe(
+      "gatecheck export k6 --policy policies/api.yaml --route 'GET /api/items' --parallelism 7 --out k6-get-api-items",
+    );
     expect(hint.text).toContain('kubectl apply -f k6-get-api-items');
   });
 
@@ -184,6 +227,8 @@ describe('k6ExportHint', () => {
 describe('planK6 thresholds stay in step with the importer', () => {
   it('uses the exact selector strings the importer looks up', () => {
     const { policy } = loadPolicyForK6(fixture('policy.yaml'), {});
-    expect(Object.keys(planK6(policy.routes, { requestTimeoutMs: 3000 }).thresholds)).toContain('http_req_failed{route:GET /api/items,probe:slo}');
+    expect(Object.keys(planK6(policy.routes, { requestTimeoutMs: 3000 }).thresholds)).toContain(
+      'http_req_failed{route:GET /api/items,probe:slo}',
+    );
   });
 });

@@ -57,7 +57,11 @@ describe('k6 summaries (real samples)', () => {
       { metric: 'http_req_duration', expression: 'p(98)<200', ok: false },
     ]);
     const nmt = await readK6File(fixture('handle-summary-data.mostlyucid-nmt.json'));
-    expect(nmt.thresholds.find((t) => t.metric === 'http_req_duration')).toEqual({ metric: 'http_req_duration', expression: 'p(95) < 5000', ok: false });
+    expect(nmt.thresholds.find((t) => t.metric === 'http_req_duration')).toEqual({
+      metric: 'http_req_duration',
+      expression: 'p(95) < 5000',
+      ok: false,
+    });
   });
 
   it('reads the legacy export: rate under `value`, checks and groups keyed by name', async () => {
@@ -70,7 +74,10 @@ describe('k6 summaries (real samples)', () => {
 
   it('reads a legacy export’s thresholds where true means FAILED', async () => {
     // k6's own oldJSONSummary() applied to a real handleSummary dump (see PROVENANCE.md).
-    const data = JSON.parse(readFileSync(fixture('handle-summary-data.quality-time.json'), 'utf8')) as { metrics: Record<string, { type: string; values: Record<string, unknown>; thresholds?: Record<string, { ok: boolean }> }>; root_group: { checks: Array<{ name: string }> } };
+    const data = JSON.parse(readFileSync(fixture('handle-summary-data.quality-time.json'), 'utf8')) as {
+      metrics: Record<string, { type: string; values: Record<string, unknown>; thresholds?: Record<string, { ok: boolean }> }>;
+      root_group: { checks: Array<{ name: string }> };
+    };
     const metrics: Record<string, Record<string, unknown>> = {};
     for (const [name, m] of Object.entries(data.metrics)) {
       const flat: Record<string, unknown> = { ...m.values };
@@ -81,25 +88,45 @@ describe('k6 summaries (real samples)', () => {
       }
       metrics[name] = flat;
     }
-    const legacy = { metrics, root_group: { ...data.root_group, checks: Object.fromEntries(data.root_group.checks.map((c) => [c.name, c])), groups: {} } };
+    const legacy = {
+      metrics,
+      root_group: { ...data.root_group, checks: Object.fromEntries(data.root_group.checks.map((c) => [c.name, c])), groups: {} },
+    };
     const instance = await readK6File(write(tempDir(), 'legacy.json', JSON.stringify(legacy, null, 4)));
     expect(instance.format).toBe('summary-export');
-    expect(instance.thresholds).toEqual(expect.arrayContaining([
-      { metric: 'http_req_duration', expression: 'p(98)<200', ok: false },
-      { metric: 'http_req_failed', expression: 'rate<0.01', ok: true },
-    ]));
+    expect(instance.thresholds).toEqual(
+      expect.arrayContaining([
+        { metric: 'http_req_duration', expression: 'p(98)<200', ok: false },
+        { metric: 'http_req_failed', expression: 'rate<0.01', ok: true },
+      ]),
+    );
     expect(instance.summary.get('http_req_failed')?.values).toMatchObject({ passes: 7, fails: 943 });
   });
 
   it.each(['k6Version', 'k6_version'])('reads the machine-readable summary with metadata.%s', async (versionKey) => {
-    const data = JSON.parse(readFileSync(fixture('handle-summary-data.quality-time.json'), 'utf8')) as { metrics: Record<string, { type: string; contains: string; values: Record<string, number> }>; state: { testRunDurationMs: number } };
+    const data = JSON.parse(readFileSync(fixture('handle-summary-data.quality-time.json'), 'utf8')) as {
+      metrics: Record<string, { type: string; contains: string; values: Record<string, number> }>;
+      state: { testRunDurationMs: number };
+    };
     // As k6's ToMachineReadable builds it (see PROVENANCE.md).
     const metrics = Object.entries(data.metrics).map(([name, m]) => {
       const v = m.values;
-      const values = m.type === 'counter' ? { count: v.count } : m.type === 'rate' ? { matches: v.passes, total: v.passes! + v.fails!, rate: v.rate } : m.type === 'gauge' ? { max: v.max, min: v.min, value: v.value } : Object.fromEntries(['avg', 'max', 'med', 'min', 'p(90)', 'p(95)'].filter((k) => k in v).map((k) => [k, v[k]]));
+      const values =
+        m.type === 'counter'
+          ? { count: v.count }
+          : m.type === 'rate'
+            ? { matches: v.passes, total: v.passes! + v.fails!, rate: v.rate }
+            : m.type === 'gauge'
+              ? { max: v.max, min: v.min, value: v.value }
+              : Object.fromEntries(['avg', 'max', 'med', 'min', 'p(90)', 'p(95)'].filter((k) => k in v).map((k) => [k, v[k]]));
       return { name, type: m.type, contains: m.contains, values };
     });
-    const summary = { version: '1.0.0', metadata: { [versionKey]: '1.7.1', [versionKey === 'k6Version' ? 'generatedAt' : 'generated_at']: '2025-11-01T10:00:00Z' }, config: { duration: data.state.testRunDurationMs / 1000, execution: 'local' }, results: { metrics, checks: { results: [{ name: 'OG response status is 200', passes: 165, fails: 7 }] } } };
+    const summary = {
+      version: '1.0.0',
+      metadata: { [versionKey]: '1.7.1', [versionKey === 'k6Version' ? 'generatedAt' : 'generated_at']: '2025-11-01T10:00:00Z' },
+      config: { duration: data.state.testRunDurationMs / 1000, execution: 'local' },
+      results: { metrics, checks: { results: [{ name: 'OG response status is 200', passes: 165, fails: 7 }] } },
+    };
     const instance = await readK6File(write(tempDir(), 'summary-v1.json', JSON.stringify(summary)));
     expect(instance.format).toBe('summary-v1');
     expect(instance.k6Version).toBe('1.7.1');
@@ -113,7 +140,10 @@ describe('k6 summaries (real samples)', () => {
 describe('k6 NDJSON points (real sample)', () => {
   it('counts what the file holds', async () => {
     const instance = await readK6File(NDJSON);
-    const lines = readFileSync(NDJSON, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; metric: string; data: { value: number; tags: Record<string, string> } });
+    const lines = readFileSync(NDJSON, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; metric: string; data: { value: number; tags: Record<string, string> } });
     const points = (metric: string) => lines.filter((l) => l.type === 'Point' && l.metric === metric);
     expect(instance.lines).toBe(300);
     expect(instance.points.get('http_reqs')?.sum).toBe(points('http_reqs').length);
@@ -122,7 +152,9 @@ describe('k6 NDJSON points (real sample)', () => {
     expect(instance.points.get('http_req_duration')?.points).toBe(26);
     expect(instance.points.get('http_req_duration{expected_response:true}')?.points).toBe(26);
     expect(instance.points.get('data_received')?.sum).toBe(points('data_received').reduce((s, p) => s + p.data.value, 0));
-    const durations = points('http_req_duration').map((p) => p.data.value).sort((a, b) => a - b);
+    const durations = points('http_req_duration')
+      .map((p) => p.data.value)
+      .sort((a, b) => a - b);
     expect(instance.points.get('http_req_duration')?.stat('max', 0)).toBe(durations[durations.length - 1]);
     // HDR percentiles are exact to 0.1%.
     expect(instance.points.get('http_req_duration')!.stat('med', 0)!).toBeCloseTo(durations[12]!, 0);
@@ -160,13 +192,21 @@ describe('merging instances', () => {
     expect(merged.durationMs).toBe(whole.durationMs);
     for (const [name, aggregate] of whole.points) {
       const other = merged.points.get(name)!;
-      expect([name, other.points, other.nonZero, other.min, other.max]).toEqual([name, aggregate.points, aggregate.nonZero, aggregate.min, aggregate.max]);
+      expect([name, other.points, other.nonZero, other.min, other.max]).toEqual([
+        name,
+        aggregate.points,
+        aggregate.nonZero,
+        aggregate.min,
+        aggregate.max,
+      ]);
       expect(other.sum).toBeCloseTo(aggregate.sum, 6);
-      if (aggregate.type === 'trend') for (const p of ['med', 'p(90)', 'p(95)', 'p(99)']) expect(other.stat(p, 0)).toBe(aggregate.stat(p, 0));
+      if (aggregate.type === 'trend')
+        for (const p of ['med', 'p(90)', 'p(95)', 'p(99)']) expect(other.stat(p, 0)).toBe(aggregate.stat(p, 0));
     }
     const m = (r: typeof merged) => Object.fromEntries(r.metrics.map((x) => [x.name, x.values]));
     const wm = m(whole);
-    for (const [name, values] of Object.entries(m(merged))) for (const [k, v] of Object.entries(values)) expect(v, `${name}.${k}`).toBeCloseTo(wm[name]![k]!, 6);
+    for (const [name, values] of Object.entries(m(merged)))
+      for (const [k, v] of Object.entries(values)) expect(v, `${name}.${k}`).toBeCloseTo(wm[name]![k]!, 6);
   }
 
   it('three instances split by time merge to the unsplit file’s totals', async () => {
@@ -177,7 +217,9 @@ describe('merging instances', () => {
     const [t0, t1] = [Math.min(...times), Math.max(...times)];
     const cut = (k: number) => t0 + ((t1 - t0) * k) / 3;
     // Each instance writes its own Metric lines before its points, as every k6 process does.
-    const parts = [0, 1, 2].map((k) => [...metricLines, ...points.filter((_, i) => times[i]! >= cut(k) && (k === 2 || times[i]! < cut(k + 1)))].join('\n'));
+    const parts = [0, 1, 2].map((k) =>
+      [...metricLines, ...points.filter((_, i) => times[i]! >= cut(k) && (k === 2 || times[i]! < cut(k + 1)))].join('\n'),
+    );
     expect(parts.map((p) => p.split('\n').length - metricLines.length).reduce((a, b) => a + b)).toBe(points.length);
     expect(parts.every((p) => p.split('\n').length > metricLines.length + 20)).toBe(true);
     const merged = mergeInstances(await readAll(parts));
@@ -189,7 +231,9 @@ describe('merging instances', () => {
     const whole = mergeInstances(await readAll([text]));
     const metricLines = lines.filter(isMetric);
     const points = lines.filter((l) => !isMetric(l));
-    const merged = mergeInstances(await readAll([[...metricLines, ...points.slice(0, 131)].join('\n'), [...metricLines, ...points.slice(131)].join('\n')]));
+    const merged = mergeInstances(
+      await readAll([[...metricLines, ...points.slice(0, 131)].join('\n'), [...metricLines, ...points.slice(131)].join('\n')]),
+    );
     expectSameTotals(merged, whole);
   });
 
@@ -219,14 +263,37 @@ describe('merging instances', () => {
   });
 
   it('any failing instance fails an intensive threshold; a counter total is judged merged', () => {
-    const trend = mergeSummaryMetric('t', [{ type: 'trend', values: { count: 10, avg: 1, 'p(95)': 100 } }, { type: 'trend', values: { count: 30, avg: 3, 'p(95)': 300 } }]);
+    const trend = mergeSummaryMetric('t', [
+      { type: 'trend', values: { count: 10, avg: 1, 'p(95)': 100 } },
+      { type: 'trend', values: { count: 30, avg: 3, 'p(95)': 300 } },
+    ]);
     expect(trend.values).toMatchObject({ count: 40, avg: 2.5, 'p(95)': 300 });
     const instance = (file: string, ok: boolean, count: number): InstanceResult => {
-      const base = { file, format: 'handle-summary' as const, instanceIds: [], lines: 0, points: new Map(), thresholdDefinitions: new Map(), checks: new Map(), statuses: new Map(), windows: new Map(), windowMs: 100, probes: new Map(), records: [], dropped: new Map() };
+      const base = {
+        file,
+        format: 'handle-summary' as const,
+        instanceIds: [],
+        lines: 0,
+        points: new Map(),
+        thresholdDefinitions: new Map(),
+        checks: new Map(),
+        statuses: new Map(),
+        windows: new Map(),
+        windowMs: 100,
+        probes: new Map(),
+        records: [],
+        dropped: new Map(),
+      };
       return {
         ...base,
-        summary: new Map<string, SummaryMetric>([['http_req_duration', { type: 'trend', values: { 'p(95)': ok ? 100 : 900 } }], ['http_reqs', { type: 'counter', values: { count } }]]),
-        thresholds: [{ metric: 'http_req_duration', expression: 'p(95)<500', ok }, { metric: 'http_reqs', expression: 'count>=150', ok: false }],
+        summary: new Map<string, SummaryMetric>([
+          ['http_req_duration', { type: 'trend', values: { 'p(95)': ok ? 100 : 900 } }],
+          ['http_reqs', { type: 'counter', values: { count } }],
+        ]),
+        thresholds: [
+          { metric: 'http_req_duration', expression: 'p(95)<500', ok },
+          { metric: 'http_reqs', expression: 'count>=150', ok: false },
+        ],
       };
     };
     const merged = mergeInstances([instance('a', true, 100), instance('b', false, 100)]);
@@ -278,8 +345,14 @@ describe('malformed k6 files: a clear error naming the file and line', () => {
   });
 
   it('a bad record in the middle of a stream', async () => {
-    const broken = [...lines.slice(0, 10), '{"type":"Point","metric":"http_reqs","data":{"time":"2023-09-08T21:03:10Z","value":"one"}}', ...lines.slice(10)].join('\n');
-    expect((await inputError(write(dir, 'bad.ndjson', broken))).message).toMatch(/bad\.ndjson:11: point of http_reqs: value is not a number/);
+    const broken = [
+      ...lines.slice(0, 10),
+      '{"type":"Point","metric":"http_reqs","data":{"time":"2023-09-08T21:03:10Z","value":"one"}}',
+      ...lines.slice(10),
+    ].join('\n');
+    expect((await inputError(write(dir, 'bad.ndjson', broken))).message).toMatch(
+      /bad\.ndjson:11: point of http_reqs: value is not a number/,
+    );
   });
 
   it('a file that is not there', async () => {
@@ -300,7 +373,17 @@ describe('checks from k6 points tagged by a gatecheck export', () => {
   }
 
   it('fits the bucket on the merged timeline of three pods and judges the slo', async () => {
-    const run = bucketRun({ route: items.id, routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start, slo: { rate: 20, seconds: 3, latencyMs: 40 } });
+    const run = bucketRun({
+      route: items.id,
+      routeIndex: 0,
+      rate: 50,
+      burst: 20,
+      volley: 40,
+      pacedRate: 100,
+      pacedSeconds: 2,
+      startMs: start,
+      slo: { rate: 20, seconds: 3, latencyMs: 40 },
+    });
     const { merged, checks } = await judge(toNdjson(run, 3, { thresholds: planK6(policy.routes, { requestTimeoutMs: 3000 }).thresholds }));
     expect(merged.instances.map((i) => i.instanceIds)).toEqual([['0'], ['1'], ['2']]);
     const throttle = checks.find((c) => c.id === 'throttle:GET /api/items')!;
@@ -318,8 +401,14 @@ describe('checks from k6 points tagged by a gatecheck export', () => {
     expect(slo.observed).toMatchObject({ sent: 60, ok: 60, failed: 0, transportErrors: 0 });
     expect(slo.expected).toMatchObject({ engine: 'k6', p99Ms: 250 });
     // The route without points is skipped with its reason; auth is not the k6 engine's business.
-    expect(checks.find((c) => c.id === 'throttle:POST /partner/orders')).toMatchObject({ status: 'skip', summary: expect.stringContaining('no k6 points tagged route=POST /partner/orders') });
-    expect(checks.find((c) => c.id === 'auth:GET /api/items')).toMatchObject({ status: 'skip', summary: expect.stringContaining('not checked by the k6 engine') });
+    expect(checks.find((c) => c.id === 'throttle:POST /partner/orders')).toMatchObject({
+      status: 'skip',
+      summary: expect.stringContaining('no k6 points tagged route=POST /partner/orders'),
+    });
+    expect(checks.find((c) => c.id === 'auth:GET /api/items')).toMatchObject({
+      status: 'skip',
+      summary: expect.stringContaining('not checked by the k6 engine'),
+    });
     expect(checks.find((c) => c.id === 'cors:GET /public/config')?.status).toBe('skip');
     // The policy's thresholds are still evaluated on the merged points (the k6 section shows them,
     // per pod and merged), but the slo is judged once: by its check, not again as threshold checks.
@@ -338,13 +427,34 @@ describe('checks from k6 points tagged by a gatecheck export', () => {
   });
 
   it('fails a gateway whose bucket refills twice too fast', async () => {
-    const run = bucketRun({ route: items.id, routeIndex: 0, rate: 100, burst: 20, volley: 40, pacedRate: 200, pacedSeconds: 2, startMs: start });
+    const run = bucketRun({
+      route: items.id,
+      routeIndex: 0,
+      rate: 100,
+      burst: 20,
+      volley: 40,
+      pacedRate: 200,
+      pacedSeconds: 2,
+      startMs: start,
+    });
     const { checks } = await judge(toNdjson(run, 2));
-    expect(checks.find((c) => c.id === 'throttle:GET /api/items')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/rate .*(outside|above)/) });
+    expect(checks.find((c) => c.id === 'throttle:GET /api/items')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringMatching(/rate .*(outside|above)/),
+    });
   });
 
   it('calls a run that could not reach the limit client-bound, and shows the export that would', async () => {
-    const run = bucketRun({ route: items.id, routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 30, pacedSeconds: 2, startMs: start });
+    const run = bucketRun({
+      route: items.id,
+      routeIndex: 0,
+      rate: 50,
+      burst: 20,
+      volley: 40,
+      pacedRate: 30,
+      pacedSeconds: 2,
+      startMs: start,
+    });
     const { checks } = await judge(toNdjson(run, 1, { dropped: { r0_throttle_paced: 140 } }));
     const throttle = checks.find((c) => c.id === 'throttle:GET /api/items')!;
     expect(throttle.status).toBe('inconclusive');
@@ -354,8 +464,21 @@ describe('checks from k6 points tagged by a gatecheck export', () => {
   });
 
   it('fails the slo on errors, from the points', async () => {
-    const run = bucketRun({ route: items.id, routeIndex: 0, rate: 50, burst: 20, volley: 40, pacedRate: 100, pacedSeconds: 2, startMs: start, slo: { rate: 20, seconds: 3, latencyMs: 40, errorEvery: 10 } });
+    const run = bucketRun({
+      route: items.id,
+      routeIndex: 0,
+      rate: 50,
+      burst: 20,
+      volley: 40,
+      pacedRate: 100,
+      pacedSeconds: 2,
+      startMs: start,
+      slo: { rate: 20, seconds: 3, latencyMs: 40, errorEvery: 10 },
+    });
     const { checks } = await judge(toNdjson(run, 2));
-    expect(checks.find((c) => c.id === 'slo:GET /api/items')).toMatchObject({ status: 'fail', summary: expect.stringContaining('error rate 10.00% (6/60)') });
+    expect(checks.find((c) => c.id === 'slo:GET /api/items')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining('error rate 10.00% (6/60)'),
+    });
   });
 });

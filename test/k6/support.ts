@@ -25,7 +25,19 @@ export function typecheckK6(dir: string, files: string[]): string {
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { allowJs: true, checkJs: true, noEmit: true, strict: true, target: 'ES2020', lib: ['ES2020'], module: 'ESNext', moduleResolution: 'node10', types: ['k6'], allowSyntheticDefaultImports: true, skipLibCheck: true },
+      compilerOptions: {
+        allowJs: true,
+        checkJs: true,
+        noEmit: true,
+        strict: true,
+        target: 'ES2020',
+        lib: ['ES2020'],
+        module: 'ESNext',
+        moduleResolution: 'node10',
+        types: ['k6'],
+        allowSyntheticDefaultImports: true,
+        skipLibCheck: true,
+      },
       files,
     }),
   );
@@ -76,10 +88,20 @@ export function bucketRun(o: {
   /** A usage plan's probe: tagged with its name, in its own scenarios (`r0_p1_throttle_volley`). */
   plan?: { name: string; index: number };
 }): SyntheticRequest[] {
-  const volley = Array.from({ length: o.volley }, (_, i) => ({ probe: 'throttle.volley', at: o.startMs + (i * 2) / Math.max(1, o.volley - 1) }));
-  const paced = Array.from({ length: Math.round(o.pacedRate * o.pacedSeconds) }, (_, i) => ({ probe: 'throttle.paced', at: o.startMs + (i * 1000) / o.pacedRate }));
+  const volley = Array.from({ length: o.volley }, (_, i) => ({
+    probe: 'throttle.volley',
+    at: o.startMs + (i * 2) / Math.max(1, o.volley - 1),
+  }));
+  const paced = Array.from({ length: Math.round(o.pacedRate * o.pacedSeconds) }, (_, i) => ({
+    probe: 'throttle.paced',
+    at: o.startMs + (i * 1000) / o.pacedRate,
+  }));
   const all = [...volley, ...paced].sort((a, b) => a.at - b.at);
-  const accepted = simulateBucket(all.map((r) => r.at), o.rate, o.burst);
+  const accepted = simulateBucket(
+    all.map((r) => r.at),
+    o.rate,
+    o.burst,
+  );
   const requests: SyntheticRequest[] = all.map((r, i) => ({
     route: o.route,
     probe: r.probe,
@@ -94,7 +116,15 @@ export function bucketRun(o: {
     const start = o.startMs + o.pacedSeconds * 1000 + 1000;
     for (let i = 0; i < Math.round(o.slo.rate * o.slo.seconds); i++) {
       const failed = o.slo.errorEvery !== undefined && i % o.slo.errorEvery === o.slo.errorEvery - 1;
-      requests.push({ route: o.route, probe: 'slo', scenario: `r${o.routeIndex}_slo`, sentAtMs: start + (i * 1000) / o.slo.rate, latencyMs: o.slo.latencyMs + (i % 10), status: failed ? 503 : 200, expected: !failed });
+      requests.push({
+        route: o.route,
+        probe: 'slo',
+        scenario: `r${o.routeIndex}_slo`,
+        sentAtMs: start + (i * 1000) / o.slo.rate,
+        latencyMs: o.slo.latencyMs + (i % 10),
+        status: failed ? 503 : 200,
+        expected: !failed,
+      });
     }
   }
   return requests;
@@ -105,7 +135,11 @@ export function bucketRun(o: {
  * segments interleave iterations (round robin). Each file starts each metric with its Metric
  * line, as every k6 process does; points carry k6-operator's instance_id tag.
  */
-export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { thresholds?: Record<string, string[]>; dropped?: Record<string, number> } = {}): string[] {
+export function toNdjson(
+  requests: SyntheticRequest[],
+  instances = 1,
+  extra: { thresholds?: Record<string, string[]>; dropped?: Record<string, number> } = {},
+): string[] {
   const files: string[][] = Array.from({ length: instances }, () => []);
   const seen: Array<Set<string>> = Array.from({ length: instances }, () => new Set());
   const metric = (i: number, name: string, type: string, contains: string) => {
@@ -116,9 +150,21 @@ export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { t
       .filter((key) => key.startsWith(`${name}{`))
       .map((key) => {
         const suffix = key.slice(name.length + 1, -1);
-        return { name: key, suffix, tags: Object.fromEntries(suffix.split(',').map((kv) => [kv.slice(0, kv.indexOf(':')).trim(), kv.slice(kv.indexOf(':') + 1).trim()])) };
+        return {
+          name: key,
+          suffix,
+          tags: Object.fromEntries(
+            suffix.split(',').map((kv) => [kv.slice(0, kv.indexOf(':')).trim(), kv.slice(kv.indexOf(':') + 1).trim()]),
+          ),
+        };
       });
-    files[i]!.push(JSON.stringify({ type: 'Metric', data: { name, type, contains, thresholds: extra.thresholds?.[name] ?? [], submetrics: submetrics.length ? submetrics : null }, metric: name }));
+    files[i]!.push(
+      JSON.stringify({
+        type: 'Metric',
+        data: { name, type, contains, thresholds: extra.thresholds?.[name] ?? [], submetrics: submetrics.length ? submetrics : null },
+        metric: name,
+      }),
+    );
   };
   const sorted = [...requests].sort((a, b) => a.sentAtMs + a.latencyMs - (b.sentAtMs + b.latencyMs));
   sorted.forEach((r, n) => {
@@ -145,7 +191,8 @@ export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { t
       tags.error_code = '1212';
     }
     const time = k6Time(r.sentAtMs + r.latencyMs);
-    const point = (name: string, value: number) => files[i]!.push(JSON.stringify({ metric: name, type: 'Point', data: { time, value, tags } }));
+    const point = (name: string, value: number) =>
+      files[i]!.push(JSON.stringify({ metric: name, type: 'Point', data: { time, value, tags } }));
     metric(i, 'http_reqs', 'counter', 'default');
     point('http_reqs', 1);
     metric(i, 'http_req_duration', 'trend', 'time');
@@ -155,7 +202,14 @@ export function toNdjson(requests: SyntheticRequest[], instances = 1, extra: { t
   });
   for (const [scenario, count] of Object.entries(extra.dropped ?? {})) {
     metric(0, 'dropped_iterations', 'counter', 'default');
-    for (let k = 0; k < count; k++) files[0]!.push(JSON.stringify({ metric: 'dropped_iterations', type: 'Point', data: { time: k6Time(requests[0]!.sentAtMs + k), value: 1, tags: { scenario } } }));
+    for (let k = 0; k < count; k++)
+      files[0]!.push(
+        JSON.stringify({
+          metric: 'dropped_iterations',
+          type: 'Point',
+          data: { time: k6Time(requests[0]!.sentAtMs + k), value: 1, tags: { scenario } },
+        }),
+      );
   }
   return files.map((lines) => `${lines.join('\n')}\n`);
 }

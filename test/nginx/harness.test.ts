@@ -11,7 +11,15 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/load.js';
-import { NGINX_ALLOWED_ORIGIN, NGINX_VARIANTS, nginxAvailable, nginxPolicyYaml, startNginx, type NginxVariant, type RunningNginx } from '../support/nginx.js';
+import {
+  NGINX_ALLOWED_ORIGIN,
+  NGINX_VARIANTS,
+  nginxAvailable,
+  nginxPolicyYaml,
+  startNginx,
+  type NginxVariant,
+  type RunningNginx,
+} from '../support/nginx.js';
 
 const API_KEY = 'gc-test-Key_0123456789';
 const RUN = nginxAvailable() || Boolean(process.env.CI);
@@ -88,7 +96,14 @@ describe.skipIf(!RUN)('nginx + ModSecurity + CRS harness', { timeout: TIMEOUT_MS
         expect(res.headers.get('vary')).toBe('Origin');
         await res.text();
       }
-      const probes = ['https://evil.example', 'https://evilapp.example.com', 'https://app.example.com.evil.tld', 'https://appxexample.com', 'http://app.example.com', 'null'];
+      const probes = [
+        'https://evil.example',
+        'https://evilapp.example.com',
+        'https://app.example.com.evil.tld',
+        'https://appxexample.com',
+        'http://app.example.com',
+        'null',
+      ];
       for (const origin of probes) {
         const res = await fetch(`${nginx.url}/api/items`, { headers: { ...withKey, origin } });
         expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();

@@ -36,7 +36,10 @@ describe('policy loading', () => {
 
   it.each(MALFORMED_POLICIES)('rejects %s, naming the field', (_name, change, expected) => {
     const issues = issuesOf(mutate(change));
-    expect(issues.some((i) => i.includes(expected)), `issues were: ${issues.join(' | ')}`).toBe(true);
+    expect(
+      issues.some((i) => i.includes(expected)),
+      `issues were: ${issues.join(' | ')}`,
+    ).toBe(true);
   });
 
   it('names a missing environment variable and where it is used', () => {
@@ -45,12 +48,27 @@ describe('policy loading', () => {
   });
 
   it('reports every problem at once, not just the first', () => {
-    const issues = issuesOf(mutate((p) => { p.routes[0].throttle.rateLimit = 0; p.routes[0].method = 'FETCH'; p.extra = 1; }));
+    const issues = issuesOf(
+      mutate((p) => {
+        p.routes[0].throttle.rateLimit = 0;
+        p.routes[0].method = 'FETCH';
+        p.extra = 1;
+      }),
+    );
     expect(issues.length).toBeGreaterThanOrEqual(3);
   });
 
   it('gives the source line of the offending field', () => {
-    const text = ['version: 1', 'routes:', '  - method: GET', '    path: /x', '    throttle:', '      rateLimit: 0', '      burstLimit: 5', ''].join('\n');
+    const text = [
+      'version: 1',
+      'routes:',
+      '  - method: GET',
+      '    path: /x',
+      '    throttle:',
+      '      rateLimit: 0',
+      '      burstLimit: 5',
+      '',
+    ].join('\n');
     try {
       parsePolicy(text, 'p.yaml', { env });
       expect.unreachable();

@@ -51,7 +51,10 @@ describe('FileRunRecorder', () => {
       r.check({ id: 'slo:GET /api/items', kind: 'slo', route: 'GET /api/items', idSuffix: '', notes: { dropped: 0 } });
     });
     expect(text.endsWith('\n')).toBe(true);
-    const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(['run', 'observation', 'observation', 'check']);
     expect(lines[0]).toEqual({ type: 'run', ...RUN, startedAt: '2026-11-30T10:00:00.000Z', epochAtOriginMs: 1_796_032_800_000 });
     const seen = { type: 'observation', probe: 'slo', check: 'slo:GET /api/items', method: 'GET', status: 200, sentAtMs: 10.5 };
@@ -71,13 +74,16 @@ describe('FileRunRecorder', () => {
     });
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(encodeURIComponent(SECRET));
-    const [, seen, check] = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [, seen, check] = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(seen).toMatchObject({ path: '/api/items?key=<credential main>', requestHeaders: { 'x-api-key': '<credential main>' } });
     expect(seen!.bodySnippet).toBe('{"echo":"<credential main>"}');
     expect(check!.notes).toEqual({ sent: 'Bearer <credential main>', quoted: '"<credential main>"' });
   });
 
-  it('what was sent, not what a probe\'s headers object became afterwards', async () => {
+  it("what was sent, not what a probe's headers object became afterwards", async () => {
     const o = observation();
     const text = await record((r) => {
       r.start({ startedAt: '2026-11-30T10:00:00.000Z', epochAtOriginMs: 0 });
@@ -87,7 +93,7 @@ describe('FileRunRecorder', () => {
     expect(text).not.toContain('x-later');
   });
 
-  it('a path that cannot be created is the file system\'s error, before anything is recorded', async () => {
+  it("a path that cannot be created is the file system's error, before anything is recorded", async () => {
     const file = join(tmpdir(), 'gatecheck-no-such-dir', 'x', 'run.ndjson');
     await expect(FileRunRecorder.create(file, redactor, RUN)).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -23,7 +23,11 @@ export interface CliRun {
 export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'gatecheck-e2e-'));
   const withOut = ['run', 'demo', 'judge'].includes(args[0] ?? '') && !args.includes('--out') ? [...args, '--out', outDir] : args;
-  const child = spawn(process.execPath, [CLI, ...withOut], { cwd: REPO, env: { PATH: process.env.PATH ?? '', CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...withOut], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', CI: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -278,7 +278,11 @@ function nginxConf({ dir, port, tlsPort, variant, apiKey }: ConfInput): string {
         `listen 127.0.0.1:${port};`,
         ...(tlsPort === undefined
           ? []
-          : [`listen 127.0.0.1:${tlsPort} ssl;`, `ssl_certificate ${join(dir, 'cert.pem')};`, `ssl_certificate_key ${join(dir, 'key.pem')};`]),
+          : [
+              `listen 127.0.0.1:${tlsPort} ssl;`,
+              `ssl_certificate ${join(dir, 'cert.pem')};`,
+              `ssl_certificate_key ${join(dir, 'key.pem')};`,
+            ]),
         'server_name localhost;',
         'location = /health {',
         '    return 200 \'{"status":"ok"}\';',
@@ -379,7 +383,8 @@ async function launch(dir: string, port: number, variant: NginxVariant): Promise
     await sleep(50);
   }
   if (exited !== undefined || Date.now() >= deadline) {
-    const reason = exited !== undefined ? `nginx exited (${exited})` : `no answer on port ${port} within ${START_TIMEOUT_MS / 1000} s (${lastProblem})`;
+    const reason =
+      exited !== undefined ? `nginx exited (${exited})` : `no answer on port ${port} within ${START_TIMEOUT_MS / 1000} s (${lastProblem})`;
     await killHard(child, exitedPromise);
     running.delete(entry);
     return { ok: false, reason, output };
@@ -414,7 +419,9 @@ function probeHealth(port: number): Promise<string | undefined> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(res.statusCode === 200 && body === '{"status":"ok"}' ? undefined : `GET /health answered ${res.statusCode ?? '?'}`));
+      res.on('end', () =>
+        resolve(res.statusCode === 200 && body === '{"status":"ok"}' ? undefined : `GET /health answered ${res.statusCode ?? '?'}`),
+      );
       res.on('error', (error) => resolve(error.message));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -499,7 +506,7 @@ export function nginxPolicyYaml(options: { target?: string } = {}): string {
     'version: 1',
     ...target,
     '# The refusals are worded like API Gateway\'s ({"message":"Forbidden"}, {"message":"Too Many Requests"}),',
-    '# but CRS blocks with nginx\'s own HTML 403 page: plain expects no particular wording.',
+    "# but CRS blocks with nginx's own HTML 403 page: plain expects no particular wording.",
     'vendor: plain',
     'limits: { maxRequests: 5000, maxDurationSec: 120 }',
     'credentials:',
@@ -509,7 +516,7 @@ export function nginxPolicyYaml(options: { target?: string } = {}): string {
     '    method: GET',
     '    path: /api/items',
     '    auth: { required: true, credential: main }',
-    '    # burstLimit is the bucket size in API Gateway\'s terms: requests accepted at once from an idle',
+    "    # burstLimit is the bucket size in API Gateway's terms: requests accepted at once from an idle",
     '    # bucket. nginx `burst=20 nodelay` admits 21 at once for a key it has never seen, but 20 for a',
     '    # known key that has gone idle (its excess counter starts at one request): gatecheck warms up',
     '    # first, so it measures 20. The default tolerance (10%, at least 1 request) covers both.',
@@ -521,10 +528,10 @@ export function nginxPolicyYaml(options: { target?: string } = {}): string {
     '      allowCredentials: false',
     '      maxAge: 600',
     '    # CRS in anomaly-scoring mode denies with 403 once a request scores 5 or more. Measured with',
-    '    # gatecheck\'s corpus (docs/security-checks.md), CRS 3.3.4 at paranoia level 1 blocks SQLi, XSS,',
-    '    # traversal and XXE, and Log4Shell except in User-Agent (Debian\'s 3.3.4 has no Log4j rule); it has',
+    "    # gatecheck's corpus (docs/security-checks.md), CRS 3.3.4 at paranoia level 1 blocks SQLi, XSS,",
+    "    # traversal and XXE, and Log4Shell except in User-Agent (Debian's 3.3.4 has no Log4j rule); it has",
     '    # next to nothing for SSTI, SSRF and NoSQL, and reads one benign sample as SQL in every placement.',
-    '    # The path placement is left out: this nginx answers /api/items/<anything> 404 before CRS\'s phase 2.',
+    "    # The path placement is left out: this nginx answers /api/items/<anything> 404 before CRS's phase 2.",
     '    waf:',
     '      blockStatus: [403]',
     '      categories: [sqli, xss, traversal, log4shell, xxe]',

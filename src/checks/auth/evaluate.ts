@@ -67,11 +67,16 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
     // A redirect is not the backend's answer either: the valid credential did not reach it.
     const reading = readRefusal(rules.vendor, controlObs) ?? readRedirect(rules.vendor, controlObs);
     if (reading) notes.set(control, reading.note);
-    const got =
-      control.throttledOut ? 'was throttled (429) on every retry'
-      : !controlObs ? 'was not sent (run cap reached)'
-      : `got ${describeAnswer(controlObs)}${reading ? ` (${reading.note})` : ''}`;
-    return { status: 'error', summary: `positive control failed: the valid credential ${got}, not the backend's normal answer, so refusals prove nothing`, ...empty };
+    const got = control.throttledOut
+      ? 'was throttled (429) on every retry'
+      : !controlObs
+        ? 'was not sent (run cap reached)'
+        : `got ${describeAnswer(controlObs)}${reading ? ` (${reading.note})` : ''}`;
+    return {
+      status: 'error',
+      summary: `positive control failed: the valid credential ${got}, not the backend's normal answer, so refusals prove nothing`,
+      ...empty,
+    };
   }
   outcomes.set(control, 'ok');
 
@@ -126,11 +131,22 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
     }
   }
   const rest = { bypasses, wrongRefusals, unresolved, outcomes, notes };
-  const caseNote = caseRefused.length ? `; note: refused under a differently cased header name (${caseRefused.length}), which HTTP does not allow but is no bypass` : '';
-  if (bypasses.length > 0) return { status: 'fail', summary: `${bypasses.length} variant(s) got through without a valid credential: ${bypasses.join('; ')}`, ...rest };
+  const caseNote = caseRefused.length
+    ? `; note: refused under a differently cased header name (${caseRefused.length}), which HTTP does not allow but is no bypass`
+    : '';
+  if (bypasses.length > 0)
+    return {
+      status: 'fail',
+      summary: `${bypasses.length} variant(s) got through without a valid credential: ${bypasses.join('; ')}`,
+      ...rest,
+    };
   if (wrongRefusals.length > 0) return { status: 'fail', summary: `not refused as required: ${wrongRefusals.join('; ')}`, ...rest };
   const redirects = redirectWhy ? ` (redirects: ${redirectWhy})` : '';
   if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}${redirects}`, ...rest };
   const judged = variants.filter((v) => v.variant.group !== 'case-control').length;
-  return { status: 'pass', summary: `all ${judged} bypass variants refused or not routed; valid credential accepted (${controlObs.status})${caseNote}`, ...rest };
+  return {
+    status: 'pass',
+    summary: `all ${judged} bypass variants refused or not routed; valid credential accepted (${controlObs.status})${caseNote}`,
+    ...rest,
+  };
 }

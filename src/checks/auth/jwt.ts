@@ -116,7 +116,11 @@ function signature(input: string, alg: string, key: SigningKey): Buffer {
     case 'RS':
       return cryptoSign(hash, Buffer.from(input), key.key);
     case 'PS':
-      return cryptoSign(hash, Buffer.from(input), { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+      return cryptoSign(hash, Buffer.from(input), {
+        key: key.key,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+      });
     case 'ES':
       return cryptoSign(hash, Buffer.from(input), { key: key.key, dsaEncoding: 'ieee-p1363' });
     case 'EdDSA':

@@ -52,8 +52,14 @@ export function readRefusal(vendor: Vendor, observation: Observation | undefined
         note: '403 Missing Authentication Token: AWS answers so for an unknown resource or method as well as for a missing IAM signature, so it proves no auth',
       };
     }
-    if (status === 403 && message === 'Forbidden') return { type: 'INVALID_API_KEY', notRouted: false, note: '403 Forbidden: API key refused (INVALID_API_KEY; a WAF block reads the same)' };
-    if (status === 401 && message === 'Unauthorized') return { type: 'UNAUTHORIZED', notRouted: false, note: '401 Unauthorized: refused by an authorizer' };
+    if (status === 403 && message === 'Forbidden')
+      return {
+        type: 'INVALID_API_KEY',
+        notRouted: false,
+        note: '403 Forbidden: API key refused (INVALID_API_KEY; a WAF block reads the same)',
+      };
+    if (status === 401 && message === 'Unauthorized')
+      return { type: 'UNAUTHORIZED', notRouted: false, note: '401 Unauthorized: refused by an authorizer' };
     if (status === 403 && message !== undefined && /not authorized|explicit deny/i.test(message)) {
       return { type: 'ACCESS_DENIED', notRouted: false, note: `403 ${message}: denied by an authorizer policy` };
     }
@@ -66,10 +72,20 @@ export function readRefusal(vendor: Vendor, observation: Observation | undefined
     if (status === 404 && message === 'Not Found') return { notRouted: true, note: '404 Not Found: no such route on this HTTP API' };
     if (status === 401 && wwwAuthenticate !== undefined) {
       const error = /error="([^"]*)"/.exec(wwwAuthenticate)?.[1];
-      return { type: 'UNAUTHORIZED', notRouted: false, note: `401 with www-authenticate: refused by the JWT authorizer${error ? ` (${error})` : ''}` };
+      return {
+        type: 'UNAUTHORIZED',
+        notRouted: false,
+        note: `401 with www-authenticate: refused by the JWT authorizer${error ? ` (${error})` : ''}`,
+      };
     }
-    if (status === 401) return { type: 'UNAUTHORIZED', notRouted: false, note: '401 without www-authenticate: refused by a Lambda authorizer, not the JWT authorizer' };
-    if (status === 403 && message === 'Forbidden') return { type: 'FORBIDDEN', notRouted: false, note: '403 Forbidden: denied by an authorizer' };
+    if (status === 401)
+      return {
+        type: 'UNAUTHORIZED',
+        notRouted: false,
+        note: '401 without www-authenticate: refused by a Lambda authorizer, not the JWT authorizer',
+      };
+    if (status === 403 && message === 'Forbidden')
+      return { type: 'FORBIDDEN', notRouted: false, note: '403 Forbidden: denied by an authorizer' };
     return undefined;
   }
   return undefined;

@@ -36,7 +36,11 @@ export interface CorsFinding {
 }
 
 /** Plans the exchanges: per allowed origin a preflight and an actual request, then hostile origins. */
-export function planCorsProbes(route: RoutePolicy, cors: CorsPolicy, withCredential: (probe: string, headers: Record<string, string>) => ProbeRequest): CorsProbe[] {
+export function planCorsProbes(
+  route: RoutePolicy,
+  cors: CorsPolicy,
+  withCredential: (probe: string, headers: Record<string, string>) => ProbeRequest,
+): CorsProbe[] {
   const probes: CorsProbe[] = [];
   const requestHeaders = nonSafelistedHeaders(cors.allowHeaders);
   const preflight = (origin: string, probe: string): ProbeRequest => ({
@@ -53,19 +57,51 @@ export function planCorsProbes(route: RoutePolicy, cors: CorsPolicy, withCredent
   const listed = cors.allowOrigins.filter((o) => o !== '*');
   const allowedOrigins = listed.length > 0 ? listed : ['https://gatecheck-any.example'];
   for (const origin of allowedOrigins) {
-    probes.push({ request: preflight(origin, 'cors.preflight'), label: `preflight from allowed ${origin}`, kind: 'preflight', origin, mustAllow: true });
-    probes.push({ request: withCredential('cors.actual', { origin }), label: `${route.method} from allowed ${origin}`, kind: 'actual', origin, mustAllow: true });
+    probes.push({
+      request: preflight(origin, 'cors.preflight'),
+      label: `preflight from allowed ${origin}`,
+      kind: 'preflight',
+      origin,
+      mustAllow: true,
+    });
+    probes.push({
+      request: withCredential('cors.actual', { origin }),
+      label: `${route.method} from allowed ${origin}`,
+      kind: 'actual',
+      origin,
+      mustAllow: true,
+    });
   }
   if (route.auth?.required && listed[0]) {
     // A refused request from an allowed origin: without CORS headers the browser hides the 403/429 from the app.
     const origin = listed[0];
-    probes.push({ request: { probe: 'cors.actual-error', method: route.method, path: route.path, headers: { origin } }, label: `${route.method} from ${origin} without credential (error response)`, kind: 'actual-error', origin, mustAllow: true });
+    probes.push({
+      request: { probe: 'cors.actual-error', method: route.method, path: route.path, headers: { origin } },
+      label: `${route.method} from ${origin} without credential (error response)`,
+      kind: 'actual-error',
+      origin,
+      mustAllow: true,
+    });
   }
   if (!cors.allowOrigins.includes('*')) {
     const hostile = hostileOrigins(cors.allowOrigins);
-    probes.push({ request: preflight(hostile[0]!.origin, 'cors.preflight-hostile'), label: `preflight from ${hostile[0]!.origin}`, kind: 'preflight', origin: hostile[0]!.origin, mustAllow: false, bypass: hostile[0]!.bypass });
+    probes.push({
+      request: preflight(hostile[0]!.origin, 'cors.preflight-hostile'),
+      label: `preflight from ${hostile[0]!.origin}`,
+      kind: 'preflight',
+      origin: hostile[0]!.origin,
+      mustAllow: false,
+      bypass: hostile[0]!.bypass,
+    });
     for (const h of hostile) {
-      probes.push({ request: withCredential('cors.hostile', { origin: h.origin }), label: `${route.method} from ${h.origin}`, kind: 'actual', origin: h.origin, mustAllow: false, bypass: h.bypass });
+      probes.push({
+        request: withCredential('cors.hostile', { origin: h.origin }),
+        label: `${route.method} from ${h.origin}`,
+        kind: 'actual',
+        origin: h.origin,
+        mustAllow: false,
+        bypass: h.bypass,
+      });
     }
   }
   return probes;
@@ -73,19 +109,38 @@ export function planCorsProbes(route: RoutePolicy, cors: CorsPolicy, withCredent
 
 /** Pure: judges one exchange as a browser would, plus the policy's own demands. */
 export function judgeCorsExchange(probe: CorsProbe, observation: Observation | undefined, cors: CorsPolicy): CorsFinding {
-  if (!observation || isUnresolved(observation)) return { probe, ...(observation ? { observation } : {}), outcome: 'unresolved', note: `no usable answer (${describeAnswer(observation)})` };
+  if (!observation || isUnresolved(observation))
+    return {
+      probe,
+      ...(observation ? { observation } : {}),
+      outcome: 'unresolved',
+      note: `no usable answer (${describeAnswer(observation)})`,
+    };
   const headers = observation.headers;
   const credentialed = cors.allowCredentials;
   const allowOrigin = headers['access-control-allow-origin'];
   const verdict =
     probe.kind === 'preflight'
-      ? preflightCheck(observation.status!, headers, probe.origin, probe.request.headers!['access-control-request-method']!, cors.allowHeaders, credentialed)
+      ? preflightCheck(
+          observation.status!,
+          headers,
+          probe.origin,
+          probe.request.headers!['access-control-request-method']!,
+          cors.allowHeaders,
+          credentialed,
+        )
       : browserCorsCheck(headers, probe.origin, credentialed);
 
   if (!probe.mustAllow) {
     // A wildcard lets a hostile page read non-credentialed responses even though the policy lists origins.
     const readable = verdict.allowed || allowOrigin === '*';
-    if (readable) return { probe, observation, outcome: 'violation', note: `${probe.bypass}: ${allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason}` };
+    if (readable)
+      return {
+        probe,
+        observation,
+        outcome: 'violation',
+        note: `${probe.bypass}: ${allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason}`,
+      };
     return { probe, observation, outcome: 'ok', note: `blocked: ${verdict.reason}` };
   }
   if (!verdict.allowed) return { probe, observation, outcome: 'violation', note: `allowed origin refused: ${verdict.reason}` };
@@ -103,7 +158,13 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
     }
     if (cors.maxAge !== undefined) {
       const maxAge = effectiveMaxAgeSec(headers);
-      if (maxAge.declared !== cors.maxAge) return { probe, observation, outcome: 'violation', note: `Access-Control-Max-Age is ${maxAge.declared ?? 'absent (browsers use 5 s)'}, policy says ${cors.maxAge}` };
+      if (maxAge.declared !== cors.maxAge)
+        return {
+          probe,
+          observation,
+          outcome: 'violation',
+          note: `Access-Control-Max-Age is ${maxAge.declared ?? 'absent (browsers use 5 s)'}, policy says ${cors.maxAge}`,
+        };
       const capped = cors.maxAge > MAX_AGE_CAPS_SEC.chromium ? ` (Chromium caps it at ${MAX_AGE_CAPS_SEC.chromium} s)` : '';
       return { probe, observation, outcome: 'ok', note: `${verdict.reason}; Max-Age ${maxAge.declared}${capped}` };
     }
@@ -120,7 +181,8 @@ export function varyFindings(findings: CorsFinding[]): string[] {
   for (const f of allowed) {
     const value = f.observation!.headers['access-control-allow-origin'];
     const dependsOnOrigin = value !== '*' && hostile.some((h) => h.observation!.headers['access-control-allow-origin'] !== value);
-    if (dependsOnOrigin && !variesOnOrigin(f.observation!.headers)) problems.push(`response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);
+    if (dependsOnOrigin && !variesOnOrigin(f.observation!.headers))
+      problems.push(`response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);
   }
   return problems;
 }

@@ -25,7 +25,8 @@ export function browserCorsCheck(headers: Record<string, string>, origin: string
   if (allowOrigin.includes(',')) return { allowed: false, reason: `Access-Control-Allow-Origin has several values ("${allowOrigin}")` };
   if (allowOrigin === '*' && !credentialed) return { allowed: true, reason: 'Access-Control-Allow-Origin: * (no credentials)' };
   if (allowOrigin === '*') return { allowed: false, reason: 'Access-Control-Allow-Origin: * is not accepted for a credentialed request' };
-  if (allowOrigin !== origin) return { allowed: false, reason: `Access-Control-Allow-Origin is "${allowOrigin}", not the request's origin` };
+  if (allowOrigin !== origin)
+    return { allowed: false, reason: `Access-Control-Allow-Origin is "${allowOrigin}", not the request's origin` };
   if (credentialed && headers['access-control-allow-credentials'] !== 'true') {
     return { allowed: false, reason: 'credentialed request but Access-Control-Allow-Credentials is not "true"' };
   }
@@ -51,18 +52,29 @@ export function preflightCheck(
   if (!cors.allowed) return cors;
 
   const methods = splitList(headers['access-control-allow-methods']);
-  const methodCovered = SAFELISTED_METHODS.has(method) || methods.includes(method.toUpperCase()) || (!credentialed && methods.includes('*'));
-  if (!methodCovered) return { allowed: false, reason: `method ${method} not in Access-Control-Allow-Methods (${headers['access-control-allow-methods'] ?? 'absent'})` };
+  const methodCovered =
+    SAFELISTED_METHODS.has(method) || methods.includes(method.toUpperCase()) || (!credentialed && methods.includes('*'));
+  if (!methodCovered)
+    return {
+      allowed: false,
+      reason: `method ${method} not in Access-Control-Allow-Methods (${headers['access-control-allow-methods'] ?? 'absent'})`,
+    };
 
   const allowedHeaders = splitList(headers['access-control-allow-headers']).map((h) => h.toLowerCase());
   for (const name of nonSafelistedHeaders(requestHeaders)) {
     // `*` covers any header only for requests without credentials, and never Authorization.
     const byWildcard = !credentialed && allowedHeaders.includes('*') && name !== 'authorization';
     if (!allowedHeaders.includes(name) && !byWildcard) {
-      return { allowed: false, reason: `header ${name} not in Access-Control-Allow-Headers (${headers['access-control-allow-headers'] ?? 'absent'})` };
+      return {
+        allowed: false,
+        reason: `header ${name} not in Access-Control-Allow-Headers (${headers['access-control-allow-headers'] ?? 'absent'})`,
+      };
     }
   }
-  return { allowed: true, reason: `${cors.reason}; allows ${method}${requestHeaders.length ? ` and ${nonSafelistedHeaders(requestHeaders).join(', ')}` : ''}` };
+  return {
+    allowed: true,
+    reason: `${cors.reason}; allows ${method}${requestHeaders.length ? ` and ${nonSafelistedHeaders(requestHeaders).join(', ')}` : ''}`,
+  };
 }
 
 /** Max-Age as a browser applies it: default 5 s when absent, capped per engine. */
@@ -70,7 +82,11 @@ export function effectiveMaxAgeSec(headers: Record<string, string>): { declared?
   const raw = headers['access-control-max-age'];
   const declared = raw !== undefined && /^\d+$/.test(raw.trim()) ? Number(raw) : undefined;
   const value = declared ?? 5;
-  return { ...(declared !== undefined ? { declared } : {}), chromium: Math.min(value, MAX_AGE_CAPS_SEC.chromium), firefox: Math.min(value, MAX_AGE_CAPS_SEC.firefox) };
+  return {
+    ...(declared !== undefined ? { declared } : {}),
+    chromium: Math.min(value, MAX_AGE_CAPS_SEC.chromium),
+    firefox: Math.min(value, MAX_AGE_CAPS_SEC.firefox),
+  };
 }
 
 /** True when `Vary` lists Origin (or `*`). */
@@ -79,5 +95,8 @@ export function variesOnOrigin(headers: Record<string, string>): boolean {
 }
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -27,15 +27,20 @@ export function hostileOrigins(allowOrigins: string[]): HostileOrigin[] {
     // A sibling under the parent domain: trusting *.example.com (or *.github.io, *.netlify.app,
     // where anyone can host a page) for app.example.com.
     const parent = hostname.split('.').slice(1).join('.');
-    if (parent.includes('.')) out.push({ origin: `${url.protocol}//${EVIL}.${parent}${port}`, bypass: `any host under ${parent} (sibling of ${allowed})` });
+    if (parent.includes('.'))
+      out.push({ origin: `${url.protocol}//${EVIL}.${parent}${port}`, bypass: `any host under ${parent} (sibling of ${allowed})` });
     const lastDot = hostname.lastIndexOf('.');
     const firstDot = hostname.indexOf('.');
     if (firstDot > 0 && firstDot !== lastDot) {
       // `app.example.com` matched by the regex app.example.com also matches appxexample.com.
-      out.push({ origin: `${url.protocol}//${hostname.slice(0, firstDot)}x${hostname.slice(firstDot + 1)}${port}`, bypass: `unescaped dot in a pattern for ${allowed}` });
+      out.push({
+        origin: `${url.protocol}//${hostname.slice(0, firstDot)}x${hostname.slice(firstDot + 1)}${port}`,
+        bypass: `unescaped dot in a pattern for ${allowed}`,
+      });
     }
     out.push({ origin: `${url.protocol}//${hostname}_.${EVIL}.tld${port}`, bypass: `special character after the host of ${allowed}` });
-    if (url.protocol === 'https:') out.push({ origin: `http://${host}`, bypass: `http:// accepted for ${allowed} (a network attacker can inject it)` });
+    if (url.protocol === 'https:')
+      out.push({ origin: `http://${host}`, bypass: `http:// accepted for ${allowed} (a network attacker can inject it)` });
   }
   // A hostile origin that the policy itself lists is not hostile.
   const allowed = new Set(allowOrigins);

@@ -7,7 +7,14 @@ import { MINUTE_MS, type MinuteLedger, type MinuteSnapshot } from '../../engine/
 import type { MetricsPolicy, Policy, RoutePolicy } from '../../policy/types.js';
 import type { CheckDefinition, Verdict } from '../contract.js';
 import {
-  callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings,
+  callEvidence,
+  connectionOf,
+  expectedOf,
+  gapEvidence,
+  groupedReader,
+  metricsRouteId,
+  unavailableData,
+  type MetricsSettings,
 } from './cloudwatch-read.js';
 import { describeWindow, isoMinute } from './format.js';
 import { cloudwatchMinutes, reconciliationData, totalsData, type FailureObserved, type ReconciledObserved } from './observed.js';
@@ -76,7 +83,7 @@ export const metricsCheck: CheckDefinition<'metrics', MetricsSpec, MetricsObserv
   // No request, and the CloudWatch wait comes after the traffic: the run's caps do not bound it (--metrics-wait does).
   plan: () => ({ requests: 0, durationMs: 0, needsIdleBucket: false }),
   collect: async (ctx, { metrics }) => {
-    if (!ctx.ledger) throw new Error('the metrics check needs the run\'s minute ledger');
+    if (!ctx.ledger) throw new Error("the metrics check needs the run's minute ledger");
     return collectMetrics({ policy: { ...ctx.policy, metrics }, ledger: ctx.ledger, settings: ctx.metrics ?? {}, progress: ctx.progress });
   },
   evaluate: ({ metrics }, { notes }, policy) => evaluateMetricsNotes(metrics, policy.routes, notes),

@@ -126,7 +126,7 @@ export function expectedOf(
   return {
     source: `AWS/ApiGateway ${describeApi(source)}${source.waf ? `; AWS/WAFV2 WebACL=${source.waf.webAcl}, Rule=${source.waf.rule}` : ''}`,
     region: settings.region ?? source.region ?? '(SDK default)',
-    ...(settings.endpoint ?? source.endpoint ? { endpoint: settings.endpoint ?? source.endpoint } : {}),
+    ...((settings.endpoint ?? source.endpoint) ? { endpoint: settings.endpoint ?? source.endpoint } : {}),
     window: typeof window === 'string' ? window : describeWindow(window),
     periodSec: 60,
     waitSec,

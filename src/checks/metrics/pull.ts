@@ -7,7 +7,14 @@ import { MINUTE_MS, minuteOf } from '../../engine/minute-ledger.js';
 import type { MetricsPolicy, Policy } from '../../policy/types.js';
 import type { CheckResult, CheckStatus, EvidenceItem } from '../types.js';
 import {
-  callEvidence, connectionOf, expectedOf, gapEvidence, groupedReader, metricsRouteId, unavailableData, type MetricsSettings,
+  callEvidence,
+  connectionOf,
+  expectedOf,
+  gapEvidence,
+  groupedReader,
+  metricsRouteId,
+  unavailableData,
+  type MetricsSettings,
 } from './cloudwatch-read.js';
 import { describeWindow } from './format.js';
 import { cloudwatchMinutes, type PullObserved } from './observed.js';

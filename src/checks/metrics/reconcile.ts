@@ -118,7 +118,13 @@ export function countTolerance(tolerance: MetricsTolerance, client: number): num
 }
 
 /** The [lower, upper] range CloudWatch's counters may take for one minute (see the file comment). */
-export function minuteBounds(m: MinuteCounts, prev: MinuteCounts | undefined, next: MinuteCounts | undefined, tolerance: MetricsTolerance, wafRule?: string): Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', Omit<Bounds, 'cloudwatch'>> {
+export function minuteBounds(
+  m: MinuteCounts,
+  prev: MinuteCounts | undefined,
+  next: MinuteCounts | undefined,
+  tolerance: MetricsTolerance,
+  wafRule?: string,
+): Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', Omit<Bounds, 'cloudwatch'>> {
   const edgeOut = m.edgePrev + m.edgeNext;
   const edgeIn = (prev?.edgeNext ?? 0) + (next?.edgePrev ?? 0);
   const range = (client: number, mayBeMissing: number, lowerBase = client) => {
@@ -136,7 +142,11 @@ export function minuteBounds(m: MinuteCounts, prev: MinuteCounts | undefined, ne
 }
 
 /** Lays CloudWatch's minutes next to the client's; pure, so the maths is tested with tables. */
-export function reconcile(client: readonly MinuteSnapshot[], cloudwatch: ReadonlyMap<number, CloudWatchMinute>, options: ReconcileOptions): Reconciliation {
+export function reconcile(
+  client: readonly MinuteSnapshot[],
+  cloudwatch: ReadonlyMap<number, CloudWatchMinute>,
+  options: ReconcileOptions,
+): Reconciliation {
   const { tolerance, names } = options;
   const findings: Finding[] = [];
   const rows: MinuteRow[] = [];
@@ -146,7 +156,12 @@ export function reconcile(client: readonly MinuteSnapshot[], cloudwatch: Readonl
   const wafData = [...cloudwatch.values()].some((m) => m.wafBlocked !== undefined || m.wafAllowed !== undefined);
   const waf = options.waf && wafData ? options.waf : undefined;
   if (options.waf && !wafData && client.some((m) => m.wafBlocks > 0)) {
-    findings.push({ kind: 'missing', scope: 'waf', metric: 'BlockedRequests', text: 'no AWS/WAFV2 datapoint for the web ACL, though the client saw WAF blocks: check metrics.cloudwatch.waf.webAcl and the Region (regional web ACLs only)' });
+    findings.push({
+      kind: 'missing',
+      scope: 'waf',
+      metric: 'BlockedRequests',
+      text: 'no AWS/WAFV2 datapoint for the web ACL, though the client saw WAF blocks: check metrics.cloudwatch.waf.webAcl and the Region (regional web ACLs only)',
+    });
   }
 
   client.forEach((m, i) => {
@@ -158,7 +173,13 @@ export function reconcile(client: readonly MinuteSnapshot[], cloudwatch: Readonl
     if (cw.count === undefined) {
       if (ranges.count.lower > 0) {
         row.state = 'missing';
-        findings.push({ kind: 'missing', minuteStartMs: m.minuteStartMs, scope: API_SCOPE, metric: 'Count', text: `${at}: no CloudWatch datapoint, though the client completed ${m.completed} request(s)` });
+        findings.push({
+          kind: 'missing',
+          minuteStartMs: m.minuteStartMs,
+          scope: API_SCOPE,
+          metric: 'Count',
+          text: `${at}: no CloudWatch datapoint, though the client completed ${m.completed} request(s)`,
+        });
       } else row.state = 'idle';
       return;
     }
@@ -190,27 +211,65 @@ function judge(bounds: Bounds, key: string, metric: string, at: string, scope: s
   const value = bounds.cloudwatch;
   if (value === undefined) return undefined;
   const where = minuteStartMs === undefined ? {} : { minuteStartMs };
-  const seen = key === 'wafBlocked' ? 'WAF blocks' : key === 'count' ? 'answered requests' : key === 'error4xx' ? '4xx answers (429s included)' : '5xx answers';
+  const seen =
+    key === 'wafBlocked'
+      ? 'WAF blocks'
+      : key === 'count'
+        ? 'answered requests'
+        : key === 'error4xx'
+          ? '4xx answers (429s included)'
+          : '5xx answers';
   if (value < bounds.lower) {
     const kind: FindingKind = key === 'error5xx' ? 'deficit5xx' : 'deficit';
-    return { kind, ...where, scope, metric, text: `${at}: CloudWatch ${metric} ${fmt(value)} < ${bounds.lower}, the least the client's ${bounds.client} ${seen} allow${key === 'error5xx' ? ' (AWS says some 5xx may be missing from metrics)' : ''}` };
+    return {
+      kind,
+      ...where,
+      scope,
+      metric,
+      text: `${at}: CloudWatch ${metric} ${fmt(value)} < ${bounds.lower}, the least the client's ${bounds.client} ${seen} allow${key === 'error5xx' ? ' (AWS says some 5xx may be missing from metrics)' : ''}`,
+    };
   }
   if (value > bounds.upper) {
-    return { kind: 'excess', ...where, scope, metric, text: `${at}: CloudWatch ${metric} ${fmt(value)} > ${bounds.upper}, the most the client's ${bounds.client} ${seen} allow: someone else sends traffic to this stage` };
+    return {
+      kind: 'excess',
+      ...where,
+      scope,
+      metric,
+      text: `${at}: CloudWatch ${metric} ${fmt(value)} > ${bounds.upper}, the most the client's ${bounds.client} ${seen} allow: someone else sends traffic to this stage`,
+    };
   }
   return undefined;
 }
 
 function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: MetricsTolerance, at: string): Finding | undefined {
   const { p50Ms, p99Ms, samples } = m.latency;
-  if (samples < tolerance.minLatencySamples || p50Ms === undefined || p99Ms === undefined || cw.latencyP99 === undefined || cw.latencyP50 === undefined) return undefined;
+  if (
+    samples < tolerance.minLatencySamples ||
+    p50Ms === undefined ||
+    p99Ms === undefined ||
+    cw.latencyP99 === undefined ||
+    cw.latencyP50 === undefined
+  )
+    return undefined;
   const slack = Math.max(tolerance.latencyMs, tolerance.latencyRelative * p99Ms);
   const networkMs = Math.max(0, p50Ms - cw.latencyP50);
   if (cw.latencyP99 > p99Ms + slack) {
-    return { kind: 'latency-excess', minuteStartMs: m.minuteStartMs, scope: API_SCOPE, metric: 'Latency p99', text: `${at}: CloudWatch Latency p99 ${fmt(cw.latencyP99)} ms > client p99 ${fmt(p99Ms)} ms + ${fmt(slack)} ms: the gateway cannot take longer than the client waited for the same requests (other traffic on the stage?)` };
+    return {
+      kind: 'latency-excess',
+      minuteStartMs: m.minuteStartMs,
+      scope: API_SCOPE,
+      metric: 'Latency p99',
+      text: `${at}: CloudWatch Latency p99 ${fmt(cw.latencyP99)} ms > client p99 ${fmt(p99Ms)} ms + ${fmt(slack)} ms: the gateway cannot take longer than the client waited for the same requests (other traffic on the stage?)`,
+    };
   }
   if (cw.latencyP99 < p99Ms - networkMs - slack) {
-    return { kind: 'latency-outside', minuteStartMs: m.minuteStartMs, scope: API_SCOPE, metric: 'Latency p99', text: `${at}: client p99 ${fmt(p99Ms)} ms, CloudWatch p99 ${fmt(cw.latencyP99)} ms, network ≈ ${fmt(networkMs)} ms: the rest of the tail is spent outside the gateway (client, network)` };
+    return {
+      kind: 'latency-outside',
+      minuteStartMs: m.minuteStartMs,
+      scope: API_SCOPE,
+      metric: 'Latency p99',
+      text: `${at}: client p99 ${fmt(p99Ms)} ms, CloudWatch p99 ${fmt(cw.latencyP99)} ms, network ≈ ${fmt(networkMs)} ms: the rest of the tail is spent outside the gateway (client, network)`,
+    };
   }
   return undefined;
 }
@@ -223,17 +282,28 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
   for (const [route, minutes] of options.routeMinutes) {
     const counts = zeroCounts();
     for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]!);
-    const sum = (role: MetricRole) => [...minutes.entries()].filter(([minute]) => compared.has(minute)).reduce((s, [, v]) => s + (v[role] ?? 0), 0);
+    const sum = (role: MetricRole) =>
+      [...minutes.entries()].filter(([minute]) => compared.has(minute)).reduce((s, [, v]) => s + (v[role] ?? 0), 0);
     const hasAny = [...minutes.keys()].some((minute) => compared.has(minute));
     // Per route the window's edges are inside the window (it is widened by the skew), so no edge slack.
     const ranges = minuteBounds({ ...counts, edgePrev: 0, edgeNext: 0 }, undefined, undefined, options.tolerance);
     const row: RouteRow = { route, client: counts, bounds: {} };
     out.push(row);
     if (!hasAny) {
-      if (ranges.count.lower > 0) findings.push({ kind: 'missing', scope: route, metric: 'Count', text: `${route}: no detailed-metrics datapoint, though the client completed ${counts.completed} request(s) (detailed metrics off, or a Resource with path parameters?)` });
+      if (ranges.count.lower > 0)
+        findings.push({
+          kind: 'missing',
+          scope: route,
+          metric: 'Count',
+          text: `${route}: no detailed-metrics datapoint, though the client completed ${counts.completed} request(s) (detailed metrics off, or a Resource with path parameters?)`,
+        });
       continue;
     }
-    for (const [key, metric, role] of [['count', 'Count', 'count'], ['error4xx', options.names.error4xx, 'error4xx'], ['error5xx', options.names.error5xx, 'error5xx']] as const) {
+    for (const [key, metric, role] of [
+      ['count', 'Count', 'count'],
+      ['error4xx', options.names.error4xx, 'error4xx'],
+      ['error5xx', options.names.error5xx, 'error5xx'],
+    ] as const) {
       const bounds: Bounds = { ...ranges[key], cloudwatch: sum(role) };
       row.bounds[key] = bounds;
       const finding = judge(bounds, key, metric, route, route);
@@ -268,7 +338,10 @@ export interface VerdictContext {
 export function evaluateMetrics(r: Reconciliation, context: VerdictContext): MetricsVerdict {
   if (context.clientCompleted === 0) return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile' };
   if (!r.anyData) {
-    return { status: 'error', summary: `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}: check the API name or id, the stage and the Region (and that the stage publishes metrics)` };
+    return {
+      status: 'error',
+      summary: `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}: check the API name or id, the stage and the Region (and that the stage publishes metrics)`,
+    };
   }
   const of = (kinds: FindingKind[]) => r.findings.filter((f) => kinds.includes(f.kind));
   const unavailable = context.unavailable ?? [];
@@ -278,7 +351,8 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
   }
   const excess = of(['excess', 'latency-excess']);
   const undecided = [...of(['missing']), ...of(['deficit5xx']), ...excess];
-  if (context.incomplete.length > 0) undecided.push({ kind: 'missing', scope: API_SCOPE, metric: '', text: `incomplete answer: ${context.incomplete.join(', ')}` });
+  if (context.incomplete.length > 0)
+    undecided.push({ kind: 'missing', scope: API_SCOPE, metric: '', text: `incomplete answer: ${context.incomplete.join(', ')}` });
   const wafGaps = unavailable.filter((u) => u.group === 'waf');
   const gapsOnly = undecided.length === 0 && wafGaps.length > 0;
   for (const u of wafGaps) {
@@ -296,7 +370,11 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
     return { status: 'inconclusive', summary: `${lead}${context.waited}: ${listed(undecided)}${otherGaps}` };
   }
   const t = totals(r.rows);
-  const parts = [`Count ${fmt(t.cw.count)} vs ${t.client.completed} answered`, `4xx ${fmt(t.cw.error4xx)} vs ${t.client.status4xx} (${t.client.status429} were 429)`, `5xx ${fmt(t.cw.error5xx)} vs ${t.client.status5xx}`];
+  const parts = [
+    `Count ${fmt(t.cw.count)} vs ${t.client.completed} answered`,
+    `4xx ${fmt(t.cw.error4xx)} vs ${t.client.status4xx} (${t.client.status429} were 429)`,
+    `5xx ${fmt(t.cw.error5xx)} vs ${t.client.status5xx}`,
+  ];
   if (r.rows.some((row) => row.bounds.wafBlocked)) parts.push(`WAF blocked ${fmt(t.cw.wafBlocked)} vs ${t.client.wafBlocks}`);
   const gaps = notReconciled(unavailable);
   return { status: 'pass', summary: `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}${gaps}` };
@@ -313,7 +391,10 @@ function listed(findings: Finding[]): string {
   return shown.join('; ') + (findings.length > 3 ? `; and ${findings.length - 3} more` : '');
 }
 
-export function totals(rows: readonly MinuteRow[]): { client: MinuteCounts; cw: Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', number> } {
+export function totals(rows: readonly MinuteRow[]): {
+  client: MinuteCounts;
+  cw: Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', number>;
+} {
   const client = zeroCounts();
   const cw = { count: 0, error4xx: 0, error5xx: 0, wafBlocked: 0 };
   for (const row of rows) {
@@ -340,9 +421,18 @@ export function byMinute(fetched: FetchedMetrics, queries: readonly MetricQuery[
   return out;
 }
 
-
 export function zeroCounts(): MinuteCounts {
-  return { completed: 0, status2xx: 0, status4xx: 0, status429: 0, status5xx: 0, transportErrors: 0, wafBlocks: 0, edgePrev: 0, edgeNext: 0 };
+  return {
+    completed: 0,
+    status2xx: 0,
+    status4xx: 0,
+    status429: 0,
+    status5xx: 0,
+    transportErrors: 0,
+    wafBlocks: 0,
+    edgePrev: 0,
+    edgeNext: 0,
+  };
 }
 
 export function addCounts(into: MinuteCounts, from: MinuteCounts): void {

@@ -45,13 +45,20 @@ export function sloRatePerSec(route: RoutePolicy, slo: SloPolicy): number {
 export function evaluateSlo(m: SloMeasurement, slo: SloPolicy): { status: CheckStatus; summary: string } {
   if (m.sent === 0) return { status: 'error', summary: 'no request was sent (run cap reached)' };
   if (m.ok === 0) {
-    return { status: 'error', summary: `none of ${m.sent} requests got a normal answer (${m.transportErrors} transport errors): no latency to judge` };
+    return {
+      status: 'error',
+      summary: `none of ${m.sent} requests got a normal answer (${m.transportErrors} transport errors): no latency to judge`,
+    };
   }
   const breaches: string[] = [];
   const undecided: string[] = [];
   const met: string[] = [];
   const errorRate = m.failed / m.sent;
-  for (const [key, label] of [['p50Ms', 'p50'], ['p95Ms', 'p95'], ['p99Ms', 'p99']] as const) {
+  for (const [key, label] of [
+    ['p50Ms', 'p50'],
+    ['p95Ms', 'p95'],
+    ['p99Ms', 'p99'],
+  ] as const) {
     const limit = slo[key];
     const value = m[key];
     if (limit === undefined) continue;
@@ -122,7 +129,12 @@ export const sloCheck: CheckDefinition<'slo', SloSpec, SloObserved, SloNotes> = 
       const count = Math.max(1, Math.round(ratePerSec * route.slo.durationSec));
       return [{ route: route.id, idSuffix: '', spec: { route, slo: route.slo, ratePerSec, count } }];
     }),
-  expected: ({ slo, ratePerSec, count }) => ({ ...slo, ratePerSec, requests: count, latencyFrom: 'intended send time (coordinated-omission corrected)' }),
+  expected: ({ slo, ratePerSec, count }) => ({
+    ...slo,
+    ratePerSec,
+    requests: count,
+    latencyFrom: 'intended send time (coordinated-omission corrected)',
+  }),
   // The throttle probe (if any) leaves the bucket empty: the measurement waits for the refill.
   plan: ({ route, slo, count }) => ({
     requests: count,
@@ -172,7 +184,9 @@ export const sloCheck: CheckDefinition<'slo', SloSpec, SloObserved, SloNotes> = 
     m.service = withDefined({ p50Ms: s(50), p95Ms: s(95), p99Ms: s(99) });
     m.clientDelayMs = notes.offered.loopDelayMs.max;
     const verdict =
-      notes.stoppedBecause !== undefined ? { status: 'error' as const, summary: `${notes.stoppedBecause}: no latency to judge` } : evaluateSlo(m, slo);
+      notes.stoppedBecause !== undefined
+        ? { status: 'error' as const, summary: `${notes.stoppedBecause}: no latency to judge` }
+        : evaluateSlo(m, slo);
     const failedOutcome = verdict.status === 'fail' ? 'violation' : 'unresolved';
     const evidence = [
       ...(worst ? [evidenceFrom(policy, worst, 'slowest normal answer', 'info')] : []),

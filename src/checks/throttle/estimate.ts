@@ -275,7 +275,11 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
   const rateMin = limits.rateLimit * (1 - limits.tolerance);
   const band = `${limits.rateLimit}/s ±${pct(limits.tolerance)}`;
   const offered = estimate.offeredRatePerSec.toFixed(1);
-  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({ status, reasons: [reason], clientBound });
+  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({
+    status,
+    reasons: [reason],
+    clientBound,
+  });
   if (estimate.ratePerSec === undefined) return verdict('inconclusive', 'too few accepted requests in the paced phase to fit a rate');
   const point = estimate.ratePerSec;
   const span = estimate.drained;
@@ -284,7 +288,11 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
       const text = `no 429 through the paced phase at ${offered}/s offered: the rate is at least ${point.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`;
       return verdict('fail', text);
     }
-    return verdict('inconclusive', `no 429 through the paced phase, but only ${offered}/s was offered: cannot tell the rate (client-bound)`, true);
+    return verdict(
+      'inconclusive',
+      `no 429 through the paced phase, but only ${offered}/s was offered: cannot tell the rate (client-bound)`,
+      true,
+    );
   }
   const { low, high } = drainedRateInterval(span);
   const interval = `decision times allow ${low.toFixed(1)}–${Number.isFinite(high) ? high.toFixed(1) : '∞'}/s`;
@@ -313,7 +321,11 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
 function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
   const rateMax = limits.rateLimit * (1 + limits.tolerance);
   const burstSlack = Math.max(1, limits.burstLimit * limits.tolerance);
-  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({ status, reasons: [reason], clientBound });
+  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({
+    status,
+    reasons: [reason],
+    clientBound,
+  });
   if (estimate.burst === undefined) return verdict('inconclusive', 'no volley was sent');
   if (estimate.burstIsLowerBound) {
     // Before calling an unthrottled volley too large, allow every token the configured bucket
@@ -321,10 +333,17 @@ function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): Thrott
     // at high rates a volley that takes a few ms legitimately gets that many more through.
     const refillAllowance = (rateMax * estimate.volley.windowMs) / 1000;
     if (estimate.volley.accepted - refillAllowance > limits.burstLimit + burstSlack) {
-      return verdict('fail', `all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`);
+      return verdict(
+        'fail',
+        `all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`,
+      );
     }
     const took = `it took ${estimate.volley.windowMs.toFixed(1)} ms, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens`;
-    return verdict('inconclusive', `the volley of ${estimate.volley.sent} was not throttled, but ${took}: cannot tell the burst (client-bound)`, true);
+    return verdict(
+      'inconclusive',
+      `the volley of ${estimate.volley.sent} was not throttled, but ${took}: cannot tell the burst (client-bound)`,
+      true,
+    );
   }
   if (burstOutside(estimate, limits.burstLimit, burstSlack, rateMax)) {
     return verdict('fail', `burst ${estimate.burst.toFixed(1)} is outside ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);

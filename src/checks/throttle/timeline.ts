@@ -34,7 +34,11 @@ export function throttleTimeline(
   const origin = sorted[0]!.sentAtMs;
   const seen = new Timeline(origin, CHART_WINDOW_MS);
   const theory = new Timeline(origin, CHART_WINDOW_MS);
-  const expectedAccepts = simulateBucket(sorted.map((o) => o.sentAtMs), bucket.rateLimit, bucket.burstLimit);
+  const expectedAccepts = simulateBucket(
+    sorted.map((o) => o.sentAtMs),
+    bucket.rateLimit,
+    bucket.burstLimit,
+  );
   sorted.forEach((o, i) => {
     seen.add(o.sentAtMs, isAccepted(o) ? 'accepted' : o.status === 429 ? 'throttled' : 'other');
     theory.add(o.sentAtMs, expectedAccepts[i] ? 'accepted' : 'throttled');

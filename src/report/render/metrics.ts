@@ -50,8 +50,17 @@ function reconciliation(
   // Minutes of the window where nothing happened on either side say nothing: left out of the table and chart.
   const shown = rows.filter((row) => row.state !== 'idle' || row.client.transportErrors > 0);
   const header = [
-    'Minute (UTC)', 'Answered (client)', 'Count (CW)', '4xx / 429 (client)', '4XX (CW)', '5xx (client)', '5XX (CW)',
-    ...(waf ? ['WAF blocks (client / CW)'] : []), 'p50 ms (client / CW)', 'p99 ms (client / CW)', 'Result',
+    'Minute (UTC)',
+    'Answered (client)',
+    'Count (CW)',
+    '4xx / 429 (client)',
+    '4XX (CW)',
+    '5xx (client)',
+    '5XX (CW)',
+    ...(waf ? ['WAF blocks (client / CW)'] : []),
+    'p50 ms (client / CW)',
+    'p99 ms (client / CW)',
+    'Result',
   ];
   const range = (b: Bounds | undefined) => (b ? ` [${b.lower}–${b.upper}]` : '');
   const body = shown.map((row) => {
@@ -109,8 +118,13 @@ function routeLines(routes: MetricsRouteData[]): string[] {
   const counted = (b: Bounds | undefined) => `${fmt(b?.cloudwatch)}${b ? ` [${b.lower}–${b.upper}]` : ''}`;
   const header = ['Route', 'Answered (client)', 'Count (CW)', '4xx (client)', '4XX (CW)', '5xx (client)', '5XX (CW)'];
   const rows = routes.map((r) => [
-    `\`${r.route}\``, String(r.client.answered), counted(r.bounds.count), String(r.client.status4xx), fmt(r.bounds.error4xx?.cloudwatch),
-    String(r.client.status5xx), fmt(r.bounds.error5xx?.cloudwatch),
+    `\`${r.route}\``,
+    String(r.client.answered),
+    counted(r.bounds.count),
+    String(r.client.status4xx),
+    fmt(r.bounds.error4xx?.cloudwatch),
+    String(r.client.status5xx),
+    fmt(r.bounds.error5xx?.cloudwatch),
   ]);
   return ['**Per route (detailed metrics, minutes with data)**', '', table([header, ...rows]), ''];
 }

@@ -4,7 +4,6 @@ import { oneLine, TABLE_OPTIONS } from './text.js';
 
 export { escapeHtml, oneLine, TABLE_OPTIONS } from './text.js';
 
-
 /** A `Field | Value` table of a result's data: the report's default for what a check expected and observed. */
 export function keyValueTable(values: Record<string, unknown>): string {
   const rows = Object.entries(values).map(([key, value]) => [key, formatValue(value)]);
@@ -15,7 +14,8 @@ export function keyValueTable(values: Record<string, unknown>): string {
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'string') return oneLine(value);
-  if (Array.isArray(value)) return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
+  if (Array.isArray(value))
+    return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
   return String(value);
 }
