@@ -3,13 +3,11 @@ import type { HttpClient, ProbeRequest } from '../engine/http-client.js';
 import type { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
 import type { MetricsSettings } from './metrics/cloudwatch-read.js';
-import { latencyMs } from '../engine/observation.js';
 import { sendProbe, type ProbeOutcome } from '../engine/probe.js';
 import { throttleAwareness } from '../engine/throttle-model.js';
 import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
 import { routeCredential } from '../policy/types.js';
 import type { Redactor } from '../util/redact.js';
-import type { CheckKind, CheckResult, CheckStatus, EvidenceItem } from './types.js';
 
 /** What every check gets from the run: no globals, no process, no console. */
 export interface CheckContext {
@@ -47,53 +45,6 @@ export function routeRequest(policy: Policy, route: RoutePolicy, probe: string, 
 /** sendProbe with the route's throttle awareness (src/engine/throttle-model.ts). */
 export function probeRoute(ctx: CheckContext, route: RoutePolicy, request: ProbeRequest): Promise<ProbeOutcome | undefined> {
   return sendProbe(ctx.client, ctx.budget, request, throttleAwareness(route));
-}
-
-/** Turns an exchange into report evidence; header values pass through the redactor. */
-export function evidenceOf(
-  ctx: CheckContext,
-  request: ProbeRequest,
-  observation: Observation | undefined,
-  label: string,
-  outcome: EvidenceItem['outcome'],
-  note?: string,
-): EvidenceItem {
-  const requestHeaders = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k, ctx.redactor.redact(v)]));
-  const item: EvidenceItem = {
-    probe: request.probe,
-    label,
-    method: request.method,
-    path: ctx.redactor.redact(request.path),
-    url: ctx.redactor.redact(ctx.client.urlFor(request.path)),
-    requestHeaders,
-    responseHeaders: observation?.headers ?? {},
-    outcome,
-  };
-  if (observation?.status !== undefined) item.status = observation.status;
-  if (observation?.error !== undefined) item.error = observation.error;
-  if (observation?.bodySnippet !== undefined) item.bodySnippet = ctx.redactor.redact(observation.bodySnippet.slice(0, 200));
-  const latency = observation ? latencyMs(observation) : undefined;
-  if (latency !== undefined) item.latencyMs = Math.round(latency * 10) / 10;
-  if (note !== undefined) item.note = note;
-  return item;
-}
-
-/** The fields every CheckResult shares; the check fills in the verdict. */
-export function resultFor(kind: CheckKind, route: RoutePolicy, startedMs: number, ctx: CheckContext, sentBefore: number, idSuffix = '') {
-  return (
-    status: CheckStatus,
-    summary: string,
-    rest: Pick<CheckResult, 'expected' | 'observed' | 'evidence'> & { details?: string },
-  ): CheckResult => ({
-    id: `${kind}:${route.id}${idSuffix}`,
-    kind,
-    route: route.id,
-    status,
-    summary,
-    ...rest,
-    durationMs: Math.round(ctx.client.now() - startedMs),
-    requestsSent: ctx.budget.requestsSent - sentBefore,
-  });
 }
 
 /** A transport failure or a 5xx: the gateway did not give an answer a check can judge. */
