@@ -32,6 +32,18 @@ export interface EvidenceItem {
   note?: string;
 }
 
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/** One thing a check learned, graded: the same gateway and policy give the same ids across runs. */
+export interface Finding {
+  id: string;
+  severity: Severity;
+  title: string;
+  detail: string;
+  /** Indexes into the check's evidence. */
+  evidence: number[];
+}
+
 export interface CheckResult {
   /** Stable id: `<kind>:<METHOD> <path>` (plus a suffix when a route has several of a kind). */
   id: string;
@@ -46,8 +58,11 @@ export interface CheckResult {
   /** What was measured, as data. */
   observed: Record<string, unknown>;
   evidence: EvidenceItem[];
-  /** Extra Markdown (charts, tables) the report puts under the check's section. */
-  details?: string;
+  /**
+   * Graded findings (a severity each, a stable id): reserved for the findings-and-gates work;
+   * no check fills it yet, and the verdict does not depend on it.
+   */
+  findings?: Finding[];
   durationMs: number;
   requestsSent: number;
 }

@@ -110,7 +110,6 @@ function renderCheck(check: CheckResult, run: RenderRun): string[] {
     '',
     ...observedLines(check, run),
     '',
-    ...(check.details ? [check.details, ''] : []),
     ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
   ];
 }
