@@ -47,7 +47,8 @@ for (const c of CASES) {
     limitedLocation: `limit_req zone=bench burst=${c.burst} nodelay;`,
   });
   const policy = parsePolicy(
-    `version: 1\nlimits: { maxRequests: 100000, maxDurationSec: 120 }\nroutes:\n  - method: GET\n    path: /limited\n    throttle: { rateLimit: ${c.rate}, burstLimit: ${bucket}, tolerance: 0.1 }\n`,
+    'version: 1\nlimits: { maxRequests: 100000, maxDurationSec: 120 }\nroutes:\n  - method: GET\n    path: /limited\n' +
+      `    throttle: { rateLimit: ${c.rate}, burstLimit: ${bucket}, tolerance: 0.1 }\n`,
     'estimation.yaml',
     { env: {}, targetOverride: target.url },
   );

@@ -32,12 +32,9 @@ function verifies(compact: string, alg: string, key: KeyObject | Buffer): boolea
   const hash = { '256': 'sha256', '384': 'sha384', '512': 'sha512' }[alg.slice(2)] ?? null;
   switch (algFamily(alg)) {
     case 'HS':
-      return createHmac(hash!, key as Buffer)
-        .update(input)
-        .digest()
-        .equals(sig);
+      return createHmac(hash!, key).update(input).digest().equals(sig);
     case 'RS':
-      return verify(hash, input, key as KeyObject, sig);
+      return verify(hash, input, key, sig);
     case 'PS':
       return verify(
         hash,
@@ -48,7 +45,7 @@ function verifies(compact: string, alg: string, key: KeyObject | Buffer): boolea
     case 'ES':
       return verify(hash, input, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' }, sig);
     case 'EdDSA':
-      return verify(null, input, key as KeyObject, sig);
+      return verify(null, input, key, sig);
     default:
       return false;
   }

@@ -421,7 +421,7 @@ describe('varyFindings: an ACAO that depends on the Origin needs Vary: Origin', 
     const list = findings([[APP, reflected(APP)]], APP);
     const last = list.length - 1;
     list[last] = judgeCorsExchange(list[last]!.probe, observation(list[last]!.probe.request, status), c);
-    expect(list[last]!.outcome).toBe('unresolved');
+    expect(list[last].outcome).toBe('unresolved');
     expect(varyFindings(list)).toEqual([]);
   });
 });

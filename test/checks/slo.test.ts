@@ -21,7 +21,7 @@ describe('evaluateSlo: a busy client never fails a gateway on latency', () => {
       'fail',
     ],
   ] as const)('%s', (_name, over, status) => {
-    const verdict = evaluateSlo(measured(over as Partial<SloMeasurement>), slo);
+    const verdict = evaluateSlo(measured(over), slo);
     expect(verdict.status, verdict.summary).toBe(status);
     if (status === 'inconclusive') expect(verdict.summary).toMatch(/client-bound/);
   });

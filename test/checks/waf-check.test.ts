@@ -5,14 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  isWafBlock,
-  wafCheck,
-  WAF_BREAKER_UNRESOLVED_IN_A_ROW,
-  type WafNotes,
-  type WafObserved,
-  type WafSpec,
-} from '../../src/checks/waf/check.js';
+import { isWafBlock, wafCheck, WAF_BREAKER_UNRESOLVED_IN_A_ROW, type WafNotes, type WafSpec } from '../../src/checks/waf/check.js';
 import { planWaf, type WafProbe } from '../../src/checks/waf/plan.js';
 import type { Observation } from '../../src/engine/observation.js';
 import { parsePolicy } from '../../src/policy/load.js';
@@ -56,8 +49,7 @@ function correctWaf(p: Policy = policy): Observation[] {
 }
 
 function judge(observations: Observation[], notes: WafNotes = { breakerTripped: false }, p: Policy = policy) {
-  const verdict = wafCheck.evaluate(spec(p), { observations, notes }, p);
-  return { ...verdict, observed: verdict.observed as WafObserved };
+  return wafCheck.evaluate(spec(p), { observations, notes }, p);
 }
 
 describe('wafCheck.evaluate', () => {

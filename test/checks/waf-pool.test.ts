@@ -37,7 +37,7 @@ describe('mapBounded', () => {
   });
 
   it('copes with an empty list and a limit above the list length', async () => {
-    expect(await mapBounded([], 8, async () => 1)).toEqual([]);
-    expect(await mapBounded([1, 2], 8, async (n) => n)).toEqual([1, 2]);
+    expect(await mapBounded([], 8, () => Promise.resolve(1))).toEqual([]);
+    expect(await mapBounded([1, 2], 8, (n) => Promise.resolve(n))).toEqual([1, 2]);
   });
 });

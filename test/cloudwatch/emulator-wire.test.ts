@@ -181,7 +181,10 @@ describe('metrics check against the emulator', () => {
     const result = await runMetricsCheck({ policy, ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status).toBe('error');
     expect(result.summary).toMatch(
-      /CloudWatch has no datapoint for REST API ApiName=no-such-api, Stage=test in .* UTC \(after 1 poll over 0 s\): check the API name or id, the stage and the Region/,
+      new RegExp(
+        /CloudWatch has no datapoint for REST API ApiName=no-such-api, Stage=test in .* UTC \(after 1 poll over 0 s\): /.source +
+          /check the API name or id, the stage and the Region/.source,
+      ),
     );
   });
 
@@ -278,7 +281,10 @@ describe('CloudWatch failures become an error verdict, never a crash', () => {
     const result = await runMetricsCheck({ policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status).toBe('error');
     expect(result.summary).toMatch(
-      /CloudWatch refused GetMetricData \(AccessDenied\) .*not authorized to perform: cloudwatch:GetMetricData.*The credentials need the IAM permission cloudwatch:GetMetricData/,
+      new RegExp(
+        /CloudWatch refused GetMetricData \(AccessDenied\) .*not authorized to perform: cloudwatch:GetMetricData.*/.source +
+          /The credentials need the IAM permission cloudwatch:GetMetricData/.source,
+      ),
     );
     expect(result.evidence[0]).toMatchObject({ probe: 'metrics.GetMetricData', error: 'AccessDenied', outcome: 'unresolved' });
   });

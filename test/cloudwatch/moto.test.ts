@@ -38,10 +38,8 @@ const motoVersion = probe.status === 0 ? probe.stdout.trim() : undefined;
 const inCi = Boolean(process.env.CI);
 
 if (!motoVersion && !inCi) {
-  // eslint-disable-next-line no-console
-  console.warn(
-    `moto interop skipped: python3 cannot import moto (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); under CI=true this fails`,
-  );
+  const reason = (probe.stderr || probe.error?.message || '').trim().split('\n').pop();
+  console.warn(`moto interop skipped: python3 cannot import moto (${reason}); under CI=true this fails`);
 }
 
 describe('moto is available where CI runs', () => {
@@ -129,7 +127,6 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     expect([...fetched.series.get('e4xx_api')!.values()]).toEqual([6, 3, 0]);
     expect([...fetched.series.get('e5xx_api')!.values()]).toEqual([0, 2, 0]);
     expect(fetched.incomplete).toEqual([]);
-    // eslint-disable-next-line no-console
     console.info(`moto ${motoVersion}: server up in ${Math.round(startupMs)} ms, GetMetricData round trip ${roundTripMs.toFixed(1)} ms`);
   });
 

@@ -64,7 +64,8 @@ describe('the metrics block of a policy', () => {
       'an HTTP API by name (no lookup)',
       { cloudwatch: { api: { type: 'HTTP', name: 'shop', stage: 'p' } } },
       [
-        'metrics.cloudwatch.api.id: is required for an HTTP API (its metrics are keyed by ApiId; gatecheck does not look names up: `aws apigatewayv2 get-apis` lists the ids)',
+        'metrics.cloudwatch.api.id: is required for an HTTP API (its metrics are keyed by ApiId; ' +
+          'gatecheck does not look names up: `aws apigatewayv2 get-apis` lists the ids)',
         'metrics.cloudwatch.api.name: is not supported for an HTTP API: give its `id` instead',
       ],
     ],

@@ -151,7 +151,10 @@ describe('reconcile + evaluateMetrics', () => {
     const verdict = evaluateMetrics(r, { ...context, waited: ' (after 9 polls over 240 s)' });
     expect(verdict).toMatchObject({ status: 'inconclusive' });
     expect(verdict.summary).toMatch(
-      /not every minute could be reconciled \(after 9 polls over 240 s\): \d\d:\d\d: no CloudWatch datapoint, though the client completed 50/,
+      new RegExp(
+        /not every minute could be reconciled \(after 9 polls over 240 s\): /.source +
+          /\d\d:\d\d: no CloudWatch datapoint, though the client completed 50/.source,
+      ),
     );
   });
 
@@ -280,10 +283,10 @@ describe('poll schedule', () => {
 
   it('reads until settled, or until the wait is used up (last read on the deadline)', async () => {
     let now = 0;
-    const clock: PollClock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const clock: PollClock = { now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)) };
     let reads = 0;
     const settledOn3 = await pollUntil(
-      async () => ++reads,
+      () => Promise.resolve(++reads),
       (n) => n >= 3,
       { waitMs: 60_000 },
       clock,
@@ -292,7 +295,7 @@ describe('poll schedule', () => {
     now = 0;
     reads = 0;
     const never = await pollUntil(
-      async () => ++reads,
+      () => Promise.resolve(++reads),
       () => false,
       { waitMs: 60_000 },
       clock,

@@ -17,7 +17,10 @@ const skip = !nginxAvailable() && !process.env.CI;
 
 /** The example policy with shorter probes, so ten runs stay within a minute or two. */
 function fastPolicyFile(): string {
-  const policy = parse(nginxPolicyYaml()) as { routes: Array<Record<string, any>>; limits: Record<string, number> };
+  const policy = parse(nginxPolicyYaml()) as {
+    routes: Array<{ throttle?: Record<string, unknown>; slo?: Record<string, unknown> }>;
+    limits: Record<string, number>;
+  };
   policy.limits = { maxRequests: 3000, maxDurationSec: 60, requestTimeoutMs: 2000 };
   for (const route of policy.routes) {
     if (route.throttle) route.throttle.probeSeconds = 1;

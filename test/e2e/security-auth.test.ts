@@ -44,17 +44,15 @@ const bypassProbes = (result: CheckResult): string[] =>
 // A JWT gateway double in the style of an API Gateway HTTP API JWT authorizer (RS256 only, 401
 // with www-authenticate), with one flaw at a time.
 
-const FLAWS = [
-  'none',
-  'alg-none-any-case',
-  'alg-none-blocklist',
-  'no-signature-check',
-  'no-exp-check',
-  'query-token',
-  'path-normalising',
-  'method-override',
-] as const;
-type Flaw = (typeof FLAWS)[number];
+type Flaw =
+  | 'none'
+  | 'alg-none-any-case'
+  | 'alg-none-blocklist'
+  | 'no-signature-check'
+  | 'no-exp-check'
+  | 'query-token'
+  | 'path-normalising'
+  | 'method-override';
 
 const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const issuerPublic = createPublicKey(issuer.privateKey);
@@ -102,7 +100,8 @@ async function startJwtGateway(flaw: Flaw): Promise<{ url: string; close: () => 
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
     if (path !== '/me' || method !== 'GET') return send(404, { message: 'Not Found' });
-    if (flaw === 'path-normalising' && url.pathname !== '/me') return send(200, { sub: 'anyone' }); // the authorizer was bound to /me exactly
+    // The authorizer was bound to /me exactly.
+    if (flaw === 'path-normalising' && url.pathname !== '/me') return send(200, { sub: 'anyone' });
     if (flaw === 'method-override' && req.method === 'POST') return send(200, { sub: 'anyone' }); // no authorizer on POST
     const auth = req.headers.authorization;
     const bearer = auth?.startsWith('Bearer ') ? auth.slice(7) : flaw === 'query-token' ? (url.searchParams.get('access_token') ?? '') : '';

@@ -70,7 +70,7 @@ describe('waf check against the reference gateway', () => {
         runs[fault] = [];
         for (const index of [0, 1]) {
           const { result, wallMs } = await checkWaf(policy, gateway.url, index);
-          runs[fault]!.push(result);
+          runs[fault].push(result);
           wall[`${fault} ${result.route}`] = wallMs;
         }
       } finally {
@@ -126,7 +126,8 @@ describe('waf check against the reference gateway', () => {
     const redactor = new Redactor(Object.values(policy.credentials));
     for (const e of runs['waf-off']![0]!.evidence) {
       expect(e.requestHeaders['x-api-key']).toBe(API_KEY);
-      expect(JSON.parse(redactor.redact(JSON.stringify(e))).requestHeaders['x-api-key']).toBe('<credential main>');
+      const redacted = JSON.parse(redactor.redact(JSON.stringify(e))) as { requestHeaders: Record<string, string> };
+      expect(redacted.requestHeaders['x-api-key']).toBe('<credential main>');
     }
   });
 
@@ -195,10 +196,12 @@ function measurementPolicy(): Policy {
       'credentials:',
       '  main: { value: "${K}" }',
       'routes:',
-      `  - { method: GET, path: /api/items, auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf} } }`,
+      '  - { method: GET, path: /api/items, auth: { required: true, credential: main }, ' +
+        `throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf} } }`,
       '  # nginx serves /api/items as a static file: a POST passes the key check, limit_req and CRS (phase 2 reads the',
       "  # body), then the static module answers 405. That 405 is this route's normal answer.",
-      `  - { method: POST, path: /api/items, okStatus: [405], auth: { required: true, credential: main }, throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf}, placements: [json, form] } }`,
+      '  - { method: POST, path: /api/items, okStatus: [405], auth: { required: true, credential: main }, ' +
+        `throttle: { rateLimit: 50, burstLimit: 21 }, waf: { ${waf}, placements: [json, form] } }`,
     ].join('\n'),
     'measure.yaml',
     { env: { K: NGINX_KEY } },
@@ -238,9 +241,10 @@ describe.skipIf(skipNginx)('waf check against real nginx + ModSecurity + CRS', (
         `  GET  by placement: ${table(byPlacement(get!))}`,
         `  POST by category: ${table(byCategory(post!))}`,
         `  POST by placement: ${table(byPlacement(post!))}`,
-        `  benign blocked: ${(get!.observed.benignBlocked as string[]).join('; ')} | ${(post!.observed.benignBlocked as string[]).join('; ')}`,
+        `  benign blocked: ${(get!.observed.benignBlocked as string[]).join('; ')} | ` +
+          (post!.observed.benignBlocked as string[]).join('; '),
         `  unresolved: ${[...(get!.observed.unresolvedProbes as string[]), ...(post!.observed.unresolvedProbes as string[])].join('; ')}`,
-        `  false-positive rate: GET ${get!.observed.falsePositiveRate}, POST ${post!.observed.falsePositiveRate}`,
+        `  false-positive rate: GET ${get!.observed.falsePositiveRate as number}, POST ${post!.observed.falsePositiveRate as number}`,
         `  example policy wall time (ms): ${Object.entries(results)
           .map(([v, r]) => `${v} ${r.wallMs} (${r.result.requestsSent} requests)`)
           .join(', ')}`,

@@ -82,18 +82,25 @@ describe('gatecheck run --engine k6', () => {
     writeFileSync(join(dir, 'points.ndjson'), points);
     // A stand-in for k6 that records how it was called and writes what k6 would.
     const bin = tempDir('gatecheck-fakek6-');
+    const httpReqs = points.split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"')).length;
     writeFileSync(
       join(bin, 'k6'),
-      `#!${process.execPath}
-const fs = require('node:fs'); const zlib = require('node:zlib');
-const args = process.argv.slice(2);
-fs.writeFileSync(${JSON.stringify(join(dir, 'call.json'))}, JSON.stringify({ args, target: process.env.GATECHECK_TARGET, hasKey: process.env.GATECHECK_K6_TEST_KEY === ${JSON.stringify(SECRET)} }));
-const out = args[args.indexOf('--out') + 1].replace(/^json=/, '');
-fs.writeFileSync(out, zlib.gzipSync(fs.readFileSync(${JSON.stringify(join(dir, 'points.ndjson'))})));
-const summary = args[args.indexOf('--summary-export') + 1];
-fs.writeFileSync(summary, JSON.stringify({ metrics: { http_reqs: { count: ${points.split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"')).length}, rate: 20 }, 'http_req_failed{route:GET /api/items,probe:slo}': { passes: 0, fails: 60, value: 0, thresholds: { 'rate<=0.01': false } } }, root_group: { name: '', path: '', id: 'd41d8cd98f00b204e9800998ecf8427e', groups: {}, checks: {} } }, null, 4));
-console.log('fake k6 done');
-`,
+      [
+        `#!${process.execPath}`,
+        "const fs = require('node:fs'); const zlib = require('node:zlib');",
+        'const args = process.argv.slice(2);',
+        `fs.writeFileSync(${JSON.stringify(join(dir, 'call.json'))}, JSON.stringify({ args, target: process.env.GATECHECK_TARGET, ` +
+          `hasKey: process.env.GATECHECK_K6_TEST_KEY === ${JSON.stringify(SECRET)} }));`,
+        "const out = args[args.indexOf('--out') + 1].replace(/^json=/, '');",
+        `fs.writeFileSync(out, zlib.gzipSync(fs.readFileSync(${JSON.stringify(join(dir, 'points.ndjson'))})));`,
+        "const summary = args[args.indexOf('--summary-export') + 1];",
+        'fs.writeFileSync(summary, JSON.stringify({ metrics: { ' +
+          `http_reqs: { count: ${httpReqs}, rate: 20 }, ` +
+          "'http_req_failed{route:GET /api/items,probe:slo}': { passes: 0, fails: 60, value: 0, thresholds: { 'rate<=0.01': false } } }, " +
+          "root_group: { name: '', path: '', id: 'd41d8cd98f00b204e9800998ecf8427e', groups: {}, checks: {} } }, null, 4));",
+        "console.log('fake k6 done');",
+        '',
+      ].join('\n'),
     );
     chmodSync(join(bin, 'k6'), 0o755);
     const run = await runCli(['run', '--engine', 'k6', '--only', 'throttle,slo', '--policy', policyFile], { ...env, PATH: bin });

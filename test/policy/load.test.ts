@@ -9,7 +9,7 @@ const env = { GATECHECK_API_KEY: 'k-1234567890abcdef' };
 
 const issuesOf = (text: string, environment: Record<string, string> = env): string[] => policyIssues(text, environment);
 
-function mutate(change: (p: Record<string, any>) => void): string {
+function mutate(change: (typeof MALFORMED_POLICIES)[number][1]): string {
   const policy = validPolicy();
   change(policy);
   return stringify(policy);
@@ -50,8 +50,9 @@ describe('policy loading', () => {
   it('reports every problem at once, not just the first', () => {
     const issues = issuesOf(
       mutate((p) => {
-        p.routes[0].throttle.rateLimit = 0;
-        p.routes[0].method = 'FETCH';
+        const route = (p.routes as Array<{ throttle: { rateLimit: number }; method: string }>)[0]!;
+        route.throttle.rateLimit = 0;
+        route.method = 'FETCH';
         p.extra = 1;
       }),
     );
