@@ -8,7 +8,6 @@ import { K6_SUPPORTED_KINDS } from '../k6/checks.js';
 import { K6InputError } from '../k6/errors.js';
 import { buildK6Export, ExportError, type K6Export } from '../k6/export.js';
 import { capProblem, judgeK6, readK6Files, runLocalK6, type JudgeInput } from '../k6/import.js';
-import { shellQuote } from '../k6/names.js';
 import { credentialEnvVars, loadPolicyForK6 } from '../k6/policy.js';
 import { writeK6Report } from '../k6/report.js';
 import { findK6, K6_EXIT_CODES } from '../k6/run.js';
@@ -17,6 +16,7 @@ import { EXIT_CODES, exitCodeFor } from '../report/model.js';
 import { defaultReportDir } from '../report/write.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
+import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
 import { progressPrinter, type CliIo } from './io.js';
 

@@ -1,8 +1,8 @@
 import type { ThrottleObserved } from '../../checks/throttle/check.js';
 import type { ThrottleTimeline } from '../../checks/throttle/timeline.js';
 import type { CheckResult } from '../../checks/types.js';
-import { k6ExportHint } from '../../k6/hint.js';
 import { mermaidXyChart } from '../charts.js';
+import { k6ExportHint } from '../k6-hint.js';
 import type { RunReport } from '../model.js';
 import { keyValueTable } from './table.js';
 

@@ -1,4 +1,4 @@
-import { shellQuote } from './names.js';
+import { shellQuote } from '../util/shell.js';
 
 /**
  * What the report says when a throttle check was client-bound (the load generator could not
