@@ -3,7 +3,7 @@ import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js
 import type { MinuteCounts, MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
 import type { CheckStatus } from '../types.js';
-import { clock, fmt } from './format.js';
+import { clock, fmt } from '../../util/format.js';
 
 /**
  * The `metrics` check: after every other check, the gateway's own CloudWatch metrics for the
