@@ -103,7 +103,7 @@ export async function startCloudWatchEndpoint(options: CloudWatchEndpointOptions
     port: listening.port,
     behaviour,
     requests,
-    close: listening.close,
+    close: () => listening.close(),
   };
 }
 

@@ -134,7 +134,7 @@ function statOrder(stat: string): number {
 /** The k6 section of report.md. */
 export function renderK6Section(merged: MergedResult): string {
   const totals = k6Totals(merged);
-  const cell = (v: unknown) =>
+  const cell = (v: string | number | null | undefined) =>
     String(v ?? '—')
       .replace(/\|/g, '\\|')
       .replace(/\r?\n/g, ' ');

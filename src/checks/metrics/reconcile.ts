@@ -281,7 +281,7 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
   const out: RouteRow[] = [];
   for (const [route, minutes] of options.routeMinutes) {
     const counts = zeroCounts();
-    for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]!);
+    for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]);
     const sum = (role: MetricRole) =>
       [...minutes.entries()].filter(([minute]) => compared.has(minute)).reduce((s, [, v]) => s + (v[role] ?? 0), 0);
     const hasAny = [...minutes.keys()].some((minute) => compared.has(minute));
