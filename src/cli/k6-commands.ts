@@ -38,7 +38,9 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
         .option('scenario', {
           type: 'string',
-          describe: `Scenario to translate for each route instead of the policy's own probes (built in: ${builtInScenarios().join(', ')}; or a file)`,
+          describe:
+            `Scenario to translate for each route instead of the policy's own probes` +
+            ` (built in: ${builtInScenarios().join(', ')}; or a file)`,
         })
         .option('route', { type: 'string', array: true, describe: 'Export only this route id (`GET /api/items`); repeatable' })
         .option('parallelism', {

@@ -58,7 +58,8 @@ export function renderScript(input: ScriptInput): string {
     `//   GATECHECK_TARGET        base URL (default ${policy.target ?? 'none: required'})`,
     ...used.map(
       (c) =>
-        `//   ${c.envVar.padEnd(23)} credential "${c.credential}" (${policy.credentials[c.credential]!.header})${c.derived ? ': the policy gives no ${NAME} for it, so this name was chosen' : ''}`,
+        `//   ${c.envVar.padEnd(23)} credential "${c.credential}" (${policy.credentials[c.credential]!.header})` +
+        `${c.derived ? ': the policy gives no ${NAME} for it, so this name was chosen' : ''}`,
     ),
     '//   GATECHECK_SUMMARY_FILE  when set, handleSummary() writes its JSON there',
     "import http from 'k6/http';",

@@ -22,5 +22,8 @@ export function isoMinute(epochMs: number): string {
 export function describeWindow(window: { startMs: number; endMs: number }): string {
   const start = new Date(window.startMs).toISOString();
   const end = new Date(window.endMs).toISOString();
-  return `${start.slice(0, 10)} ${start.slice(11, 16)}–${start.slice(0, 10) === end.slice(0, 10) ? '' : `${end.slice(0, 10)} `}${end.slice(11, 16)} UTC`;
+  return (
+    `${start.slice(0, 10)} ${start.slice(11, 16)}–` +
+    `${start.slice(0, 10) === end.slice(0, 10) ? '' : `${end.slice(0, 10)} `}${end.slice(11, 16)} UTC`
+  );
 }
