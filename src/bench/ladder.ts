@@ -59,7 +59,8 @@ export async function runLadder(
     // Sends per 100 ms window (by actual send time): the pacing-accuracy figure.
     const sends = new Timeline(phaseStartMs, WINDOW_MS);
     progress(
-      `bench: ${phase.name} at ${phase.fromRatePerSec}${phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : ''}/s for ${phase.durationSec} s`,
+      `bench: ${phase.name} at ${phase.fromRatePerSec}` +
+        `${phase.toRatePerSec !== phase.fromRatePerSec ? `→${phase.toRatePerSec}` : ''}/s for ${phase.durationSec} s`,
     );
     const summary = await runPaced({
       client,

@@ -322,7 +322,7 @@ async function inWorkers(options: RawSaturateOptions, perThread: number[], budge
 
 async function inThisThread(options: RawSaturateOptions, budget: SharedArrayBuffer): Promise<ThreadResults> {
   let startedAt = 0;
-  const start = async () => (startedAt = Date.now()) + options.durationSec * 1000;
+  const start = () => Promise.resolve((startedAt = Date.now()) + options.durationSec * 1000);
   const result = await saturateThread({ options, connections: options.connections, budget }, start);
   return { startedAt, results: [result] };
 }

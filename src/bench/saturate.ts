@@ -75,7 +75,10 @@ export async function runSaturate(options: SaturateOptions): Promise<SaturateRes
   const short = result.duration < options.durationSec - SHORT_RUN_SLACK_SEC;
   const reason = total >= options.maxRequests ? requestCapReason(options.maxRequests) : 'autocannon ended early';
   return {
-    engine: `autocannon ${options.connections} connections${options.workers ? `, ${options.workers} workers` : ''}${options.pipelining > 1 ? `, pipelining ${options.pipelining}` : ''}`,
+    engine:
+      `autocannon ${options.connections} connections` +
+      `${options.workers ? `, ${options.workers} workers` : ''}` +
+      `${options.pipelining > 1 ? `, pipelining ${options.pipelining}` : ''}`,
     requestsPerSec: total / result.duration,
     total,
     durationSec: result.duration,

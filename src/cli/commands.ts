@@ -231,11 +231,14 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
   io.stdout.write(
-    `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}; target: ${policy.target ?? '(none: pass --target)'}\n`,
+    `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}` +
+      `; target: ${policy.target ?? '(none: pass --target)'}\n`,
   );
   if (kindsInPolicy(policy).length === 0) {
     io.stderr.write(
-      `gatecheck: warning: ${args.policy} asks for no checks: add auth, cors, waf, throttle, usagePlans, quota or slo to a route (a run would verify nothing and exit 3)\n`,
+      `gatecheck: warning: ${args.policy} asks for no checks` +
+        `: add auth, cors, waf, throttle, usagePlans, quota or slo to a route` +
+        ` (a run would verify nothing and exit 3)\n`,
     );
   }
   return EXIT_CODES.pass;
@@ -262,7 +265,9 @@ export async function demoCommand(io: CliIo, args: DemoArgs): Promise<number> {
   const policy = loadPolicy(io, { policy: DEMO_POLICY }, env);
   const gateway = await startGateway({ policy, faults: args.fault, cloudwatch: policy.metrics !== undefined });
   io.stderr.write(
-    `gatecheck demo: reference gateway on ${gateway.url}${gateway.cloudwatch ? `, its CloudWatch GetMetricData on ${gateway.cloudwatch.url}` : ''}${args.fault.length ? ` with fault(s) ${args.fault.join(', ')}` : ''}\n`,
+    `gatecheck demo: reference gateway on ${gateway.url}` +
+      `${gateway.cloudwatch ? `, its CloudWatch GetMetricData on ${gateway.cloudwatch.url}` : ''}` +
+      `${args.fault.length ? ` with fault(s) ${args.fault.join(', ')}` : ''}\n`,
   );
   const given = args.metrics ?? {};
   // The emulator's datapoints are complete as soon as the gateway has answered: a short wait is plenty.
@@ -305,11 +310,13 @@ export async function serveCommand(io: CliIo, args: ServeArgs): Promise<number> 
     cloudwatch: policy.metrics !== undefined,
   });
   io.stdout.write(
-    `gatecheck reference gateway listening on ${gateway.url}${args.fault.length ? ` (faults: ${args.fault.join(', ')})` : ''}; Ctrl-C to stop\n`,
+    `gatecheck reference gateway listening on ${gateway.url}` +
+      `${args.fault.length ? ` (faults: ${args.fault.join(', ')})` : ''}; Ctrl-C to stop\n`,
   );
   if (gateway.cloudwatch)
     io.stdout.write(
-      `its CloudWatch GetMetricData answers on ${gateway.cloudwatch.url} (check with --endpoint-url ${gateway.cloudwatch.url} and any AWS credentials)\n`,
+      `its CloudWatch GetMetricData answers on ${gateway.cloudwatch.url}` +
+        ` (check with --endpoint-url ${gateway.cloudwatch.url} and any AWS credentials)\n`,
     );
   await io.stopSignal();
   await gateway.close();

@@ -8,7 +8,6 @@ import { K6_SUPPORTED_KINDS } from '../k6/checks.js';
 import { K6InputError } from '../k6/errors.js';
 import { buildK6Export, ExportError, type K6Export } from '../k6/export.js';
 import { capProblem, judgeK6, readK6Files, runLocalK6, type JudgeInput } from '../k6/import.js';
-import { shellQuote } from '../k6/names.js';
 import { credentialEnvVars, loadPolicyForK6 } from '../k6/policy.js';
 import { writeK6Report } from '../k6/report.js';
 import { findK6, K6_EXIT_CODES } from '../k6/run.js';
@@ -17,6 +16,7 @@ import { EXIT_CODES, exitCodeFor } from '../report/model.js';
 import { defaultReportDir } from '../report/write.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
+import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
 import { progressPrinter, type CliIo } from './io.js';
 
@@ -38,7 +38,9 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
         .option('scenario', {
           type: 'string',
-          describe: `Scenario to translate for each route instead of the policy's own probes (built in: ${builtInScenarios().join(', ')}; or a file)`,
+          describe:
+            `Scenario to translate for each route instead of the policy's own probes` +
+            ` (built in: ${builtInScenarios().join(', ')}; or a file)`,
         })
         .option('route', { type: 'string', array: true, describe: 'Export only this route id (`GET /api/items`); repeatable' })
         .option('parallelism', {

@@ -41,7 +41,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   } catch (error) {
     if (error instanceof PolicyError) {
       io.stderr.write(
-        `gatecheck: invalid policy (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}); no request was sent\n${error.message}\n`,
+        `gatecheck: invalid policy (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'})` +
+          `; no request was sent\n${error.message}\n`,
       );
       return EXIT_CODES.badInput;
     }
@@ -277,7 +278,8 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             type: 'number',
             default: Math.min(4, availableParallelism()),
             describe:
-              '--saturate: worker threads (0 = run in this thread) [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]',
+              '--saturate: worker threads (0 = run in this thread)' +
+              ' [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]',
           })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests in flight per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
@@ -338,7 +340,8 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     .alias('h', 'help')
     .wrap(Math.min(110, (io.stdout as NodeJS.WriteStream).columns ?? 100))
     .epilogue(
-      'Exit codes: 0 pass, 1 fail, 2 bad input (nothing sent), 3 could not verify (unreachable, error, inconclusive).\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.',
+      'Exit codes: 0 pass, 1 fail, 2 bad input (nothing sent), 3 could not verify (unreachable, error, inconclusive).' +
+        '\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.',
     )
     .exitProcess(false)
     .fail((message, error) => {

@@ -97,7 +97,8 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
     if (DENIED.has(awsCode)) {
       return new CloudWatchError(
         'AccessDenied',
-        `CloudWatch refused GetMetricData (${awsCode}) at ${where}: ${message}. The credentials need the IAM permission cloudwatch:GetMetricData.`,
+        `CloudWatch refused GetMetricData (${awsCode}) at ${where}: ${message}` +
+          `. The credentials need the IAM permission cloudwatch:GetMetricData.`,
         awsCode,
         attempts,
       );
@@ -105,7 +106,8 @@ export function toCloudWatchError(error: unknown, where: string): CloudWatchErro
     if (THROTTLED.has(awsCode)) {
       return new CloudWatchError(
         'Throttled',
-        `CloudWatch throttled GetMetricData (${awsCode})${tried}, the SDK's retries included; try again later or raise the account's GetMetricData quota`,
+        `CloudWatch throttled GetMetricData (${awsCode})${tried}, the SDK's retries included` +
+          `; try again later or raise the account's GetMetricData quota`,
         awsCode,
         attempts,
       );

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors } from 'undici';
 import { RECORDED_HEADERS, type Observation } from './observation.js';
 import type { ObservationStream } from './stream.js';
 
@@ -167,7 +167,7 @@ export class HttpClient {
         {
           origin: this.origin,
           path: this.prefix + request.path,
-          method: request.method as Dispatcher.HttpMethod,
+          method: request.method,
           headers: request.headers ?? {},
           ...(request.body !== undefined ? { body: request.body } : {}),
         },
@@ -189,7 +189,7 @@ export class HttpClient {
           },
           onComplete: () => finish(),
           onError: (error: Error) => finish(error),
-        } as unknown as Dispatcher.DispatchHandler,
+        },
       );
     });
   }
@@ -300,6 +300,7 @@ export function describeError(error: unknown): string {
   const code = err.cause?.code ?? err.code;
   if (code && TLS_CODE.test(code)) return describeTls(code, err.cause?.message ?? err.message ?? '', err.reason);
   // A TLS alert or handshake record where an HTTP status line should be.
+  // eslint-disable-next-line no-control-regex -- the bytes of a TLS record header (handshake or alert, version 3.x) are the point
   if (code?.startsWith('HPE_') && /^[\x15\x16]\x03/.test(err.data ?? '')) return TLS_ON_HTTP;
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_CLOSED') return 'ECONNRESET';
   const hostname = err.cause?.hostname ?? err.hostname;

@@ -103,7 +103,7 @@ export async function startCloudWatchEndpoint(options: CloudWatchEndpointOptions
     port: listening.port,
     behaviour,
     requests,
-    close: listening.close,
+    close: () => listening.close(),
   };
 }
 
@@ -171,7 +171,8 @@ function answer(
       throw new ApiError(
         400,
         'AccessDenied',
-        'User: arn:aws:iam::000000000000:user/gatecheck is not authorized to perform: cloudwatch:GetMetricData because no identity-based policy allows the cloudwatch:GetMetricData action',
+        'User: arn:aws:iam::000000000000:user/gatecheck is not authorized to perform: cloudwatch:GetMetricData' +
+          ' because no identity-based policy allows the cloudwatch:GetMetricData action',
         'com.amazon.coral.service#AccessDeniedException',
       );
     }

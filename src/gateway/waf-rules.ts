@@ -184,7 +184,10 @@ interface Rule {
 }
 
 /** Commands an injected shell fragment typically runs; ordinary words (echo, cat as in "cat lovers") need a separator before them. */
-const SHELL_COMMANDS = String.raw`(?:cat|ls|id|whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|ping|rm|nslookup|powershell|cmd(?:\.exe)?|python[23]?|perl|chmod|ifconfig|ipconfig|printenv|passwd|telnet|tftp)`;
+const SHELL_COMMANDS = [
+  String.raw`(?:cat|ls|id|whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|ping|rm|nslookup|powershell|`,
+  String.raw`cmd(?:\.exe)?|python[23]?|perl|chmod|ifconfig|ipconfig|printenv|passwd|telnet|tftp)`,
+].join('');
 /** Inside `$( )` or backticks a few more words are commands, and so is any absolute path (`$(/bin/sh)`). */
 const SUBSTITUTED_COMMANDS = String.raw`(?:(?:${SHELL_COMMANDS.slice(3, -1)}|sleep|echo|env)(?=[\s);|&<>\x60]|$)|/)`;
 
@@ -208,8 +211,12 @@ const RULES: readonly Rule[] = [
   {
     category: 'SQLi',
     signature: 'stacked-query',
-    pattern:
-      /;\s*(?:drop\s+(?:table|database|schema)\b|truncate\s+table\b|alter\s+table\b|delete\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|exec(?:ute)?\s+(?:xp_|sp_)|shutdown\b)/,
+    pattern: new RegExp(
+      [
+        String.raw`;\s*(?:drop\s+(?:table|database|schema)\b|truncate\s+table\b|alter\s+table\b|delete\s+from\b|`,
+        String.raw`insert\s+into\b|update\s+\w+\s+set\b|exec(?:ute)?\s+(?:xp_|sp_)|shutdown\b)`,
+      ].join(''),
+    ),
   },
   // `admin'--`, `x' #`, `1')/*`: a string closed right after a word, then the rest commented out.
   // After a double quote only when nothing separates them, so prose like `he said "hi" -- then` passes.
@@ -236,8 +243,14 @@ const RULES: readonly Rule[] = [
   {
     category: 'CrossSiteScripting',
     signature: 'event-handler',
-    pattern:
-      /\bon(?:error|load|click|dblclick|mouse(?:over|enter|out|down|up|move)|focus(?:in)?|blur|toggle|begin|end|animation(?:start|end)|transitionend|pointer(?:over|enter|down)|input|change|submit|unload|beforeunload|message|pageshow|hashchange|resize|scroll|wheel|key(?:down|up|press)|copy|paste|drag(?:start)?|play|invalid|select|search)\s*=/,
+    pattern: new RegExp(
+      [
+        String.raw`\bon(?:error|load|click|dblclick|mouse(?:over|enter|out|down|up|move)|focus(?:in)?|blur|toggle|`,
+        String.raw`begin|end|animation(?:start|end)|transitionend|pointer(?:over|enter|down)|input|change|submit|`,
+        String.raw`unload|beforeunload|message|pageshow|hashchange|resize|scroll|wheel|key(?:down|up|press)|copy|`,
+        String.raw`paste|drag(?:start)?|play|invalid|select|search)\s*=`,
+      ].join(''),
+    ),
   },
   // `<img src=x onerror=...>`, `<svg/onload=...>`: any tag carrying an `on*` attribute.
   {
@@ -256,8 +269,12 @@ const RULES: readonly Rule[] = [
   {
     category: 'GenericLFI',
     signature: 'sensitive-file',
-    pattern:
-      /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers)\b|\/proc\/self\/|\bc:[/\\]windows\b|\b(?:win|boot|system)\.ini\b|\.ht(?:access|passwd)\b|\/\.env\b|\/\.git\/|\bweb-inf[/\\]web\.xml\b/,
+    pattern: new RegExp(
+      [
+        String.raw`\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers)\b|\/proc\/self\/|\bc:[/\\]windows\b|\b(?:win|`,
+        String.raw`boot|system)\.ini\b|\.ht(?:access|passwd)\b|\/\.env\b|\/\.git\/|\bweb-inf[/\\]web\.xml\b`,
+      ].join(''),
+    ),
   },
 
   // Shell command injection: a command after a shell separator, or inside $( ) or backticks.
@@ -289,8 +306,12 @@ const RULES: readonly Rule[] = [
   {
     category: 'SSTI',
     signature: 'template-expression',
-    pattern:
-      /\{\{[^}]{0,80}?(?:\d\s*[*/+-]\s*\d|__(?:class|globals|builtins|import|mro|subclasses)__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bconstructor\b)[^}]{0,80}?\}\}/,
+    pattern: new RegExp(
+      [
+        String.raw`\{\{[^}]{0,80}?(?:\d\s*[*/+-]\s*\d|__(?:class|globals|builtins|import|mro|subclasses)__|`,
+        String.raw`\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bconstructor\b)[^}]{0,80}?\}\}`,
+      ].join(''),
+    ),
   },
   {
     category: 'SSTI',
@@ -308,14 +329,22 @@ const RULES: readonly Rule[] = [
   {
     category: 'SSRF',
     signature: 'metadata-address',
-    pattern:
-      /(?:^|[^\d.])169\.254\.169\.254(?!\d)|\bmetadata\.google\.internal\b|\[?fd00:ec2::254\]?|:\/\/(?:2852039166|0xa9fea9fe|0251\.0376\.0251\.0376)(?![\w.])/,
+    pattern: new RegExp(
+      [
+        String.raw`(?:^|[^\d.])169\.254\.169\.254(?!\d)|\bmetadata\.google\.internal\b|\[?fd00:ec2::254\]?|`,
+        String.raw`:\/\/(?:2852039166|0xa9fea9fe|0251\.0376\.0251\.0376)(?![\w.])`,
+      ].join(''),
+    ),
   },
   {
     category: 'SSRF',
     signature: 'loopback-url',
-    pattern:
-      /\b(?:https?|ftp):\/\/(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|0x7f[0-9a-f.]*|2130706433|\[[0-9a-f:.]*\])(?=[:/?#\s]|$)/,
+    pattern: new RegExp(
+      [
+        String.raw`\b(?:https?|ftp):\/\/(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|0x7f[0-9a-f.]*|`,
+        String.raw`2130706433|\[[0-9a-f:.]*\])(?=[:/?#\s]|$)`,
+      ].join(''),
+    ),
   },
   { category: 'SSRF', signature: 'internal-scheme', pattern: /\b(?:gopher|dict|tftp|netdoc|jar|file):\/\// },
 

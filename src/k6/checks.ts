@@ -90,7 +90,9 @@ function judgeThrottle(id: string, spec: ThrottleSpec, { merged, observations, p
   if (mine.length === 0) {
     const plan = id.endsWith(']') ? `, plan=${id.slice(id.lastIndexOf('[plan ') + 6, -1)}` : '';
     const probes = `${THROTTLE_PROBES.volley}/${THROTTLE_PROBES.paced}`;
-    const reason = `not checked: no k6 points tagged route=${routeTag(route)}${plan} with probe ${probes} (run a script from "gatecheck export k6")`;
+    const reason =
+      `not checked: no k6 points tagged route=${routeTag(route)}${plan}` +
+      ` with probe ${probes} (run a script from "gatecheck export k6")`;
     return skipped('throttle', id, route.id, reason, expected);
   }
   const paced = mine.filter((o) => o.probe === THROTTLE_PROBES.paced);

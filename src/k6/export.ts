@@ -2,7 +2,8 @@ import { basename, extname } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { renderManifests, RESULTS_DIR } from './manifests.js';
-import { k8sName, shellQuote } from './names.js';
+import { shellQuote } from '../util/shell.js';
+import { k8sName } from './names.js';
 import { phaseCredentials, planK6, type K6Plan } from './plan.js';
 import type { CredentialEnv } from './policy.js';
 import { renderScript } from './script.js';
@@ -117,10 +118,15 @@ function readme(input: ExportInput, plan: K6Plan, name: string, secretName: stri
     '',
     '| scenario | route | probe | load | start |',
     '| --- | --- | --- | --- | --- |',
-    ...plan.phases.map(
-      (p) =>
-        `| \`${p.scenario}\` | \`${p.route.id}\` | ${p.probe} | ${p.phase.kind === 'volley' ? `volley of ${p.phase.requests}` : p.phase.fromRatePerSec === p.phase.toRatePerSec ? `${p.phase.fromRatePerSec}/s for ${p.phase.durationSec} s` : `${p.phase.fromRatePerSec}→${p.phase.toRatePerSec}/s over ${p.phase.durationSec} s`} | ${(p.startMs / 1000).toFixed(1)} s |`,
-    ),
+    ...plan.phases.map((p) => {
+      const load =
+        p.phase.kind === 'volley'
+          ? `volley of ${p.phase.requests}`
+          : p.phase.fromRatePerSec === p.phase.toRatePerSec
+            ? `${p.phase.fromRatePerSec}/s for ${p.phase.durationSec} s`
+            : `${p.phase.fromRatePerSec}→${p.phase.toRatePerSec}/s over ${p.phase.durationSec} s`;
+      return `| \`${p.scenario}\` | \`${p.route.id}\` | ${p.probe} | ${load} | ${(p.startMs / 1000).toFixed(1)} s |`;
+    }),
     '',
     '## One machine',
     '',

@@ -80,7 +80,8 @@ export function mergeInstances(instances: InstanceResult[], options: MergeOption
   const contributing = source === 'points' ? withPoints : instances;
   if (source === 'points' && withPoints.length < instances.length) {
     notes.push(
-      `totals come from the ${withPoints.length} NDJSON file(s); the ${instances.length - withPoints.length} summary file(s) contribute their threshold verdicts`,
+      `totals come from the ${withPoints.length} NDJSON file(s)` +
+        `; the ${instances.length - withPoints.length} summary file(s) contribute their threshold verdicts`,
     );
     crossCheck(instances, withPoints, notes);
   }
@@ -124,7 +125,9 @@ export function mergeInstances(instances: InstanceResult[], options: MergeOption
     merged.metrics = mergeSummaries(instances);
     if (instances.length > 1)
       notes.push(
-        "from summaries only: counts are exact sums; rates per second are the sum of the instances' rates (instances run side by side); trend percentiles and medians are the largest instance value, an upper bound, not the percentile of the union",
+        'from summaries only: counts are exact sums;' +
+          " rates per second are the sum of the instances' rates (instances run side by side)" +
+          '; trend percentiles and medians are the largest instance value, an upper bound, not the percentile of the union',
       );
   }
   merged.thresholds = mergeThresholds(merged, options.extraThresholds ?? {});
@@ -179,7 +182,9 @@ export function mergeSummaryMetric(name: string, list: SummaryMetric[]): MergedM
         name,
         type,
         values,
-        approximate: `percentiles and med are the largest of ${list.length} instances (an upper bound); avg is ${counted ? 'count-weighted (exact)' : "the mean of the instances' averages (no counts in the summaries)"}`,
+        approximate:
+          `percentiles and med are the largest of ${list.length} instances (an upper bound)` +
+          `; avg is ${counted ? 'count-weighted (exact)' : "the mean of the instances' averages (no counts in the summaries)"}`,
       };
     }
   }
@@ -259,7 +264,9 @@ function judge(t: MergedThreshold, merged: MergedResult): void {
   const shown = t.mergedValue !== undefined ? ` (merged value ${round(t.mergedValue)}${t.mergedExact ? '' : ', approximate'})` : '';
   if (t.ok === undefined) t.reason = `no data for ${t.metric}: cannot judge`;
   else if (extensive)
-    t.reason = `${t.ok ? 'met' : 'broken'} by the merged total${shown}; per-instance verdicts do not count for a total, each instance saw only its share`;
+    t.reason =
+      `${t.ok ? 'met' : 'broken'} by the merged total${shown}` +
+      `; per-instance verdicts do not count for a total, each instance saw only its share`;
   else if (failing.length > 0) t.reason = `failed in ${failing.length} of ${t.instances.length} per-instance verdict(s)${shown}`;
   else if (!t.ok) t.reason = `broken by the merged data${shown}, though no single instance broke it`;
   else t.reason = `met${t.instances.length ? ` in all ${t.instances.length} per-instance verdict(s)` : ''}${shown}`;

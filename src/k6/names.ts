@@ -40,11 +40,6 @@ export function k8sName(text: string, maxLength = 40): string {
   return slug || 'gatecheck';
 }
 
-/** Quotes an argument for a POSIX shell when it needs it (for commands shown to the user). */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `2s`, `1500ms`: the duration strings k6 options take. */
 export function k6Duration(ms: number): string {
   const rounded = Math.max(0, Math.round(ms));

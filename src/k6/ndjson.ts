@@ -72,7 +72,7 @@ export class NdjsonReader {
         if (isObject(sub) && typeof sub.name === 'string' && (sub.tags === null || isObject(sub.tags))) {
           submetrics.push({
             name: sub.name,
-            tags: Object.entries((sub.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const),
+            tags: Object.entries(sub.tags ?? {}).map(([k, v]) => [k, String(v)] as const),
           });
         }
       }

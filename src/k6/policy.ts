@@ -11,9 +11,12 @@ import type { Policy } from '../policy/types.js';
  * error. Values that are set are still substituted (the redactor needs them to scrub reports).
  */
 export function lenientEnvironment(env: Environment): Environment {
-  return new Proxy({} as Record<string, string>, {
-    get: (_target, name) => (typeof name === 'string' ? env[name] || `\${${name}}` : undefined),
-  });
+  return new Proxy(
+    {},
+    {
+      get: (_target, name) => (typeof name === 'string' ? env[name] || `\${${name}}` : undefined),
+    },
+  );
 }
 
 export interface LoadedPolicy {

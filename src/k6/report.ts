@@ -134,14 +134,19 @@ function statOrder(stat: string): number {
 /** The k6 section of report.md. */
 export function renderK6Section(merged: MergedResult): string {
   const totals = k6Totals(merged);
-  const cell = (v: unknown) =>
+  const cell = (v: string | number | null | undefined) =>
     String(v ?? '—')
       .replace(/\|/g, '\\|')
       .replace(/\r?\n/g, ' ');
+  const totalsSource =
+    merged.source === 'points'
+      ? 'the NDJSON points (exact: counters summed, latency histograms merged)'
+      : 'the summaries (counts exact; percentiles approximate, see below)';
   const out: string[] = [
     '## k6 results',
     '',
-    `${totals.instances.length} file(s) merged; totals from ${merged.source === 'points' ? 'the NDJSON points (exact: counters summed, latency histograms merged)' : 'the summaries (counts exact; percentiles approximate, see below)'}. ${totals.requests} requests over ${(totals.durationMs / 1000).toFixed(1)} s.`,
+    `${totals.instances.length} file(s) merged; totals from ${totalsSource}. ` +
+      `${totals.requests} requests over ${(totals.durationMs / 1000).toFixed(1)} s.`,
     '',
     markdownTable([
       ['File', 'Format', 'k6', 'Instance', 'Requests', 'Duration (s)'],

@@ -38,7 +38,9 @@ export function parseSummary(document: unknown, file: string, windowMs: number):
   const keys = Object.keys(document).slice(0, 8).join(', ') || 'none';
   throw new K6InputError(
     file,
-    `unknown k6 summary shape (top-level keys: ${keys}); expected handleSummary() data (metrics with type/values), a --summary-export file (metrics and root_group) or a machine-readable summary (version, metadata, results.metrics)`,
+    `unknown k6 summary shape (top-level keys: ${keys})` +
+      `; expected handleSummary() data (metrics with type/values), a --summary-export file (metrics and root_group)` +
+      ` or a machine-readable summary (version, metadata, results.metrics)`,
     1,
   );
 }

@@ -322,7 +322,9 @@ function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
     if (api.id === undefined) {
       issues.push({
         path: `${at}.id`,
-        message: `is required for ${kind} (its metrics are keyed by ApiId; gatecheck does not look names up: \`aws apigatewayv2 get-apis\` lists the ids)`,
+        message:
+          `is required for ${kind} (its metrics are keyed by ApiId` +
+          `; gatecheck does not look names up: \`aws apigatewayv2 get-apis\` lists the ids)`,
       });
     }
     if (api.name !== undefined) issues.push({ path: `${at}.name`, message: `is not supported for ${kind}: give its \`id\` instead` });

@@ -10,16 +10,24 @@ export function renderJunit(report: RunReport): string {
     const cases = checks.map((c) => {
       const body =
         c.status === 'fail'
-          ? `<failure message="${xml(c.summary)}" type="fail">${xml(JSON.stringify({ expected: c.expected, observed: c.observed }, null, 2))}</failure>`
+          ? `<failure message="${xml(c.summary)}" type="fail">` +
+            `${xml(JSON.stringify({ expected: c.expected, observed: c.observed }, null, 2))}</failure>`
           : c.status === 'error' || c.status === 'inconclusive'
             ? `<error message="${xml(c.summary)}" type="${c.status}"/>`
             : c.status === 'skip'
               ? `<skipped message="${xml(c.summary)}"/>`
               : '';
-      return `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(c.route)}" time="${(c.durationMs / 1000).toFixed(3)}">${body}<system-out>${xml(c.summary)}</system-out></testcase>`;
+      return (
+        `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(c.route)}"` +
+        ` time="${(c.durationMs / 1000).toFixed(3)}">` +
+        `${body}<system-out>${xml(c.summary)}</system-out></testcase>`
+      );
     });
     return [
-      `  <testsuite name="${xml(kind)}" tests="${checks.length}" failures="${count(checks, 'fail')}" errors="${count(checks, 'error', 'inconclusive')}" skipped="${count(checks, 'skip')}" time="${(checks.reduce((s, c) => s + c.durationMs, 0) / 1000).toFixed(3)}" timestamp="${report.startedAt}">`,
+      `  <testsuite name="${xml(kind)}" tests="${checks.length}"` +
+        ` failures="${count(checks, 'fail')}" errors="${count(checks, 'error', 'inconclusive')}"` +
+        ` skipped="${count(checks, 'skip')}" time="${(checks.reduce((s, c) => s + c.durationMs, 0) / 1000).toFixed(3)}"` +
+        ` timestamp="${report.startedAt}">`,
       ...cases,
       '  </testsuite>',
     ].join('\n');
@@ -27,7 +35,9 @@ export function renderJunit(report: RunReport): string {
   const all = report.checks;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="gatecheck" tests="${all.length}" failures="${count(all, 'fail')}" errors="${count(all, 'error', 'inconclusive')}" skipped="${count(all, 'skip')}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="gatecheck" tests="${all.length}"` +
+      ` failures="${count(all, 'fail')}" errors="${count(all, 'error', 'inconclusive')}"` +
+      ` skipped="${count(all, 'skip')}" time="${(report.durationMs / 1000).toFixed(3)}">`,
     ...suites,
     '</testsuites>',
     '',
@@ -36,11 +46,14 @@ export function renderJunit(report: RunReport): string {
 
 function xml(text: string): string {
   // Characters XML 1.0 forbids are dropped; the five specials are escaped.
-  return text
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- tab, LF and CR are named on purpose: the XML 1.0 Char production allows them
+      .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }

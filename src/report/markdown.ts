@@ -43,7 +43,8 @@ export function renderMarkdown(report: RunReport): string {
     '',
     `- Target: \`${report.target}\``,
     `- Policy: \`${report.policyFile}\``,
-    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests (caps: ${report.limits.maxRequests} requests, ${report.limits.maxDurationSec} s)`,
+    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests` +
+      ` (caps: ${report.limits.maxRequests} requests, ${report.limits.maxDurationSec} s)`,
     `- Checks: ${
       Object.entries(counts)
         .filter(([, n]) => n > 0)
@@ -128,7 +129,8 @@ function evidenceTable(items: EvidenceItem[]): string {
         oneLine(e.label),
         oneLine(`${e.method} ${e.url ?? e.path}${headerList(e.requestHeaders, ' ')}`),
         oneLine(
-          `${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`,
+          `${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}` +
+            `${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`,
         ),
         oneLine(headerList(e.responseHeaders, '') || '—'),
         oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),

@@ -1,5 +1,5 @@
 import type { Observation } from '../engine/observation.js';
-import type { CheckKind, CheckResult, CheckStatus } from '../checks/types.js';
+import type { CheckKind, CheckResult } from '../checks/types.js';
 import type { Policy } from '../policy/types.js';
 import { overallVerdict, type RunReport } from '../report/model.js';
 import type { Recording } from './record.js';
@@ -67,7 +67,7 @@ function judgeScheduled(scheduled: ScheduledCheck, recording: Recording, policy:
   } catch (error) {
     // A hand-edited or foreign recording: the check is not verified, the others still are.
     const summary = `cannot judge the recording of this check: ${error instanceof Error ? error.message : String(error)}`;
-    return [{ ...empty(id, kind, route), expected, status: 'error' as CheckStatus, summary, ...spent }];
+    return [{ ...empty(id, kind, route), expected, status: 'error', summary, ...spent }];
   }
 }
 

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { assertNoSecrets, buildK6Export, ExportError, SCRIPT_FILE, type ExportInput } from '../../src/k6/export.js';
-import { k6ExportHint } from '../../src/k6/hint.js';
+import { k6ExportHint } from '../../src/report/k6-hint.js';
 import { routeTag } from '../../src/k6/names.js';
 import { planK6 } from '../../src/k6/plan.js';
 import { loadPolicyForK6 } from '../../src/k6/policy.js';

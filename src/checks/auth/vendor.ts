@@ -49,7 +49,9 @@ export function readRefusal(vendor: Vendor, observation: Observation | undefined
       return {
         type: 'MISSING_AUTHENTICATION_TOKEN',
         notRouted: true,
-        note: '403 Missing Authentication Token: AWS answers so for an unknown resource or method as well as for a missing IAM signature, so it proves no auth',
+        note:
+          '403 Missing Authentication Token: AWS answers so for an unknown resource or method ' +
+          'as well as for a missing IAM signature, so it proves no auth',
       };
     }
     if (status === 403 && message === 'Forbidden')

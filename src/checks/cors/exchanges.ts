@@ -139,7 +139,9 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
         probe,
         observation,
         outcome: 'violation',
-        note: `${probe.bypass}: ${allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason}`,
+        note:
+          `${probe.bypass}: ` +
+          `${allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason}`,
       };
     return { probe, observation, outcome: 'ok', note: `blocked: ${verdict.reason}` };
   }

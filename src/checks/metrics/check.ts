@@ -16,7 +16,7 @@ import {
   unavailableData,
   type MetricsSettings,
 } from './cloudwatch-read.js';
-import { describeWindow, isoMinute } from './format.js';
+import { describeWindow, isoMinute } from '../../util/format.js';
 import { cloudwatchMinutes, reconciliationData, totalsData, type FailureObserved, type ReconciledObserved } from './observed.js';
 import { byMinute, evaluateMetrics, isSettled, reconcile, type Reconciliation, type ReconcileOptions } from './reconcile.js';
 

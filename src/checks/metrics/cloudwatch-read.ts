@@ -5,7 +5,7 @@ import type { PollClock } from '../../cloudwatch/poll.js';
 import { describeApi, GROUP_LABEL, type MetricQuery } from '../../cloudwatch/queries.js';
 import type { MetricsPolicy, Policy } from '../../policy/types.js';
 import type { CheckStatus, EvidenceItem } from '../types.js';
-import { describeWindow, percent } from './format.js';
+import { describeWindow, percent } from '../../util/format.js';
 
 /**
  * What the metrics check (after a run) and `gatecheck metrics` (the pull) share: the CLI's

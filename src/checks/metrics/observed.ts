@@ -5,7 +5,7 @@ import type { UnavailableData } from './cloudwatch-read.js';
 import { byMinute, totals, type Bounds, type CloudWatchMinute, type MinuteRow, type Reconciliation } from './reconcile.js';
 import type { FetchedMetrics } from '../../cloudwatch/fetch.js';
 import type { MetricQuery } from '../../cloudwatch/queries.js';
-import { isoMinute } from './format.js';
+import { isoMinute } from '../../util/format.js';
 
 /**
  * report.json's `observed` for the metrics kind, as data: the summary fields a reviewer reads in

@@ -16,7 +16,7 @@ import {
   unavailableData,
   type MetricsSettings,
 } from './cloudwatch-read.js';
-import { describeWindow } from './format.js';
+import { describeWindow } from '../../util/format.js';
 import { cloudwatchMinutes, type PullObserved } from './observed.js';
 
 export interface MetricsPullArgs {

@@ -3,7 +3,7 @@ import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js
 import type { MinuteCounts, MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
 import type { CheckStatus } from '../types.js';
-import { clock, fmt } from './format.js';
+import { clock, fmt } from '../../util/format.js';
 
 /**
  * The `metrics` check: after every other check, the gateway's own CloudWatch metrics for the
@@ -160,7 +160,9 @@ export function reconcile(
       kind: 'missing',
       scope: 'waf',
       metric: 'BlockedRequests',
-      text: 'no AWS/WAFV2 datapoint for the web ACL, though the client saw WAF blocks: check metrics.cloudwatch.waf.webAcl and the Region (regional web ACLs only)',
+      text:
+        'no AWS/WAFV2 datapoint for the web ACL, though the client saw WAF blocks: ' +
+        'check metrics.cloudwatch.waf.webAcl and the Region (regional web ACLs only)',
     });
   }
 
@@ -226,7 +228,10 @@ function judge(bounds: Bounds, key: string, metric: string, at: string, scope: s
       ...where,
       scope,
       metric,
-      text: `${at}: CloudWatch ${metric} ${fmt(value)} < ${bounds.lower}, the least the client's ${bounds.client} ${seen} allow${key === 'error5xx' ? ' (AWS says some 5xx may be missing from metrics)' : ''}`,
+      text:
+        `${at}: CloudWatch ${metric} ${fmt(value)} < ${bounds.lower}` +
+        `, the least the client's ${bounds.client} ${seen} allow` +
+        `${key === 'error5xx' ? ' (AWS says some 5xx may be missing from metrics)' : ''}`,
     };
   }
   if (value > bounds.upper) {
@@ -235,7 +240,9 @@ function judge(bounds: Bounds, key: string, metric: string, at: string, scope: s
       ...where,
       scope,
       metric,
-      text: `${at}: CloudWatch ${metric} ${fmt(value)} > ${bounds.upper}, the most the client's ${bounds.client} ${seen} allow: someone else sends traffic to this stage`,
+      text:
+        `${at}: CloudWatch ${metric} ${fmt(value)} > ${bounds.upper}, the most the client's ${bounds.client} ${seen} allow` +
+        `: someone else sends traffic to this stage`,
     };
   }
   return undefined;
@@ -259,7 +266,10 @@ function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: Metric
       minuteStartMs: m.minuteStartMs,
       scope: API_SCOPE,
       metric: 'Latency p99',
-      text: `${at}: CloudWatch Latency p99 ${fmt(cw.latencyP99)} ms > client p99 ${fmt(p99Ms)} ms + ${fmt(slack)} ms: the gateway cannot take longer than the client waited for the same requests (other traffic on the stage?)`,
+      text:
+        `${at}: CloudWatch Latency p99 ${fmt(cw.latencyP99)} ms > ` +
+        `client p99 ${fmt(p99Ms)} ms + ${fmt(slack)} ms` +
+        `: the gateway cannot take longer than the client waited for the same requests (other traffic on the stage?)`,
     };
   }
   if (cw.latencyP99 < p99Ms - networkMs - slack) {
@@ -268,7 +278,10 @@ function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: Metric
       minuteStartMs: m.minuteStartMs,
       scope: API_SCOPE,
       metric: 'Latency p99',
-      text: `${at}: client p99 ${fmt(p99Ms)} ms, CloudWatch p99 ${fmt(cw.latencyP99)} ms, network ≈ ${fmt(networkMs)} ms: the rest of the tail is spent outside the gateway (client, network)`,
+      text:
+        `${at}: client p99 ${fmt(p99Ms)} ms, CloudWatch p99 ${fmt(cw.latencyP99)} ms` +
+        `, network ≈ ${fmt(networkMs)} ms` +
+        `: the rest of the tail is spent outside the gateway (client, network)`,
     };
   }
   return undefined;
@@ -281,7 +294,7 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
   const out: RouteRow[] = [];
   for (const [route, minutes] of options.routeMinutes) {
     const counts = zeroCounts();
-    for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]!);
+    for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]);
     const sum = (role: MetricRole) =>
       [...minutes.entries()].filter(([minute]) => compared.has(minute)).reduce((s, [, v]) => s + (v[role] ?? 0), 0);
     const hasAny = [...minutes.keys()].some((minute) => compared.has(minute));
@@ -295,7 +308,9 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
           kind: 'missing',
           scope: route,
           metric: 'Count',
-          text: `${route}: no detailed-metrics datapoint, though the client completed ${counts.completed} request(s) (detailed metrics off, or a Resource with path parameters?)`,
+          text:
+            `${route}: no detailed-metrics datapoint` +
+            `, though the client completed ${counts.completed} request(s) (detailed metrics off, or a Resource with path parameters?)`,
         });
       continue;
     }
@@ -340,7 +355,9 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
   if (!r.anyData) {
     return {
       status: 'error',
-      summary: `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}: check the API name or id, the stage and the Region (and that the stage publishes metrics)`,
+      summary:
+        `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}` +
+        `: check the API name or id, the stage and the Region (and that the stage publishes metrics)`,
     };
   }
   const of = (kinds: FindingKind[]) => r.findings.filter((f) => kinds.includes(f.kind));

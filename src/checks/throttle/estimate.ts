@@ -285,7 +285,9 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
   const span = estimate.drained;
   if (estimate.rateIsLowerBound || !span) {
     if (point > rateMax) {
-      const text = `no 429 through the paced phase at ${offered}/s offered: the rate is at least ${point.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`;
+      const text =
+        `no 429 through the paced phase at ${offered}/s offered` +
+        `: the rate is at least ${point.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`;
       return verdict('fail', text);
     }
     return verdict(
@@ -312,7 +314,9 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
     return verdict('pass', `rate ${point.toFixed(1)}/s within ${band}`);
   }
   if (lossAtMin || lossAtMax || !offeredEnough) {
-    const text = `rate ${point.toFixed(1)}/s, but only ${offered}/s was offered and the bucket may have refilled unused between 429s: the accepted rate is a lower bound (client-bound)`;
+    const text =
+      `rate ${point.toFixed(1)}/s, but only ${offered}/s was offered and the bucket may have refilled unused between 429s` +
+      `: the accepted rate is a lower bound (client-bound)`;
     return verdict('inconclusive', text, true);
   }
   return verdict('inconclusive', `rate ${point.toFixed(1)}/s is outside ${band}, but the ${interval}: cannot decide`);
@@ -338,7 +342,9 @@ function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): Thrott
         `all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`,
       );
     }
-    const took = `it took ${estimate.volley.windowMs.toFixed(1)} ms, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens`;
+    const took =
+      `it took ${estimate.volley.windowMs.toFixed(1)} ms` +
+      `, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens`;
     return verdict(
       'inconclusive',
       `the volley of ${estimate.volley.sent} was not throttled, but ${took}: cannot tell the burst (client-bound)`,

@@ -78,13 +78,17 @@ export function pathBaselineOf(
 ): { baseline: PathBaseline } | { problem: string } {
   if (throttledOut || !observation || observation.status === undefined || observation.status >= 500) {
     return {
-      problem: `its control (an ordinary segment below the route) got no usable answer (${throttledOut ? '429 on every retry' : (observation?.status ?? observation?.error ?? 'not sent')})`,
+      problem:
+        `its control (an ordinary segment below the route) got no usable answer ` +
+        `(${throttledOut ? '429 on every retry' : (observation?.status ?? observation?.error ?? 'not sent')})`,
     };
   }
   const notRouted = isNotRouted(rules.vendor, observation);
   if (!notRouted && rules.blockStatus.includes(observation.status)) {
     return {
-      problem: `an ordinary segment below the route already gets ${observation.status}, a block status, so a block cannot be told from "no such path"`,
+      problem:
+        `an ordinary segment below the route already gets ${observation.status}` +
+        `, a block status, so a block cannot be told from "no such path"`,
     };
   }
   return { baseline: { status: observation.status, notRouted } };
@@ -219,7 +223,9 @@ export function evaluateWaf(
   if (unresolvedAttacks > MAX_UNRESOLVED_SHARE || unresolvedBenign > MAX_UNRESOLVED_SHARE) {
     return {
       status: 'error',
-      summary: `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`,
+      summary:
+        `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates` +
+        ` (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`,
       ...base,
     };
   }

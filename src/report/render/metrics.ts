@@ -1,10 +1,10 @@
 import type { FetchWindow } from '../../cloudwatch/fetch.js';
 import type { MetricRole } from '../../cloudwatch/queries.js';
-import { MINUTE_MS } from '../../engine/minute-ledger.js';
-import { clock, fmt } from '../../checks/metrics/format.js';
 import type { AnyMetricsObserved, CloudWatchMinuteData, MetricsMinuteData, MetricsRouteData } from '../../checks/metrics/observed.js';
 import type { Bounds, CloudWatchMinute } from '../../checks/metrics/reconcile.js';
 import type { CheckResult } from '../../checks/types.js';
+import { clock, fmt } from '../../util/format.js';
+import { MINUTE_MS } from '../../util/time.js';
 import { mermaidXyChart } from '../charts.js';
 import { escapeHtml, keyValueTable } from './table.js';
 

@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import type { QuotaObserved } from '../../checks/quota/check.js';
 import type { CheckResult } from '../../checks/types.js';
+import { formatValue } from './table.js';
 import { TABLE_OPTIONS, toLines } from './text.js';
 
 /** The quota section: what was accepted before the first refusal, next to the limit. */
@@ -13,8 +14,8 @@ export function renderQuota(result: CheckResult): string[] {
       [
         ['Limit', 'Tolerance', 'Accepted', 'First refusal after', 'Unresolved', 'Throttle 429s retried'],
         [
-          String(limit ?? '—'),
-          String(tolerance ?? 0),
+          formatValue(limit),
+          formatValue(tolerance ?? 0),
           String(o.accepted),
           o.refusedAfter === null ? 'none' : `${o.refusedAfter} accepted`,
           String(o.unresolved),

@@ -17,5 +17,6 @@ export function formatValue(value: unknown): string {
   if (Array.isArray(value))
     return value.length ? oneLine(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')) : '(none)';
   if (typeof value === 'object') return oneLine(JSON.stringify(value));
-  return String(value);
+  // What typeof leaves: a number, boolean, bigint, symbol or function, each with its own toString (the one String() calls).
+  return (value as number | boolean | bigint | symbol | ((...args: never[]) => unknown)).toString();
 }

@@ -1,8 +1,8 @@
 import type { ThrottleObserved } from '../../checks/throttle/check.js';
 import type { ThrottleTimeline } from '../../checks/throttle/timeline.js';
 import type { CheckResult } from '../../checks/types.js';
-import { k6ExportHint } from '../../k6/hint.js';
 import { mermaidXyChart } from '../charts.js';
+import { k6ExportHint } from '../k6-hint.js';
 import type { RunReport } from '../model.js';
 import { keyValueTable } from './table.js';
 
@@ -15,7 +15,7 @@ export type RenderRun = Pick<RunReport, 'policyFile'>;
  * `gatecheck export k6` command that spreads the probe over enough load generators.
  */
 export function renderThrottle(result: CheckResult, run: RenderRun): string[] {
-  const { timeline, clientBound, ...table } = result.observed as Partial<ThrottleObserved>;
+  const { timeline, clientBound: _clientBound, ...table } = result.observed as Partial<ThrottleObserved>;
   const hint = throttleK6Hint(result, run.policyFile);
   // The report puts a blank line after a section's observed lines: none at the end here.
   return [keyValueTable(table), ...(hint ? ['', hint] : []), ...(timeline ? ['', throttleChart(result.route, timeline)] : [])];

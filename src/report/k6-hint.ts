@@ -1,4 +1,4 @@
-import { shellQuote } from './names.js';
+import { shellQuote } from '../util/shell.js';
 
 /**
  * What the report says when a throttle check was client-bound (the load generator could not
@@ -54,11 +54,15 @@ export function k6ExportHint(policyFile: string, route: { id: string } | string,
     .map(shellQuote)
     .join(' ');
   const reach = rates
-    ? ` to offer ${rates.neededRatePerSec.toFixed(0)}/s${offeredPerPod !== undefined ? ` (one load generator offered ${offeredPerPod.toFixed(0)}/s)` : ''}`
+    ? ` to offer ${rates.neededRatePerSec.toFixed(0)}/s` +
+      `${offeredPerPod !== undefined ? ` (one load generator offered ${offeredPerPod.toFixed(0)}/s)` : ''}`
     : '';
   return {
     parallelism,
     command,
-    text: `The load generator was the bottleneck: spread the probe over ${parallelism} k6 pods${reach} with \`${command}\`, then \`kubectl apply -f ${dir}\` (see docs/k6.md).`,
+    text:
+      `The load generator was the bottleneck: spread the probe over ${parallelism} k6 pods${reach}` +
+      ` with \`${command}\`` +
+      `, then \`kubectl apply -f ${dir}\` (see docs/k6.md).`,
   };
 }
