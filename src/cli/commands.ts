@@ -17,6 +17,8 @@ import { defaultReportDir, prepareReportDir, writeReports } from '../report/writ
 import { judgeRecording } from '../run/judge.js';
 import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
 import { kindsInPolicy, runPolicy } from '../run/run-policy.js';
+import { scheduleChecks } from '../run/schedule.js';
+import { CHECK_KINDS } from '../checks/registry.js';
 import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
@@ -218,22 +220,26 @@ function tlsNote(tls: TlsArgs): NonNullable<RunReport['tls']> {
 
 export function validateCommand(io: CliIo, args: { policy: string }): number {
   const policy = loadPolicy(io, args);
-  // Checks the run would make: one per route and kind, plus one throttle check per usage plan.
-  const perRoute = (test: (r: Policy['routes'][number]) => unknown) => policy.routes.filter(test).length;
-  const counts = [
-    `${perRoute((r) => r.auth?.required)} auth`,
-    `${perRoute((r) => r.throttle) + policy.routes.reduce((n, r) => n + (r.usagePlans?.length ?? 0), 0)} throttle`,
-    `${perRoute((r) => r.quota)} quota`,
-    `${perRoute((r) => r.cors)} cors`,
-    `${perRoute((r) => r.waf)} waf`,
-    `${perRoute((r) => r.slo)} slo`,
-  ];
+  // What the run would do, from the registry: each check's kind and plan (requests, time).
+  const scheduled = scheduleChecks(policy);
+  const plans = scheduled.map((s) => s.definition.plan(s.instance.spec, policy));
+  const counts = CHECK_KINDS.filter((kind) => kind !== 'metrics').map(
+    (kind) => `${scheduled.filter((s) => s.definition.kind === kind).length} ${kind}`,
+  );
+  const requests = plans.reduce((n, p) => n + p.requests, 0);
+  const seconds = plans.reduce((n, p) => n + p.durationMs, 0) / 1000;
+  const needs = `plans ${requests} requests and ${seconds.toFixed(1)} s of waits and load (plus a control request per route, retries after 429s and answer times)`;
+  const caps = `caps: ${policy.limits.maxRequests} requests, ${policy.limits.maxDurationSec} s`;
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
   io.stdout.write(
     `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}` +
       `; target: ${policy.target ?? '(none: pass --target)'}\n`,
   );
+  io.stdout.write(`the run ${needs} (${caps})\n`);
+  if (requests > policy.limits.maxRequests || seconds > policy.limits.maxDurationSec) {
+    io.stderr.write(`gatecheck: warning: the checks need more than the run's caps (${caps}): the ones that do not fit are skipped\n`);
+  }
   if (kindsInPolicy(policy).length === 0) {
     io.stderr.write(
       `gatecheck: warning: ${args.policy} asks for no checks` +
