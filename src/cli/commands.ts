@@ -228,7 +228,8 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   );
   const requests = plans.reduce((n, p) => n + p.requests, 0);
   const seconds = plans.reduce((n, p) => n + p.durationMs, 0) / 1000;
-  const needs = `plans ${requests} requests and ${seconds.toFixed(1)} s of waits and load (plus a control request per route, retries after 429s and answer times)`;
+  const extra = 'plus a control request per route, retries after 429s and answer times';
+  const needs = `plans ${requests} requests and ${seconds.toFixed(1)} s of waits and load (${extra})`;
   const caps = `caps: ${policy.limits.maxRequests} requests, ${policy.limits.maxDurationSec} s`;
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
