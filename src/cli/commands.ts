@@ -11,7 +11,7 @@ import { startGateway } from '../gateway/server.js';
 import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
-import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
+import { EXIT_CODES, exitCodeFor, overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
@@ -350,6 +350,7 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   progress.done();
   const finishedAt = new Date();
   const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict([check]),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { markdownTable } from 'markdown-table';
 import type { CheckResult } from '../checks/types.js';
 import { mermaidXyChart } from '../report/charts.js';
-import { overallVerdict, type RunReport } from '../report/model.js';
+import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
 import { writeReports, type WrittenReport } from '../report/write.js';
 import type { Redactor } from '../util/redact.js';
 import type { MergedResult } from './merge.js';
@@ -57,6 +57,7 @@ export interface K6Totals {
 export function buildK6Report(input: K6ReportInput): K6RunReport {
   const k6 = k6Totals(input.merged);
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict(input.checks),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
