@@ -11,7 +11,7 @@ import { startGateway } from '../gateway/server.js';
 import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
-import { EXIT_CODES, exitCodeFor, overallVerdict, type RunReport } from '../report/model.js';
+import { EXIT_CODES, exitCodeFor, overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
@@ -25,6 +25,7 @@ import { credentialHeaders } from '../checks/context.js';
 import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
+import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { progressPrinter, type CliIo } from './io.js';
 
 export const VERSION = (
@@ -125,9 +126,9 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   }
   if (args.tls) report.tls = tlsNote(args.tls);
   progress.done();
-  const written = await writeReports(report, dir, redactor);
-  io.stdout.write(redactor.redact(summaryTable(report)));
-  io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
+  await printSummary(io, report, redactor);
+  io.stdout.write(`\n${writtenFiles(written)}`);
   return report.interrupted ? EXIT_CODES.interrupted : exitCodeFor(report.verdict);
 }
 
@@ -172,9 +173,9 @@ export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> 
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION });
   const redactor = new Redactor(Object.values(policy.credentials));
-  const written = await writeReports(report, dir, redactor);
-  io.stdout.write(redactor.redact(summaryTable(report)));
-  io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
+  await printSummary(io, report, redactor);
+  io.stdout.write(`\n${writtenFiles(written)}`);
   return exitCodeFor(report.verdict);
 }
 
@@ -364,6 +365,7 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   progress.done();
   const finishedAt = new Date();
   const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict([check]),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
@@ -376,9 +378,9 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
     notSelected: [],
     checks: [check],
   };
-  const written = await writeReports(report, dir, redactor);
-  io.stdout.write(redactor.redact(summaryTable(report)));
-  io.stdout.write(`\nReport: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
+  await printSummary(io, report, redactor);
+  io.stdout.write(`\n${writtenFiles(written)}`);
   return exitCodeFor(report.verdict);
 }
 
@@ -386,6 +388,13 @@ export function faultHelp(): string {
   return Object.entries(FAULTS)
     .map(([name, text]) => `  ${name}: ${text}`)
     .join('\n');
+}
+
+/** The summary table on stdout, and in the CI job's summary when $GITHUB_STEP_SUMMARY is set. */
+async function printSummary(io: CliIo, report: RunReport, redactor: Redactor): Promise<void> {
+  const table = redactor.redact(summaryTable(report));
+  io.stdout.write(table);
+  await appendStepSummary(io, `### gatecheck: ${report.verdict.toUpperCase()} (\`${report.policyFile}\`)\n\n${table}`);
 }
 
 function summaryTable(report: RunReport): string {

@@ -13,11 +13,13 @@ import { writeK6Report } from '../k6/report.js';
 import { findK6, K6_EXIT_CODES } from '../k6/run.js';
 import type { InstanceResult } from '../k6/aggregate.js';
 import { EXIT_CODES, exitCodeFor } from '../report/model.js';
+import type { SarifSource } from '../report/sarif.js';
 import { defaultReportDir } from '../report/write.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
+import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { progressPrinter, type CliIo } from './io.js';
 
 /**
@@ -258,24 +260,34 @@ export async function importK6Command(io: CliIo, args: ImportArgs): Promise<numb
     ...opt('target', args.target),
     version: VERSION,
   };
-  return judgeAndReport(io, instances, input, args.out);
+  const sarif = loaded && args.policy !== undefined ? sarifSource(io, args.policy, loaded.policy) : undefined;
+  return judgeAndReport(io, instances, input, args.out, sarif);
 }
 
-async function judgeAndReport(io: CliIo, instances: InstanceResult[], input: JudgeInput, out: string | undefined): Promise<number> {
+async function judgeAndReport(
+  io: CliIo,
+  instances: InstanceResult[],
+  input: JudgeInput,
+  out: string | undefined,
+  sarif: SarifSource | undefined,
+): Promise<number> {
   const { merged, checks, report } = judgeK6(instances, input);
   const redactor = new Redactor(input.policy ? Object.values(input.policy.credentials) : []);
   const dir = resolve(io.cwd, out ?? defaultReportDir(input.startedAt));
-  const written = await writeK6Report(report, merged, dir, redactor);
+  const written = await writeK6Report(report, merged, dir, redactor, sarif);
   // A usage plan's check shows its plan after the route.
   const routeOf = (c: (typeof checks)[number]) => (c.id.startsWith(`${c.kind}:${c.route}`) ? c.id.slice(c.kind.length + 1) : c.route);
   const short = (text: string) => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
   const rows = checks.map((c) => [c.kind, routeOf(c), c.status.toUpperCase(), short(c.summary)]);
   const none = 'No checks: the files hold no thresholds and no --policy was given, so there is nothing to judge (exit 3).\n';
-  io.stdout.write(redactor.redact(rows.length ? `${markdownTable([['check', 'route', 'status', 'summary'], ...rows])}\n` : none));
+  const table = redactor.redact(rows.length ? `${markdownTable([['check', 'route', 'status', 'summary'], ...rows])}\n` : none);
+  io.stdout.write(table);
   const approximate = merged.source === 'summaries' && instances.length > 1 ? ' (percentiles approximate: summaries only)' : '';
   const totals = `${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}`;
-  io.stdout.write(`\nk6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`);
-  io.stdout.write(`Report: ${written.files.markdown}\n        ${written.files.json}\n        ${written.files.junit}\n`);
+  const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`;
+  io.stdout.write(`\n${verdict}`);
+  io.stdout.write(writtenFiles(written));
+  await appendStepSummary(io, `### gatecheck (k6): ${report.verdict.toUpperCase()}\n\n${table}\n${verdict}`);
   return exitCodeFor(report.verdict);
 }
 
@@ -326,7 +338,7 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   const kinds = K6_SUPPORTED_KINDS.join(' and ');
   if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${kinds}; other kinds are reported as skipped\n`);
   const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION };
-  return judgeAndReport(io, run.instances, input, out);
+  return judgeAndReport(io, run.instances, input, out, sarifSource(io, args.policy, policy));
 }
 
 function exportOrUsage(what: string, build: () => K6Export): K6Export {

@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { markdownTable } from 'markdown-table';
 import type { CheckResult } from '../checks/types.js';
 import { mermaidXyChart } from '../report/charts.js';
-import { overallVerdict, type RunReport } from '../report/model.js';
+import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
+import type { SarifSource } from '../report/sarif.js';
 import { writeReports, type WrittenReport } from '../report/write.js';
 import type { Redactor } from '../util/redact.js';
 import type { MergedResult } from './merge.js';
@@ -57,6 +58,7 @@ export interface K6Totals {
 export function buildK6Report(input: K6ReportInput): K6RunReport {
   const k6 = k6Totals(input.merged);
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict(input.checks),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
@@ -288,8 +290,14 @@ function timelineChart(merged: MergedResult): string | undefined {
 }
 
 /** writeReports, then the k6 section inserted into report.md before its footer. */
-export async function writeK6Report(report: K6RunReport, merged: MergedResult, dir: string, redactor: Redactor): Promise<WrittenReport> {
-  const written = await writeReports(report, dir, redactor);
+export async function writeK6Report(
+  report: K6RunReport,
+  merged: MergedResult,
+  dir: string,
+  redactor: Redactor,
+  sarif?: SarifSource,
+): Promise<WrittenReport> {
+  const written = await writeReports(report, dir, redactor, sarif);
   const markdown = await readFile(written.files.markdown, 'utf8');
   const section = redactor.redact(renderK6Section(merged));
   const footer = markdown.lastIndexOf('\n---\n');

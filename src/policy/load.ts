@@ -75,6 +75,10 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
       file,
       issues.map((issue) => withLine(issue, doc, lineCounter)),
     );
+  for (const route of policy.routes) {
+    const line = lineAt(doc, lineCounter, ['routes', route.index]);
+    if (line !== undefined) route.line = line;
+  }
   return policy;
 }
 
@@ -408,8 +412,14 @@ function withLine(issue: PolicyIssue, doc: Document, lineCounter: LineCounter): 
   if (issue.line !== undefined || !issue.path || issue.path.startsWith('--')) return issue;
   const segments = [...issue.path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
   for (let n = segments.length; n > 0; n--) {
-    const node = doc.getIn(segments.slice(0, n), true);
-    if (isNode(node) && node.range) return { ...issue, line: lineCounter.linePos(node.range[0]).line };
+    const line = lineAt(doc, lineCounter, segments.slice(0, n));
+    if (line !== undefined) return { ...issue, line };
   }
   return issue;
+}
+
+/** The 1-based line where the node at `segments` starts (`['routes', 2]`: the route's first line), if the document has it. */
+function lineAt(doc: Document, lineCounter: LineCounter, segments: Array<string | number>): number | undefined {
+  const node = doc.getIn(segments, true);
+  return isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
 }

@@ -98,6 +98,8 @@ export interface RoutePolicy {
   id: string;
   /** Position in the policy file, for messages (`routes[2]`). */
   index: number;
+  /** 1-based line of the route's entry in the policy file (where report.sarif points); undefined when not parsed from text. */
+  line?: number;
   name: string;
   method: HttpMethod;
   path: string;

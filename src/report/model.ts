@@ -1,7 +1,14 @@
 import type { CheckResult, CheckStatus } from '../checks/types.js';
 
-/** report.json (a public interface: add fields, never rename them). */
+/**
+ * Version of report.json's shape (schemas/report.schema.json): the minor number grows when fields are added,
+ * the major one if a field ever changes meaning or goes away.
+ */
+export const REPORT_SCHEMA_VERSION = '1.0';
+
+/** report.json (a public interface: add fields, never rename them; schemas/report.schema.json describes it). */
 export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
   verdict: 'pass' | 'fail' | 'error';
   startedAt: string;
   finishedAt: string;

@@ -4,25 +4,33 @@ import type { Redactor } from '../util/redact.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import type { RunReport } from './model.js';
+import { renderSarif, type SarifSource } from './sarif.js';
 
 export interface WrittenReport {
   dir: string;
-  files: { markdown: string; json: string; junit: string };
+  files: { markdown: string; json: string; junit: string; sarif: string };
 }
 
 /**
- * Writes report.md, report.json and junit.xml. Evidence carries requests as sent: the model's
+ * Writes report.md, report.json, junit.xml and report.sarif (located in the policy file when `sarif`
+ * says where it is and where its routes are; without it, the results have no location). Evidence carries requests as sent: the model's
  * strings are redacted before formatting (so placeholders are escaped like any text), and every
  * byte written passes the redactor again.
  */
-export async function writeReports(unsafe: RunReport, dir: string, redactor: Redactor): Promise<WrittenReport> {
+export async function writeReports(unsafe: RunReport, dir: string, redactor: Redactor, sarif?: SarifSource): Promise<WrittenReport> {
   const report = redactor.redactDeep(unsafe);
   await mkdir(dir, { recursive: true });
-  const files = { markdown: join(dir, 'report.md'), json: join(dir, 'report.json'), junit: join(dir, 'junit.xml') };
+  const files = {
+    markdown: join(dir, 'report.md'),
+    json: join(dir, 'report.json'),
+    junit: join(dir, 'junit.xml'),
+    sarif: join(dir, 'report.sarif'),
+  };
   await Promise.all([
     writeFile(files.markdown, redactor.redact(renderMarkdown(report))),
     writeFile(files.json, redactor.redact(JSON.stringify(report, null, 2)) + '\n'),
     writeFile(files.junit, redactor.redact(renderJunit(report))),
+    writeFile(files.sarif, redactor.redact(renderSarif(report, sarif))),
   ]);
   return { dir, files };
 }

@@ -1,7 +1,7 @@
 import type { Observation } from '../engine/observation.js';
 import type { CheckKind, CheckResult } from '../checks/types.js';
 import type { Policy } from '../policy/types.js';
-import { overallVerdict, type RunReport } from '../report/model.js';
+import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
 import type { Recording } from './record.js';
 import { scheduleChecks, type ScheduledCheck } from './schedule.js';
 
@@ -31,6 +31,7 @@ export function judgeRecording(options: JudgeOptions): RunReport {
   const startedMs = Date.parse(recording.run.startedAt);
   const finishedMs = Math.max(startedMs, recording.run.epochAtOriginMs + lastDone);
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict(checks),
     startedAt: recording.run.startedAt,
     finishedAt: new Date(finishedMs).toISOString(),

@@ -10,7 +10,7 @@ import { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
 import { ObservationStream } from '../engine/stream.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
-import { overallVerdict, type RunReport } from '../report/model.js';
+import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
 import type { Redactor } from '../util/redact.js';
 import { reachRoute, type RouteReach } from './reachability.js';
 import { scheduleChecks, type ScheduledCheck } from './schedule.js';
@@ -123,6 +123,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   if (budget.interrupted) abortReason ??= INTERRUPTED;
   const finishedAt = new Date();
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     verdict: overallVerdict(checks),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),

@@ -62,7 +62,8 @@ describe('gatecheck run with a metrics block', () => {
     expect(md).toContain('## metrics: gatecheck-fixture/test — ✅ pass');
     expect(md).toContain('**CloudWatch vs client, per minute**');
     expect(md).toContain('title "Requests per minute: client (bars) vs CloudWatch Count (line)"');
-    for (const file of ['report.md', 'report.json', 'junit.xml']) expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(KEY);
+    for (const file of ['report.md', 'report.json', 'junit.xml', 'report.sarif'])
+      expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(KEY);
   }, 30_000);
 });
 

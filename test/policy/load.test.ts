@@ -25,6 +25,25 @@ describe('policy loading', () => {
     expect(policy.routes[0]!.id).toBe('GET /api/items');
   });
 
+  it('knows the line of each route, in YAML and in JSON (report.sarif points there)', () => {
+    const yaml = [
+      'version: 1',
+      'routes:',
+      '  # items',
+      '  - method: GET',
+      '    path: /a',
+      '    slo: { p99Ms: 5 }',
+      '  - { method: GET, path: /b, slo: { p99Ms: 5 } }',
+    ];
+    expect(parsePolicy(yaml.join('\n'), 'p.yaml', { env }).routes.map((r) => r.line)).toEqual([4, 7]);
+    const json = [
+      '{"version": 1, "routes": [',
+      '  {"method": "GET", "path": "/a", "slo": {"p99Ms": 5}},',
+      '  {"method": "GET", "path": "/b", "slo": {"p99Ms": 5}}]}',
+    ];
+    expect(parsePolicy(json.join('\n'), 'p.json', { env }).routes.map((r) => r.line)).toEqual([2, 3]);
+  });
+
   it('accepts the same policy as JSON', () => {
     expect(parsePolicy(JSON.stringify(validPolicy()), 'p.json', { env }).routes).toHaveLength(1);
   });

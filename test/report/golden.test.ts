@@ -85,6 +85,7 @@ const checks: CheckResult[] = [
 ];
 
 const report: RunReport = {
+  schemaVersion: '1.0',
   verdict: overallVerdict(checks),
   startedAt: '2026-11-25T10:00:00.000Z',
   finishedAt: '2026-11-25T10:00:06.000Z',

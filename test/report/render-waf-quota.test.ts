@@ -90,6 +90,7 @@ describe('renderWaf', () => {
 
 describe('the report with WAF and quota sections', () => {
   const report: RunReport = {
+    schemaVersion: '1.0',
     verdict: overallVerdict([waf, quota]),
     startedAt: '2026-11-25T10:00:00.000Z',
     finishedAt: '2026-11-25T10:00:06.000Z',

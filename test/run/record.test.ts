@@ -12,6 +12,7 @@ import { parsePolicy } from '../../src/policy/load.js';
 import { judgeRecording } from '../../src/run/judge.js';
 import { FileRunRecorder, parseRecording, RecordingError } from '../../src/run/record.js';
 import { Redactor } from '../../src/util/redact.js';
+import { reportSchemaErrors } from '../support/report-schema.js';
 
 const SECRET = 'rec-secret-7f3a9c1e5d';
 const redactor = new Redactor([{ name: 'main', header: 'x-api-key', value: SECRET }]);
@@ -167,6 +168,10 @@ describe('judgeRecording', () => {
     expect(status('slo:GET /api/items')!.summary).toMatch(/^p99 [\d.]+ ms ≤ 50 ms/);
     const recorded = { file: 'run.ndjson', gatecheckVersion: '0.1.0' };
     expect(report).toMatchObject({ target: RUN.target, startedAt, requestsSent: 2, recording: recorded });
+  });
+
+  it('the judged report matches the published report.json schema', () => {
+    expect(reportSchemaErrors(JSON.parse(JSON.stringify(report)))).toEqual([]);
   });
 
   it('a check the recording has no record of is skip, saying so; the run is then not verified', () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertValidReports } from './report-schema.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO, 'bin', 'gatecheck.js');
@@ -35,13 +36,22 @@ export async function runCli(args: string[], env: Record<string, string> = {}, t
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
   clearTimeout(timer);
-  let report: CliRun['report'];
-  try {
-    report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as CliRun['report'];
-  } catch {
-    report = undefined;
-  }
+  const report = readIfPresent(join(outDir, 'report.json')) as CliRun['report'];
+  // Every report a test makes is checked against the published schemas: report.json's and SARIF 2.1.0.
+  assertValidReports({ json: report, sarif: readIfPresent(join(outDir, 'report.sarif')) }, `gatecheck ${args.join(' ')}`);
   return { code, stdout, stderr, outDir, ...(report ? { report } : {}) };
+}
+
+/**
+ * The file parsed as JSON; undefined when there is none (a run that wrote no report) or it is cut short
+ * (a second Ctrl-C ends the process at once, possibly while the reports are being written).
+ */
+function readIfPresent(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** "kind=status" per check, sorted: one string that shows the whole verdict matrix in a failure message. */
