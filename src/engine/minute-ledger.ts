@@ -56,7 +56,8 @@ export interface MinuteLedgerOptions {
   clockSkewMs?: number;
 }
 
-function emptyCounts(): MinuteCounts {
+/** A minute (or a route within it) with nothing counted yet. */
+export function emptyCounts(): MinuteCounts {
   return {
     completed: 0,
     status2xx: 0,

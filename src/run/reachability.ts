@@ -35,7 +35,7 @@ export async function reachRoute(ctx: CheckContext, route: RoutePolicy): Promise
 function unreachedWhy(ctx: CheckContext, route: RoutePolicy, answer: Observation, throttledOut: boolean): string | undefined {
   if (throttledOut) return undefined;
   const status = answer.status;
-  if (status === undefined) return transportProblem(answer.error ?? 'no answer', ctx.client.urlFor(''));
+  if (status === undefined) return transportProblem(answer.error ?? 'no answer');
   if (isOkStatus(route, status)) return undefined;
   const body = answer.bodySnippet ?? '';
   if (status === 400 && /plain HTTP request was sent to HTTPS port|speaking plain HTTP to an SSL-enabled/i.test(body)) {
@@ -53,11 +53,7 @@ function unreachedWhy(ctx: CheckContext, route: RoutePolicy, answer: Observation
   return undefined;
 }
 
-function transportProblem(error: string, base: string): string {
-  // The client's TLS descriptions already say which scheme to use.
-  if (error.startsWith('tls:')) return error;
-  if (/EPROTO|wrong version number|ERR_SSL_WRONG_VERSION|packet length too long/i.test(error)) {
-    return `${error}: the port does not speak TLS; use an http:// target (sent to ${base})`;
-  }
-  return `unreachable: ${error}`;
+function transportProblem(error: string): string {
+  // The client's TLS descriptions already say which scheme to use (http-client.ts describeError).
+  return error.startsWith('tls:') ? error : `unreachable: ${error}`;
 }

@@ -9,7 +9,7 @@ import {
 } from '../../src/checks/metrics/reconcile.js';
 import type { UnavailableGroup } from '../../src/cloudwatch/fetch.js';
 import { nextDelayMs, pollUntil, type PollClock } from '../../src/cloudwatch/poll.js';
-import { MINUTE_MS, type MinuteCounts, type MinuteSnapshot } from '../../src/engine/minute-ledger.js';
+import { emptyCounts, MINUTE_MS, type MinuteCounts, type MinuteSnapshot } from '../../src/engine/minute-ledger.js';
 import { DEFAULT_METRICS_TOLERANCE } from '../../src/policy/types.js';
 
 const T = DEFAULT_METRICS_TOLERANCE; // countAbsolute 1, countRelative 1%
@@ -18,18 +18,7 @@ const OPTIONS: ReconcileOptions = { tolerance: T, names: { error4xx: '4XXError',
 const FETCHED = { series: new Map(), incomplete: [], unavailable: [], messages: [], pages: 1, attempts: 1 };
 
 function counts(partial: Partial<MinuteCounts>): MinuteCounts {
-  return {
-    completed: 0,
-    status2xx: 0,
-    status4xx: 0,
-    status429: 0,
-    status5xx: 0,
-    transportErrors: 0,
-    wafBlocks: 0,
-    edgePrev: 0,
-    edgeNext: 0,
-    ...partial,
-  };
+  return { ...emptyCounts(), ...partial };
 }
 
 function minute(i: number, partial: Partial<MinuteCounts>, latency: MinuteSnapshot['latency'] = { samples: 0 }): MinuteSnapshot {

@@ -1,6 +1,6 @@
 import { API_SCOPE, type MetricQuery, type MetricRole } from '../../cloudwatch/queries.js';
 import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js';
-import type { MinuteCounts, MinuteSnapshot } from '../../engine/minute-ledger.js';
+import { emptyCounts, type MinuteCounts, type MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
 import type { CheckStatus } from '../types.js';
 import { clock, fmt } from '../../util/format.js';
@@ -293,7 +293,7 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
   const compared = new Set(rows.filter((r) => r.state !== 'missing' && r.state !== 'idle').map((r) => r.minuteStartMs));
   const out: RouteRow[] = [];
   for (const [route, minutes] of options.routeMinutes) {
-    const counts = zeroCounts();
+    const counts = emptyCounts();
     for (const m of client) if (compared.has(m.minuteStartMs) && m.routes[route]) addCounts(counts, m.routes[route]);
     const sum = (role: MetricRole) =>
       [...minutes.entries()].filter(([minute]) => compared.has(minute)).reduce((s, [, v]) => s + (v[role] ?? 0), 0);
@@ -412,7 +412,7 @@ export function totals(rows: readonly MinuteRow[]): {
   client: MinuteCounts;
   cw: Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', number>;
 } {
-  const client = zeroCounts();
+  const client = emptyCounts();
   const cw = { count: 0, error4xx: 0, error5xx: 0, wafBlocked: 0 };
   for (const row of rows) {
     if (row.state === 'missing' || row.state === 'idle') continue;
@@ -436,20 +436,6 @@ export function byMinute(fetched: FetchedMetrics, queries: readonly MetricQuery[
     }
   }
   return out;
-}
-
-export function zeroCounts(): MinuteCounts {
-  return {
-    completed: 0,
-    status2xx: 0,
-    status4xx: 0,
-    status429: 0,
-    status5xx: 0,
-    transportErrors: 0,
-    wafBlocks: 0,
-    edgePrev: 0,
-    edgeNext: 0,
-  };
 }
 
 export function addCounts(into: MinuteCounts, from: MinuteCounts): void {
