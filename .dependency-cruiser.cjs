@@ -49,7 +49,14 @@ module.exports = {
       'Checks know the engine, the policy and their own types. They are scheduled by src/run and rendered by ' +
         'src/report (render/<kind>.ts), so they must not import those, nor the CLI, k6 export, bench or gateway.',
       'checks',
-      ['run', 'cli', 'report', 'k6', 'bench', 'gateway'],
+      ['run', 'cli', 'report', 'k6', 'bench', 'gateway', 'gate'],
+    ),
+    onlyImports(
+      'gate-only-to-checks-and-policy',
+      'The release gate settles verdicts from findings (data): it reads the types of src/checks and the ' +
+        "policy's gate level, and nothing of the engine, the runner, the report or the CLI.",
+      'gate',
+      ['checks', 'policy'],
     ),
     layer(
       'engine-not-to-upper-layers',

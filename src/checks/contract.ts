@@ -1,7 +1,7 @@
 import type { Observation } from '../engine/observation.js';
 import type { Policy } from '../policy/types.js';
 import type { CheckContext } from './context.js';
-import type { CheckStatus, EvidenceItem } from './types.js';
+import type { CheckStatus, EvidenceItem, Finding } from './types.js';
 
 /**
  * The contract every check kind implements (k6's executor idea: one interface, a registry).
@@ -33,12 +33,20 @@ export interface CheckPlan {
   needsIdleBucket: boolean;
 }
 
-/** The verdict of one check: data only. Room for graded findings comes with the findings issue. */
+/** A finding as evaluate states it: `id` is a slug unique within the check; the runner prefixes the check id. */
+export type FindingDraft = Omit<Finding, 'disposition' | 'accepted'>;
+
+/**
+ * The verdict of one check: data only. `status` is evaluate's own reading (error and inconclusive
+ * stand); pass/fail is then settled by the gate from `findings`, so every problem a fail rests on
+ * must be a finding. A fail with none becomes one `high` finding named after the summary.
+ */
 export interface Verdict<Observed> {
   status: CheckStatus;
   summary: string;
   observed: Observed;
   evidence: EvidenceItem[];
+  findings?: FindingDraft[];
 }
 
 /** What a check saw: its observations in arrival order, and what its run noted beyond them (JSON). */

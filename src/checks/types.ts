@@ -34,14 +34,32 @@ export interface EvidenceItem {
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
-/** One thing a check learned, graded: the same gateway and policy give the same ids across runs. */
+/** Most severe first: the order reports list findings in. */
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** What the gate did with a finding (src/gate/gate.ts). */
+export type FindingDisposition = 'gating' | 'below-gate' | 'accepted' | 'baseline';
+
+/**
+ * One thing a check learned, graded (docs/findings.md has the rules). The same gateway and policy
+ * give the same ids across runs: an id names what was found, never a measured number.
+ */
 export interface Finding {
+  /** `<check id>#<slug>`: a check's evaluate gives the slug, the runner prefixes the check id. */
   id: string;
   severity: Severity;
+  /** One line: what is wrong or what was learned. */
   title: string;
+  /** The numbers and the reason, in a sentence or two. */
   detail: string;
   /** Indexes into the check's evidence. */
   evidence: number[];
+  /** It breaches a threshold the policy states (`minBlockRate`, `slo`, …): it gates at any `--fail-on`. */
+  explicit?: boolean;
+  /** Set by the gate: whether this finding failed its check, and why not when it did not. */
+  disposition?: FindingDisposition;
+  /** Set by the gate when an `--accept` entry covers the finding. */
+  accepted?: { reason: string; expires: string };
 }
 
 export interface CheckResult {
@@ -59,10 +77,10 @@ export interface CheckResult {
   observed: Record<string, unknown>;
   evidence: EvidenceItem[];
   /**
-   * Graded findings (a severity each, a stable id): reserved for the findings-and-gates work;
-   * no check fills it yet, and the verdict does not depend on it.
+   * Graded findings. For a check that decided (pass/fail) the status follows from them and the gate
+   * (src/gate/gate.ts): fail when one is at or above `--fail-on` (or breaches an explicit threshold).
    */
-  findings?: Finding[];
+  findings: Finding[];
   durationMs: number;
   requestsSent: number;
 }

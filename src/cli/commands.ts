@@ -11,7 +11,9 @@ import { startGateway } from '../gateway/server.js';
 import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
-import { EXIT_CODES, exitCodeFor, overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
+import { policyGate } from '../gate/gate.js';
+import { gateOptions, type GateArgs } from './gate-args.js';
+import { EXIT_CODES, exitCodeFor, REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
@@ -50,6 +52,8 @@ export interface RunArgs {
   tls?: TlsArgs;
   /** --record FILE: every observation and each check's notes, for `gatecheck judge`. */
   record?: string;
+  /** --fail-on and the other gate flags. */
+  gate?: GateArgs;
 }
 
 /** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
@@ -94,6 +98,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   // Before any traffic: a report that cannot be written would lose every result.
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
+  const gate = gateOptions(io, args.gate, policy, new Date());
   if (policy.metrics) quietSdkVersionWarning(io);
   const redactor = new Redactor(Object.values(policy.credentials));
   const run = { policyFile: label, target: policy.target };
@@ -117,6 +122,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       stop: stop.signal,
       ...(args.tls ? { tls: args.tls } : {}),
       ...(recorder ? { recorder } : {}),
+      gate,
     });
   } finally {
     // Once interrupted, a second Ctrl-C must still find the handler (exit 130 at once) while the
@@ -160,6 +166,7 @@ export interface JudgeArgs {
   /** The recording (`run --record FILE`). */
   observations: string;
   out?: string;
+  gate?: GateArgs;
 }
 
 /**
@@ -171,7 +178,8 @@ export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> 
   const recording = await recordingOrUsageError(io, args.observations);
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
-  const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION });
+  const gate = gateOptions(io, args.gate, policy, new Date());
+  const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION, gate });
   const redactor = new Redactor(Object.values(policy.credentials));
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
@@ -364,20 +372,22 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   });
   progress.done();
   const finishedAt = new Date();
-  const report: RunReport = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: overallVerdict([check]),
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    target: policy.target ?? '(none)',
-    policyFile: args.policy,
-    gatecheckVersion: VERSION,
-    requestsSent: 0,
-    limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
-    notSelected: [],
-    checks: [check],
-  };
+  const report = withGate(
+    {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      target: policy.target ?? '(none)',
+      policyFile: args.policy,
+      gatecheckVersion: VERSION,
+      requestsSent: 0,
+      limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
+      notSelected: [],
+      checks: [check],
+    },
+    policyGate(policy, startedAt),
+  );
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
   io.stdout.write(`\n${writtenFiles(written)}`);

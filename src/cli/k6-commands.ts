@@ -1,3 +1,5 @@
+import { DEFAULT_GATE } from '../policy/types.js';
+import { gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -34,7 +36,7 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
     command: 'export <engine>',
     describe: "Translate the policy's load probes into a k6 script and k6-operator manifests",
     builder: (y: Argv) =>
-      y
+      gateFlags(y)
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine to export for' })
         .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
@@ -142,6 +144,7 @@ export function importCommandModule(
           windowMs,
           ...(only ? { only } : {}),
           ...pick(args, { policy: 'policy', out: 'out', target: 'target' }),
+          gate: gateArgs(args),
         }),
       );
     },
@@ -232,6 +235,7 @@ export interface ImportArgs {
   only?: CheckKind[];
   windowMs?: number;
   quiet: boolean;
+  gate?: GateArgs;
 }
 
 export async function importK6Command(io: CliIo, args: ImportArgs): Promise<number> {
@@ -252,7 +256,9 @@ export async function importK6Command(io: CliIo, args: ImportArgs): Promise<numb
     throw error;
   }
   progress.done();
+  const gatePolicy = loaded?.policy ?? { gate: { failOn: DEFAULT_GATE } };
   const input = {
+    gate: gateOptions(io, args.gate, gatePolicy, startedAt),
     ...opt('policy', loaded?.policy),
     policyLabel: args.policy ?? '(none)',
     startedAt,
@@ -337,7 +343,8 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   }
   const kinds = K6_SUPPORTED_KINDS.join(' and ');
   if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${kinds}; other kinds are reported as skipped\n`);
-  const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION };
+  const gate = gateOptions(io, args.gate, policy, startedAt);
+  const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION, gate };
   return judgeAndReport(io, run.instances, input, out, sarifSource(io, args.policy, policy));
 }
 

@@ -1,3 +1,4 @@
+import { gateArgs, gateFlags } from './gate-args.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -92,7 +93,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
-        tlsFlags(cloudWatchFlags(commonRun(y)))
+        gateFlags(tlsFlags(cloudWatchFlags(commonRun(y))))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
           .option('engine', {
             choices: ['paced', 'k6'] as const,
@@ -126,6 +127,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
               ...opt('only', only),
               ...opt('maxRequests', args['max-requests']),
               ...opt('maxDuration', args['max-duration']),
+              gate: gateArgs(args),
             }),
           );
           return;
@@ -137,6 +139,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           ...opt('only', only),
           ...opt('tls', tls),
           ...opt('record', args.record),
+          gate: gateArgs(args),
         };
         const caps = { ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) };
         setExit(await runCommand(io, { policy: args.policy, quiet: args.quiet, metrics, ...flags, ...caps }));
@@ -146,14 +149,15 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'judge',
       'Judge a recorded run (run --record) against a policy again, offline: sends nothing; writes the reports and exits like run',
       (y) =>
-        y
+        gateFlags(y)
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON) whose checks judge the recording' })
           .option('observations', { type: 'string', demandOption: true, describe: 'The recording: the file `run --record FILE` wrote' })
           .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
           .example('$0 run --policy api.yaml --record run.ndjson', 'record a run (its verdicts as usual)')
           .example('$0 judge --policy strict.yaml --observations run.ndjson --out reports/strict', 'the same traffic, stricter limits'),
       async (args) => {
-        setExit(await judgeCommand(io, { policy: args.policy, observations: args.observations, ...opt('out', args.out) }));
+        const gate = gateArgs(args);
+        setExit(await judgeCommand(io, { policy: args.policy, observations: args.observations, ...opt('out', args.out), gate }));
       },
     )
     .command(

@@ -1,4 +1,5 @@
 import type { Verdict } from '../checks/contract.js';
+import { finding, qualifyFindings } from '../checks/findings.js';
 import { CHECK_KINDS } from '../checks/registry.js';
 import { sloCheck, type SloNotes, type SloSpec } from '../checks/slo/check.js';
 import type { CheckKind, CheckResult, CheckStatus } from '../checks/types.js';
@@ -184,13 +185,14 @@ function resultOf(
     expected,
     observed: verdict.observed as Record<string, unknown>,
     evidence: verdict.evidence,
+    findings: qualifyFindings(id, verdict),
     durationMs: observations.length ? Math.round(end - start) : 0,
     requestsSent: observations.length,
   };
 }
 
 function skipped(kind: CheckKind, id: string, route: string, summary: string, expected: Record<string, unknown>): CheckResult {
-  return { id, kind, route, status: 'skip', summary, expected, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 };
+  return { id, kind, route, status: 'skip', summary, expected, observed: {}, evidence: [], findings: [], durationMs: 0, requestsSent: 0 };
 }
 
 /** A k6 threshold the files declare (beyond the policy's own, when points judged those) as a check. */
@@ -204,15 +206,20 @@ function thresholdCheck(t: MergedThreshold): CheckResult {
     source: i.source,
   }));
   const judged = status === 'pass' ? 'met' : status === 'fail' ? 'FAILED' : 'not judged';
+  const id = `slo:k6 ${t.metric} ${t.expression}`;
+  const summary = `k6 threshold ${t.metric}: ${t.expression} ${judged}: ${t.reason}`;
+  // A threshold someone wrote into the script is an explicit objective: it gates at any --fail-on.
+  const breached = status === 'fail' ? [{ ...finding('threshold', 'medium', summary, t.reason, [], true), id: `${id}#threshold` }] : [];
   return {
-    id: `slo:k6 ${t.metric} ${t.expression}`,
+    id,
     kind: 'slo',
     route,
     status,
-    summary: `k6 threshold ${t.metric}: ${t.expression} ${judged}: ${t.reason}`,
+    summary,
     expected: { metric: t.metric, threshold: t.expression },
     observed: { mergedValue: t.mergedValue === undefined ? null : round(t.mergedValue), mergedExact: t.mergedExact, instances },
     evidence: [],
+    findings: breached,
     durationMs: 0,
     requestsSent: 0,
   };

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckKind, CheckResult } from '../checks/types.js';
-import { DEFAULT_LIMITS, type Policy } from '../policy/types.js';
+import { policyGate, type GateOptions } from '../gate/gate.js';
+import { DEFAULT_GATE, DEFAULT_LIMITS, type Policy } from '../policy/types.js';
 import { phaseRequestCount } from '../scenarios/scenario.js';
 import type { InstanceResult } from './aggregate.js';
 import { k6Checks, k6NotSelected, policyThresholds } from './checks.js';
@@ -45,6 +46,8 @@ export interface JudgeInput {
   only?: CheckKind[];
   target?: string;
   version: string;
+  /** --fail-on, --accept, --baseline; default: the policy's gate (or the default gate without a policy). */
+  gate?: GateOptions;
 }
 
 export interface K6Judgement {
@@ -70,6 +73,7 @@ export function judgeK6(instances: InstanceResult[], input: JudgeInput): K6Judge
     finishedAt: new Date(),
     limits: { maxRequests: limits.maxRequests, maxDurationSec: limits.maxDurationSec },
     notSelected: k6NotSelected(input.only),
+    gate: input.gate ?? policyGate(policy ?? { gate: { failOn: DEFAULT_GATE } }, input.startedAt),
   });
   return { merged, checks, report };
 }

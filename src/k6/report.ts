@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { markdownTable } from 'markdown-table';
 import type { CheckResult } from '../checks/types.js';
 import { mermaidXyChart } from '../report/charts.js';
-import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
+import type { GateOptions } from '../gate/gate.js';
+import { REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import type { SarifSource } from '../report/sarif.js';
 import { writeReports, type WrittenReport } from '../report/write.js';
 import type { Redactor } from '../util/redact.js';
@@ -24,6 +25,7 @@ export interface K6ReportInput {
   finishedAt: Date;
   limits: RunReport['limits'];
   notSelected?: string[];
+  gate: GateOptions;
 }
 
 export type K6RunReport = RunReport & { engine: 'k6'; k6: K6Totals };
@@ -57,9 +59,8 @@ export interface K6Totals {
 
 export function buildK6Report(input: K6ReportInput): K6RunReport {
   const k6 = k6Totals(input.merged);
-  return {
+  const report: Omit<RunReport, 'gate' | 'verdict'> & { engine: 'k6'; k6: K6Totals } = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: overallVerdict(input.checks),
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
     durationMs: input.merged.durationMs,
@@ -70,9 +71,10 @@ export function buildK6Report(input: K6ReportInput): K6RunReport {
     limits: input.limits,
     notSelected: input.notSelected ?? [],
     checks: input.checks,
-    engine: 'k6',
+    engine: 'k6' as const,
     k6,
   };
+  return { ...withGate(report, input.gate), engine: 'k6', k6 };
 }
 
 export function k6Totals(merged: MergedResult): K6Totals {

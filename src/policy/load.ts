@@ -3,6 +3,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import { schemaIssues } from './schema.js';
 import {
+  DEFAULT_GATE,
   DEFAULT_LIMITS,
   DEFAULT_METRICS_TOLERANCE,
   DEFAULT_METRICS_WAIT_SEC,
@@ -16,6 +17,7 @@ import {
   WAF_PLACEMENTS,
   type Credential,
   type CredentialKind,
+  type GateLevel,
   type HttpMethod,
   type MetricsPolicy,
   type Policy,
@@ -168,6 +170,7 @@ interface RawPolicy {
   credentials?: Record<string, RawCredential>;
   routes: RawRoute[];
   metrics?: RawMetrics;
+  gate?: { failOn?: GateLevel };
 }
 interface RawMetrics {
   cloudwatch: {
@@ -309,6 +312,7 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     credentials,
     routes,
     ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),
+    gate: { failOn: raw.gate?.failOn ?? DEFAULT_GATE },
   };
 }
 

@@ -169,6 +169,10 @@ export interface RunLimits {
   stopOnErrors: { window: number; share: number };
 }
 
+/** The severities a release gate can be set at (`info` never gates). docs/findings.md. */
+export type GateLevel = 'critical' | 'high' | 'medium' | 'low';
+export const DEFAULT_GATE: GateLevel = 'high';
+
 export interface Policy {
   version: 1;
   /** Base URL without a trailing slash; undefined when the file has none and no --target was given. */
@@ -179,6 +183,8 @@ export interface Policy {
   routes: RoutePolicy[];
   /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics/check.ts). */
   metrics?: MetricsPolicy;
+  /** The release gate; `--fail-on` overrides it. */
+  gate: { failOn: GateLevel };
 }
 
 export const DEFAULT_LIMITS: RunLimits = {

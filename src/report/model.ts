@@ -1,10 +1,11 @@
 import type { CheckResult, CheckStatus } from '../checks/types.js';
+import { applyGate, type GateOptions, type GateSummary } from '../gate/gate.js';
 
 /**
  * Version of report.json's shape (schemas/report.schema.json): the minor number grows when fields are added,
  * the major one if a field ever changes meaning or goes away.
  */
-export const REPORT_SCHEMA_VERSION = '1.0';
+export const REPORT_SCHEMA_VERSION = '1.1';
 
 /** report.json (a public interface: add fields, never rename them; schemas/report.schema.json describes it). */
 export interface RunReport {
@@ -28,7 +29,15 @@ export interface RunReport {
   interrupted?: boolean;
   /** `gatecheck judge`: the verdicts come from this recording (`run --record`), judged offline; nothing was sent. */
   recording?: { file: string; gatecheckVersion: string };
+  /** The release gate and what it did: failOn, findings by severity, accepted findings. */
+  gate: GateSummary;
   checks: CheckResult[];
+}
+
+/** A report's checks settled by the gate (src/gate/gate.ts), and the overall verdict from them. */
+export function withGate(report: Omit<RunReport, 'gate' | 'verdict'>, options: GateOptions): RunReport {
+  const { checks, gate } = applyGate(report.checks, options);
+  return { ...report, verdict: overallVerdict(checks), gate, checks };
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { Observation } from '../engine/observation.js';
 import type { CheckKind, CheckResult } from '../checks/types.js';
 import type { Policy } from '../policy/types.js';
-import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
+import { qualifyFindings } from '../checks/findings.js';
+import { policyGate, type GateOptions } from '../gate/gate.js';
+import { REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import type { Recording } from './record.js';
 import { scheduleChecks, type ScheduledCheck } from './schedule.js';
 
@@ -20,6 +22,8 @@ export interface JudgeOptions {
   policy: Policy;
   policyFile: string;
   version: string;
+  /** --fail-on, --accept, --baseline; default: the policy's gate as of now. */
+  gate?: GateOptions;
 }
 
 export function judgeRecording(options: JudgeOptions): RunReport {
@@ -30,9 +34,8 @@ export function judgeRecording(options: JudgeOptions): RunReport {
   const lastDone = recording.observations.reduce((max, o) => Math.max(max, o.doneAtMs), 0);
   const startedMs = Date.parse(recording.run.startedAt);
   const finishedMs = Math.max(startedMs, recording.run.epochAtOriginMs + lastDone);
-  return {
+  const report: Omit<RunReport, 'gate' | 'verdict'> = {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: overallVerdict(checks),
     startedAt: recording.run.startedAt,
     finishedAt: new Date(finishedMs).toISOString(),
     durationMs: Math.round(finishedMs - startedMs),
@@ -46,6 +49,7 @@ export function judgeRecording(options: JudgeOptions): RunReport {
     ...(checks.length === 0 ? { abortReason: 'no check to judge: the policy asks for none' } : {}),
     checks,
   };
+  return withGate(report, options.gate ?? policyGate(policy, new Date()));
 }
 
 function judgeScheduled(scheduled: ScheduledCheck, recording: Recording, policy: Policy): CheckResult[] {
@@ -64,7 +68,7 @@ function judgeScheduled(scheduled: ScheduledCheck, recording: Recording, policy:
   const spent = { durationMs: spanMs(observations), requestsSent: observations.length };
   try {
     const verdict = definition.evaluate(instance.spec, { observations, notes: record.notes }, policy);
-    return [{ ...empty(id, kind, route), expected, ...verdict, ...spent }];
+    return [{ ...empty(id, kind, route), expected, ...verdict, findings: qualifyFindings(id, verdict), ...spent }];
   } catch (error) {
     // A hand-edited or foreign recording: the check is not verified, the others still are.
     const summary = `cannot judge the recording of this check: ${error instanceof Error ? error.message : String(error)}`;
@@ -73,7 +77,19 @@ function judgeScheduled(scheduled: ScheduledCheck, recording: Recording, policy:
 }
 
 function empty(id: string, kind: CheckKind, route: string): CheckResult {
-  return { id, kind, route, status: 'skip', summary: '', expected: {}, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 };
+  return {
+    id,
+    kind,
+    route,
+    status: 'skip',
+    summary: '',
+    expected: {},
+    observed: {},
+    evidence: [],
+    findings: [],
+    durationMs: 0,
+    requestsSent: 0,
+  };
 }
 
 /** From the first request's send to the last answer: what the check's traffic took. */

@@ -10,7 +10,9 @@ import { MinuteLedger } from '../engine/minute-ledger.js';
 import type { Observation } from '../engine/observation.js';
 import { ObservationStream } from '../engine/stream.js';
 import type { Policy, RoutePolicy } from '../policy/types.js';
-import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../report/model.js';
+import { qualifyFindings } from '../checks/findings.js';
+import { policyGate, type GateOptions } from '../gate/gate.js';
+import { REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import type { Redactor } from '../util/redact.js';
 import { reachRoute, type RouteReach } from './reachability.js';
 import { scheduleChecks, type ScheduledCheck } from './schedule.js';
@@ -44,6 +46,8 @@ export interface RunOptions {
   tls?: TlsTrust;
   /** `run --record FILE`: every observation and every check's notes, for `gatecheck judge`. */
   recorder?: RunRecorder;
+  /** --fail-on, --accept, --baseline; default: the policy's gate. */
+  gate?: GateOptions;
 }
 
 const INTERRUPTED = 'interrupted';
@@ -122,22 +126,28 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
   }
   if (budget.interrupted) abortReason ??= INTERRUPTED;
   const finishedAt = new Date();
-  return {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    verdict: overallVerdict(checks),
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    target: policy.target,
-    policyFile: options.policyFile,
-    gatecheckVersion: options.version,
-    requestsSent: budget.requestsSent,
-    limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
-    notSelected: SELECTABLE_KINDS.filter((kind) => options.only && !options.only.includes(kind)),
-    interrupted: budget.interrupted,
-    ...(abortReason ? { abortReason } : checks.length === 0 ? { abortReason: 'no check ran: the policy (with --only) asks for none' } : {}),
-    checks,
-  };
+  return withGate(
+    {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      target: policy.target,
+      policyFile: options.policyFile,
+      gatecheckVersion: options.version,
+      requestsSent: budget.requestsSent,
+      limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
+      notSelected: SELECTABLE_KINDS.filter((kind) => options.only && !options.only.includes(kind)),
+      interrupted: budget.interrupted,
+      ...(abortReason
+        ? { abortReason }
+        : checks.length === 0
+          ? { abortReason: 'no check ran: the policy (with --only) asks for none' }
+          : {}),
+      checks,
+    },
+    options.gate ?? policyGate(policy, startedAt),
+  );
 }
 
 /**
@@ -182,7 +192,16 @@ async function runUntil(
   const shortfall = ctx.budget.shortfall(plan.requests, plan.durationMs);
   if (shortfall) {
     return [
-      { ...base, status: 'skip', summary: `not run: the check ${shortfall}`, observed: {}, evidence: [], durationMs: 0, requestsSent: 0 },
+      {
+        ...base,
+        status: 'skip',
+        summary: `not run: the check ${shortfall}`,
+        observed: {},
+        evidence: [],
+        findings: [],
+        durationMs: 0,
+        requestsSent: 0,
+      },
     ];
   }
   const observations: Observation[] = [];
@@ -202,7 +221,8 @@ async function runUntil(
   recorder?.check({ id, kind: definition.kind, route: instance.route, idSuffix: instance.idSuffix, notes });
   const verdict = definition.evaluate(instance.spec, { observations, notes }, ctx.policy);
   const durationMs = Math.round(ctx.client.now() - started);
-  return [{ ...base, ...verdict, durationMs, requestsSent: ctx.budget.requestsSent - sentBefore }];
+  const findings = qualifyFindings(id, verdict);
+  return [{ ...base, ...verdict, findings, durationMs, requestsSent: ctx.budget.requestsSent - sentBefore }];
 }
 
 async function collect(definition: AnyCheckDefinition, ctx: CheckContext, instance: CheckInstance<unknown>): Promise<{ notes: unknown }> {
@@ -221,6 +241,7 @@ function notRun(scheduled: ScheduledCheck, status: CheckStatus, reason: string):
     expected: {},
     observed: {},
     evidence: [],
+    findings: [],
     durationMs: 0,
     requestsSent: 0,
   }));

@@ -129,6 +129,7 @@ describe('throttle renderer', () => {
     expected: {},
     observed,
     evidence: [],
+    findings: [],
     durationMs: 0,
     requestsSent: 0,
   });

@@ -1,3 +1,4 @@
+import { qualifyFindings } from '../../src/checks/findings.js';
 import { MinuteLedger, MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { Observation } from '../../src/engine/observation.js';
 import { startCloudWatchEndpoint, type CloudWatchEndpointHandle } from '../../src/gateway/cloudwatch-endpoint.js';
@@ -30,6 +31,7 @@ export function metricsPolicy(
     target: 'http://127.0.0.1:1',
     vendor: 'aws-rest',
     limits: DEFAULT_LIMITS,
+    gate: { failOn: 'high' },
     credentials: {},
     routes: [
       {
@@ -161,7 +163,7 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
   const verdict = metricsCheck.evaluate(instance!.spec, { observations: [], notes: recorded }, policy);
   const expected = metricsCheck.expected(instance!.spec, policy);
   const base = { id: `metrics:${instance!.route}`, kind: 'metrics' as const, route: instance!.route, expected };
-  return { ...base, ...verdict, durationMs: 0, requestsSent: 0 };
+  return { ...base, ...verdict, findings: qualifyFindings(base.id, verdict), durationMs: 0, requestsSent: 0 };
 }
 
 /** The report's Markdown for a metrics result (its tables and chart). */

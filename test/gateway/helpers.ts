@@ -48,6 +48,7 @@ export function testPolicy(): Policy {
     version: 1,
     vendor: 'aws-rest',
     limits: DEFAULT_LIMITS,
+    gate: { failOn: 'high' },
     credentials: {
       main: { name: 'main', header: 'x-api-key', value: API_KEY },
       alt: { name: 'alt', header: 'x-api-key', value: ALT_KEY },

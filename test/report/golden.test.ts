@@ -1,3 +1,4 @@
+import { emptySeverityCounts } from '../../src/gate/gate.js';
 /**
  * Golden files for the Markdown and JUnit renderers: a fixed report model, rendered and compared
  * byte for byte. Refresh on purpose with `UPDATE_GOLDEN=1 npx vitest run test/report`.
@@ -44,6 +45,16 @@ const checks: CheckResult[] = [
         note: 'a | pipe and <angle> & ampersand',
       },
     ],
+    findings: [
+      {
+        id: 'auth:GET /api/items#bypass:missing',
+        severity: 'critical',
+        title: 'no credential got through (200)',
+        detail: 'GET /api/items answered 200 to a request without a credential.',
+        evidence: [1],
+        disposition: 'gating',
+      },
+    ],
     durationMs: 40,
     requestsSent: 2,
   },
@@ -67,6 +78,7 @@ const checks: CheckResult[] = [
       },
     },
     evidence: [],
+    findings: [],
     durationMs: 2500,
     requestsSent: 2200,
   },
@@ -79,13 +91,14 @@ const checks: CheckResult[] = [
     expected: { p99Ms: 250 },
     observed: { p99Ms: 4 },
     evidence: [],
+    findings: [],
     durationMs: 3000,
     requestsSent: 60,
   },
 ];
 
 const report: RunReport = {
-  schemaVersion: '1.0',
+  schemaVersion: '1.1',
   verdict: overallVerdict(checks),
   startedAt: '2026-11-25T10:00:00.000Z',
   finishedAt: '2026-11-25T10:00:06.000Z',
@@ -96,6 +109,7 @@ const report: RunReport = {
   requestsSent: 2262,
   limits: { maxRequests: 5000, maxDurationSec: 60 },
   notSelected: ['waf'],
+  gate: { failOn: 'high', counts: emptySeverityCounts(), gating: 0, accepted: [], acceptProblems: [] },
   checks,
 };
 

@@ -1,3 +1,4 @@
+import { emptySeverityCounts } from '../../src/gate/gate.js';
 /**
  * The WAF and quota sections of report.md: readable Markdown tables, never JSON in a cell; long
  * lists folded into <details>; payloads shown, never interpreted as HTML.
@@ -44,6 +45,7 @@ const waf: CheckResult = {
   expected: { blockStatus: [403], categories: ['sqli', 'xss', 'cmdi'] },
   observed: observed as unknown as Record<string, unknown>,
   evidence: [],
+  findings: [],
   durationMs: 300,
   requestsSent: 69,
 };
@@ -90,7 +92,7 @@ describe('renderWaf', () => {
 
 describe('the report with WAF and quota sections', () => {
   const report: RunReport = {
-    schemaVersion: '1.0',
+    schemaVersion: '1.1',
     verdict: overallVerdict([waf, quota]),
     startedAt: '2026-11-25T10:00:00.000Z',
     finishedAt: '2026-11-25T10:00:06.000Z',
@@ -101,6 +103,7 @@ describe('the report with WAF and quota sections', () => {
     requestsSent: 100,
     limits: { maxRequests: 5000, maxDurationSec: 60 },
     notSelected: [],
+    gate: { failOn: 'high', counts: emptySeverityCounts(), gating: 0, accepted: [], acceptProblems: [] },
     checks: [waf, quota, { ...quota, id: 'quota:GET /x', route: 'GET /x', status: 'skip', observed: {} }],
   };
   const md = renderMarkdown(report);

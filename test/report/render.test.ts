@@ -17,6 +17,7 @@ const result = (kind: 'auth' | 'cors', observed: Record<string, unknown>): Check
   expected: {},
   observed,
   evidence: [],
+  findings: [],
   durationMs: 0,
   requestsSent: 0,
 });

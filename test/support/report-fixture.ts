@@ -1,4 +1,5 @@
 import type { CheckResult, CheckStatus } from '../../src/checks/types.js';
+import { emptySeverityCounts } from '../../src/gate/gate.js';
 import { overallVerdict, REPORT_SCHEMA_VERSION, type RunReport } from '../../src/report/model.js';
 
 /** A check result with the fields every kind has; `extra` overrides any. */
@@ -13,6 +14,7 @@ export function checkResult(kind: CheckResult['kind'], status: CheckStatus, extr
     expected: {},
     observed: {},
     evidence: [],
+    findings: [],
     durationMs: 10,
     requestsSent: 1,
     ...extra,
@@ -33,6 +35,7 @@ export function runReport(checks: CheckResult[], extra: Partial<RunReport> = {})
     requestsSent: 12,
     limits: { maxRequests: 5000, maxDurationSec: 60 },
     notSelected: [],
+    gate: { failOn: 'high', counts: emptySeverityCounts(), gating: 0, accepted: [], acceptProblems: [] },
     checks,
     ...extra,
   };

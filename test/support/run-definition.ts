@@ -5,7 +5,9 @@
  */
 import type { CheckContext } from '../../src/checks/context.js';
 import type { CheckDefinition, Collected } from '../../src/checks/contract.js';
+import { qualifyFindings } from '../../src/checks/findings.js';
 import type { CheckResult } from '../../src/checks/types.js';
+import { applyGate, isoDay, type GateLevel } from '../../src/gate/gate.js';
 import { RunBudget } from '../../src/engine/budget.js';
 import { HttpClient } from '../../src/engine/http-client.js';
 import type { Observation } from '../../src/engine/observation.js';
@@ -23,7 +25,7 @@ export async function runDefinition<Kind extends string, Spec, Observed, Notes>(
   definition: CheckDefinition<Kind, Spec, Observed, Notes>,
   policy: Policy,
   baseUrl: string,
-  options: { route?: string; maxRequests?: number; requestTimeoutMs?: number } = {},
+  options: { route?: string; maxRequests?: number; requestTimeoutMs?: number; failOn?: GateLevel } = {},
 ): Promise<DefinitionRun<Notes>> {
   const withTarget = { ...policy, target: baseUrl };
   const instance = definition.select(withTarget).find((i) => options.route === undefined || i.route === options.route);
@@ -48,7 +50,7 @@ export async function runDefinition<Kind extends string, Spec, Observed, Notes>(
     const notes = await definition.collect(ctx, instance.spec);
     const collected = { observations, notes: JSON.parse(JSON.stringify(notes)) as Notes };
     const verdict = definition.evaluate(instance.spec, collected, withTarget);
-    const result: CheckResult = {
+    const raw: CheckResult = {
       id,
       kind: definition.kind as CheckResult['kind'],
       route: instance.route,
@@ -57,7 +59,11 @@ export async function runDefinition<Kind extends string, Spec, Observed, Notes>(
       expected: definition.expected(instance.spec, withTarget),
       durationMs: Math.round(client.now()),
       requestsSent: ctx.budget.requestsSent,
+      findings: qualifyFindings(id, verdict),
     };
+    // The status as a run reports it: settled by the gate (the policy's, or options.failOn).
+    const failOn = options.failOn ?? policy.gate?.failOn ?? 'high';
+    const result = applyGate([raw], { failOn, today: isoDay(new Date()) }).checks[0]!;
     return { result, collected, wallMs: Math.round(performance.now() - started) };
   } finally {
     stream.setCheck(undefined);

@@ -44,7 +44,7 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
   const result = (status: CheckStatus, summary: string, observed: Record<string, unknown>, evidence: EvidenceItem[]): CheckResult => {
     const route = metricsRouteId(metrics);
     const spent = { durationMs: Date.now() - startedMs, requestsSent: 0 };
-    return { id: `metrics:${route}`, kind: 'metrics', route, status, summary, expected, observed, evidence, ...spent };
+    return { id: `metrics:${route}`, kind: 'metrics', route, status, summary, expected, observed, evidence, findings: [], ...spent };
   };
   let reader: CloudWatchReader | undefined;
   try {
