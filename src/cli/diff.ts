@@ -122,12 +122,20 @@ function section(title: string, entries: DiffEntry[], gates: (entry: DiffEntry) 
 function entryLine(entry: DiffEntry, gates: boolean): string {
   const notes = [
     entry.previousSeverity ? `was ${entry.previousSeverity}` : '',
-    entry.explicit ? 'a threshold of the policy' : '',
+    entry.explicit ? 'gates at any level' : '',
     entry.disposition === 'accepted' ? 'accepted' : '',
   ].filter(Boolean);
   const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-  return `  ${gates ? '✗' : ' '} ${entry.severity.padEnd(8)} ${entry.id} — ${entry.title}${tail}`;
+  return `  ${gates ? '✗' : ' '} ${entry.severity.padEnd(8)} ${entry.id} — ${short(entry.title)}${tail}`;
 }
+
+/** A title on one line of a log; report.md and report.json have it whole. */
+function short(title: string): string {
+  const line = title.replace(/\s+/g, ' ');
+  return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line;
+}
+
+const TITLE_CHARS = 100;
 
 function counts(diff: FindingsDiff): string {
   const parts = [`${diff.new.length} new`, `${diff.fixed.length} fixed`, `${diff.unchanged.length} unchanged`];
