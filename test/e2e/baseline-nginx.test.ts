@@ -16,7 +16,9 @@ const env = { GATECHECK_API_KEY: API_KEY };
 // Under CI a missing nginx must fail the suite, not skip it.
 const skip = !nginxAvailable() && !process.env.CI;
 
-const POLICY = join(mkdtempSync(join(tmpdir(), 'gatecheck-baseline-policy-')), 'policy.yaml');
+const DIR = mkdtempSync(join(tmpdir(), 'gatecheck-baseline-'));
+const POLICY = join(DIR, 'policy.yaml');
+const RECORDING = join(DIR, 'reflect.ndjson');
 writeFileSync(POLICY, nginxPolicyYaml());
 
 interface Baseline {
@@ -26,7 +28,10 @@ interface Baseline {
   unchanged: string[];
   unverified: string[];
 }
-type Report = { baseline?: Baseline; checks: Array<{ kind: string; findings: Array<{ id: string; disposition?: string }> }> };
+type Report = {
+  baseline?: Baseline;
+  checks: Array<{ kind: string; status: string; findings: Array<{ id: string; disposition?: string }> }>;
+};
 
 /** The CORS check's findings: their ids start with `cors:` (the slug after `#` is the check's business). */
 const corsIds = (ids: string[]) => ids.filter((id) => id.startsWith('cors:'));
@@ -46,7 +51,7 @@ describe.skipIf(skip)('baselines on real nginx (CORS only)', () => {
       startNginx({ variant: 'cors-reflect', apiKey: API_KEY }),
     ]);
     correctRun = await cors(correct);
-    reflectRun = await cors(reflect);
+    reflectRun = await cors(reflect, '--record', RECORDING);
   }, 60_000);
   afterAll(async () => {
     await Promise.all([correct?.stop(), reflect?.stop()]);
@@ -98,6 +103,16 @@ describe.skipIf(skip)('baselines on real nginx (CORS only)', () => {
     expect(corsIds(fixed.fixed).length).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/FIXED \([1-9]\d*\)\n {4}(critical|high) +cors:/);
   }, 30_000);
+
+  it('judge --baseline: the reflecting run judged again offline, its CORS finding known, so CORS passes', async () => {
+    const run = await runCli(['judge', '--policy', POLICY, '--observations', RECORDING, '--baseline', report(reflectRun)], env);
+    // judge has no --only: the kinds the recording lacks are skipped (exit 3), not failed.
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    const judged = readJson(report(run)) as Report;
+    expect(judged.checks.find((c) => c.kind === 'cors')?.status).toBe('pass');
+    expect(judged.baseline).toMatchObject({ new: [], fixed: [] });
+    expect(corsIds(judged.baseline!.unchanged).length).toBeGreaterThan(0);
+  });
 
   it('run --baseline correct/report.json on the reflecting gateway: the regression is new, exit 1', async () => {
     const run = await cors(reflect, '--baseline', report(correctRun));
