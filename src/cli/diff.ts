@@ -4,6 +4,7 @@ import { diffFindings, findingIds, gatesAt, type DiffEntry, type FindingsDiff } 
 import { DEFAULT_GATE, GATE_LEVELS, type GateLevel, type GateOptions } from '../gate/gate.js';
 import { EXIT_CODES, type RunReport } from '../report/model.js';
 import { readReportFile, ReportFileError, type ReadReport } from '../report/read.js';
+import { appendStepSummary } from './ci.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -44,35 +45,40 @@ export function diffCommandModule(io: CliIo, setExit: SetExit): CommandModule {
           'exit 1 when the second run has a new finding at or above the gate',
         )
         .example('$0 diff old.json new.json --fail-on medium --json > diff.json', 'a stricter gate, machine-readable'),
-    handler: (raw) => {
+    handler: async (raw) => {
       const args = raw as unknown as { old: string; new: string; 'fail-on'?: GateLevel; json: boolean };
-      setExit(diffCommand(io, { old: args.old, new: args.new, json: args.json, ...(args['fail-on'] ? { failOn: args['fail-on'] } : {}) }));
+      const failOn = args['fail-on'] ? { failOn: args['fail-on'] } : {};
+      setExit(await diffCommand(io, { old: args.old, new: args.new, json: args.json, ...failOn }));
     },
   };
 }
 
 /** Exit 1 when a new finding is at or above the gate, 0 otherwise; bad input (a file that is not a report) throws ReportFileError (2). */
-export function diffCommand(io: CliIo, args: DiffArgs): number {
+export async function diffCommand(io: CliIo, args: DiffArgs): Promise<number> {
   const old = reportOrUsageError(io, args.old, 'OLD');
   const next = reportOrUsageError(io, args.new, 'NEW');
   const { failOn, source } = diffGate(args.failOn, next);
   const diff = diffFindings(old, { ...next, ungraded: next.schemaVersion === '1.0' });
   const gating = diff.new.filter((entry) => gatesAt(entry, failOn));
   const result = gating.length > 0 ? 'fail' : 'pass';
+  const verdict =
+    result === 'fail'
+      ? `FAIL: ${plural(gating.length, 'new finding')} at or above it`
+      : `PASS: no new finding at or above it${diff.new.length > 0 ? ` (${plural(diff.new.length, 'new finding')} below it)` : ''}`;
+  const text = [
+    `gatecheck diff: ${counts(diff)}\n`,
+    `  old: ${describeReport(args.old, old)}\n  new: ${describeReport(args.new, next)}\n`,
+    ...versionNotes(args.old, old, args.new, next).map((note) => `  note: ${note}\n`),
+    `\n${diffSections(diff, (entry) => gatesAt(entry, failOn), true)}\n`,
+    `Gate: ${failOn} (${source}). ${verdict}\n`,
+  ].join('');
   if (args.json) {
     const json = { oldFile: args.old, newFile: args.new, failOn, result, gating: gating.map((e) => e.id), ...diff };
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    io.stdout.write(`gatecheck diff: ${counts(diff)}\n`);
-    io.stdout.write(`  old: ${describeReport(args.old, old)}\n  new: ${describeReport(args.new, next)}\n`);
-    for (const note of versionNotes(args.old, old, args.new, next)) io.stdout.write(`  note: ${note}\n`);
-    io.stdout.write(`\n${diffSections(diff, (entry) => gatesAt(entry, failOn), true)}\n`);
-    const verdict =
-      result === 'fail'
-        ? `FAIL: ${plural(gating.length, 'new finding')} at or above it`
-        : `PASS: no new finding at or above it${diff.new.length > 0 ? ` (${plural(diff.new.length, 'new finding')} below it)` : ''}`;
-    io.stdout.write(`Gate: ${failOn} (${source}). ${verdict}\n`);
+    io.stdout.write(text);
   }
+  await appendStepSummary(io, `### gatecheck diff: ${result.toUpperCase()}\n\n\`\`\`text\n${text}\`\`\``);
   return result === 'fail' ? EXIT_CODES.fail : EXIT_CODES.pass;
 }
 

@@ -3,7 +3,7 @@
  * exit 1 when a new finding is at or above the gate, 0 otherwise, 2 when a file is not a report
  * (and, for --baseline, before any request is sent).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -40,14 +40,14 @@ function reportFile(name: string, cors: Finding[], waf: Finding[] = [], failOn: 
   return file;
 }
 
-async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runMain(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, env: {}, interactive: false, cwd: dir, stopSignal: () => new Promise(() => {}) };
+  const io: CliIo = { stdout, stderr, env, interactive: false, cwd: dir, stopSignal: () => new Promise(() => {}) };
   const code = await main(args, io);
   return { code, stdout: out, stderr: err };
 }
@@ -100,6 +100,14 @@ describe('gatecheck diff', () => {
     const run = await runMain(['diff', clean, explicit, '--fail-on', 'critical']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('(gates at any level)');
+  });
+
+  it('with $GITHUB_STEP_SUMMARY set, the comparison is appended to the job summary', async () => {
+    const summary = join(dir, 'step-summary.md');
+    await runMain(['diff', clean, reflected, '--json'], { GITHUB_STEP_SUMMARY: summary });
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toContain('### gatecheck diff: FAIL');
+    expect(text).toContain('✗ high     cors:GET /api/items#origin-readable:evil.example');
   });
 
   it('a long title is cut to one line of a log', async () => {
