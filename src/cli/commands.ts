@@ -28,6 +28,7 @@ import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
+import { baselineLines } from './diff.js';
 import { progressPrinter, type CliIo } from './io.js';
 
 export const VERSION = (
@@ -134,6 +135,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   progress.done();
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
+  io.stdout.write(redactor.redact(baselineLines(gate, report)));
   io.stdout.write(`\n${writtenFiles(written)}`);
   return report.interrupted ? EXIT_CODES.interrupted : exitCodeFor(report.verdict);
 }
@@ -183,6 +185,7 @@ export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> 
   const redactor = new Redactor(Object.values(policy.credentials));
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
+  io.stdout.write(redactor.redact(baselineLines(gate, report)));
   io.stdout.write(`\n${writtenFiles(written)}`);
   return exitCodeFor(report.verdict);
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_GATE } from '../policy/types.js';
-import { gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
+import { baselineFlag, gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
+import { baselineLines } from './diff.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -36,7 +37,7 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
     command: 'export <engine>',
     describe: "Translate the policy's load probes into a k6 script and k6-operator manifests",
     builder: (y: Argv) =>
-      gateFlags(y)
+      y
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine to export for' })
         .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
@@ -115,7 +116,7 @@ export function importCommandModule(
     command: 'import <engine> <files..>',
     describe: 'Read the results of one or more k6 instances (NDJSON points, .gz, or summaries), merge them and write the report',
     builder: (y: Argv) =>
-      y
+      baselineFlag(gateFlags(y))
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine whose results these are' })
         .positional('files', {
           type: 'string',
@@ -292,6 +293,7 @@ async function judgeAndReport(
   const totals = `${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}`;
   const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`;
   io.stdout.write(`\n${verdict}`);
+  io.stdout.write(redactor.redact(baselineLines(input.gate ?? {}, report)));
   io.stdout.write(writtenFiles(written));
   await appendStepSummary(io, `### gatecheck (k6): ${report.verdict.toUpperCase()}\n\n${table}\n${verdict}`);
   return exitCodeFor(report.verdict);
@@ -321,6 +323,8 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   if (tooBig) throw new UsageError(`--engine k6: ${tooBig}`);
 
   const startedAt = new Date();
+  // Before k6 sends anything: a --baseline that is not a report is bad input.
+  const gate = gateOptions(io, args.gate, policy, startedAt);
   const out = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   const redactor = new Redactor(Object.values(policy.credentials));
   const onOutput = (text: string) => {
@@ -343,7 +347,6 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   }
   const kinds = K6_SUPPORTED_KINDS.join(' and ');
   if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${kinds}; other kinds are reported as skipped\n`);
-  const gate = gateOptions(io, args.gate, policy, startedAt);
   const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION, gate };
   return judgeAndReport(io, run.instances, input, out, sarifSource(io, args.policy, policy));
 }

@@ -1,4 +1,5 @@
-import { gateArgs, gateFlags } from './gate-args.js';
+import { baselineFlag, gateArgs, gateFlags } from './gate-args.js';
+import { diffCommandModule } from './diff.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { FAULT_NAMES, type FaultName } from '../gateway/faults.js';
 import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
 import { EXIT_CODES } from '../report/model.js';
+import { ReportFileError } from '../report/read.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
 import type { MetricsSettings } from '../checks/metrics/cloudwatch-read.js';
 import {
@@ -47,7 +49,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       );
       return EXIT_CODES.badInput;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ReportFileError) {
       io.stderr.write(`gatecheck: ${error.message}\nRun with --help for usage.\n`);
       return EXIT_CODES.badInput;
     }
@@ -93,7 +95,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
-        gateFlags(tlsFlags(cloudWatchFlags(commonRun(y))))
+        baselineFlag(gateFlags(tlsFlags(cloudWatchFlags(commonRun(y)))))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
           .option('engine', {
             choices: ['paced', 'k6'] as const,
@@ -110,7 +112,8 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           )
           .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks')
           .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA')
-          .example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)"),
+          .example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)")
+          .example('$0 run --policy api.yaml --baseline reports/main/report.json', 'only findings the main branch did not have fail'),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
@@ -149,7 +152,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'judge',
       'Judge a recorded run (run --record) against a policy again, offline: sends nothing; writes the reports and exits like run',
       (y) =>
-        gateFlags(y)
+        baselineFlag(gateFlags(y))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON) whose checks judge the recording' })
           .option('observations', { type: 'string', demandOption: true, describe: 'The recording: the file `run --record FILE` wrote' })
           .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
@@ -335,9 +338,10 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         );
       },
     )
+    .command(diffCommandModule(io, setExit))
     .command(exportCommandModule(io, argv, setExit, usage))
     .command(importCommandModule(io, setExit, usage, (value) => parseOnly(value, usage)))
-    .demandCommand(1, 'Name a command: run, judge, validate, demo, serve, metrics, bench, export or import.')
+    .demandCommand(1, 'Name a command: run, judge, diff, validate, demo, serve, metrics, bench, export or import.')
     .strict()
     .version(VERSION)
     .help()

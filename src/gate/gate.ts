@@ -1,5 +1,6 @@
 import { SEVERITIES, type CheckResult, type CheckStatus, type Finding, type Severity } from '../checks/types.js';
 import { DEFAULT_GATE, type GateLevel } from '../policy/types.js';
+import type { FindingsSource } from './diff.js';
 
 export { DEFAULT_GATE, type GateLevel };
 
@@ -24,6 +25,8 @@ export interface GateOptions {
   accepted?: readonly AcceptEntry[];
   /** Finding ids of the baseline report: these do not gate. */
   baselineIds?: ReadonlySet<string>;
+  /** The `--baseline` report (its ids are `baselineIds`): report.json records what is new, fixed and unchanged against it. */
+  baseline?: { file: string; report: FindingsSource };
   /** Today, `YYYY-MM-DD` (UTC): an entry whose `expires` is before it has expired. */
   today: string;
 }

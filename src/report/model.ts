@@ -1,4 +1,5 @@
 import type { CheckResult, CheckStatus } from '../checks/types.js';
+import { baselineRecord, diffFindings, type BaselineRecord } from '../gate/diff.js';
 import { applyGate, type GateOptions, type GateSummary } from '../gate/gate.js';
 
 /**
@@ -31,13 +32,16 @@ export interface RunReport {
   recording?: { file: string; gatecheckVersion: string };
   /** The release gate and what it did: failOn, findings by severity, accepted findings. */
   gate: GateSummary;
+  /** `--baseline FILE`: the findings of this run against that report's, by id (new ones alone can gate). */
+  baseline?: BaselineRecord;
   checks: CheckResult[];
 }
 
 /** A report's checks settled by the gate (src/gate/gate.ts), and the overall verdict from them. */
 export function withGate(report: Omit<RunReport, 'gate' | 'verdict'>, options: GateOptions): RunReport {
   const { checks, gate } = applyGate(report.checks, options);
-  return { ...report, verdict: overallVerdict(checks), gate, checks };
+  const baseline = options.baseline && baselineRecord(options.baseline.file, diffFindings(options.baseline.report, { checks }));
+  return { ...report, verdict: overallVerdict(checks), gate, ...(baseline ? { baseline } : {}), checks };
 }
 
 /**

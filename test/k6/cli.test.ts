@@ -162,6 +162,22 @@ describe('gatecheck import k6', () => {
     expect(markdown).toMatch(/percentiles and med are the largest of \d instances/);
   });
 
+  it('--baseline: the same failing thresholds again are known findings (exit 0)', async () => {
+    const files = ['handle-summary-data.mostlyucid-nmt.json', 'summary-export-legacy.sap-cloud-cap-samples.json'].map(
+      (f) => `test/fixtures/k6/${f}`,
+    );
+    const before = tempDir();
+    const first = await runCli(['import', 'k6', ...files, '--out', before, '--quiet']);
+    expect(first.code, first.stderr).toBe(1);
+    const out = tempDir();
+    const again = await runCli(['import', 'k6', ...files, '--out', out, '--quiet', '--baseline', join(before, 'report.json')]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { baseline: { new: string[]; unchanged: string[] } };
+    expect(report.baseline.new).toEqual([]);
+    expect(report.baseline.unchanged.length).toBeGreaterThan(0);
+    expect(again.stdout).toMatch(/Baseline \S+: 0 new, 0 fixed, [1-9]\d* unchanged/);
+  });
+
   it('on the real NDJSON, plain and gzip: the same totals', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'points.ndjson.gz'), gzipSync(readFileSync(fixture('out-json.xk6-dashboard.first300.ndjson'))));
