@@ -1,5 +1,5 @@
 import { DEFAULT_GATE } from '../policy/types.js';
-import { gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
+import { acceptLines, gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -290,7 +290,8 @@ async function judgeAndReport(
   io.stdout.write(table);
   const approximate = merged.source === 'summaries' && instances.length > 1 ? ' (percentiles approximate: summaries only)' : '';
   const totals = `${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}`;
-  const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`;
+  const accepted = acceptLines(report.gate).map((line) => `${line}\n`);
+  const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n${accepted.join('')}`;
   io.stdout.write(`\n${verdict}`);
   io.stdout.write(writtenFiles(written));
   await appendStepSummary(io, `### gatecheck (k6): ${report.verdict.toUpperCase()}\n\n${table}\n${verdict}`);
@@ -321,6 +322,8 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   if (tooBig) throw new UsageError(`--engine k6: ${tooBig}`);
 
   const startedAt = new Date();
+  // Before k6 sends anything: a bad --accept file is bad input (exit 2).
+  const gate = gateOptions(io, args.gate, policy, startedAt);
   const out = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   const redactor = new Redactor(Object.values(policy.credentials));
   const onOutput = (text: string) => {
@@ -343,7 +346,6 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   }
   const kinds = K6_SUPPORTED_KINDS.join(' and ');
   if (!args.quiet) io.stderr.write(`gatecheck: the k6 engine checks ${kinds}; other kinds are reported as skipped\n`);
-  const gate = gateOptions(io, args.gate, policy, startedAt);
   const input = { policy, policyLabel: args.policy, startedAt, ...opt('only', args.only), target, version: VERSION, gate };
   return judgeAndReport(io, run.instances, input, out, sarifSource(io, args.policy, policy));
 }
