@@ -36,7 +36,7 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
     command: 'export <engine>',
     describe: "Translate the policy's load probes into a k6 script and k6-operator manifests",
     builder: (y: Argv) =>
-      gateFlags(y)
+      y
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine to export for' })
         .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
         .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
@@ -115,7 +115,8 @@ export function importCommandModule(
     command: 'import <engine> <files..>',
     describe: 'Read the results of one or more k6 instances (NDJSON points, .gz, or summaries), merge them and write the report',
     builder: (y: Argv) =>
-      y
+      // The gate flags judge results: import takes them, export (which judges nothing) does not.
+      gateFlags(y)
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine whose results these are' })
         .positional('files', {
           type: 'string',
