@@ -158,6 +158,8 @@ describe('CORS findings', () => {
     );
     expect(ids(verdict).every((id) => id.startsWith('critical origin-readable:'))).toBe(true);
     expect(ids(verdict)).not.toContain('critical origin-readable:any');
+    // http:// for the allowed https:// origin: its id keeps the scheme, so it never reads as the allowed origin.
+    expect(ids(verdict)).toContain('critical origin-readable:http-app.example.com');
     expect(verdict.findings![0]!.title).toMatch(/^hostile origin https:\/\/\S+ can read responses \(/);
   });
 

@@ -5,7 +5,7 @@
  * |----------------------------------------|----------|--------------------------------------------------------------|
  * | origin-readable:any                    | critical | the Origin is echoed: every origin reads the answers          |
  * | origin-readable:wildcard               | critical | `Access-Control-Allow-Origin: *` although origins are listed  |
- * | origin-readable:<origin>               | critical | one hostile origin (suffix, prefix, null, http:…) reads       |
+ * | origin-readable:<origin>               | critical | one hostile origin (suffix, prefix, null, http-…) reads       |
  * | allowed-origin-refused:<origin>        | high     | the browser refuses an origin the policy allows: the app breaks |
  * | credentials-allowed                    | medium   | Allow-Credentials: true although the policy says false       |
  * | allow-methods-missing                  | medium   | Allow-Methods lacks a method the policy allows (not the route's) |
@@ -94,14 +94,14 @@ function groupOf(exchange: CorsFinding, anyOriginReads: boolean): Omit<Group, 'e
           lead: 'an origin unrelated to the allowed ones got its own origin back, so every origin does',
         };
       return {
-        slug: `origin-readable:${slugPart(origin)}`,
+        slug: `origin-readable:${originSlug(origin)}`,
         severity: 'critical',
         title: `hostile origin ${origin} can read responses (${exchange.probe.bypass})`,
         lead: `the gateway's origin matching lets ${origin} through`,
       };
     case 'refused':
       return {
-        slug: `allowed-origin-refused:${slugPart(origin)}`,
+        slug: `allowed-origin-refused:${originSlug(origin)}`,
         severity: 'high',
         title: `the browser refuses ${origin}, an origin the policy allows`,
         lead: "the policy's browser clients on this origin are broken",
@@ -137,6 +137,11 @@ function groupOf(exchange: CorsFinding, anyOriginReads: boolean): Omit<Group, 'e
         lead: 'browsers repeat (or keep) preflights for another time than the policy says',
       };
   }
+}
+
+/** slugPart drops the scheme; `http://app.example.com` must not read as the allowed `https://app.example.com`. */
+function originSlug(origin: string): string {
+  return origin.startsWith('http://') ? `http-${slugPart(origin)}` : slugPart(origin);
 }
 
 function detailOf(group: Group): string {
