@@ -73,7 +73,9 @@ export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNote
     for (const probe of probes) {
       const outcome = await probeRoute(ctx, route, probe.request);
       const finding = findingFor(probe, outcome?.final, cors);
-      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${finding.outcome}`);
+      // A hostile origin's 200 is fine when it cannot read it: say so, it reads like an alarm otherwise.
+      const verdict = !probe.mustAllow && finding.outcome === 'ok' ? 'ok (not readable by that origin)' : finding.outcome;
+      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${verdict}`);
     }
     return {};
   },
@@ -107,10 +109,9 @@ export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNote
       return { status: 'error', summary, observed, evidence, findings };
     }
     if (findings.length > 0) {
-      const shown = `${findings
-        .slice(0, 3)
-        .map((f) => f.title)
-        .join('; ')}${findings.length > 3 ? '; …' : ''}`;
+      // Each finding once, most severe first; the gate rewrites this when none of them gates.
+      const titles = findings.slice(0, 3).map((f) => f.title);
+      const shown = `${titles.join('; ')}${findings.length > 3 ? '; …' : ''}`;
       return { status: 'fail', summary: `${findings.length} CORS finding(s): ${shown}`, observed, evidence, findings };
     }
     // Origins, not exchanges: the first hostile origin is tried with a preflight and a request.
