@@ -12,7 +12,8 @@ import { PolicyError } from '../policy/errors.js';
 import { loadPolicyFile, type Environment } from '../policy/load.js';
 import { routeCredential, type Policy } from '../policy/types.js';
 import { policyGate } from '../gate/gate.js';
-import { gateOptions, type GateArgs } from './gate-args.js';
+import { UsageError } from './errors.js';
+import { acceptLines, gateOptions, type GateArgs } from './gate-args.js';
 import { EXIT_CODES, exitCodeFor, REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
@@ -36,8 +37,8 @@ export const VERSION = (
 ).version;
 export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
 
-/** Bad input: exit 2, nothing sent. */
-export class UsageError extends Error {}
+// Bad input (exit 2, nothing sent): its own module, so the flag parsers (gate-args.ts) can throw it too.
+export { UsageError };
 
 export interface RunArgs {
   policy: string;
@@ -423,7 +424,8 @@ function summaryTable(report: RunReport): string {
   const verdict = `Verdict: ${report.verdict.toUpperCase()}${aborted}  ${took}`;
   // A client-bound throttle check ends with how to get past one machine: the `export k6` command.
   const hints = report.checks.flatMap((c) => throttleK6Hint(c, report.policyFile) ?? []).map((hint) => `\n${hint}`);
-  return `${table}\n\n${verdict}\n${hints.join('\n')}${hints.length ? '\n' : ''}`;
+  const accepted = acceptLines(report.gate).map((line) => `${line}\n`);
+  return `${table}\n\n${verdict}\n${accepted.join('')}${hints.join('\n')}${hints.length ? '\n' : ''}`;
 }
 
 export { PolicyError };

@@ -1,5 +1,5 @@
 import { DEFAULT_GATE } from '../policy/types.js';
-import { baselineFlag, gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
+import { acceptLines, baselineFlag, gateArgs, gateFlags, gateOptions, type GateArgs } from './gate-args.js';
 import { baselineLines } from './diff.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -116,6 +116,7 @@ export function importCommandModule(
     command: 'import <engine> <files..>',
     describe: 'Read the results of one or more k6 instances (NDJSON points, .gz, or summaries), merge them and write the report',
     builder: (y: Argv) =>
+      // The gate flags judge results: import takes them, export (which judges nothing) does not.
       baselineFlag(gateFlags(y))
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine whose results these are' })
         .positional('files', {
@@ -291,7 +292,8 @@ async function judgeAndReport(
   io.stdout.write(table);
   const approximate = merged.source === 'summaries' && instances.length > 1 ? ' (percentiles approximate: summaries only)' : '';
   const totals = `${report.k6.instances.length} file(s), ${report.k6.requests} requests${approximate}`;
-  const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n`;
+  const accepted = acceptLines(report.gate).map((line) => `${line}\n`);
+  const verdict = `k6: ${totals}. Verdict: ${report.verdict.toUpperCase()}\n${accepted.join('')}`;
   io.stdout.write(`\n${verdict}`);
   io.stdout.write(redactor.redact(baselineLines(input.gate ?? {}, report)));
   io.stdout.write(writtenFiles(written));
@@ -323,7 +325,7 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   if (tooBig) throw new UsageError(`--engine k6: ${tooBig}`);
 
   const startedAt = new Date();
-  // Before k6 sends anything: a --baseline that is not a report is bad input.
+  // Before k6 sends anything: a bad --accept or --baseline file is bad input (exit 2).
   const gate = gateOptions(io, args.gate, policy, startedAt);
   const out = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   const redactor = new Redactor(Object.values(policy.credentials));

@@ -412,7 +412,7 @@ function pathOf(segments: Array<string | number>): string {
 }
 
 /** Finds the line of `routes[0].throttle.rateLimit` in the source, walking up to the nearest node that exists. */
-function withLine(issue: PolicyIssue, doc: Document, lineCounter: LineCounter): PolicyIssue {
+export function withLine(issue: PolicyIssue, doc: Document, lineCounter: LineCounter): PolicyIssue {
   if (issue.line !== undefined || !issue.path || issue.path.startsWith('--')) return issue;
   const segments = [...issue.path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
   for (let n = segments.length; n > 0; n--) {

@@ -23,7 +23,12 @@ function validator(): ReturnType<Ajv['compile']> {
 export function schemaIssues(document: unknown): PolicyIssue[] {
   const validate = validator();
   if (validate(document)) return [];
-  return dedupe((validate.errors ?? []).filter(isUseful).map(toIssue));
+  return issuesFromAjv(validate.errors);
+}
+
+/** ajv's errors as issues with readable paths and messages, one per problem (also for gatecheck's other published schemas). */
+export function issuesFromAjv(errors: ErrorObject[] | null | undefined): PolicyIssue[] {
+  return dedupe((errors ?? []).filter(isUseful).map(toIssue));
 }
 
 function toIssue(error: ErrorObject): PolicyIssue {
@@ -43,6 +48,11 @@ function toIssue(error: ErrorObject): PolicyIssue {
       return { path: formatPath(segments), message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':
       return { path: formatPath(segments), message: `has an invalid format (must match ${String(params.pattern)})` };
+    case 'format':
+      return {
+        path: formatPath(segments),
+        message: params.format === 'date' ? 'must be a date, YYYY-MM-DD' : `must be a ${String(params.format)}`,
+      };
     case 'propertyNames':
       return { path: formatPath(segments), message: `has an invalid name "${String(params.propertyName)}"` };
     default:

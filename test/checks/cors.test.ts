@@ -221,18 +221,22 @@ describe('judgeCorsExchange: a request from an allowed origin', () => {
 });
 
 describe('judgeCorsExchange: an error response to an allowed origin (the refused request)', () => {
-  it.each<[string, Partial<CorsPolicy>, number, Record<string, string>, string]>([
+  it.each<[string, Partial<CorsPolicy>, number, Record<string, string>, string, string | undefined]>([
     // Without CORS headers the browser hides the 401/403 from the page: it sees a network error.
-    ['403 without CORS headers', {}, 403, {}, 'violation'],
-    ['401 without CORS headers', {}, 401, { 'www-authenticate': 'Bearer' }, 'violation'],
-    ['403 with ACAO', {}, 403, acao(APP), 'ok'],
-    ['403 with "*" although the policy lists origins', {}, 403, acao('*'), 'violation'],
-    ['credentialed: 403 with ACAO but no ACAC', CRED, 403, acao(APP), 'violation'],
-    ['credentialed: 403 with ACAO and ACAC', CRED, 403, acao(APP, ACAC), 'ok'],
-    ['502', {}, 502, {}, 'unresolved'],
-  ])('%s → $4', (_name, overrides, status, headers, outcome) => {
+    ['403 without CORS headers', {}, 403, {}, 'violation', 'error-without-cors'],
+    ['401 without CORS headers', {}, 401, { 'www-authenticate': 'Bearer' }, 'violation', 'error-without-cors'],
+    ['403 with ACAO', {}, 403, acao(APP), 'ok', undefined],
+    ['403 with "*" although the policy lists origins', {}, 403, acao('*'), 'violation', 'wildcard'],
+    ['credentialed: 403 with ACAO but no ACAC', CRED, 403, acao(APP), 'violation', 'error-without-cors'],
+    ['credentialed: 403 with ACAO and ACAC', CRED, 403, acao(APP, ACAC), 'ok', undefined],
+    // No refusal at all (the auth check's business): a 200 the browser hides is the allowed origin refused.
+    ['200 without CORS headers', {}, 200, {}, 'violation', 'refused'],
+    ['502', {}, 502, {}, 'unresolved', undefined],
+  ])('%s → $4 ($5)', (_name, overrides, status, headers, outcome, problem) => {
     const c = cors(overrides);
-    expect(judge(c, probeOf(c, 'actual-error', true, APP), status, headers).outcome).toBe(outcome);
+    const judged = judge(c, probeOf(c, 'actual-error', true, APP), status, headers);
+    expect(judged.outcome).toBe(outcome);
+    expect(judged.problem).toBe(problem);
   });
 });
 
@@ -315,7 +319,17 @@ describe('judgeCorsExchange: hostile origins', () => {
     ['"*"', EVIL, {}, 200, acao('*'), 'violation', /^arbitrary origin reflected: Access-Control-Allow-Origin: \* although/],
     // A browser refuses "*" to a credentialed request, but any page can still read the answer without credentials.
     ['"*" under a credentialed policy', EVIL, CRED, 200, acao('*', ACAC), 'violation', /\* although/],
-    ['reflected with ACAC under a credentialed policy', EVIL, CRED, 200, acao(EVIL, ACAC), 'violation', /reflected/],
+    ['reflected with ACAC under a credentialed policy', EVIL, CRED, 200, acao(EVIL, ACAC), 'violation', /reflected.*user's credentials\)$/],
+    // The hostile page chooses: without credentials an echoed origin is enough to read.
+    [
+      'reflected without ACAC under a credentialed policy',
+      EVIL,
+      CRED,
+      200,
+      acao(EVIL),
+      'violation',
+      /reflected: Access-Control-Allow-Origin: https/,
+    ],
     ['a 500 is no usable answer', EVIL, {}, 500, acao(EVIL), 'unresolved', /\(500\)/],
   ])('%s ($1) → $5', (_name, origin, overrides, status, headers, outcome, note) => {
     const probe = probeOf(cors(), 'actual', false, origin);

@@ -203,4 +203,18 @@ describe('gatecheck import k6', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/empty\.json: the file is empty/);
   });
+
+  it('--accept: a bad file is exit 2 naming the field; a good one is applied and its unknown ids reported', async () => {
+    const dir = tempDir();
+    const summary = 'test/fixtures/k6/handle-summary-data.k6-reporter-simple.json';
+    writeFileSync(join(dir, 'bad.yaml'), 'accepted:\n  - { id: "k6#x", reason: r, expires: soon }\n');
+    const bad = await runCli(['import', 'k6', summary, '--accept', join(dir, 'bad.yaml'), '--out', join(dir, 'r1'), '--quiet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('accepted[0].expires: must be a date, YYYY-MM-DD');
+    writeFileSync(join(dir, 'good.yaml'), 'accepted:\n  - { id: "k6:none#x", reason: r, expires: 2099-01-01 }\n');
+    const good = await runCli(['import', 'k6', summary, '--accept', join(dir, 'good.yaml'), '--out', join(dir, 'r2'), '--quiet']);
+    expect(good.stdout).toContain('--accept problems: k6:none#x matches no finding of this run');
+    const report = JSON.parse(readFileSync(join(dir, 'r2', 'report.json'), 'utf8')) as { gate: { acceptProblems: unknown[] } };
+    expect(report.gate.acceptProblems).toEqual([{ id: 'k6:none#x', problem: 'unknown', expires: '2099-01-01' }]);
+  });
 });

@@ -165,7 +165,7 @@ describe.skipIf(!RUN)('nginx + ModSecurity + CRS harness', { timeout: TIMEOUT_MS
     it('exports every variant once', () => {
       expect(new Set(NGINX_VARIANTS).size).toBe(NGINX_VARIANTS.length);
       expect(NGINX_VARIANTS[0]).toBe('correct');
-      expect(NGINX_VARIANTS).toHaveLength(10);
+      expect(NGINX_VARIANTS).toHaveLength(11);
     });
 
     it('waf-detection-only lets the script payload through', async () => {
@@ -208,6 +208,20 @@ describe.skipIf(!RUN)('nginx + ModSecurity + CRS harness', { timeout: TIMEOUT_MS
       expect(await acao('https://evilapp.example.com')).toBe('https://evilapp.example.com');
       expect(await acao('https://evil-app.example.com')).toBe('https://evil-app.example.com');
       expect(await acao('https://app.example.com.evil.tld')).toBeNull();
+    });
+
+    it('cors-no-error-headers answers the allowed origin with CORS headers, except on its 403', async () => {
+      const nginx = await start('cors-no-error-headers');
+      const fromApp = (headers: Record<string, string>) =>
+        fetch(`${nginx.url}/api/items`, { headers: { ...headers, origin: NGINX_ALLOWED_ORIGIN } });
+      const ok = await fromApp(withKey);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(NGINX_ALLOWED_ORIGIN);
+      await ok.text();
+      const refused = await fromApp({});
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      expect(refused.headers.get('vary')).toBeNull();
+      await refused.text();
     });
 
     it('auth-off answers 200 without a key', async () => {

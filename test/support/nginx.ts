@@ -45,6 +45,8 @@ export const NGINX_VARIANTS = [
   'cors-star',
   /** Origin matched by the unanchored suffix regex `example\.com$`: any *.example.com, even `https://evilexample.com`. */
   'cors-suffix',
+  /** Correct, except that the 403 for a missing or wrong key carries no CORS headers (a browser app cannot read it). */
+  'cors-no-error-headers',
   /** No API key check. */
   'auth-off',
   /** CRS evaluates but never blocks (SecRuleEngine DetectionOnly). */
@@ -224,7 +226,7 @@ function nginxConf({ dir, port, tlsPort, variant, apiKey }: ConfInput): string {
       'return 204;',
     ]),
     '}',
-    ...(variant === 'auth-off' ? [] : ['if ($api_key_ok = 0) {', '    return 403 \'{"message":"Forbidden"}\';', '}']),
+    ...(variant === 'auth-off' ? [] : ['if ($api_key_ok = 0) {', ...indent(refusal(variant)), '}']),
     ...(variant === 'no-limit' ? [] : [`limit_req zone=per_key burst=${burst} nodelay;`]),
     'error_page 429 = @throttled;',
     ...sharedHeaders,
@@ -303,6 +305,15 @@ function nginxConf({ dir, port, tlsPort, variant, apiKey }: ConfInput): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The 403 for a missing or wrong key. An `if` block inherits the location's add_header directives
+ * only when it has none of its own: one header of its own drops the CORS headers from the 403.
+ */
+function refusal(variant: NginxVariant): string[] {
+  const own = variant === 'cors-no-error-headers' ? ['add_header X-Nginx-Msec $msec always;'] : [];
+  return [...own, 'return 403 \'{"message":"Forbidden"}\';'];
 }
 
 /** The `map $http_origin $cors_origin` body. An empty value makes nginx omit the header. */

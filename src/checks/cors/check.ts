@@ -9,7 +9,8 @@ import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
 import { describeAnswer, probeRoute, routeRequest } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom, evidenceUnsent } from '../evidence.js';
-import { judgeCorsExchange, planCorsProbes, varyFindings, type CorsFinding, type CorsProbe } from './exchanges.js';
+import { judgeCorsExchange, lackingVary, planCorsProbes, varyFindings, type CorsFinding, type CorsProbe } from './exchanges.js';
+import { gradeCors } from './grading.js';
 
 export interface CorsSpec {
   route: RoutePolicy;
@@ -23,13 +24,15 @@ export type CorsNotes = Record<string, never>;
 
 export interface CorsObserved {
   exchanges: number;
-  /** Hostile origins a browser would let read the response. */
+  /** Hostile origins a browser would let read the response, each once. */
   bypassOrigins: string[];
-  /** `label: why`, then the missing `Vary: Origin` findings. */
+  /** `label: why` per exchange in violation, then the answers missing `Vary: Origin`. */
   violations: string[];
   unresolved: string[];
   originsTried: string[];
 }
+
+const unique = <T>(items: T[]): T[] => [...new Set(items)];
 
 /** Which exchange an observation answers: probe names repeat across origins, the Origin header does not. */
 const exchangeKey = (probe: string, origin: string | undefined): string => `${probe} ${origin ?? ''}`;
@@ -70,41 +73,50 @@ export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNote
     for (const probe of probes) {
       const outcome = await probeRoute(ctx, route, probe.request);
       const finding = findingFor(probe, outcome?.final, cors);
-      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${finding.outcome}`);
+      // A hostile origin's 200 is fine when it cannot read it: say so, it reads like an alarm otherwise.
+      const verdict = !probe.mustAllow && finding.outcome === 'ok' ? 'ok (not readable by that origin)' : finding.outcome;
+      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${verdict}`);
     }
     return {};
   },
   evaluate: ({ cors, probes }, { observations }, policy) => {
     const attempts = lastAttempts(observations);
     const lastOf = (probe: CorsProbe) => attempts.get(exchangeKey(probe.request.probe, probe.origin));
-    const findings = probes.map((probe) => findingFor(probe, lastOf(probe), cors));
-    const varyProblems = varyFindings(findings);
-    const violations = findings.filter((f) => f.outcome === 'violation');
-    const unresolved = findings.filter((f) => f.outcome === 'unresolved');
-    const evidence = findings.map((f) => {
+    const exchanges = probes.map((probe) => findingFor(probe, lastOf(probe), cors));
+    const unvaried = lackingVary(exchanges);
+    const violations = exchanges.filter((f) => f.outcome === 'violation');
+    const unresolved = exchanges.filter((f) => f.outcome === 'unresolved');
+    // Evidence item i is exchange i: the findings point into it by index.
+    const evidence = exchanges.map((f) => {
       // A throttled answer is not judged, but it is what came back: the evidence shows it.
       const answer = lastOf(f.probe);
       if (answer) return evidenceFrom(policy, answer, f.probe.label, f.outcome, f.note);
       const { probe, method, path, headers } = f.probe.request;
       return evidenceUnsent(policy, { probe, method, path, requestHeaders: headers ?? {} }, f.probe.label, f.outcome, f.note);
     });
+    const hostile = exchanges.filter((f) => !f.probe.mustAllow);
     const observed: CorsObserved = {
-      exchanges: findings.length,
-      bypassOrigins: violations.filter((f) => !f.probe.mustAllow).map((f) => f.probe.origin),
-      violations: [...violations.map((f) => `${f.probe.label}: ${f.note}`), ...varyProblems],
+      exchanges: exchanges.length,
+      bypassOrigins: unique(hostile.filter((f) => f.outcome === 'violation').map((f) => f.probe.origin)),
+      violations: [...violations.map((f) => `${f.probe.label}: ${f.note}`), ...varyFindings(unvaried)],
       unresolved: unresolved.map((f) => `${f.probe.label}: ${f.note}`),
-      originsTried: [...new Set(findings.map((f) => f.probe.origin))],
+      originsTried: unique(exchanges.map((f) => f.probe.origin)),
     };
-    const problems = [...violations.map((f) => f.note), ...varyProblems];
-    if (problems.length > 0) {
-      const shown = `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`;
-      return { status: 'fail', summary: `${problems.length} CORS violation(s): ${shown}`, observed, evidence };
-    }
+    const findings = gradeCors(exchanges, unvaried);
+    // Unanswered exchanges leave the verdict open: error, unless a finding that gates settles it (src/gate).
     if (unresolved.length > 0) {
-      const summary = `${unresolved.length} of ${findings.length} CORS exchanges got no usable answer: ${unresolved[0]!.note}`;
-      return { status: 'error', summary, observed, evidence };
+      const summary = `${unresolved.length} of ${exchanges.length} CORS exchanges got no usable answer: ${unresolved[0]!.note}`;
+      return { status: 'error', summary, observed, evidence, findings };
     }
-    const blocked = findings.filter((f) => !f.probe.mustAllow).length;
-    return { status: 'pass', summary: `allowed origins pass the browser's checks; ${blocked} hostile origins blocked`, observed, evidence };
+    if (findings.length > 0) {
+      // Each finding once, most severe first; the gate rewrites this when none of them gates.
+      const titles = findings.slice(0, 3).map((f) => f.title);
+      const shown = `${titles.join('; ')}${findings.length > 3 ? '; …' : ''}`;
+      return { status: 'fail', summary: `${findings.length} CORS finding(s): ${shown}`, observed, evidence, findings };
+    }
+    // Origins, not exchanges: the first hostile origin is tried with a preflight and a request.
+    const blocked = unique(hostile.map((f) => f.probe.origin)).length;
+    const summary = `allowed origins pass the browser's checks; ${blocked} hostile origins blocked`;
+    return { status: 'pass', summary, observed, evidence, findings };
   },
 };

@@ -28,11 +28,27 @@ export interface CorsProbe {
   bypass?: string;
 }
 
+/**
+ * What is wrong with one exchange (a `violation`), the most severe first when several are: grading.ts
+ * turns these into graded findings.
+ * - hostile-readable: a hostile origin can read the answer (or pass the preflight).
+ * - wildcard: `Access-Control-Allow-Origin: *` although the policy lists origins.
+ * - refused: the browser refuses an exchange the policy allows (the browser app breaks).
+ * - error-without-cors: a refusal (4xx) the browser hides from the page: no usable CORS headers on it.
+ * - credentials-allowed: `Access-Control-Allow-Credentials: true` although the policy says false.
+ * - methods-missing: Access-Control-Allow-Methods lacks a method the policy allows (not the route's own).
+ * - max-age: Access-Control-Max-Age differs from the policy's.
+ */
+export type CorsProblem =
+  'hostile-readable' | 'wildcard' | 'refused' | 'error-without-cors' | 'credentials-allowed' | 'methods-missing' | 'max-age';
+
+/** One exchange judged: its outcome, why, and for a violation what kind of problem it shows. */
 export interface CorsFinding {
   probe: CorsProbe;
   observation?: Observation;
   outcome: EvidenceItem['outcome'];
   note: string;
+  problem?: CorsProblem;
 }
 
 /** Plans the exchanges: per allowed origin a preflight and an actual request, then hostile origins. */
@@ -116,75 +132,74 @@ export function judgeCorsExchange(probe: CorsProbe, observation: Observation | u
       outcome: 'unresolved',
       note: `no usable answer (${describeAnswer(observation)})`,
     };
-  const headers = observation.headers;
-  const credentialed = cors.allowCredentials;
-  const allowOrigin = headers['access-control-allow-origin'];
-  const verdict =
-    probe.kind === 'preflight'
-      ? preflightCheck(
-          observation.status!,
-          headers,
-          probe.origin,
-          probe.request.headers!['access-control-request-method']!,
-          cors.allowHeaders,
-          credentialed,
-        )
-      : browserCorsCheck(headers, probe.origin, credentialed);
+  return probe.mustAllow ? judgeAllowed(probe, observation, cors) : judgeHostile(probe, observation, cors);
+}
 
-  if (!probe.mustAllow) {
-    // A wildcard lets a hostile page read non-credentialed responses even though the policy lists origins.
-    const readable = verdict.allowed || allowOrigin === '*';
-    if (readable)
-      return {
-        probe,
-        observation,
-        outcome: 'violation',
-        note:
-          `${probe.bypass}: ` +
-          `${allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason}`,
-      };
-    return { probe, observation, outcome: 'ok', note: `blocked: ${verdict.reason}` };
+/** The browser's verdict on one answer (a preflight asks for the policy's headers), for a page that sends credentials or not. */
+function browserVerdict(probe: CorsProbe, observation: Observation, cors: CorsPolicy, credentialed: boolean) {
+  const headers = observation.headers;
+  if (probe.kind !== 'preflight') return browserCorsCheck(headers, probe.origin, credentialed);
+  const method = probe.request.headers!['access-control-request-method']!;
+  return preflightCheck(observation.status!, headers, probe.origin, method, cors.allowHeaders, credentialed);
+}
+
+/**
+ * A hostile page chooses how it asks: without credentials (a wildcard or an echoed origin lets it read)
+ * or with them (an echoed origin plus Allow-Credentials: true lets it read as the user).
+ */
+function judgeHostile(probe: CorsProbe, observation: Observation, cors: CorsPolicy): CorsFinding {
+  const headers = observation.headers;
+  const allowOrigin = headers['access-control-allow-origin'];
+  const verdict = browserVerdict(probe, observation, cors, false);
+  if (!verdict.allowed) return { probe, observation, outcome: 'ok', note: `blocked: ${verdict.reason}` };
+  const why = allowOrigin === '*' ? 'Access-Control-Allow-Origin: * although the policy lists origins' : verdict.reason;
+  const asUser = allowOrigin !== '*' && headers['access-control-allow-credentials'] === 'true' ? " (with the user's credentials)" : '';
+  return { probe, observation, outcome: 'violation', note: `${probe.bypass}: ${why}${asUser}`, problem: 'hostile-readable' };
+}
+
+function judgeAllowed(probe: CorsProbe, observation: Observation, cors: CorsPolicy): CorsFinding {
+  const headers = observation.headers;
+  const verdict = browserVerdict(probe, observation, cors, cors.allowCredentials);
+  const violation = (problem: CorsProblem, note: string): CorsFinding => ({ probe, observation, outcome: 'violation', note, problem });
+  if (!verdict.allowed) {
+    const refusal = probe.kind === 'actual-error' && observation.status! >= 400;
+    if (refusal) return violation('error-without-cors', `the ${observation.status} is hidden from the page: ${verdict.reason}`);
+    return violation('refused', `allowed origin refused: ${verdict.reason}`);
   }
-  if (!verdict.allowed) return { probe, observation, outcome: 'violation', note: `allowed origin refused: ${verdict.reason}` };
-  if (allowOrigin === '*' && !cors.allowOrigins.includes('*')) {
-    return { probe, observation, outcome: 'violation', note: 'Access-Control-Allow-Origin: * although the policy lists origins' };
+  if (headers['access-control-allow-origin'] === '*' && !cors.allowOrigins.includes('*'))
+    return violation('wildcard', 'Access-Control-Allow-Origin: * although the policy lists origins');
+  if (!cors.allowCredentials && headers['access-control-allow-credentials'] === 'true')
+    return violation('credentials-allowed', 'Access-Control-Allow-Credentials: true although the policy says allowCredentials: false');
+  if (probe.kind !== 'preflight') return { probe, observation, outcome: 'ok', note: verdict.reason };
+  const methods = (headers['access-control-allow-methods'] ?? '').split(',').map((m) => m.trim().toUpperCase());
+  // Fetch: `*` stands for every method only in answers to requests without credentials.
+  const wildcard = methods.includes('*') && !cors.allowCredentials;
+  const missing = cors.allowMethods.filter((m) => !methods.includes(m) && !wildcard);
+  if (missing.length) {
+    const why = methods.includes('*') && cors.allowCredentials ? ' ("*" is no wildcard for credentialed requests)' : '';
+    return violation('methods-missing', `Access-Control-Allow-Methods lacks ${missing.join(', ')}${why}`);
   }
-  if (probe.kind === 'preflight') {
-    const methods = (headers['access-control-allow-methods'] ?? '').split(',').map((m) => m.trim().toUpperCase());
-    // Fetch: `*` stands for every method only in answers to requests without credentials.
-    const wildcard = methods.includes('*') && !credentialed;
-    const missing = cors.allowMethods.filter((m) => !methods.includes(m) && !wildcard);
-    if (missing.length) {
-      const why = methods.includes('*') && credentialed ? ' ("*" is no wildcard for credentialed requests)' : '';
-      return { probe, observation, outcome: 'violation', note: `Access-Control-Allow-Methods lacks ${missing.join(', ')}${why}` };
-    }
-    if (cors.maxAge !== undefined) {
-      const maxAge = effectiveMaxAgeSec(headers);
-      if (maxAge.declared !== cors.maxAge)
-        return {
-          probe,
-          observation,
-          outcome: 'violation',
-          note: `Access-Control-Max-Age is ${maxAge.declared ?? 'absent (browsers use 5 s)'}, policy says ${cors.maxAge}`,
-        };
-      const capped = cors.maxAge > MAX_AGE_CAPS_SEC.chromium ? ` (Chromium caps it at ${MAX_AGE_CAPS_SEC.chromium} s)` : '';
-      return { probe, observation, outcome: 'ok', note: `${verdict.reason}; Max-Age ${maxAge.declared}${capped}` };
-    }
-  }
-  return { probe, observation, outcome: 'ok', note: verdict.reason };
+  if (cors.maxAge === undefined) return { probe, observation, outcome: 'ok', note: verdict.reason };
+  const maxAge = effectiveMaxAgeSec(headers);
+  if (maxAge.declared !== cors.maxAge)
+    return violation('max-age', `Access-Control-Max-Age is ${maxAge.declared ?? 'absent (browsers use 5 s)'}, policy says ${cors.maxAge}`);
+  const capped = cors.maxAge > MAX_AGE_CAPS_SEC.chromium ? ` (Chromium caps it at ${MAX_AGE_CAPS_SEC.chromium} s)` : '';
+  return { probe, observation, outcome: 'ok', note: `${verdict.reason}; Max-Age ${maxAge.declared}${capped}` };
 }
 
 /** Pure: a response whose ACAO depends on the origin must say `Vary: Origin`, or caches mix origins up. */
 export function varyFindings(findings: CorsFinding[]): string[] {
+  return lackingVary(findings).map((f) => `response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);
+}
+
+/** The allowed origins' answers whose ACAO depends on the Origin (the hostile answers show it) without `Vary: Origin`. */
+export function lackingVary(findings: CorsFinding[]): CorsFinding[] {
   const allowed = findings.filter((f) => f.probe.kind === 'actual' && f.probe.mustAllow && f.outcome === 'ok');
   // A 5xx or a transport failure has no CORS headers whatever the Origin: it shows no dependence on it.
   const hostile = findings.filter((f) => f.probe.kind === 'actual' && !f.probe.mustAllow && f.observation && f.outcome !== 'unresolved');
-  const problems: string[] = [];
-  for (const f of allowed) {
+  return allowed.filter((f) => {
     const value = f.observation!.headers['access-control-allow-origin'];
     const dependsOnOrigin = value !== '*' && hostile.some((h) => h.observation!.headers['access-control-allow-origin'] !== value);
-    if (dependsOnOrigin && !variesOnOrigin(f.observation!.headers))
-      problems.push(`response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);
-  }
-  return problems;
+    return dependsOnOrigin && !variesOnOrigin(f.observation!.headers);
+  });
 }

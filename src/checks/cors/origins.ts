@@ -10,9 +10,12 @@ export interface HostileOrigin {
 
 const EVIL = 'gatecheck-evil';
 
+/** The first hostile origin, unrelated to any allowed one: a gateway that lets it read lets every origin read. */
+export const ARBITRARY_ORIGIN = `https://${EVIL}.example`;
+
 export function hostileOrigins(allowOrigins: string[]): HostileOrigin[] {
   const out: HostileOrigin[] = [
-    { origin: `https://${EVIL}.example`, bypass: 'arbitrary origin reflected' },
+    { origin: ARBITRARY_ORIGIN, bypass: 'arbitrary origin reflected' },
     { origin: 'null', bypass: '"null" origin allowed (sandboxed iframes, file: pages)' },
   ];
   for (const allowed of allowOrigins) {

@@ -1,0 +1,2 @@
+/** Bad input: exit 2, nothing sent. */
+export class UsageError extends Error {}
