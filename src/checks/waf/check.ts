@@ -1,12 +1,12 @@
 /**
- * The WAF check (kind `waf`): sends the attack corpus by category, placement and encoding, and the
- * benign corpus in every placement, all WITH the route's valid credential (so a refusal can only
- * come from the WAF), and judges block rates per category, the false-positive rate, and the
- * unresolved answers apart. See docs/security-checks.md.
+ * The WAF check (kind `waf`): sends the baseline (baseline.ts), the attack corpus by category,
+ * placement and encoding, and the benign corpus in every placement, all WITH the route's valid
+ * credential (so a refusal can only come from the WAF). The baseline gates; the matrix is graded
+ * (findings.ts, grade.ts); unresolved answers are counted apart. See docs/security-checks.md.
  *
  * Order: the benign control alone first (nothing else is sent unless it gets the normal answer),
- * then the path placement's control, then everything else with at most WAF_CONCURRENCY probes in
- * flight, each through probeRoute (a 429 is retried after the bucket refills, never counted).
+ * then the path placement's control, then the benign corpus, the baseline and the matrix with at
+ * most WAF_CONCURRENCY probes in flight, each through probeRoute (a 429 is retried after the bucket refills, never counted).
  *
  * collect only sends. evaluate plans again (planWaf is pure) and reads each observation back to
  * its payload by its probe name, which is unique in the plan; the last attempt of a probe is its
