@@ -11,7 +11,6 @@ import {
   DEFAULT_THROTTLE_TOLERANCE,
   BODY_METHODS,
   DEFAULT_WAF_ENCODINGS,
-  DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE,
   WAF_BODY_PLACEMENTS,
   WAF_CATEGORIES,
   WAF_PLACEMENTS,
@@ -373,8 +372,9 @@ function resolveWaf(raw: NonNullable<RawRoute['waf']>, method: HttpMethod, at: s
   }
   return {
     blockStatus: raw.blockStatus,
-    minBlockRate: raw.minBlockRate ?? 1,
-    maxFalsePositiveRate: raw.maxFalsePositiveRate ?? DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE,
+    // Kept unset when the policy does not write them: only a threshold the user wrote is explicit.
+    ...(raw.minBlockRate !== undefined ? { minBlockRate: raw.minBlockRate } : {}),
+    ...(raw.maxFalsePositiveRate !== undefined ? { maxFalsePositiveRate: raw.maxFalsePositiveRate } : {}),
     categories: unique(raw.categories ?? [...WAF_CATEGORIES]),
     placements: unique(placements),
     encodings: unique(raw.encodings ?? [...DEFAULT_WAF_ENCODINGS]),

@@ -60,14 +60,16 @@ export const WAF_ENCODINGS = ['plain', 'url', 'double-url', 'base64', 'unicode']
 export type WafEncoding = (typeof WAF_ENCODINGS)[number];
 /** base64 is opt-in: no rule set decodes it unless told the field is base64 (see the schema). */
 export const DEFAULT_WAF_ENCODINGS: readonly WafEncoding[] = ['plain', 'url', 'double-url', 'unicode'];
-export const DEFAULT_WAF_MAX_FALSE_POSITIVE_RATE = 0;
-
 export interface WafPolicy {
   blockStatus: number[];
-  /** Share of attacks that must be blocked in every category of `categories` (so overall too). */
-  minBlockRate: number;
-  /** Largest share of benign requests that may be blocked. */
-  maxFalsePositiveRate: number;
+  /**
+   * Share of attacks that must be blocked in every category of `categories` (so overall too).
+   * Only when the policy writes it: a breach is then an explicit finding, gating at any level.
+   * Unset, the baseline corpus gates and the rest is graded (docs/security-checks.md).
+   */
+  minBlockRate?: number;
+  /** Largest share of benign requests that may be blocked; only when the policy writes it (explicit, like minBlockRate). */
+  maxFalsePositiveRate?: number;
   categories: WafCategory[];
   /** Resolved: the policy's list, or every placement the route's method allows. */
   placements: WafPlacement[];

@@ -44,6 +44,7 @@ function correctWaf(p: Policy = policy): Observation[] {
     answer(plan.control, 200),
     ...(plan.pathControl ? [answer(plan.pathControl, 404)] : []),
     ...plan.benign.map((b) => answer(b, 200)),
+    ...plan.baseline.map((a) => answer(a, 403)),
     ...plan.attacks.map((a) => answer(a, 403)),
   ];
 }
@@ -67,15 +68,29 @@ describe('wafCheck.evaluate', () => {
 
   it('reads every answer back to its payload: one category let through fails that category alone', () => {
     const plan = planOf();
-    const observations = correctWaf().map((o) => (o.probe.startsWith('waf.xss.') ? { ...o, status: 200 } : o));
+    const xssProbe = (probe: string): boolean => probe.startsWith('waf.xss.') || probe.startsWith('waf.baseline.xss.');
+    const observations = correctWaf().map((o) => (xssProbe(o.probe) ? { ...o, status: 200 } : o));
     const verdict = judge(observations);
     expect(verdict.status).toBe('fail');
-    expect(verdict.summary).toMatch(/below 100% in xss \(0%\)/);
+    expect(verdict.summary).toMatch(/baseline attacks got through \(xss\.query\)/);
+    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([
+      ['baseline-miss:xss.query', 'high'],
+      ['miss:xss.query', 'medium'],
+      ['miss:xss.header', 'low'],
+      ['grade', 'info'],
+    ]);
+    expect(verdict.observed.baseline!.passedThrough).toEqual([
+      'baseline xss: script tag in query (plain)',
+      'baseline xss: img onerror in query (plain)',
+    ]);
     const xss = plan.attacks.filter((a) => a.category === 'xss');
     expect(verdict.observed.passedThrough).toEqual(xss.map((a) => `xss: ${a.name} in ${a.placement} (${a.encoding})`));
     expect(verdict.observed.byCategory.sqli!.blockRate).toBe(1);
     const violations = verdict.evidence.filter((e) => e.outcome === 'violation');
-    expect(violations).toHaveLength(4);
+    expect(violations).toHaveLength(6);
+    // Each finding points at the exchanges it rests on.
+    const baselineMiss = verdict.findings!.find((f) => f.id === 'baseline-miss:xss.query')!;
+    expect(baselineMiss.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(verdict.observed.baseline!.passedThrough);
     expect(violations[0]).toMatchObject({ url: `http://gw.test${violations[0]!.path}`, status: 200, note: 'payload got through' });
   });
 
@@ -130,12 +145,18 @@ describe('wafCheck.evaluate', () => {
     const verdict = judge(observations, undefined, aws);
     expect(verdict.observed.pathPlacementNormalAnswer).toBe(403);
     expect(verdict.observed.passed).toBe(1);
-    expect(verdict.status).toBe('fail');
+    // Only the path is tested: no baseline; one encoded payload in the path is a low miss, listed, not failing.
+    expect(verdict.status).toBe('pass');
+    const last = plan.attacks[plan.attacks.length - 1]!;
+    expect(verdict.findings!.filter((f) => f.severity !== 'info')).toEqual([
+      expect.objectContaining({ id: `miss:${last.category!}.path`, severity: 'low' }),
+    ]);
   });
 
   it('plans every probe once as the request count, and no idle bucket', () => {
     const plan = planOf();
-    const requests = 1 + plan.benign.length + plan.attacks.length;
+    const requests = 1 + plan.benign.length + plan.baseline.length + plan.attacks.length;
+    expect(plan.baseline).toHaveLength(8); // query only on a GET route: 8 baseline payloads
     expect(wafCheck.plan(spec(), policy)).toEqual({ requests, durationMs: 0, needsIdleBucket: false });
   });
 });

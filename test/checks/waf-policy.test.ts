@@ -19,12 +19,11 @@ function policyWith(route: Record<string, unknown>): string {
 const issuesOf = (text: string): string[] => policyIssues(text);
 
 describe('the waf policy', () => {
-  it('defaults to every category, every placement the method allows, no base64, no false positives', () => {
+  it('defaults to every category, every placement the method allows, no base64, and no thresholds (the baseline gates)', () => {
     const get = parsePolicy(policyWith({ method: 'GET', waf: { blockStatus: [403] } }), 'p.yaml', { env: {} }).routes[0]!.waf;
+    // Unwritten thresholds stay unset: only a threshold the user wrote makes an explicit finding.
     expect(get).toEqual({
       blockStatus: [403],
-      minBlockRate: 1,
-      maxFalsePositiveRate: 0,
       categories: [...WAF_CATEGORIES],
       placements: ['query', 'path', 'header', 'cookie'],
       encodings: ['plain', 'url', 'double-url', 'unicode'],

@@ -23,14 +23,11 @@ type Rates = Record<string, { sent: number; blocked: number; passed: number; unr
 async function checkWaf(policy: Policy, baseUrl: string, routeIndex = 0): Promise<{ result: CheckResult; wallMs: number }> {
   const route = policy.routes[routeIndex]!.id;
   const { result, collected, wallMs } = await runDefinition(wafCheck, policy, baseUrl, { route });
-  // evaluate is pure: what was collected, judged again, gives the same verdict.
+  // evaluate is pure: what was collected, judged again, gives the same verdict (before the gate).
   const { spec } = wafCheck.select(policy).find((i) => i.route === route)!;
-  expect(wafCheck.evaluate(spec, collected, { ...policy, target: baseUrl })).toEqual({
-    status: result.status,
-    summary: result.summary,
-    observed: result.observed,
-    evidence: result.evidence,
-  });
+  const again = wafCheck.evaluate(spec, collected, { ...policy, target: baseUrl });
+  expect({ observed: again.observed, evidence: again.evidence }).toEqual({ observed: result.observed, evidence: result.evidence });
+  expect(again.findings!.map((f) => `${result.id}#${f.id}`)).toEqual(result.findings.map((f) => f.id));
   return { result, wallMs };
 }
 
@@ -104,10 +101,16 @@ describe('waf check against the reference gateway', () => {
     for (const result of runs['waf-off']!) {
       expect(result.status).toBe('fail');
       expect(result.observed.blockRate).toBe(0);
-      expect(result.summary).toMatch(/below 100% in sqli \(0%\), xss \(0%\)/);
+      // The default policy: one critical finding (nothing blocked), not one per category.
+      expect(result.summary).toMatch(/no baseline attack blocked: the WAF is off or only detecting/);
+      expect(result.findings.map((f) => [f.id.split('#')[1], f.severity])).toEqual([
+        ['waf-not-blocking', 'critical'],
+        ['grade', 'info'],
+      ]);
       const through = result.observed.passedThrough as string[];
       expect(through).toHaveLength(result.observed.attacks as number);
-      expect(result.evidence.filter((e) => e.outcome === 'violation')).toHaveLength(through.length);
+      const baseline = (result.observed.baseline as { passedThrough: string[] }).passedThrough;
+      expect(result.evidence.filter((e) => e.outcome === 'violation')).toHaveLength(through.length + baseline.length);
     }
     const post = runs['waf-off']![1]!;
     expect(post.observed.passedThrough).toEqual(

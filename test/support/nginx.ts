@@ -63,7 +63,12 @@ export interface NginxOptions {
   apiKey: string;
   /** Also listen with TLS (a self-signed certificate made by openssl) on a second port. */
   tls?: boolean;
+  /** CRS paranoia level: 1 (Debian's default, the default here) or 2 (more rules, more false positives). */
+  paranoia?: CrsParanoia;
 }
+
+/** The CRS paranoia levels the harnesses start: 1 is the rule set's default, 2 the next step up. */
+export type CrsParanoia = 1 | 2;
 
 export interface RunningNginx {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
@@ -72,6 +77,7 @@ export interface RunningNginx {
   /** With `tls`: the HTTPS port (same server, self-signed certificate for 127.0.0.1). */
   tlsPort?: number;
   variant: NginxVariant;
+  paranoia: CrsParanoia;
   /** nginx's error log so far (ModSecurity writes its rule matches there, at level info). Empty after stop(). */
   errorLog(): string;
   /** Graceful stop (SIGQUIT), SIGKILL after a bound, then removes the temp directory. Idempotent. */
@@ -112,13 +118,13 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
 
   const dir = mkdtempSync(join(tmpdir(), 'gatecheck-nginx-'));
   try {
-    layOut(dir, variant);
+    layOut(dir, variant, options.paranoia ?? 1);
     if (options.tls) selfSignedCertificate(dir);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const tlsPort = options.tls ? await freePort() : undefined;
       writeFileSync(join(dir, 'nginx.conf'), nginxConf({ dir, port, tlsPort, variant, apiKey }), { mode: 0o600 });
-      const started = await launch(dir, port, variant);
+      const started = await launch(dir, port, variant, options.paranoia ?? 1);
       if (started.ok) return tlsPort === undefined ? started.handle : { ...started.handle, tlsPort };
       const log = redact(`${readIfExists(join(dir, 'error.log'))}${started.output}`, apiKey);
       if (attempt < PORT_ATTEMPTS && /Address already in use/.test(log)) continue;
@@ -134,7 +140,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
 // Files
 
 /** Writes everything but nginx.conf (which depends on the port): the backend's file and ModSecurity's setup. */
-function layOut(dir: string, variant: NginxVariant): void {
+function layOut(dir: string, variant: NginxVariant, paranoia: CrsParanoia): void {
   // Run as root, nginx's workers run as `nobody`: they must be able to enter the directory
   // (0711: enter, not list) and write to ModSecurity's data and temp folders. The configs,
   // read by the master only, stay 0600: nginx.conf holds the API key.
@@ -145,7 +151,7 @@ function layOut(dir: string, variant: NginxVariant): void {
   }
   writeFileSync(join(dir, 'www', 'items.json'), '{"ok":true}', { mode: 0o644 });
   writeFileSync(join(dir, 'modsecurity-base.conf'), modsecurityBaseConf(dir, variant), { mode: 0o600 });
-  writeFileSync(join(dir, 'modsec.conf'), modsecRulesConf(dir, variant), { mode: 0o600 });
+  writeFileSync(join(dir, 'modsec.conf'), modsecRulesConf(dir, variant, paranoia), { mode: 0o600 });
 }
 
 /**
@@ -171,24 +177,36 @@ function modsecurityBaseConf(dir: string, variant: NginxVariant): string {
 }
 
 /** Replaces every active `Name ...` line; appends one when there is none. */
-function setDirective(text: string, name: string, value: string): string {
+export function setDirective(text: string, name: string, value: string): string {
   const pattern = new RegExp(`^([ \\t]*)${name}[ \\t].*$`, 'gm');
   return pattern.test(text) ? text.replace(pattern, (_line, indent: string) => `${indent}${name} ${value}`) : `${text}\n${name} ${value}\n`;
 }
 
-function modsecRulesConf(dir: string, variant: NginxVariant): string {
+function modsecRulesConf(dir: string, variant: NginxVariant, paranoia: CrsParanoia): string {
   return [
     `# ModSecurity for gatecheck's nginx harness (variant ${variant}).`,
     `Include ${join(dir, 'modsecurity-base.conf')}`,
-    '# OWASP CRS as Debian ships it: anomaly scoring, paranoia level 1, inbound threshold 5, deny 403.',
+    ...crsIncludes(paranoia),
+    '',
+  ].join('\n');
+}
+
+/**
+ * The CRS as Debian ships it (anomaly scoring, inbound threshold 5, deny 403), at the given
+ * paranoia level, for both harnesses (nginx + ModSecurity v3, Apache + ModSecurity v2).
+ */
+export function crsIncludes(paranoia: CrsParanoia): string[] {
+  return [
+    `# OWASP CRS as Debian ships it: anomaly scoring, paranoia level ${paranoia}, inbound threshold 5, deny 403.`,
     `Include ${NGINX_PATHS.crsSetup}`,
+    // crs-setup.conf leaves rule 900000 commented out; REQUEST-901 then sets level 1. Set before it runs.
+    ...(paranoia === 1 ? [] : [`SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${paranoia}"`]),
     `Include ${NGINX_PATHS.crsRulesDir}/*.conf`,
-    '# Tests reach nginx as http://127.0.0.1:PORT, and 920350 ("Host header is a numeric IP address",',
+    '# Tests reach the server as http://127.0.0.1:PORT, and 920350 ("Host header is a numeric IP address",',
     '# warning, +3) would then add 3 to every request: one notice-level match (+2) on a benign request',
     '# would reach the threshold of 5. A gateway reached by name never scores it.',
     'SecRuleRemoveById 920350',
-    '',
-  ].join('\n');
+  ];
 }
 
 /** cert.pem and key.pem for CN=127.0.0.1, valid for a day: the TLS listener's certificate. */
@@ -343,7 +361,7 @@ function redact(text: string, apiKey: string): string {
   return text.split(apiKey).join('<redacted>');
 }
 
-function readIfExists(path: string): string {
+export function readIfExists(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -360,7 +378,7 @@ type Launch = { ok: true; handle: RunningNginx } | { ok: false; reason: string; 
 const running = new Set<{ child: ChildProcess; dir: string }>();
 let exitHookInstalled = false;
 
-async function launch(dir: string, port: number, variant: NginxVariant): Promise<Launch> {
+async function launch(dir: string, port: number, variant: NginxVariant, paranoia: CrsParanoia): Promise<Launch> {
   const child = spawn(NGINX_PATHS.binary, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -406,6 +424,7 @@ async function launch(dir: string, port: number, variant: NginxVariant): Promise
     url: `http://127.0.0.1:${port}`,
     port,
     variant,
+    paranoia,
     errorLog: () => readIfExists(join(dir, 'error.log')),
     stop: () => {
       stopping ??= (async () => {
@@ -480,7 +499,7 @@ function installExitHook(): void {
 }
 
 /** A port that was free a moment ago: bind port 0 on loopback, read it, close. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -493,7 +512,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

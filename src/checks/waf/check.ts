@@ -1,27 +1,37 @@
 /**
- * The WAF check (kind `waf`): sends the attack corpus by category, placement and encoding, and the
- * benign corpus in every placement, all WITH the route's valid credential (so a refusal can only
- * come from the WAF), and judges block rates per category, the false-positive rate, and the
- * unresolved answers apart. See docs/security-checks.md.
+ * The WAF check (kind `waf`): sends the baseline (baseline.ts), the attack corpus by category,
+ * placement and encoding, and the benign corpus in every placement, all WITH the route's valid
+ * credential (so a refusal can only come from the WAF). The baseline gates; the matrix is graded
+ * (findings.ts, grade.ts); unresolved answers are counted apart. See docs/security-checks.md.
  *
  * Order: the benign control alone first (nothing else is sent unless it gets the normal answer),
- * then the path placement's control, then everything else with at most WAF_CONCURRENCY probes in
- * flight, each through probeRoute (a 429 is retried after the bucket refills, never counted).
+ * then the path placement's control, then the benign corpus, the baseline and the matrix with at
+ * most WAF_CONCURRENCY probes in flight, each through probeRoute (a 429 is retried after the bucket refills, never counted).
  *
  * collect only sends. evaluate plans again (planWaf is pure) and reads each observation back to
  * its payload by its probe name, which is unique in the plan; the last attempt of a probe is its
  * answer (a 429 there means every retry was throttled).
  */
 import type { Observation } from '../../engine/observation.js';
-import { isOkStatus, WAF_CATEGORIES, WAF_PLACEMENTS, type Policy, type RoutePolicy, type WafPolicy } from '../../policy/types.js';
+import {
+  isOkStatus,
+  WAF_CATEGORIES,
+  WAF_ENCODINGS,
+  WAF_PLACEMENTS,
+  type Policy,
+  type RoutePolicy,
+  type WafPolicy,
+} from '../../policy/types.js';
 import { isNotRouted } from '../auth/vendor.js';
 import { probeRoute, routeRequest, type CheckContext } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom } from '../evidence.js';
 import type { EvidenceItem } from '../types.js';
+import { BASELINE_PAYLOADS, BASELINE_PLACEMENTS } from './baseline.js';
 import { ENCODINGS_BY_PLACEMENT } from './encodings.js';
 import {
   addToTally,
+  blockRate,
   classifyWafAnswer,
   emptyTally,
   evaluateWaf,
@@ -32,6 +42,7 @@ import {
   type WafAnswer,
   type WafTally,
 } from './evaluate.js';
+import type { WafGrade } from './grade.js';
 import { describeProbe, planWaf, type WafPlan, type WafProbe } from './plan.js';
 import { mapBounded } from './pool.js';
 
@@ -61,9 +72,16 @@ export interface WafRates extends Counts {
   blockRate: number | null;
 }
 
+/** The baseline's answers (baseline.ts): they gate by default. */
+export interface WafBaselineObserved extends WafRates {
+  /** Every baseline attack that got the backend's normal answer. */
+  passedThrough: string[];
+}
+
 export interface WafObserved {
   /** The benign control's answer: its status, or why there was none. */
   control: string;
+  /** Over the matrix (the baseline apart). */
   blockRate: number | null;
   falsePositiveRate: number | null;
   attacks: number;
@@ -75,10 +93,15 @@ export interface WafObserved {
   benignUnresolved: number;
   byCategory: Record<string, WafRates>;
   byPlacement: Record<string, WafRates>;
+  /** Optional (like baseline and grade) only for reports written before the baseline: evaluate always sets it. */
+  byEncoding?: Record<string, WafRates>;
   /** `placement/encoding` → rates: the matrix of the report. */
   byCell: Record<string, WafRates>;
-  /** Every attack that got the backend's normal answer: `sqli: tautology in query (url)`. */
+  /** Every matrix attack that got the backend's normal answer: `sqli: tautology in query (url)`. */
   passedThrough: string[];
+  baseline?: WafBaselineObserved;
+  /** The GoTestWAF-style grade of the matrix (grade.ts); null when nothing could be judged. */
+  grade?: WafGrade | null;
   benignBlocked: string[];
   /** `probe → why`, for every unresolved answer. */
   unresolvedProbes: string[];
@@ -133,15 +156,23 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
   expected: ({ route, waf }) => {
     const plan = planWaf(route, waf);
     const benign = plan.benign.length + (plan.controlIsExtra ? 0 : 1);
+    const baselineCategories = waf.categories.filter((c) => BASELINE_PAYLOADS[c]);
+    const baselinePlacements = waf.placements.filter((p) => BASELINE_PLACEMENTS.includes(p));
     return {
       blockStatus: waf.blockStatus,
-      minBlockRate: waf.minBlockRate,
-      maxFalsePositiveRate: waf.maxFalsePositiveRate,
+      // Unset thresholds are not written: the baseline gates, the matrix is graded.
+      ...(waf.minBlockRate !== undefined ? { minBlockRate: waf.minBlockRate } : {}),
+      ...(waf.maxFalsePositiveRate !== undefined ? { maxFalsePositiveRate: waf.maxFalsePositiveRate } : {}),
+      baseline:
+        plan.baseline.length > 0
+          ? `${plan.baseline.length} attacks (${baselineCategories.join(', ')}) in ${baselinePlacements.join(', ')}, plain: each miss gates`
+          : 'none (no query or body placement selected)',
       categories: waf.categories,
       placements: waf.placements,
       encodings: waf.encodings,
       exhaustive: waf.exhaustive,
-      probes: `${plan.attacks.length} attacks, ${benign} benign${plan.pathControl ? ', 1 path control' : ''}`,
+      probes:
+        `${plan.attacks.length} attacks, ${plan.baseline.length} baseline, ${benign} benign` + (plan.pathControl ? ', 1 path control' : ''),
       credential: 'sent with every probe (a refusal can only come from the WAF)',
     };
   },
@@ -149,7 +180,8 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
   // requests, and a time cap reached midway leaves the rest unresolved, which gives error.
   plan: ({ route, waf }) => {
     const plan = planWaf(route, waf);
-    return { requests: 1 + (plan.pathControl ? 1 : 0) + plan.benign.length + plan.attacks.length, durationMs: 0, needsIdleBucket: false };
+    const requests = 1 + (plan.pathControl ? 1 : 0) + plan.benign.length + plan.baseline.length + plan.attacks.length;
+    return { requests, durationMs: 0, needsIdleBucket: false };
   },
   collect: (ctx, spec) => collectWaf(ctx, spec),
   evaluate: ({ route, waf }, { observations, notes }, policy) => {
@@ -167,7 +199,7 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
     if (control.answer.outcome !== 'passed') {
       const verdict = evaluateWaf(tally, waf, control.answer);
       const observed = observedOf(tally, verdict, controlAnswer, {}, rules);
-      return { status: verdict.status, summary: verdict.summary, observed, evidence: evidenceOf(policy, control) };
+      return { status: verdict.status, summary: verdict.summary, observed, evidence: evidenceOf(policy, control).items, findings: [] };
     }
 
     const skipped = emptyPlacements(plan, waf);
@@ -178,17 +210,19 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
       if ('baseline' in baseline) rules.pathBaseline = baseline.baseline;
       else skipped.path = baseline.problem;
     }
-    const probes = [...plan.benign, ...plan.attacks].filter((p) => !(p.placement in skipped));
+    const probes = sendOrder(plan).filter((p) => !(p.placement in skipped));
     const exchanges = probes.map((probe) => ({ probe, ...read(probe, notes.breakerTripped ? BREAKER_REASON : NOT_SENT) }));
     for (const e of exchanges) addToTally(tally, e.probe, e.answer);
 
-    const verdict = evaluateWaf(tally, waf, control.answer);
     const sent = exchanges.filter((e) => e.observation !== undefined);
+    const evidence = evidenceOf(policy, control, pathControl, sent);
+    const verdict = evaluateWaf(tally, waf, control.answer, (probe) => evidence.index.get(probe.probe) ?? []);
     return {
       status: verdict.status,
       summary: verdict.summary,
       observed: observedOf(tally, verdict, controlAnswer, skipped, rules),
-      evidence: evidenceOf(policy, control, pathControl, sent),
+      evidence: evidence.items,
+      findings: verdict.findings,
     };
   },
 };
@@ -219,7 +253,7 @@ async function collectWaf(ctx: CheckContext, { route, waf }: WafSpec): Promise<W
     else skipped.path = baseline.problem;
   }
 
-  const probes = [...plan.benign, ...plan.attacks].filter((p) => !(p.placement in skipped));
+  const probes = sendOrder(plan).filter((p) => !(p.placement in skipped));
   let unresolvedInARow = 0;
   let done = 0;
   const seen = { blocked: 0, passed: 0, unresolved: 0 };
@@ -249,6 +283,11 @@ async function collectWaf(ctx: CheckContext, { route, waf }: WafSpec): Promise<W
   return { breakerTripped: tripped };
 }
 
+/** Benign first, then the baseline, then the matrix: the order probes are sent and read. */
+function sendOrder(plan: WafPlan): WafProbe[] {
+  return [...plan.benign, ...plan.baseline, ...plan.attacks];
+}
+
 function round(rate: number | undefined): number | null {
   return rate === undefined ? null : Math.round(rate * 1000) / 1000;
 }
@@ -273,8 +312,15 @@ function observedOf(
     benignUnresolved: tally.benign.unresolved,
     byCategory: ratesTable(tally.byCategory, WAF_CATEGORIES),
     byPlacement: ratesTable(tally.byPlacement, WAF_PLACEMENTS),
+    byEncoding: ratesTable(tally.byEncoding, WAF_ENCODINGS),
     byCell: ratesTable(tally.byCell, Object.keys(tally.byCell)),
     passedThrough: tally.through.map(describeProbe),
+    baseline: {
+      ...tally.baseline,
+      blockRate: round(blockRate(tally.baseline)),
+      passedThrough: tally.baselineThrough.map(describeProbe),
+    },
+    grade: verdict.grade ?? null,
     benignBlocked: tally.falsePositives.map(describeProbe),
     unresolvedProbes: tally.unresolved.map((u) => `${describeProbe(u.probe)} → ${u.reason}`),
     ...(rules.pathBaseline ? { pathPlacementNormalAnswer: rules.pathBaseline.status } : {}),
@@ -282,25 +328,41 @@ function observedOf(
   };
 }
 
+/** The evidence, and where each probe's exchange is in it (findings point there). */
+interface EvidenceList {
+  items: EvidenceItem[];
+  index: Map<string, number[]>;
+}
+
 /**
  * The control, every payload that got through, every benign request blocked, every unresolved
  * answer, and one block per category as a sample.
  */
-function evidenceOf(policy: Pick<Policy, 'target'>, control: Exchange, pathControl?: Exchange, exchanges: Exchange[] = []): EvidenceItem[] {
-  const evidence = exchangeEvidence(policy, control);
-  if (pathControl) evidence.push(...exchangeEvidence(policy, pathControl, 'info', "the path placement's normal answer"));
+function evidenceOf(policy: Pick<Policy, 'target'>, control: Exchange, pathControl?: Exchange, exchanges: Exchange[] = []): EvidenceList {
+  const items = exchangeEvidence(policy, control);
+  const index = new Map<string, number[]>();
+  const add = (e: Exchange, outcome?: EvidenceItem['outcome'], note?: string): void => {
+    const added = exchangeEvidence(policy, e, outcome, note);
+    if (added.length)
+      index.set(
+        e.probe.probe,
+        added.map((_, i) => items.length + i),
+      );
+    items.push(...added);
+  };
+  if (pathControl) add(pathControl, 'info', "the path placement's normal answer");
   const sampled = new Set<string>();
   for (const e of exchanges) {
     const { kind, category } = e.probe;
     const { outcome } = e.answer;
     if (outcome === 'unresolved' || (kind === 'attack' && outcome === 'passed') || (kind === 'benign' && outcome === 'blocked')) {
-      evidence.push(...exchangeEvidence(policy, e));
+      add(e);
     } else if (kind === 'attack' && !sampled.has(category!)) {
       sampled.add(category!);
-      evidence.push(...exchangeEvidence(policy, e, 'ok', 'blocked (one sample per category)'));
+      add(e, 'ok', 'blocked (one sample per category)');
     }
   }
-  return evidence;
+  return { items, index };
 }
 
 /** One exchange as evidence (none when it was never sent: its reason is in `unresolvedProbes`). */

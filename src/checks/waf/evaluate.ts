@@ -7,9 +7,12 @@
  * never as blocks: a WAF that crashes the backend does not score.
  */
 import type { Observation } from '../../engine/observation.js';
-import type { Vendor, WafCategory, WafPlacement, WafPolicy } from '../../policy/types.js';
+import type { Vendor, WafCategory, WafEncoding, WafPlacement, WafPolicy } from '../../policy/types.js';
+import type { FindingDraft } from '../contract.js';
 import type { CheckStatus } from '../types.js';
 import { isNotRouted, readRefusal } from '../auth/vendor.js';
+import { gradeOf, pct, type WafGrade } from './grade.js';
+import { gatesByDefault, wafFindings, type EvidenceIndex } from './findings.js';
 import { describeProbe, type WafProbe } from './plan.js';
 
 export type WafOutcome = 'blocked' | 'passed' | 'unresolved';
@@ -102,14 +105,20 @@ export interface Counts {
 }
 
 export interface WafTally {
+  /** The matrix's attacks (the baseline apart). */
   attacks: Counts;
   benign: Counts;
+  /** The baseline's attacks: they gate by default. */
+  baseline: Counts;
   byCategory: Partial<Record<WafCategory, Counts>>;
   byPlacement: Partial<Record<WafPlacement, Counts>>;
+  byEncoding: Partial<Record<WafEncoding, Counts>>;
   /** `placement/encoding` → counts, for the matrix in the report. */
   byCell: Record<string, Counts>;
-  /** Attack probes that got the backend's normal answer. */
+  /** Matrix attack probes that got the backend's normal answer. */
   through: WafProbe[];
+  /** Baseline attack probes that got the backend's normal answer. */
+  baselineThrough: WafProbe[];
   /** Benign probes that were blocked. */
   falsePositives: WafProbe[];
   unresolved: Array<{ probe: WafProbe; reason: string }>;
@@ -120,7 +129,19 @@ function zero(): Counts {
 }
 
 export function emptyTally(): WafTally {
-  return { attacks: zero(), benign: zero(), byCategory: {}, byPlacement: {}, byCell: {}, through: [], falsePositives: [], unresolved: [] };
+  return {
+    attacks: zero(),
+    benign: zero(),
+    baseline: zero(),
+    byCategory: {},
+    byPlacement: {},
+    byEncoding: {},
+    byCell: {},
+    through: [],
+    baselineThrough: [],
+    falsePositives: [],
+    unresolved: [],
+  };
 }
 
 function bump(counts: Counts, outcome: WafOutcome): void {
@@ -137,9 +158,15 @@ export function addToTally(tally: WafTally, probe: WafProbe, answer: WafAnswer):
     if (answer.outcome === 'blocked') tally.falsePositives.push(probe);
     return;
   }
+  if (probe.baseline) {
+    bump(tally.baseline, answer.outcome);
+    if (answer.outcome === 'passed') tally.baselineThrough.push(probe);
+    return;
+  }
   bump(tally.attacks, answer.outcome);
   bump((tally.byCategory[probe.category!] ??= zero()), answer.outcome);
   bump((tally.byPlacement[probe.placement] ??= zero()), answer.outcome);
+  bump((tally.byEncoding[probe.encoding] ??= zero()), answer.outcome);
   bump((tally.byCell[`${probe.placement}/${probe.encoding}`] ??= zero()), answer.outcome);
   if (answer.outcome === 'passed') tally.through.push(probe);
 }
@@ -158,22 +185,26 @@ export interface WafVerdict {
   summary: string;
   blockRate?: number;
   falsePositiveRate?: number;
-  /** Categories below minBlockRate, with their rate. */
+  grade?: WafGrade;
+  /** Categories below an explicit minBlockRate, with their rate. */
   weakCategories: Array<{ category: WafCategory; rate: number }>;
+  findings: FindingDraft[];
 }
-
-const pct = (rate: number): string => `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 1 : 0)}%`;
 
 /**
  * The verdict. A control that is not let through is an error (a refusal of everything cannot be
- * told from blocks). Then thresholds on judged answers: each category's block rate against
- * minBlockRate, the benign block rate against maxFalsePositiveRate; a breach is a fail. Without a
- * breach, too many unresolved answers, or a category with no judged answer, is an error.
+ * told apart from blocks). Otherwise the findings (findings.ts) decide: a baseline attack let
+ * through (`high`), nothing blocked at all (`critical`), or a threshold the policy writes breached
+ * (explicit) is a fail; misses in the rest of the matrix (`low`/`medium`), false positives
+ * (`medium`) and the grade (`info`) are listed, and the gate settles whether they fail the run.
+ * Without a failing finding, too many unresolved answers, or a category with no judged answer, is
+ * an error.
  */
 export function evaluateWaf(
   tally: WafTally,
   waf: Pick<WafPolicy, 'minBlockRate' | 'maxFalsePositiveRate' | 'categories'>,
   control: WafAnswer,
+  evidence: EvidenceIndex = () => [],
 ): WafVerdict {
   if (control.outcome !== 'passed') {
     const why = control.outcome === 'blocked' ? 'was blocked' : `got no normal answer (${control.reason ?? 'unresolved'})`;
@@ -181,22 +212,30 @@ export function evaluateWaf(
       status: 'error',
       summary: `benign control ("hello world") ${why}: a block cannot be told apart from a route that refuses everything`,
       weakCategories: [],
+      findings: [],
     };
   }
   const rate = blockRate(tally.attacks);
   const fpJudged = tally.benign.blocked + tally.benign.passed;
   const falsePositiveRate = fpJudged ? tally.benign.blocked / fpJudged : undefined;
+  const grade = gradeOf(tally.attacks, tally.benign);
   const weakCategories: WafVerdict['weakCategories'] = [];
   const unjudged: WafCategory[] = [];
   for (const category of waf.categories) {
     const r = blockRate(tally.byCategory[category]);
     if (r === undefined) unjudged.push(category);
-    else if (r < waf.minBlockRate) weakCategories.push({ category, rate: r });
+    else if (waf.minBlockRate !== undefined && r < waf.minBlockRate) weakCategories.push({ category, rate: r });
   }
+  const findings = wafFindings(
+    { tally, waf, weakCategories, ...(grade ? { grade } : {}), ...(falsePositiveRate !== undefined ? { falsePositiveRate } : {}) },
+    evidence,
+  );
   const base = {
     ...(rate !== undefined ? { blockRate: rate } : {}),
     ...(falsePositiveRate !== undefined ? { falsePositiveRate } : {}),
+    ...(grade ? { grade } : {}),
     weakCategories,
+    findings,
   };
   const ratePart =
     rate !== undefined
@@ -206,30 +245,38 @@ export function evaluateWaf(
     falsePositiveRate !== undefined
       ? `${tally.benign.blocked}/${fpJudged} benign blocked (${pct(falsePositiveRate)})`
       : 'no benign request judged';
-  const unresolvedPart = tally.unresolved.length ? `; ${tally.unresolved.length} unresolved, not counted` : '';
+  const baselineJudged = tally.baseline.blocked + tally.baseline.passed;
+  const baselinePart = baselineJudged ? `, baseline ${tally.baseline.blocked}/${baselineJudged} blocked` : '';
+  const gradePart = grade ? `, grade ${grade.letter}` : '';
+  const unresolved = tally.unresolved.length;
+  const unresolvedPart = unresolved ? `; ${unresolved} unresolved, not counted` : '';
+  const rates = `${ratePart}${baselinePart}, ${fpPart}${gradePart}`;
 
   const breaches: string[] = [];
+  if (findings.some((f) => f.id === 'waf-not-blocking')) breaches.push('no baseline attack blocked: the WAF is off or only detecting');
+  const baselineMisses = findings.filter((f) => f.id.startsWith('baseline-miss:')).map((f) => f.id.slice('baseline-miss:'.length));
+  if (baselineMisses.length) breaches.push(`baseline attacks got through (${baselineMisses.join(', ')})`);
   if (weakCategories.length)
-    breaches.push(`below ${pct(waf.minBlockRate)} in ${weakCategories.map((w) => `${w.category} (${pct(w.rate)})`).join(', ')}`);
-  if (falsePositiveRate !== undefined && falsePositiveRate > waf.maxFalsePositiveRate)
-    breaches.push(`false positives above ${pct(waf.maxFalsePositiveRate)}`);
-  if (breaches.length) return { status: 'fail', summary: `${ratePart}, ${fpPart}: ${breaches.join('; ')}${unresolvedPart}`, ...base };
+    breaches.push(`below ${pct(waf.minBlockRate!)} in ${weakCategories.map((w) => `${w.category} (${pct(w.rate)})`).join(', ')}`);
+  if (findings.some((f) => f.id === 'max-false-positive-rate')) breaches.push(`false positives above ${pct(waf.maxFalsePositiveRate!)}`);
+  if (findings.some(gatesByDefault)) return { status: 'fail', summary: `${rates}: ${breaches.join('; ')}${unresolvedPart}`, ...base };
 
-  const unresolvedAttacks = tally.attacks.sent ? tally.attacks.unresolved / tally.attacks.sent : 0;
+  const attacksSent = tally.attacks.sent + tally.baseline.sent;
+  const unresolvedAttacks = attacksSent ? (tally.attacks.unresolved + tally.baseline.unresolved) / attacksSent : 0;
   const unresolvedBenign = tally.benign.sent ? tally.benign.unresolved / tally.benign.sent : 0;
   if (unjudged.length)
-    return { status: 'error', summary: `no judgeable answer for ${unjudged.join(', ')}; ${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
+    return { status: 'error', summary: `no judgeable answer for ${unjudged.join(', ')}; ${rates}${unresolvedPart}`, ...base };
   if (falsePositiveRate === undefined) return { status: 'error', summary: `${ratePart}, but ${fpPart}${unresolvedPart}`, ...base };
   if (unresolvedAttacks > MAX_UNRESOLVED_SHARE || unresolvedBenign > MAX_UNRESOLVED_SHARE) {
     return {
       status: 'error',
       summary:
-        `${ratePart}, ${fpPart}, but too many answers were unresolved to trust the rates` +
-        ` (${tally.attacks.unresolved} attacks, ${tally.benign.unresolved} benign)`,
+        `${rates}, but too many answers were unresolved to trust the rates` +
+        ` (${tally.attacks.unresolved + tally.baseline.unresolved} attacks, ${tally.benign.unresolved} benign)`,
       ...base,
     };
   }
-  return { status: 'pass', summary: `${ratePart}, ${fpPart}${unresolvedPart}`, ...base };
+  return { status: 'pass', summary: `${rates}${unresolvedPart}`, ...base };
 }
 
 /** Rates per category and placement, rounded, for `observed`. */

@@ -7,6 +7,10 @@
  * pairs = 126 attacks on a POST route, 81 on a GET route with the default encodings). With
  * `exhaustive`, every payload goes to every cell instead (up to 630 attacks). The benign corpus
  * goes to every placement as an ordinary client writes it (`plain`).
+ *
+ * The baseline (baseline.ts) comes on top: each of its payloads, plainly written, in each of the
+ * query and body placements the route has (8 payloads x at most 3 placements = 24 requests). It is counted apart from
+ * the matrix: it gates, the matrix is graded.
  */
 import {
   BODY_METHODS,
@@ -17,6 +21,7 @@ import {
   type WafPolicy,
 } from '../../policy/types.js';
 import { payloadsOf, type AttackPayload } from './attacks.js';
+import { BASELINE_PLACEMENTS, baselinePayloadsOf } from './baseline.js';
 import { BENIGN_SAMPLES, type BenignSample } from './benign.js';
 import { encodeJsonBody, encodeText, encodingsFor } from './encodings.js';
 
@@ -36,6 +41,8 @@ export interface WafProbe {
    */
   probe: string;
   kind: 'attack' | 'benign' | 'path-control';
+  /** A baseline attack (baseline.ts): counted apart from the matrix, and a miss gates. */
+  baseline?: true;
   category?: WafCategory;
   /** Payload or sample name. */
   name: string;
@@ -54,6 +61,8 @@ export interface WafPlan {
   /** The rest of the benign corpus in every placement. */
   benign: WafProbe[];
   attacks: WafProbe[];
+  /** The baseline attacks (plain, query and body placements): they gate by default. */
+  baseline: WafProbe[];
   /** Selected placements that no selected encoding applies to (no attack goes there). */
   emptyPlacements: WafPlacement[];
 }
@@ -88,6 +97,7 @@ export function planWaf(
       }
     }
   }
+  const baseline = planBaseline(route, waf.categories, placements);
   // The control goes first, in the query when the query is tested (the placement least likely to
   // be special-cased); never in the path, whose normal answer is not the backend's. When only the
   // path is tested the control still goes in the query, and is not counted as a benign sample.
@@ -113,6 +123,7 @@ export function planWaf(
     controlIsExtra: !placements.includes(controlPlacement),
     benign,
     attacks,
+    baseline,
     emptyPlacements: placements.filter((p) => encodingsFor(p, waf.encodings).length === 0),
   };
   if (placements.includes('path')) {
@@ -126,6 +137,33 @@ export function planWaf(
     };
   }
   return plan;
+}
+
+/** Every baseline payload of the selected categories, plainly written, in each selected query or body placement. */
+function planBaseline(
+  route: { method: HttpMethod; path: string },
+  categories: readonly WafCategory[],
+  placements: readonly WafPlacement[],
+): WafProbe[] {
+  const probes: WafProbe[] = [];
+  for (const category of categories) {
+    let n = 0;
+    for (const placement of placements.filter((p) => BASELINE_PLACEMENTS.includes(p))) {
+      for (const payload of baselinePayloadsOf(category)) {
+        probes.push({
+          probe: `waf.baseline.${category}.${++n}`,
+          kind: 'attack',
+          baseline: true,
+          category,
+          name: payload.name,
+          placement,
+          encoding: 'plain',
+          request: buildRequest(route, placement, 'plain', payload),
+        });
+      }
+    }
+  }
+  return probes;
 }
 
 /** The request that carries `sample` in `placement`, written in `encoding`. */
@@ -184,6 +222,10 @@ function splitQuery(path: string): [string, string] {
 /** `sqli: union select in query (url)`: how reports name an attack probe. */
 export function describeProbe(probe: WafProbe): string {
   const what =
-    probe.kind === 'attack' ? `${probe.category}: ${probe.name}` : probe.kind === 'benign' ? `benign: ${probe.name}` : probe.name;
+    probe.kind === 'attack'
+      ? `${probe.baseline ? 'baseline ' : ''}${probe.category}: ${probe.name}`
+      : probe.kind === 'benign'
+        ? `benign: ${probe.name}`
+        : probe.name;
   return `${what} in ${probe.placement} (${probe.encoding})`;
 }

@@ -26,6 +26,20 @@ export function renderWaf(result: CheckResult): string[] {
     `Benign control ("hello world"): ${escapeHtml(o.control ?? '—')}` +
       (o.pathPlacementNormalAnswer !== undefined ? `; an ordinary path segment below the route gets ${o.pathPlacementNormalAnswer}` : ''),
     '',
+    ...(o.baseline && o.baseline.sent > 0
+      ? [
+          `Baseline (gates by default): ${o.baseline.blocked}/${o.baseline.blocked + o.baseline.passed} blocked` +
+            (o.baseline.unresolved ? `, ${o.baseline.unresolved} unresolved` : ''),
+          '',
+        ]
+      : []),
+    ...(o.grade
+      ? [
+          `Grade ${o.grade.letter} (${o.grade.score}%): ${percentCell(o.grade.truePositiveRate)} of attacks blocked, ` +
+            `${percentCell(o.grade.trueNegativeRate)} of benign requests let through`,
+          '',
+        ]
+      : []),
     '**Block rate by category**',
     '',
     markdownTable(
@@ -44,6 +58,11 @@ export function renderWaf(result: CheckResult): string[] {
     const rows = placements.map(([p, r]) => [p, ...countCells(r)]);
     lines.push('**Block rate by placement**', '', markdownTable([['Placement', ...COUNT_HEADER], ...rows], TABLE_OPTIONS), '');
   }
+  const encodings = Object.entries(o.byEncoding ?? {});
+  if (encodings.length > 0) {
+    const rows = encodings.map(([e, r]) => [e, ...countCells(r)]);
+    lines.push('**Block rate by encoding**', '', markdownTable([['Encoding', ...COUNT_HEADER], ...rows], TABLE_OPTIONS), '');
+  }
   lines.push(...matrixLines(o.byCell ?? {}));
   const skipped = Object.entries(o.skippedPlacements ?? {});
   if (skipped.length > 0) {
@@ -51,6 +70,7 @@ export function renderWaf(result: CheckResult): string[] {
     lines.push('**Placements not tested**', '', markdownTable([['Placement', 'Why'], ...rows], TABLE_OPTIONS), '');
   }
   lines.push(
+    ...listLines('Baseline attacks that got through', o.baseline?.passedThrough ?? []),
     ...listLines('Attacks that got through', o.passedThrough ?? []),
     ...listLines('Benign requests blocked', o.benignBlocked ?? []),
     ...listLines('Unresolved answers (not counted)', o.unresolvedProbes ?? []),
