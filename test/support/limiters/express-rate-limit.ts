@@ -24,6 +24,7 @@ export const EXPRESS_RATE_LIMIT_PRESETS = {
 export function expressRateLimitTruth(spec: ExpressRateLimitSpec): LimiterTruth {
   return {
     algorithm: 'fixed-window',
+    configured: `rateLimit({ windowMs: ${spec.windowSec * 1000}, limit: ${spec.limit}, statusCode: ${spec.status} }), keyed on x-api-key`,
     ratePerSec: spec.limit / spec.windowSec,
     coldBurst: spec.limit,
     windowSec: spec.windowSec,

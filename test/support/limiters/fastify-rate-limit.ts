@@ -25,6 +25,7 @@ export const FASTIFY_RATE_LIMIT_PRESETS = {
 export function fastifyRateLimitTruth(spec: FastifyRateLimitSpec): LimiterTruth {
   return {
     algorithm: 'fixed-window',
+    configured: `{ max: ${spec.max}, timeWindow: ${spec.windowSec * 1000}, continueExceeding: ${spec.continueExceeding} }, per x-api-key`,
     ratePerSec: spec.max / spec.windowSec,
     coldBurst: spec.max,
     windowSec: spec.windowSec,

@@ -40,6 +40,10 @@ export function haproxyAvailable(): boolean {
 export function haproxyTruth(spec: HaproxySpec): LimiterTruth {
   return {
     algorithm: 'sliding-window',
+    configured:
+      spec.counter === 'accepted-only'
+        ? `store gpc0_rate(${spec.periodSec}s); deny deny_status ${spec.status} if { sc_gpc0_rate(0) ge ${spec.limit} }; sc-inc-gpc0(0)`
+        : `store http_req_rate(${spec.periodSec}s); deny deny_status ${spec.status} if { sc_http_req_rate(0) gt ${spec.limit} }`,
     ratePerSec: spec.limit / spec.periodSec,
     coldBurst: spec.limit,
     windowSec: spec.periodSec,

@@ -33,6 +33,7 @@ export function redisTruth(spec: RedisLimiterSpec): LimiterTruth {
   if (spec.script === 'gcra') {
     return {
       algorithm: 'token-bucket',
+      configured: `CL.THROTTLE <key> ${spec.maxBurst} ${spec.countPerPeriod} ${spec.periodSec} 1 (GCRA, lua/gcra.lua)`,
       ratePerSec: spec.countPerPeriod / spec.periodSec,
       burst: spec.maxBurst + 1,
       coldBurst: spec.maxBurst + 1,
@@ -43,6 +44,7 @@ export function redisTruth(spec: RedisLimiterSpec): LimiterTruth {
   }
   return {
     algorithm: 'timer-refill',
+    configured: `RedisRateLimiter(replenishRate ${spec.replenishRate}, burstCapacity ${spec.burstCapacity}, requestedTokens 1)`,
     ratePerSec: spec.replenishRate,
     burst: spec.burstCapacity,
     coldBurst: spec.burstCapacity,

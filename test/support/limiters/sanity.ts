@@ -89,10 +89,11 @@ export function describeResult(result: SanityResult): string {
 }
 
 /**
- * The whole sanity suite for one kind: "installed", then one cold-volley test per preset. Skipped when the
+ * The whole sanity suite for one kind: "installed", one cold-volley test per preset, then `more` (tests of
+ * the kind's other claims, registered inside the same describe). Skipped when the
  * kind is not installed, unless CI is set: then it fails (.ci/run installs every limiter).
  */
-export function sanitySuite(kind: LimiterKind, presets: readonly LimiterPresetName[]): void {
+export function sanitySuite(kind: LimiterKind, presets: readonly LimiterPresetName[], more?: () => void): void {
   const run = limiterAvailable(kind) || Boolean(process.env.CI);
   if (!run) console.warn(`${kind} harness skipped: needs ${LIMITER_REQUIREMENTS[kind]}; under CI=true this fails`);
   describe.skipIf(!run)(`${kind} harness`, { timeout: 30_000 }, () => {
@@ -104,5 +105,6 @@ export function sanitySuite(kind: LimiterKind, presets: readonly LimiterPresetNa
         console.info(describeResult(await coldVolleySanity(preset)));
       });
     }
+    more?.();
   });
 }

@@ -12,9 +12,14 @@ export type LimiterAlgorithm = 'token-bucket' | 'fixed-window' | 'sliding-window
  */
 export interface LimiterTruth {
   algorithm: LimiterAlgorithm;
+  /** The configuration as the limiter spells it, e.g. `limit_req_zone … rate=20r/s; limit_req … burst=10 nodelay;`. */
+  configured: string;
   /** Long-run accepted requests per second for a key that keeps sending above the limit (lockouts aside). */
   ratePerSec: number;
-  /** Buckets: requests accepted at once by a key that has been idle long enough (the bucket's size). */
+  /**
+   * Buckets: requests accepted at once by a key that has been idle long enough — the bucket's size as seen
+   * from outside, which need not be the configured number (nginx `burst=B` holds B+1).
+   */
   burst?: number;
   /**
    * Requests a never-seen key gets accepted at once, before any refill: `burst + 1` for nginx and GCRA,
@@ -39,6 +44,12 @@ export interface LimiterTruth {
   lockoutSec?: number;
   /** Delaying limiters (nginx without `nodelay`): excess requests served at once before delays start (`delay=`). */
   delayAfter?: number;
+  /**
+   * vsthrottle: the refill is counted in whole tokens since the last accepted request, and the fraction is
+   * lost at every accept, so a client sending faster than the rate gets less than `ratePerSec`: with arrivals
+   * every `a` s the accepts come every `ceil(period/limit / a) * a` s (or one arrival later, float rounding).
+   */
+  truncatedRefill?: boolean;
   /** Timer refill: seconds between refills, tokens per refill, and where the refills fall. */
   fillIntervalSec?: number;
   tokensPerFill?: number;

@@ -34,40 +34,70 @@ export interface Volley {
   wallMs: number;
 }
 
+/** Epoch ms with sub-ms resolution. */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** One GET of `${url}/api/items` with the key, timed. */
+async function send(agent: Agent, url: string, key: string): Promise<VolleyAnswer> {
+  const sentAt = now();
+  const res = await request(`${url}/api/items`, { method: 'GET', headers: { 'x-api-key': key }, dispatcher: agent });
+  await res.body.text();
+  const answeredAt = now();
+  const headers = Object.fromEntries(Object.entries(res.headers).map(([name, value]) => [name, String(value)]));
+  const held = headers['x-request-time'] === undefined ? undefined : Number(headers['x-request-time']);
+  // nginx's $request_time has ms resolution: allow that ms.
+  const arrivedBy = held === undefined || !Number.isFinite(held) ? answeredAt : Math.max(sentAt, answeredAt - held * 1000 + 1);
+  return { sentAt, answeredAt, arrivedBy, status: res.statusCode, ...(held === undefined ? {} : { heldSec: held }), headers };
+}
+
 /** Sends `n` GETs at once (one connection each) with `x-api-key: key`, and waits for every answer. */
 export async function volley(url: string, n: number, key: string): Promise<Volley> {
   const agent = new Agent({ connections: n, pipelining: 1 });
-  const now = (): number => performance.timeOrigin + performance.now();
   try {
-    const answers = await Promise.all(
-      Array.from({ length: n }, async (): Promise<VolleyAnswer> => {
-        const sentAt = now();
-        const res = await request(`${url}/api/items`, { method: 'GET', headers: { 'x-api-key': key }, dispatcher: agent });
-        await res.body.text();
-        const answeredAt = now();
-        const headers = Object.fromEntries(Object.entries(res.headers).map(([name, value]) => [name, String(value)]));
-        const held = headers['x-request-time'] === undefined ? undefined : Number(headers['x-request-time']);
-        // nginx's $request_time has ms resolution: allow that ms.
-        const arrivedBy = held === undefined || !Number.isFinite(held) ? answeredAt : Math.max(sentAt, answeredAt - held * 1000 + 1);
-        return { sentAt, answeredAt, arrivedBy, status: res.statusCode, ...(held === undefined ? {} : { heldSec: held }), headers };
-      }),
-    );
-    const firstSentAt = Math.min(...answers.map((a) => a.sentAt));
-    const lastArrivedBy = Math.max(...answers.map((a) => a.arrivedBy));
-    const refused: Record<number, number> = {};
-    for (const answer of answers) if (answer.status !== 200) refused[answer.status] = (refused[answer.status] ?? 0) + 1;
-    return {
-      answers,
-      accepted: answers.filter((a) => a.status === 200).length,
-      refused,
-      arrivalSpanMs: lastArrivedBy - firstSentAt,
-      firstSentAt,
-      lastArrivedBy,
-      wallMs: Math.max(...answers.map((a) => a.answeredAt)) - firstSentAt,
-    };
+    return summarize(await Promise.all(Array.from({ length: n }, () => send(agent, url, key))));
   } finally {
     await agent.close();
   }
+}
+
+/**
+ * Sends one GET every 1/ratePerSec s for `durationMs` (open model: a slow answer never holds the next send
+ * back), then waits for every answer. Answers come sorted by send time.
+ */
+export async function paced(url: string, key: string, ratePerSec: number, durationMs: number): Promise<Volley> {
+  const count = Math.floor((ratePerSec * durationMs) / 1000);
+  const agent = new Agent({ connections: 64, pipelining: 1 });
+  try {
+    const start = now();
+    const pending: Array<Promise<VolleyAnswer>> = [];
+    for (let i = 0; i < count; i++) {
+      const wait = start + (i * 1000) / ratePerSec - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(send(agent, url, key));
+    }
+    return summarize(await Promise.all(pending));
+  } finally {
+    await agent.close();
+  }
+}
+
+function summarize(unsorted: VolleyAnswer[]): Volley {
+  const answers = [...unsorted].sort((a, b) => a.sentAt - b.sentAt);
+  const firstSentAt = Math.min(...answers.map((a) => a.sentAt));
+  const lastArrivedBy = Math.max(...answers.map((a) => a.arrivedBy));
+  const refused: Record<number, number> = {};
+  for (const answer of answers) if (answer.status !== 200) refused[answer.status] = (refused[answer.status] ?? 0) + 1;
+  return {
+    answers,
+    accepted: answers.filter((a) => a.status === 200).length,
+    refused,
+    arrivalSpanMs: lastArrivedBy - firstSentAt,
+    firstSentAt,
+    lastArrivedBy,
+    wallMs: Math.max(...answers.map((a) => a.answeredAt)) - firstSentAt,
+  };
 }
 
 export interface AcceptBounds {
