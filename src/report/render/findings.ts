@@ -92,8 +92,15 @@ export function checkFindingLines(check: CheckResult, anchor: string): string[] 
   if (check.findings.length === 0) return [];
   const items = sortFindings(check.findings).map((f) => {
     const evidence = f.evidence.length ? ` Evidence: ${f.evidence.map((i) => `[${i}](#${evidenceAnchor(anchor, i)})`).join(', ')}.` : '';
-    const text = `**${f.severity}** ${escapeHtml(f.title)} _(${gateCell(f)})_: ${escapeHtml(f.detail)}${evidence} Id: \`${f.id}\``;
+    const head = `**${f.severity}** ${escapeHtml(f.title)} _(${gateCell(f)})_`;
+    const text = `${head}: ${escapeHtml(sentence(f.detail))}${evidence} Id: \`${f.id}\``;
     return `- ${text.replace(/\r?\n/g, ' ')}`;
   });
   return ['**Findings**', '', ...items, ''];
+}
+
+/** A detail ends as a sentence does, so what follows it reads apart. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?:)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
