@@ -185,13 +185,18 @@ describe('report.md: no JSON in a cell', () => {
     expect(formatValue(0.000123456)).toBe('0.000123');
     const table = keyValueTable({
       byCategory: { sqli: rates(4, 4), xss: rates(4, 2) },
-      list: Array.from({ length: 12 }, (_, i) => `item ${i}`),
+      list: Array.from({ length: 30 }, (_, i) => `item ${i}`),
+      short: ['sqli', 'xss', 'traversal', 'cmdi', 'ssti', 'log4shell', 'xxe', 'ssrf', 'nosqli'],
+      long: ['an origin of some length that a policy allows, '.repeat(5), 'and another one'],
     });
     expect(table).toContain('| byCategory | 2 rows, table below |');
     expect(table).toContain('| byCategory | sent | blocked | passed | unresolved | blockRate |');
     expect(table).toContain('| xss | 4 | 2 | 2 | 0 | 0.5 |');
-    expect(table).toContain('| list | 12 items, listed below |');
-    expect(table).toMatch(/<details>\n<summary>list \(12\)<\/summary>\n\n- item 0\n/);
+    expect(table).toContain('| list | 30 items, listed below |');
+    expect(table).toMatch(/<details>\n<summary>list \(30\)<\/summary>\n\n- item 0\n/);
+    expect(table).toContain('| short | sqli, xss, traversal, cmdi, ssti, log4shell, xxe, ssrf, nosqli |');
+    expect(table).toContain('| long | 2 items, listed below |');
+    expect(table).toMatch(/\*\*long \(2\)\*\*\n\n- an origin/);
   });
 
   it('shows the WAF fields a newer check adds (grade, matrix) as tables, not blobs', () => {

@@ -11,6 +11,8 @@ import { oneLine, TABLE_OPTIONS } from './text.js';
 
 /** Up to this many rows, a table of the exchanges that went as required stays open. */
 const OPEN_ROWS = 3;
+/** At most this many cited or failed exchanges are open; the others are folded with the rest. */
+const OPEN_LIMIT = 10;
 
 /**
  * Response headers that differ on every request (ids, dates): they tell a reviewer nothing and make
@@ -34,22 +36,20 @@ export function evidenceAnchor(checkAnchor: string, index: number): string {
 export function evidenceLines(items: readonly EvidenceItem[], context: EvidenceContext): string[] {
   if (items.length === 0) return [];
   const indexed = items.map((item, index) => ({ item, index }));
-  const open = indexed.filter(
-    ({ item, index }) => context.cited.has(index) || item.outcome === 'violation' || item.outcome === 'unresolved',
-  );
+  // Cited rows first, then what went wrong; at most OPEN_LIMIT of them open (a WAF that is off has a hundred violations).
+  const wrong = (item: EvidenceItem) => item.outcome === 'violation' || item.outcome === 'unresolved';
+  const candidates = [
+    ...indexed.filter(({ index }) => context.cited.has(index)),
+    ...indexed.filter(({ item, index }) => !context.cited.has(index) && wrong(item)),
+  ];
+  const open = candidates.slice(0, OPEN_LIMIT).sort((a, b) => a.index - b.index);
   const rest = indexed.filter((row) => !open.includes(row));
   // A few exchanges as required next to the cited ones: one table, in report.json's order.
   if (open.length === 0 || rest.length <= OPEN_ROWS) {
     if (open.length === 0 && rest.length > OPEN_ROWS) return ['**Evidence**', '', ...folded(`${rest.length} exchanges`, rest, context)];
     return ['**Evidence**', '', evidenceTable(indexed, context), ''];
   }
-  return [
-    '**Evidence**',
-    '',
-    evidenceTable(open, context),
-    '',
-    ...folded(`${rest.length} more exchanges, as required or for information`, rest, context),
-  ];
+  return ['**Evidence**', '', evidenceTable(open, context), '', ...folded(`${rest.length} more exchanges`, rest, context)];
 }
 
 function folded(title: string, rows: Array<{ item: EvidenceItem; index: number }>, context: EvidenceContext): string[] {

@@ -20,6 +20,7 @@ export const SEVERITY_MARK: Record<Severity, string> = {
 
 /** More rows than this and the first screen keeps only the gating ones open. */
 const FIRST_SCREEN_ROWS = 12;
+const TITLE_MAX_CHARS = 120;
 
 /** How a check is linked from the first screen: an anchor in report.md, or none (the CI job summary). */
 export type CheckLink = (check: CheckResult) => string | undefined;
@@ -49,7 +50,7 @@ function findingsSummary(found: Array<{ check: CheckResult; finding: Finding }>,
     return [
       SEVERITY_MARK[finding.severity],
       href ? `[${oneLine(name)}](#${href})` : oneLine(name),
-      oneLine(finding.title),
+      oneLine(short(finding.title)),
       oneLine(gateCell(finding)),
     ];
   };
@@ -66,6 +67,11 @@ function findingsSummary(found: Array<{ check: CheckResult; finding: Finding }>,
     '',
     '</details>',
   ];
+}
+
+/** A title cut for the first screen's table; the check's section has it whole. */
+function short(title: string): string {
+  return title.length > TITLE_MAX_CHARS ? `${title.slice(0, TITLE_MAX_CHARS - 1)}…` : title;
 }
 
 /** What the gate did with a finding, with an accepted finding's reason and expiry. */

@@ -10,7 +10,7 @@ export { escapeHtml, oneLine, TABLE_OPTIONS } from './text.js';
 
 /** A cell longer than this (or a list of more items) is shown under the table instead. */
 const CELL_MAX_CHARS = 200;
-const CELL_MAX_ITEMS = 8;
+const CELL_MAX_ITEMS = 24;
 /** A sub-table or list of more rows than this is folded into `<details>`. */
 const FOLD_ABOVE_ROWS = 10;
 
