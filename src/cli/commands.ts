@@ -412,7 +412,8 @@ async function printSummary(io: CliIo, report: RunReport, redactor: Redactor): P
   await appendStepSummary(io, `### gatecheck: ${report.verdict.toUpperCase()} (\`${report.policyFile}\`)\n\n${firstScreen}`);
 }
 
-function summaryTable(report: RunReport): string {
+/** The console table, the gate line and the verdict line (exported for its test). */
+export function summaryTable(report: RunReport): string {
   const rows = report.checks.map((c) => [
     c.kind,
     c.route,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES, type Finding } from '../../src/checks/types.js';
+import { summaryTable } from '../../src/cli/commands.js';
 import { renderSvgChart } from '../../src/report/charts.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderFirstScreen, renderMarkdown } from '../../src/report/markdown.js';
@@ -282,6 +283,22 @@ describe('report.md: sections and evidence', () => {
     expect(markdown).toContain('| ok: refused with 403 |');
     expect(markdown).toContain('| ok (as 0) |');
     expect(detailsProblems('<details>\n<summary>x</summary>\n')).toEqual(['1 <details> not closed']);
+  });
+});
+
+describe('console', () => {
+  it('shows "PASS · 1 low" in the status column, the summary without the counts, and a line with the gate and the counts', () => {
+    const text = summaryTable(report);
+    expect(text).toMatch(/\| waf +\| GET \/api\/items +\| PASS · 1 low +\| waf pass +\|/);
+    expect(text).toMatch(/\| slo +\| GET \/health +\| FAIL · 1 medium, 1 accepted +\| fails the gate \(high\): p99 \(medium\) +\|/);
+    expect(text).toContain(
+      'Gate: fail on high · findings: 1 critical, 1 high, 2 medium, 1 low, 1 info (3 fail the gate, 1 accepted)\nVerdict: FAIL',
+    );
+  });
+
+  it('names the accept file problems', () => {
+    const gate = { ...report.gate, acceptProblems: [{ id: 'x#y', problem: 'expired' as const, expires: '2026-01-01' }] };
+    expect(summaryTable({ ...report, gate })).toContain('\nAccept file: x#y expired on 2026-01-01\n');
   });
 });
 
