@@ -44,6 +44,10 @@ describe('reference gateway, correctly configured', () => {
     for (const check of run.report!.checks) expect(md).toContain(`## ${check.kind}: ${check.route}`);
     expect(md).toMatch(/!\[throttle GET \/api\/items\]\(charts\/throttle-get-api-items\.svg\)/);
     expect(existsSync(join(run.outDir, 'charts', 'throttle-get-api-items.svg'))).toBe(true);
+    // A reviewer's report: no JSON in a table cell, every <details> closed.
+    const cells = md.split('\n').filter((line) => line.startsWith('|'));
+    expect(cells.filter((line) => line.includes('{"') || line.includes('[{'))).toEqual([]);
+    expect(md.match(/^<details>$/gm)?.length).toBe(md.match(/^<\/details>$/gm)?.length);
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
     expect(junit).toContain('<testsuites name="gatecheck" tests="7" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
