@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import { relativePathUri, type SarifSource } from '../report/sarif.js';
 import type { WrittenReport } from '../report/write.js';
@@ -32,8 +32,9 @@ export async function appendStepSummary(io: CliIo, markdown: string): Promise<vo
   }
 }
 
-/** The "Report:" lines the commands print, one file a line. */
+/** The "Report:" lines the commands print, one file a line, and the charts' folder when report.md has charts. */
 export function writtenFiles(written: WrittenReport): string {
   const { markdown, json, junit, sarif } = written.files;
-  return `Report: ${[markdown, json, junit, sarif].join('\n        ')}\n`;
+  const charts = written.charts.length ? [`${dirname(written.charts[0]!)}/ (${written.charts.length} SVG charts)`] : [];
+  return `Report: ${[markdown, json, junit, sarif, ...charts].join('\n        ')}\n`;
 }

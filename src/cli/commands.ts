@@ -15,7 +15,9 @@ import { policyGate } from '../gate/gate.js';
 import { UsageError } from './errors.js';
 import { acceptLines, gateOptions, type GateArgs } from './gate-args.js';
 import { EXIT_CODES, exitCodeFor, REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
+import { renderFirstScreen } from '../report/markdown.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
+import { severityCountsText, statusText, summaryWithoutCounts } from '../report/status.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
 import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
@@ -404,19 +406,23 @@ export function faultHelp(): string {
     .join('\n');
 }
 
-/** The summary table on stdout, and in the CI job's summary when $GITHUB_STEP_SUMMARY is set. */
+/**
+ * The summary table on stdout; the CI job's summary ($GITHUB_STEP_SUMMARY) gets report.md's first
+ * screen: the verdict, the gate, the findings by severity and the checks.
+ */
 async function printSummary(io: CliIo, report: RunReport, redactor: Redactor): Promise<void> {
-  const table = redactor.redact(summaryTable(report));
-  io.stdout.write(table);
-  await appendStepSummary(io, `### gatecheck: ${report.verdict.toUpperCase()} (\`${report.policyFile}\`)\n\n${table}`);
+  io.stdout.write(redactor.redact(summaryTable(report)));
+  const firstScreen = redactor.redact(renderFirstScreen(report, { links: false }));
+  await appendStepSummary(io, `### gatecheck: ${report.verdict.toUpperCase()} (\`${report.policyFile}\`)\n\n${firstScreen}`);
 }
 
-function summaryTable(report: RunReport): string {
+/** The console table, the gate line and the verdict line (exported for its test). */
+export function summaryTable(report: RunReport): string {
   const rows = report.checks.map((c) => [
     c.kind,
     c.route,
-    c.status.toUpperCase(),
-    c.summary.length > 90 ? `${c.summary.slice(0, 89)}…` : c.summary,
+    statusText(c).replace(/^\w+/, (status) => status.toUpperCase()),
+    truncate(summaryWithoutCounts(c), 90),
   ]);
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
   const aborted = report.abortReason ? ` (${report.abortReason})` : '';
@@ -425,7 +431,21 @@ function summaryTable(report: RunReport): string {
   // A client-bound throttle check ends with how to get past one machine: the `export k6` command.
   const hints = report.checks.flatMap((c) => throttleK6Hint(c, report.policyFile) ?? []).map((hint) => `\n${hint}`);
   const accepted = acceptLines(report.gate).map((line) => `${line}\n`);
-  return `${table}\n\n${verdict}\n${accepted.join('')}${hints.join('\n')}${hints.length ? '\n' : ''}`;
+  return `${table}\n\n${gateLine(report.gate)}\n${verdict}\n${accepted.join('')}${hints.join('\n')}${hints.length ? '\n' : ''}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** "Gate: fail on high · findings: 0 critical, 1 high, … (1 fails the gate, 1 accepted)"; acceptLines names the entries. */
+function gateLine(gate: RunReport['gate']): string {
+  const extra = [
+    ...(gate.gating ? [`${gate.gating} fail${gate.gating === 1 ? 's' : ''} the gate`] : []),
+    ...(gate.accepted.length ? [`${gate.accepted.length} accepted`] : []),
+  ];
+  const counts = `${severityCountsText(gate.counts)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+  return `Gate: fail on ${gate.failOn} · findings: ${counts}`;
 }
 
 export { PolicyError };

@@ -1,6 +1,12 @@
 /**
- * Charts as Mermaid `xychart-beta` blocks: they render on GitHub and in most Markdown viewers,
- * and stay readable as text where they do not.
+ * Charts of a run. report.md draws them as SVG files beside it (`charts/<check>.svg`), referenced as
+ * images: an image renders in every Markdown viewer (GitHub, GitLab, an IDE's preview, a browser
+ * opening the CI artifact), where Mermaid renders only on GitHub and in a few others. The numbers
+ * behind each chart are in report.json. Mermaid `xychart-beta` stays for the bench and k6
+ * summaries, which are printed or pasted as one Markdown text with no files beside it.
+ *
+ * The SVG comes from Apache ECharts' server-side renderer (`ssr: true`): a string built without a
+ * DOM or a canvas, from a well-kept library; no hand-written axis or tick code to maintain here.
  */
 export interface ChartSeries {
   type: 'bar' | 'line';
@@ -14,6 +20,34 @@ export interface XyChart {
   xTicks: string[];
   yLabel: string;
   series: ChartSeries[];
+}
+
+/** A chart of one check, and where report.md expects its SVG (relative to the report's directory). */
+export interface ReportChart {
+  file: string;
+  /** The image's alternative text: what the chart shows, for a viewer that cannot show it. */
+  alt: string;
+  chart: XyChart;
+}
+
+/** The folder beside report.md that holds the charts. */
+export const CHARTS_DIR = 'charts';
+
+/** `charts/throttle-get-api-items.svg`: one file per check (its id made file-safe), `-name` when a check draws several. */
+export function chartFile(checkId: string, name?: string): string {
+  return `${CHARTS_DIR}/${slug(checkId)}${name ? `-${slug(name)}` : ''}.svg`;
+}
+
+/** The Markdown that shows a chart: an image with its alternative text. */
+export function chartImage(chart: ReportChart): string {
+  return `![${chart.alt.replace(/[[\]\\]/g, '')}](${chart.file})`;
+}
+
+export function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 export function mermaidXyChart(chart: XyChart): string {
@@ -37,4 +71,56 @@ function escape(text: string): string {
 
 function round(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/** The ECharts modules a bar/line chart needs, loaded once and only when a report has a chart (about 0.4 s). */
+let echartsCore: Promise<typeof import('echarts/core')> | undefined;
+
+async function loadEcharts(): Promise<typeof import('echarts/core')> {
+  echartsCore ??= (async () => {
+    const [core, charts, components, renderers] = await Promise.all([
+      import('echarts/core'),
+      import('echarts/charts'),
+      import('echarts/components'),
+      import('echarts/renderers'),
+    ]);
+    core.use([charts.BarChart, charts.LineChart, components.GridComponent, components.TitleComponent, components.LegendComponent]);
+    core.use(renderers.SVGRenderer);
+    return core;
+  })();
+  return echartsCore;
+}
+
+const WIDTH = 760;
+const HEIGHT = 340;
+
+/**
+ * One chart as a standalone SVG document: a white background (readable in a dark theme too), no
+ * animation (a file is looked at, not played), the legend under the plot.
+ */
+export async function renderSvgChart(chart: XyChart): Promise<string> {
+  const echarts = await loadEcharts();
+  const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    instance.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      // ECharts measures text without a canvas from Arial-like widths: name that family, and leave room for a wider fallback.
+      textStyle: { fontFamily: 'Arial, Helvetica, sans-serif' },
+      title: { text: chart.title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { bottom: 0, itemGap: 36 },
+      grid: { left: 64, right: 24, top: 48, bottom: 84 },
+      xAxis: { type: 'category', name: chart.xLabel, nameLocation: 'middle', nameGap: 28, data: chart.xTicks },
+      yAxis: { type: 'value', name: chart.yLabel, nameLocation: 'middle', nameGap: 44, minInterval: 1 },
+      series: chart.series.map((s) => ({
+        type: s.type,
+        name: s.name,
+        data: s.values,
+        ...(s.type === 'line' ? { symbolSize: 4 } : {}),
+      })),
+    });
+    return `<?xml version="1.0" encoding="UTF-8"?>\n${instance.renderToSVGString()}\n`;
+  } finally {
+    instance.dispose();
+  }
 }

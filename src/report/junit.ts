@@ -1,7 +1,12 @@
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult, Finding } from '../checks/types.js';
 import type { RunReport } from './model.js';
+import { DISPOSITION_WORDS, sortFindings, statusText, summaryWithoutCounts } from './status.js';
 
-/** JUnit XML for CI dashboards: one testsuite per check kind, one testcase per check. */
+/**
+ * JUnit XML for CI dashboards: one testsuite per check kind, one testcase per check. A failing
+ * check's `<failure>` says what failed the gate, finding by finding (title, then detail); every
+ * check's `<system-out>` carries its summary and the findings that did not gate.
+ */
 export function renderJunit(report: RunReport): string {
   const byKind = new Map<string, CheckResult[]>();
   for (const check of report.checks) byKind.set(check.kind, [...(byKind.get(check.kind) ?? []), check]);
@@ -10,8 +15,7 @@ export function renderJunit(report: RunReport): string {
     const cases = checks.map((c) => {
       const body =
         c.status === 'fail'
-          ? `<failure message="${xml(c.summary)}" type="fail">` +
-            `${xml(JSON.stringify({ expected: c.expected, observed: c.observed }, null, 2))}</failure>`
+          ? `<failure message="${xml(failureMessage(c))}" type="fail">${xml(findingsText(gating(c)))}</failure>`
           : c.status === 'error' || c.status === 'inconclusive'
             ? `<error message="${xml(c.summary)}" type="${c.status}"/>`
             : c.status === 'skip'
@@ -20,7 +24,7 @@ export function renderJunit(report: RunReport): string {
       return (
         `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(c.route)}"` +
         ` time="${(c.durationMs / 1000).toFixed(3)}">` +
-        `${body}<system-out>${xml(c.summary)}</system-out></testcase>`
+        `${body}<system-out>${xml(systemOut(c))}</system-out></testcase>`
       );
     });
     return [
@@ -42,6 +46,33 @@ export function renderJunit(report: RunReport): string {
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+function gating(check: CheckResult): Finding[] {
+  return sortFindings(check.findings.filter((f) => f.disposition === 'gating'));
+}
+
+/** The first gating finding's title (and how many more): what a dashboard shows in one line. */
+function failureMessage(check: CheckResult): string {
+  const [first, ...more] = gating(check);
+  if (!first) return check.summary;
+  return `${first.severity}: ${first.title}${more.length ? ` (and ${more.length} more)` : ''}`;
+}
+
+/** Findings as text, one paragraph each: `[severity] title`, the detail, the id. */
+function findingsText(findings: readonly Finding[]): string {
+  return findings.map((f) => `[${f.severity}] ${f.title}\n${f.detail}\nid: ${f.id}`).join('\n\n');
+}
+
+/** The summary and status ("pass · 2 low"), then the findings that did not gate, with what the gate did. */
+function systemOut(check: CheckResult): string {
+  const rest = sortFindings(check.findings.filter((f) => f.disposition !== 'gating'));
+  const head = `${statusText(check)}: ${summaryWithoutCounts(check)}`;
+  if (rest.length === 0) return head;
+  const listed = rest.map(
+    (f) => `[${f.severity}, ${DISPOSITION_WORDS[f.disposition ?? 'below-gate']}] ${f.title}\n${f.detail}\nid: ${f.id}`,
+  );
+  return `${head}\n\n${listed.join('\n\n')}`;
 }
 
 function xml(text: string): string {

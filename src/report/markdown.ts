@@ -1,14 +1,18 @@
 import { markdownTable } from 'markdown-table';
-import type { CheckKind, CheckResult, EvidenceItem } from '../checks/types.js';
+import type { CheckKind, CheckResult } from '../checks/types.js';
+import { slug } from './charts.js';
 import { countByStatus, type RunReport } from './model.js';
 import { renderAuth } from './render/auth.js';
 import { renderCors } from './render/cors.js';
 import { renderMetrics } from './render/metrics.js';
 import { renderQuota } from './render/quota.js';
+import { evidenceLines } from './render/evidence.js';
+import { checkFindingLines, gateLines, type CheckLink } from './render/findings.js';
 import { keyValueTable } from './render/table.js';
 import { escapeHtml, oneLine, TABLE_OPTIONS } from './render/text.js';
 import { renderThrottle, type RenderRun } from './render/throttle.js';
 import { renderWaf } from './render/waf.js';
+import { statusText, summaryWithoutCounts as withoutCounts } from './status.js';
 
 /** Kinds whose Observed has its own Markdown (tables, charts); the rest get a key/value table. */
 const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun) => string[]>> = {
@@ -27,20 +31,46 @@ const STATUS_MARK: Record<string, string> = {
   inconclusive: '❔ inconclusive',
   skip: '⏭️ skip',
 };
-const VERDICT_LINE: Record<RunReport['verdict'], string> = {
-  pass: '✅ **PASS**: every check passed.',
-  fail: '❌ **FAIL**: at least one check found the gateway out of policy.',
-  error: '⚠️ **ERROR**: at least one check could not verify its part of the policy (see below); nothing failed outright.',
-};
 
-/** The compliance report: verdict first, then a table of checks, then a section per check. */
+/** `✅ pass · 2 low`: the status with the check's findings counted. */
+function statusCell(check: CheckResult): string {
+  const [, counts] = statusText(check).split(' · ');
+  return `${STATUS_MARK[check.status] ?? check.status}${counts ? ` · ${counts}` : ''}`;
+}
+
+function verdictLine(report: RunReport): string {
+  const failing = report.checks.filter((c) => c.status === 'fail').length;
+  const listed = report.checks.flatMap((c) => c.findings).filter((f) => f.disposition !== 'gating').length;
+  const below = listed ? ` ${listed} finding${listed === 1 ? '' : 's'} that did not gate ${listed === 1 ? 'is' : 'are'} listed below.` : '';
+  switch (report.verdict) {
+    case 'pass':
+      return `✅ **PASS**: every check passed the gate.${below}`;
+    case 'fail':
+      return `❌ **FAIL**: ${failing} check${failing === 1 ? '' : 's'} found the gateway out of policy (a finding at or above the gate).`;
+    default:
+      return '⚠️ **ERROR**: at least one check could not verify its part of the policy (see below); nothing failed outright.';
+  }
+}
+
+/**
+ * The first screen: the verdict, the gate and the findings by severity. report.md starts with it,
+ * and the CI job summary ($GITHUB_STEP_SUMMARY) shows it, with the checks table (`withChecks`);
+ * in report.md the checks link to their sections.
+ */
+export function renderFirstScreen(report: RunReport, options: { links: boolean } = { links: true }): string {
+  const link = (check: CheckResult) => (options.links ? anchor(check.id) : undefined);
+  return [verdictLine(report), '', ...gateLines(report, link), checksTable(report, link)].join('\n');
+}
+
+/** The compliance report: the first screen, the run's details, then a section per check. */
 export function renderMarkdown(report: RunReport): string {
   const counts = countByStatus(report.checks);
   const out: string[] = [
     '# gatecheck compliance report',
     '',
-    VERDICT_LINE[report.verdict],
+    verdictLine(report),
     '',
+    ...gateLines(report, (check) => anchor(check.id)),
     `- Target: \`${report.target}\``,
     `- Policy: \`${report.policyFile}\``,
     `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.requestsSent} requests` +
@@ -60,18 +90,7 @@ export function renderMarkdown(report: RunReport): string {
         ? ['', `> **Run aborted:** ${report.abortReason}`]
         : []),
     '',
-    markdownTable(
-      [
-        ['Check', 'Route', 'Status', 'Summary'],
-        ...report.checks.map((c) => [
-          `[${c.kind}](#${anchor(c.id)})`,
-          `\`${c.route}\``,
-          STATUS_MARK[c.status] ?? c.status,
-          oneLine(c.summary),
-        ]),
-      ],
-      TABLE_OPTIONS,
-    ),
+    checksTable(report, (check) => anchor(check.id)),
     '',
   ];
   for (const check of report.checks) out.push(...renderCheck(check, report));
@@ -81,6 +100,19 @@ export function renderMarkdown(report: RunReport): string {
     '',
   );
   return out.join('\n');
+}
+
+function checksTable(report: RunReport, link: CheckLink): string {
+  return markdownTable(
+    [
+      ['Check', 'Route', 'Status', 'Summary'],
+      ...report.checks.map((c) => {
+        const href = link(c);
+        return [href ? `[${c.kind}](#${href})` : c.kind, `\`${c.route}\``, statusCell(c), oneLine(withoutCounts(c))];
+      }),
+    ],
+    TABLE_OPTIONS,
+  );
 }
 
 /** `gatecheck judge`: the verdicts come from a recording; nothing was sent this time. */
@@ -94,15 +126,18 @@ function tlsLine(tls: NonNullable<RunReport['tls']>): string {
   return `- TLS: also trusting the CA certificates in \`${tls.caFile ?? '--ca'}\` (--ca)`;
 }
 
-function renderCheck(check: CheckResult, run: RenderRun): string[] {
+function renderCheck(check: CheckResult, run: RenderRun & Pick<RunReport, 'target'>): string[] {
+  const id = anchor(check.id);
+  const cited = new Set(check.findings.flatMap((f) => f.evidence));
   return [
-    `<a id="${anchor(check.id)}"></a>`,
-    `## ${check.kind}: ${check.route} — ${STATUS_MARK[check.status] ?? check.status}`,
+    `<a id="${id}"></a>`,
+    `## ${check.kind}: ${check.route} — ${statusCell(check)}`,
     '',
-    escapeHtml(check.summary),
+    escapeHtml(withoutCounts(check)),
     '',
     `_${check.requestsSent} requests, ${(check.durationMs / 1000).toFixed(1)} s._`,
     '',
+    ...checkFindingLines(check, id),
     '**Expected**',
     '',
     keyValueTable(check.expected),
@@ -111,43 +146,26 @@ function renderCheck(check: CheckResult, run: RenderRun): string[] {
     '',
     ...observedLines(check, run),
     '',
-    ...(check.evidence.length ? ['**Evidence**', '', evidenceTable(check.evidence), ''] : []),
+    ...evidenceLines(check.evidence, { anchor: id, cited, target: run.target }),
   ];
 }
 
-/** A kind's own renderer when it has one and the check observed something (a skipped check did not). */
+/**
+ * A kind's own renderer when it has one and the check observed something (a skipped check did not).
+ * A renderer that cannot read the data (a recording from another version) falls back to the
+ * generic table: the report is written whatever the shape.
+ */
 function observedLines(check: CheckResult, run: RenderRun): string[] {
   const render = RENDERERS[check.kind];
-  return render && Object.keys(check.observed).length > 0 ? render(check, run) : [keyValueTable(check.observed)];
+  if (!render || Object.keys(check.observed).length === 0) return [keyValueTable(check.observed)];
+  try {
+    return render(check, run);
+  } catch {
+    return [keyValueTable(check.observed)];
+  }
 }
 
-function evidenceTable(items: EvidenceItem[]): string {
-  return markdownTable(
-    [
-      ['Probe', 'Request', 'Answer', 'Headers seen', 'Outcome'],
-      ...items.map((e) => [
-        oneLine(e.label),
-        oneLine(`${e.method} ${e.url ?? e.path}${headerList(e.requestHeaders, ' ')}`),
-        oneLine(
-          `${e.status ?? e.error ?? '—'}${e.latencyMs !== undefined ? ` (${e.latencyMs} ms)` : ''}` +
-            `${e.bodySnippet ? ` ${e.bodySnippet.slice(0, 80)}` : ''}`,
-        ),
-        oneLine(headerList(e.responseHeaders, '') || '—'),
-        oneLine(`${e.outcome}${e.note ? `: ${e.note}` : ''}`),
-      ]),
-    ],
-    TABLE_OPTIONS,
-  );
-}
-
-function headerList(headers: Record<string, string>, lead: string): string {
-  const entries = Object.entries(headers);
-  return entries.length ? lead + entries.map(([k, v]) => `${k}: ${v}`).join('; ') : '';
-}
-
-function anchor(id: string): string {
-  return id
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
+/** The id of a check's section: its check id, lower case, dashes for the rest. */
+export function anchor(id: string): string {
+  return slug(id);
 }

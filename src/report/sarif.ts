@@ -1,10 +1,11 @@
-import type { CheckKind, CheckResult } from '../checks/types.js';
+import type { CheckKind, CheckResult, Finding, Severity } from '../checks/types.js';
 import type { RunReport } from './model.js';
 
 /**
- * report.sarif (SARIF 2.1.0) for code-scanning dashboards: one run, one rule per check kind, one
- * result per check that did not pass or skip, located at the policy file and the line of its route.
- * Once checks grade findings, each finding will be a result of its own.
+ * report.sarif (SARIF 2.1.0) for code-scanning dashboards: one run; each finding a result, its rule
+ * the check kind and the finding's type (`cors/origin-readable`), its level from its severity,
+ * fingerprinted by the finding's stable id; a check without findings that could not decide (error,
+ * inconclusive) a warning of its kind's rule. Every result is located at the policy file and the line of its route.
  */
 
 /** Where the results point: the policy file, relative to the working directory, and its routes' lines. */
@@ -16,7 +17,6 @@ export interface SarifSource {
 }
 
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
-export const GATECHECK_URI = 'https://gatecheck.dev';
 
 /** One rule per kind; `satisfies` makes a new kind without a rule a compile error. */
 const RULES = {
@@ -29,47 +29,123 @@ const RULES = {
   metrics: "The gateway's CloudWatch metrics account for the requests gatecheck sent.",
 } satisfies Record<CheckKind, string>;
 
-type Level = 'error' | 'warning';
-const LEVELS: Partial<Record<CheckResult['status'], Level>> = { fail: 'error', error: 'warning', inconclusive: 'warning' };
+/** Where a reader finds what a severity means; gatecheck has no web site to link to. */
+const HELP = 'The severity rules and what each finding means: docs/findings.md in the gatecheck repository.';
+
+type Level = 'error' | 'warning' | 'note' | 'none';
+
+/**
+ * SARIF's levels (§3.27.10): error and warning for problems that matter, note for minor ones. `info`
+ * (what was learned) is no problem at all: kind `informational` with level `none` (§3.27.9 says a
+ * result whose kind is not `fail` has level `none`).
+ */
+const SEVERITY_LEVEL: Record<Severity, Level> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'none' };
+/** A check with no finding: a fail (one the gate has not seen) is an error; one that could not decide, a warning. */
+const CHECK_LEVEL: Partial<Record<CheckResult['status'], Level>> = { fail: 'error', error: 'warning', inconclusive: 'warning' };
+
+interface Rule {
+  id: string;
+  name: string;
+  shortDescription: { text: string };
+  help: { text: string };
+}
 
 export function renderSarif(report: RunReport, source?: SarifSource): string {
-  const kinds = Object.keys(RULES) as CheckKind[];
-  const rules = kinds.map((kind) => ({
-    id: kind,
-    name: `gatecheck/${kind}`,
-    shortDescription: { text: RULES[kind] },
-  }));
-  const results = report.checks.flatMap((check) => {
-    const level = LEVELS[check.status];
-    return level ? [resultOf(check, level, kinds.indexOf(check.kind), source)] : [];
-  });
+  const rules = new Rules();
+  const results = report.checks.flatMap((check) => [
+    ...check.findings.map((f) => findingResult(check, f, rules, source)),
+    ...(check.findings.length === 0 && CHECK_LEVEL[check.status] ? [checkResult(check, rules, source)] : []),
+  ]);
   const sarif = {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'gatecheck', version: report.gatecheckVersion, informationUri: GATECHECK_URI, rules } },
+        tool: { driver: { name: 'gatecheck', version: report.gatecheckVersion, rules: rules.list } },
         results,
-        properties: { verdict: report.verdict, target: report.target, startedAt: report.startedAt },
+        properties: { verdict: report.verdict, target: report.target, startedAt: report.startedAt, failOn: report.gate.failOn },
       },
     ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
-function resultOf(check: CheckResult, level: Level, ruleIndex: number, source: SarifSource | undefined): object {
-  const line = source?.routeLines[check.route];
-  const region = line !== undefined ? { region: { startLine: line } } : {};
+/** The rules: one per kind first (in a fixed order), then one per finding type as results name them. */
+class Rules {
+  readonly list: Rule[] = (Object.keys(RULES) as CheckKind[]).map((kind) => ({
+    id: kind,
+    name: `gatecheck/${kind}`,
+    shortDescription: { text: RULES[kind] },
+    help: { text: HELP },
+  }));
+
+  /** The index of `kind/type`, added on first use. */
+  indexOf(kind: CheckKind, type?: string): number {
+    const id = type ? `${kind}/${type}` : kind;
+    const found = this.list.findIndex((rule) => rule.id === id);
+    if (found >= 0) return found;
+    this.list.push({ id, name: `gatecheck/${id}`, shortDescription: { text: `${RULES[kind]} (${type ?? kind})` }, help: { text: HELP } });
+    return this.list.length - 1;
+  }
+}
+
+/** A finding's type: its slug up to the first colon (`bypass:missing` → `bypass`). */
+export function findingType(finding: Pick<Finding, 'id'>): string {
+  const slug = finding.id.slice(finding.id.indexOf('#') + 1);
+  return slug.split(':')[0] || 'finding';
+}
+
+function findingResult(check: CheckResult, finding: Finding, rules: Rules, source: SarifSource | undefined): object {
+  const type = findingType(finding);
+  const ruleIndex = rules.indexOf(check.kind, type);
+  const level = SEVERITY_LEVEL[finding.severity];
+  return {
+    ruleId: rules.list[ruleIndex]!.id,
+    ruleIndex,
+    ...(level === 'none' ? { kind: 'informational' } : {}),
+    level,
+    message: { text: `${finding.title}: ${finding.detail}` },
+    // The finding id names the check and what was found, never a number: the same finding, the same fingerprint, run after run.
+    partialFingerprints: { 'gatecheck/findingId/v1': finding.id },
+    ...location(check, source),
+    ...(finding.disposition === 'accepted' && finding.accepted
+      ? {
+          suppressions: [
+            { kind: 'external', status: 'accepted', justification: `${finding.accepted.reason} (until ${finding.accepted.expires})` },
+          ],
+        }
+      : {}),
+    ...(finding.disposition === 'baseline' ? { baselineState: 'unchanged' } : {}),
+    properties: {
+      checkId: check.id,
+      route: check.route,
+      status: check.status,
+      severity: finding.severity,
+      disposition: finding.disposition ?? 'below-gate',
+    },
+  };
+}
+
+/** A check without findings that did not pass: one result of its kind's rule. */
+function checkResult(check: CheckResult, rules: Rules, source: SarifSource | undefined): object {
+  const ruleIndex = rules.indexOf(check.kind);
   return {
     ruleId: check.kind,
     ruleIndex,
-    level,
+    level: CHECK_LEVEL[check.status],
     message: { text: check.summary },
     // The check id names the kind and route (and the plan): the same check gets the same fingerprint in every run.
     partialFingerprints: { 'gatecheck/checkId/v1': check.id },
-    ...(source ? { locations: [{ physicalLocation: { artifactLocation: { uri: source.policyUri }, ...region } }] } : {}),
+    ...location(check, source),
     properties: { checkId: check.id, route: check.route, status: check.status },
   };
+}
+
+function location(check: CheckResult, source: SarifSource | undefined): object {
+  if (!source) return {};
+  const line = source.routeLines[check.route];
+  const region = line !== undefined ? { region: { startLine: line } } : {};
+  return { locations: [{ physicalLocation: { artifactLocation: { uri: source.policyUri }, ...region } }] };
 }
 
 /** A relative file path as a URI reference: forward slashes, each segment percent-encoded. */

@@ -1,19 +1,33 @@
 import { access, constants, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { CheckResult } from '../checks/types.js';
+import { renderSvgChart, type ReportChart } from './charts.js';
 import type { Redactor } from '../util/redact.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import type { RunReport } from './model.js';
+import { metricsCharts } from './render/metrics.js';
+import { throttleCharts } from './render/throttle.js';
 import { renderSarif, type SarifSource } from './sarif.js';
 
 export interface WrittenReport {
   dir: string;
   files: { markdown: string; json: string; junit: string; sarif: string };
+  /** The SVG charts report.md shows (charts/*.svg), as paths. */
+  charts: string[];
+}
+
+/** The charts report.md references, by the kind that draws them. */
+export function reportCharts(checks: readonly CheckResult[]): ReportChart[] {
+  return checks.flatMap((check) =>
+    check.kind === 'throttle' ? throttleCharts(check) : check.kind === 'metrics' ? metricsCharts(check) : [],
+  );
 }
 
 /**
- * Writes report.md, report.json, junit.xml and report.sarif (located in the policy file when `sarif`
- * says where it is and where its routes are; without it, the results have no location). Evidence carries requests as sent: the model's
+ * Writes report.md, report.json, junit.xml, report.sarif (located in the policy file when `sarif`
+ * says where it is and where its routes are; without it, the results have no location) and the
+ * charts report.md shows (charts/*.svg). Evidence carries requests as sent: the model's
  * strings are redacted before formatting (so placeholders are escaped like any text), and every
  * byte written passes the redactor again.
  */
@@ -32,7 +46,14 @@ export async function writeReports(unsafe: RunReport, dir: string, redactor: Red
     writeFile(files.junit, redactor.redact(renderJunit(report))),
     writeFile(files.sarif, redactor.redact(renderSarif(report, sarif))),
   ]);
-  return { dir, files };
+  const charts: string[] = [];
+  for (const chart of reportCharts(report.checks)) {
+    const file = join(dir, chart.file);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, redactor.redact(await renderSvgChart(chart.chart)));
+    charts.push(file);
+  }
+  return { dir, files, charts };
 }
 
 /** Creates the directory and checks it can be written to; throws the file system's error otherwise. */

@@ -5,7 +5,7 @@ import type { CheckResult } from '../../src/checks/types.js';
 import type { Observation } from '../../src/engine/observation.js';
 import type { OfferedLoad } from '../../src/engine/paced-run.js';
 import { parsePolicy } from '../../src/policy/load.js';
-import { renderThrottle } from '../../src/report/render/throttle.js';
+import { renderThrottle, throttleCharts } from '../../src/report/render/throttle.js';
 
 const POLICY = parsePolicy(
   `version: 1
@@ -138,8 +138,9 @@ describe('throttle renderer', () => {
     const observations = through({ rate: 50, burst: 10 }, 21, 30, 2);
     const { observed } = throttleCheck.evaluate(routeSpec(), { observations, notes: NOTES }, POLICY);
     const md = renderThrottle(result({ ...observed }), { policyFile: 'policies/api.yaml' }).join('\n');
-    expect(md).toContain('xychart-beta');
-    expect(md).toContain('accepted by a bucket of 10 at 50/s (theory)');
+    expect(md).toContain('![throttle GET /api/items](charts/throttle-get-api-items.svg)');
+    const [chart] = throttleCharts(result({ ...observed }));
+    expect(chart!.chart.series.map((s) => s.name)).toContain('accepted by a bucket of 10 at 50/s (theory)');
     expect(md).toContain('gatecheck export k6 --policy policies/api.yaml');
     expect(md).not.toMatch(/\| timeline \|/);
   });
@@ -147,7 +148,8 @@ describe('throttle renderer', () => {
   it('renders a result without a timeline (the k6 engine) as its table alone', () => {
     const md = renderThrottle(result({ ratePerSec: 50 }), { policyFile: 'p.yaml' }).join('\n');
     expect(md).toContain('| ratePerSec | 50 |');
-    expect(md).not.toContain('xychart-beta');
+    expect(md).not.toContain('charts/');
+    expect(throttleCharts(result({ ratePerSec: 50 }))).toEqual([]);
     expect(md).not.toContain('export k6');
   });
 });

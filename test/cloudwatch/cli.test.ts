@@ -61,7 +61,10 @@ describe('gatecheck run with a metrics block', () => {
     const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
     expect(md).toContain('## metrics: gatecheck-fixture/test — ✅ pass');
     expect(md).toContain('**CloudWatch vs client, per minute**');
-    expect(md).toContain('title "Requests per minute: client (bars) vs CloudWatch Count (line)"');
+    expect(md).toContain('![metrics gatecheck-fixture/test](charts/metrics-gatecheck-fixture-test.svg)');
+    expect(readFileSync(join(run.outDir, 'charts', 'metrics-gatecheck-fixture-test.svg'), 'utf8')).toContain(
+      'Requests per minute: client (bars) vs CloudWatch Count (line)',
+    );
     for (const file of ['report.md', 'report.json', 'junit.xml', 'report.sarif'])
       expect(readFileSync(join(run.outDir, file), 'utf8')).not.toContain(KEY);
   }, 30_000);

@@ -127,7 +127,7 @@ describe('metrics check against the emulator', () => {
     );
     expect(result).toMatchObject({ id: 'metrics:gatecheck-test/test', kind: 'metrics', route: 'gatecheck-test/test' });
     expect(markdownOf(result)).toContain('| Minute (UTC) | Answered (client) | Count (CW) |');
-    expect(markdownOf(result)).toContain('xychart-beta');
+    expect(markdownOf(result)).toContain('![metrics gatecheck-test/test](charts/metrics-gatecheck-test-test.svg)');
     expect(result.observed).toMatchObject({ comparedMinutes: 3, polls: 1, pages: 3 }); // counts, percentiles, WAF: a call each
   });
 

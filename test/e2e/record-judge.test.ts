@@ -113,6 +113,18 @@ describe('gatecheck judge', () => {
     expect(md).not.toContain(API_KEY);
   });
 
+  it("appends report.md's first screen to $GITHUB_STEP_SUMMARY: verdict, gate, findings by severity, the checks", async () => {
+    const summary = join(dir, 'step-summary.md');
+    const again = await runCli(['judge', '--policy', policy, '--observations', recording], { ...env, GITHUB_STEP_SUMMARY: summary });
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toMatch(new RegExp(`^### gatecheck: ${again.report!.verdict.toUpperCase()} `));
+    expect(text).toContain('**Gate:** fail on `high`: a check fails when it has a finding of high severity or above');
+    expect(text).toMatch(/\*\*Findings:\*\* \d+ critical, \d+ high, \d+ medium, \d+ low, \d+ info/);
+    expect(text).toContain('| Check | Route | Status | Summary |');
+    expect(text).not.toContain('](#'); // no links to report.md's sections from the job page
+    expect(text).not.toContain(API_KEY);
+  }, 60_000);
+
   it('a stricter policy gives its own verdict: the same p99 is now over the objective', async () => {
     const slo = byId(live).get('slo:GET /api/items');
     expect(slo?.status, slo?.summary).toBe('pass');

@@ -3,7 +3,7 @@
  * the matching check kind must fail while every other passes. Faults that make the gateway
  * unobservable must give error (exit 3), never pass.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_EXPECTATION, FAULT_NAMES, type FaultName } from '../../src/gateway/faults.js';
@@ -42,7 +42,12 @@ describe('reference gateway, correctly configured', () => {
     const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/^# gatecheck compliance report\n\n✅ \*\*PASS\*\*/);
     for (const check of run.report!.checks) expect(md).toContain(`## ${check.kind}: ${check.route}`);
-    expect(md).toContain('xychart-beta');
+    expect(md).toMatch(/!\[throttle GET \/api\/items\]\(charts\/throttle-get-api-items\.svg\)/);
+    expect(existsSync(join(run.outDir, 'charts', 'throttle-get-api-items.svg'))).toBe(true);
+    // A reviewer's report: no JSON in a table cell, every <details> closed.
+    const cells = md.split('\n').filter((line) => line.startsWith('|'));
+    expect(cells.filter((line) => line.includes('{"') || line.includes('[{'))).toEqual([]);
+    expect(md.match(/^<details>$/gm)?.length).toBe(md.match(/^<\/details>$/gm)?.length);
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
     expect(junit).toContain('<testsuites name="gatecheck" tests="7" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);

@@ -1,13 +1,15 @@
 /**
  * report.sarif: valid SARIF 2.1.0 (the OASIS schema, test/fixtures/sarif/), one rule per check
- * kind, one result per check that failed or was not verified, located at its route's line in the
- * policy file, with a fingerprint that stays the same from run to run.
+ * kind and one per finding type, one result per finding (and per check without findings that failed
+ * or was not verified), located at its route's line in the policy file, with a fingerprint that
+ * stays the same from run to run.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECK_KINDS } from '../../src/checks/registry.js';
+import type { Finding } from '../../src/checks/types.js';
 import { relativePathUri, renderSarif, type SarifSource } from '../../src/report/sarif.js';
 import { writeReports } from '../../src/report/write.js';
 import { Redactor } from '../../src/util/redact.js';
@@ -17,7 +19,10 @@ import { reportSchemaErrors, sarifSchemaErrors } from '../support/report-schema.
 interface SarifResult {
   ruleId: string;
   ruleIndex: number;
+  kind?: string;
   level: string;
+  suppressions?: Array<{ kind: string; status: string; justification: string }>;
+  baselineState?: string;
   message: { text: string };
   partialFingerprints: Record<string, string>;
   locations?: Array<{ physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }>;
@@ -25,7 +30,7 @@ interface SarifResult {
 interface SarifLog {
   version: string;
   runs: Array<{
-    tool: { driver: { name: string; version: string; informationUri: string; rules: Array<{ id: string }> } };
+    tool: { driver: { name: string; version: string; informationUri?: string; rules: Array<{ id: string }> } };
     results: SarifResult[];
   }>;
 }
@@ -58,9 +63,9 @@ describe('renderSarif', () => {
     expect(sarifSchemaErrors(broken).join('\n')).toMatch(/results\/0\/level[\s\S]*results\/1/);
   });
 
-  it('names the tool and has one rule per check kind', () => {
+  it('names the tool, with no placeholder address, and has one rule per check kind', () => {
     expect(run.tool.driver).toMatchObject({ name: 'gatecheck', version: '0.1.0' });
-    expect(run.tool.driver.informationUri).toMatch(/^https:\/\//);
+    expect(run.tool.driver.informationUri).toBeUndefined();
     expect(run.tool.driver.rules.map((r) => r.id).sort()).toEqual([...CHECK_KINDS].sort());
   });
 
@@ -105,6 +110,60 @@ describe('renderSarif', () => {
     const clean = sarif(renderSarif(runReport([checkResult('auth', 'pass')]), source));
     expect(sarifSchemaErrors(clean)).toEqual([]);
     expect(clean.runs[0]!.results).toEqual([]);
+  });
+});
+
+describe('renderSarif: findings', () => {
+  const finding = (slug: string, severity: Finding['severity'], extra: Partial<Finding> = {}): Finding => ({
+    id: `cors:GET /api/items#${slug}`,
+    severity,
+    title: `title of ${slug}`,
+    detail: `detail of ${slug}`,
+    evidence: [],
+    disposition: 'below-gate',
+    ...extra,
+  });
+  const findings = [
+    finding('origin-readable:evil.example', 'critical', { disposition: 'gating' }),
+    finding('origin-readable:null', 'high', { disposition: 'gating' }),
+    finding('error-headers:401', 'medium'),
+    finding('max-age', 'low', { disposition: 'accepted', accepted: { reason: 'CDN caps it', expires: '2027-01-31' } }),
+    finding('vary', 'low', { disposition: 'baseline' }),
+    finding('learned:vendor', 'info'),
+  ];
+  const checks = [checkResult('cors', 'fail', { findings }), checkResult('auth', 'pass', { findings: [] })];
+  const log = sarif(renderSarif(runReport(checks), source));
+  const run = log.runs[0]!;
+
+  it('is valid SARIF 2.1.0', () => expect(sarifSchemaErrors(log)).toEqual([]));
+
+  it('makes each finding a result of the rule kind/type, its level from its severity (info: informational, level none)', () => {
+    expect(run.results.map((r) => [r.ruleId, r.level, r.kind])).toEqual([
+      ['cors/origin-readable', 'error', undefined],
+      ['cors/origin-readable', 'error', undefined],
+      ['cors/error-headers', 'warning', undefined],
+      ['cors/max-age', 'note', undefined],
+      ['cors/vary', 'note', undefined],
+      ['cors/learned', 'none', 'informational'],
+    ]);
+    for (const result of run.results) expect(run.tool.driver.rules[result.ruleIndex]!.id).toBe(result.ruleId);
+    expect(run.tool.driver.rules.filter((r) => r.id === 'cors/origin-readable')).toHaveLength(1);
+  });
+
+  it("says the finding's title and detail, fingerprints it by its id, and locates it at its route's line", () => {
+    const first = run.results[0]!;
+    expect(first.message.text).toBe('title of origin-readable:evil.example: detail of origin-readable:evil.example');
+    expect(first.partialFingerprints).toEqual({ 'gatecheck/findingId/v1': 'cors:GET /api/items#origin-readable:evil.example' });
+    expect(first.locations?.[0]?.physicalLocation).toEqual({ artifactLocation: { uri: 'policies/api.yaml' }, region: { startLine: 7 } });
+    expect(new Set(run.results.map((r) => JSON.stringify(r.partialFingerprints))).size).toBe(findings.length);
+  });
+
+  it('suppresses an accepted finding with its reason, and marks a baseline one unchanged', () => {
+    expect(run.results[3]!.suppressions).toEqual([
+      { kind: 'external', status: 'accepted', justification: 'CDN caps it (until 2027-01-31)' },
+    ]);
+    expect(run.results[4]!.baselineState).toBe('unchanged');
+    expect(run.results.filter((r) => r.suppressions || r.baselineState)).toHaveLength(2);
   });
 });
 

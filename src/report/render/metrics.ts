@@ -5,13 +5,13 @@ import type { Bounds, CloudWatchMinute } from '../../checks/metrics/reconcile.js
 import type { CheckResult } from '../../checks/types.js';
 import { clock, fmt } from '../../util/format.js';
 import { MINUTE_MS } from '../../util/time.js';
-import { mermaidXyChart } from '../charts.js';
+import { chartFile, chartImage, type ReportChart, type XyChart } from '../charts.js';
 import { escapeHtml, keyValueTable } from './table.js';
 
 /**
  * The metrics check's section: the summary fields as the key/value table, then CloudWatch next
- * to the client per minute (a table with the range each value may take, and a chart), or for the
- * pull and WebSocket APIs CloudWatch's minutes alone.
+ * to the client per minute (a table with the range each value may take, and a chart: charts/<check>.svg),
+ * or for the pull and WebSocket APIs CloudWatch's minutes alone.
  */
 
 /** Observed fields this renderer draws as tables and charts, kept out of the key/value table. */
@@ -23,10 +23,10 @@ export function renderMetrics(result: CheckResult): string[] {
   const lines = [keyValueTable(summary), ''];
   const notAvailable = new Set(observed.notAvailable ?? []);
   if (observed.cloudwatchMinutes?.length && observed.windowMs) {
-    lines.push(...cloudwatchAlone(observed.cloudwatchMinutes, observed.windowMs, observed.apiType ?? 'REST', notAvailable, observed), '');
+    lines.push(...cloudwatchAlone(result, observed.cloudwatchMinutes, observed.windowMs, notAvailable), '');
   } else if (observed.perMinute && observed.perMinute.length > 0) {
     const clockSkewMs = typeof result.expected.clockSkewMs === 'number' ? result.expected.clockSkewMs : undefined;
-    lines.push(...reconciliation(observed, observed.perMinute, notAvailable, clockSkewMs), '');
+    lines.push(...reconciliation(result, observed.perMinute, notAvailable, clockSkewMs), '');
   }
   return lines;
 }
@@ -40,15 +40,15 @@ const STATE_MARK: Record<MetricsMinuteData['state'], string> = {
 };
 
 function reconciliation(
-  observed: AnyMetricsObserved,
+  result: CheckResult,
   rows: MetricsMinuteData[],
   notAvailable: Set<MetricRole>,
   clockSkewMs: number | undefined,
 ): string[] {
+  const observed = result.observed as AnyMetricsObserved;
   const waf = observed.cloudwatch?.wafBlocked !== undefined;
   const cw = cwCell(notAvailable);
-  // Minutes of the window where nothing happened on either side say nothing: left out of the table and chart.
-  const shown = rows.filter((row) => row.state !== 'idle' || row.client.transportErrors > 0);
+  const shown = shownMinutes(rows);
   const header = [
     'Minute (UTC)',
     'Answered (client)',
@@ -98,18 +98,7 @@ function reconciliation(
   const outside = (observed.findings ?? []).filter((f) => f.startsWith(lead)).map((f) => f.slice(lead.length));
   if (outside.length) lines.push(...outside.map((text) => `- ${text}`), '');
   if (observed.messages?.length) lines.push(`CloudWatch messages: ${observed.messages.join('; ')}`, '');
-  lines.push(
-    mermaidXyChart({
-      title: 'Requests per minute: client (bars) vs CloudWatch Count (line)',
-      xLabel: 'minute (UTC)',
-      xTicks: shown.map((row) => clock(row.minuteStartMs)),
-      yLabel: 'requests',
-      series: [
-        { type: 'bar', name: 'answered, seen by the client', values: shown.map((row) => row.client.completed) },
-        { type: 'line', name: 'CloudWatch Count', values: shown.map((row) => row.cloudwatch.count ?? 0) },
-      ],
-    }),
-  );
+  lines.push(...metricsCharts(result).map(chartImage));
   return lines;
 }
 
@@ -132,17 +121,11 @@ function routeLines(routes: MetricsRouteData[]): string[] {
 /** The pull table's columns after the counts, in order. */
 const LATER_COLUMNS: MetricRole[] = ['latencyP50', 'latencyP99', 'integrationLatencyP99', 'wafBlocked'];
 
-function cloudwatchAlone(
-  data: CloudWatchMinuteData[],
-  window: FetchWindow,
-  type: string,
-  notAvailable: Set<MetricRole>,
-  observed: AnyMetricsObserved,
-): string[] {
+function cloudwatchAlone(result: CheckResult, data: CloudWatchMinuteData[], window: FetchWindow, notAvailable: Set<MetricRole>): string[] {
+  const observed = result.observed as AnyMetricsObserved;
   const minutes = new Map(data.map((m) => [m.minuteStartMs, m]));
-  const ticks: number[] = [];
-  for (let m = window.startMs; m < window.endMs; m += MINUTE_MS) ticks.push(m);
-  const ws = type === 'WEBSOCKET';
+  const ticks = windowMinutes(window);
+  const ws = observed.apiType === 'WEBSOCKET';
   const header = ws
     ? ['Minute (UTC)', 'ConnectCount', 'MessageCount', 'ClientError', 'IntegrationError', 'ExecutionError']
     : ['Minute (UTC)', 'Count', '4XX', '5XX', 'Latency p50 ms', 'Latency p99 ms', 'IntegrationLatency p99 ms', 'WAF blocked'];
@@ -160,19 +143,61 @@ function cloudwatchAlone(
     table([header, ...rows]),
     '',
     ...unavailableLines(observed),
-    mermaidXyChart({
-      title: ws ? 'ConnectCount per minute' : 'CloudWatch Count (bars) and 4XX (line) per minute',
-      xLabel: 'minute (UTC)',
-      xTicks: ticks.map(clock),
-      yLabel: ws ? 'connections' : 'requests',
-      series: ws
-        ? [{ type: 'bar', name: 'ConnectCount', values: ticks.map((m) => minutes.get(m)?.connectCount ?? 0) }]
-        : [
-            { type: 'bar', name: 'Count', values: ticks.map((m) => minutes.get(m)?.count ?? 0) },
-            { type: 'line', name: '4XX', values: ticks.map((m) => minutes.get(m)?.error4xx ?? 0) },
-          ],
-    }),
+    ...metricsCharts(result).map(chartImage),
   ];
+}
+
+/** Minutes of the window where nothing happened on either side say nothing: left out of the table and chart. */
+function shownMinutes(rows: MetricsMinuteData[]): MetricsMinuteData[] {
+  return rows.filter((row) => row.state !== 'idle' || row.client.transportErrors > 0);
+}
+
+function windowMinutes(window: FetchWindow): number[] {
+  const ticks: number[] = [];
+  for (let m = window.startMs; m < window.endMs; m += MINUTE_MS) ticks.push(m);
+  return ticks;
+}
+
+/** The metrics check's chart: client vs CloudWatch per minute, or CloudWatch's minutes alone. */
+export function metricsCharts(result: CheckResult): ReportChart[] {
+  const observed = result.observed as AnyMetricsObserved;
+  const chart =
+    observed.cloudwatchMinutes?.length && observed.windowMs
+      ? cloudwatchChart(observed.cloudwatchMinutes, observed.windowMs, observed.apiType === 'WEBSOCKET')
+      : observed.perMinute?.length
+        ? reconciliationChart(shownMinutes(observed.perMinute))
+        : undefined;
+  return chart ? [{ file: chartFile(result.id), alt: `metrics ${result.route}`, chart }] : [];
+}
+
+function reconciliationChart(shown: MetricsMinuteData[]): XyChart {
+  return {
+    title: 'Requests per minute: client (bars) vs CloudWatch Count (line)',
+    xLabel: 'minute (UTC)',
+    xTicks: shown.map((row) => clock(row.minuteStartMs)),
+    yLabel: 'requests',
+    series: [
+      { type: 'bar', name: 'answered, seen by the client', values: shown.map((row) => row.client.completed) },
+      { type: 'line', name: 'CloudWatch Count', values: shown.map((row) => row.cloudwatch.count ?? 0) },
+    ],
+  };
+}
+
+function cloudwatchChart(data: CloudWatchMinuteData[], window: FetchWindow, ws: boolean): XyChart {
+  const minutes = new Map(data.map((m) => [m.minuteStartMs, m]));
+  const ticks = windowMinutes(window);
+  return {
+    title: ws ? 'ConnectCount per minute' : 'CloudWatch Count (bars) and 4XX (line) per minute',
+    xLabel: 'minute (UTC)',
+    xTicks: ticks.map(clock),
+    yLabel: ws ? 'connections' : 'requests',
+    series: ws
+      ? [{ type: 'bar', name: 'ConnectCount', values: ticks.map((m) => minutes.get(m)?.connectCount ?? 0) }]
+      : [
+          { type: 'bar', name: 'Count', values: ticks.map((m) => minutes.get(m)?.count ?? 0) },
+          { type: 'line', name: '4XX', values: ticks.map((m) => minutes.get(m)?.error4xx ?? 0) },
+        ],
+  };
 }
 
 /** A CloudWatch cell: `n/a` for a metric the endpoint could not serve, so it never reads as "no datapoint". */

@@ -1,7 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import type { QuotaObserved } from '../../checks/quota/check.js';
 import type { CheckResult } from '../../checks/types.js';
-import { formatValue } from './table.js';
+import { formatValue, keyValueTable } from './table.js';
 import { TABLE_OPTIONS, toLines } from './text.js';
 
 /** The quota section: what was accepted before the first refusal, next to the limit. */
@@ -9,6 +9,7 @@ export function renderQuota(result: CheckResult): string[] {
   const o = result.observed as unknown as QuotaObserved;
   const limit = result.expected.limit;
   const tolerance = result.expected.tolerance;
+  const { accepted: _a, refusedAfter: _r, unresolved: _u, throttleRetries: _t, ...other } = result.observed;
   return toLines([
     markdownTable(
       [
@@ -24,5 +25,7 @@ export function renderQuota(result: CheckResult): string[] {
       ],
       TABLE_OPTIONS,
     ),
+    // Fields a newer quota check adds: shown, never dropped.
+    ...(Object.keys(other).length > 0 ? ['', keyValueTable(other)] : []),
   ]);
 }

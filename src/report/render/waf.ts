@@ -1,7 +1,30 @@
 import { markdownTable } from 'markdown-table';
 import type { WafObserved, WafRates } from '../../checks/waf/check.js';
 import type { CheckResult } from '../../checks/types.js';
+import { keyValueTable } from './table.js';
 import { escapeHtml, listLines, oneLine, percentCell, TABLE_OPTIONS, toLines } from './text.js';
+
+/** The fields drawn below as tables and lists; any other field (a newer check's) goes to the generic table. */
+const DRAWN = new Set<string>([
+  'control',
+  'blockRate',
+  'falsePositiveRate',
+  'attacks',
+  'blocked',
+  'passed',
+  'unresolved',
+  'benign',
+  'falsePositives',
+  'benignUnresolved',
+  'byCategory',
+  'byPlacement',
+  'byCell',
+  'passedThrough',
+  'benignBlocked',
+  'unresolvedProbes',
+  'pathPlacementNormalAnswer',
+  'skippedPlacements',
+] satisfies Array<keyof WafObserved>);
 
 const COUNT_HEADER = ['Sent', 'Blocked', 'Passed', 'Unresolved', 'Block rate'];
 
@@ -69,6 +92,8 @@ export function renderWaf(result: CheckResult): string[] {
     const rows = skipped.map(([p, why]) => [p, oneLine(why)]);
     lines.push('**Placements not tested**', '', markdownTable([['Placement', 'Why'], ...rows], TABLE_OPTIONS), '');
   }
+  const other = Object.fromEntries(Object.entries(result.observed).filter(([key]) => !DRAWN.has(key)));
+  if (Object.keys(other).length > 0) lines.push(keyValueTable(other), '');
   lines.push(
     ...listLines('Baseline attacks that got through', o.baseline?.passedThrough ?? []),
     ...listLines('Attacks that got through', o.passedThrough ?? []),
