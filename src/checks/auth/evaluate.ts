@@ -62,9 +62,8 @@ export function authFinding(v: AuthObservation, index: number, refuseStatus: rea
   }
   if (status >= 200 && status < 300) {
     const title = `${v.variant.label} answered ${status}, a success status that is not the route's normal answer`;
-    return finding(`success-status:${slug}`, 'high', title, `expected a refusal (${expected}); a 2xx cannot be told from a bypass`, [
-      index,
-    ]);
+    const detail = `expected a refusal (${expected}); a 2xx cannot be told from a bypass`;
+    return finding(`success-status:${slug}`, 'high', title, detail, [index]);
   }
   const title = `${v.variant.label} refused with ${status}, not ${expected}`;
   const detail = `not a bypass, but clients and monitors key on the refusal status the policy states (refuseStatus ${expected})`;

@@ -35,14 +35,6 @@ export function sloRatePerSec(route: RoutePolicy, slo: SloPolicy): number {
   return slo.ratePerSec ?? Math.min(20, route.throttle ? route.throttle.rateLimit / 2 : 20);
 }
 
-/**
- * Pure verdict. Nothing answered normally → error (no latency to judge), never a pass. Latency
- * is read from the intended send time, so a late client can only make it look worse: a percentile
- * under its objective passes whatever the machine did. One over it fails only when it stays over
- * after taking off everything the client can have added (its send lag, by measuring from the
- * actual send, and its event loop's longest delay); otherwise the breach may be the client's own
- * and the verdict is inconclusive.
- */
 /** One objective of the policy's slo breached: which (the finding's slug part), and the measured value against it. */
 export interface SloBreach {
   objective: 'p50' | 'p95' | 'p99' | 'error-rate';
@@ -56,6 +48,14 @@ export interface SloVerdict {
   breaches: SloBreach[];
 }
 
+/**
+ * Pure verdict. Nothing answered normally → error (no latency to judge), never a pass. Latency
+ * is read from the intended send time, so a late client can only make it look worse: a percentile
+ * under its objective passes whatever the machine did. One over it fails only when it stays over
+ * after taking off everything the client can have added (its send lag, by measuring from the
+ * actual send, and its event loop's longest delay); otherwise the breach may be the client's own
+ * and the verdict is inconclusive.
+ */
 export function evaluateSlo(m: SloMeasurement, slo: SloPolicy): SloVerdict {
   if (m.sent === 0) return { status: 'error', summary: 'no request was sent (run cap reached)', breaches: [] };
   if (m.ok === 0) {
