@@ -7,6 +7,9 @@ import { authCheck, type AuthNotes } from '../../src/checks/auth/check.js';
 import type { Observation } from '../../src/engine/observation.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
+import { qualifyFindings } from '../../src/checks/findings.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { applyGate, type GateLevel } from '../../src/gate/gate.js';
 
 const KEY = 'auth-check-key-0123456789';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
@@ -125,5 +128,100 @@ describe('authCheck', () => {
     observations[observations.findIndex((o) => o.probe === 'auth.wrong')]!.bodySnippet = '{"message":"Forbidden"}';
     const verdict = authCheck.evaluate(awsSpec, { observations, notes }, aws);
     expect(verdict.evidence.find((e) => e.probe === 'auth.wrong')!.note).toMatch(/INVALID_API_KEY/);
+  });
+});
+
+describe('authCheck: findings', () => {
+  const graded = (verdict: ReturnType<typeof evaluate>) => (verdict.findings ?? []).map((f) => [f.id, f.severity]);
+  const gated = (verdict: ReturnType<typeof evaluate>, failOn: GateLevel) => {
+    const id = 'auth:GET /api/items';
+    const check: CheckResult = {
+      id,
+      kind: 'auth',
+      route: 'GET /api/items',
+      ...verdict,
+      observed: {},
+      expected: {},
+      findings: qualifyFindings(id, verdict),
+      durationMs: 0,
+      requestsSent: 0,
+    };
+    return applyGate([check], { failOn, today: '2026-01-01' }).checks[0]!;
+  };
+
+  it.each([
+    ['no credential', 'auth.missing', 'bypass:missing'],
+    ['a wrong key', 'auth.wrong', 'bypass:wrong'],
+    ['a truncated key', 'auth.truncated', 'bypass:truncated'],
+    ['the key in the query string', 'auth.query.api_key', 'bypass:query.api-key'],
+    ['a trailing slash', 'auth.path.trailing-slash', 'bypass:path.trailing-slash'],
+    ['a method override', 'auth.override.x-http-method-override', 'bypass:override.x-http-method-override'],
+  ])('a bypass with %s is critical, pointing at its exchange', (_name, probe, slug) => {
+    const verdict = evaluate(run(200, (p) => (p === probe ? 200 : 403)));
+    expect(graded(verdict)).toEqual([[slug, 'critical']]);
+    const [bypass] = verdict.findings!;
+    expect(bypass!.evidence.map((i) => verdict.evidence[i]!.probe)).toEqual([probe]);
+    expect(bypass!.title).toMatch(/ got through: 200, the backend's normal answer$/);
+    expect(gated(verdict, 'critical').status).toBe('fail');
+  });
+
+  it('an expired JWT from the issuer that gets through is a critical bypass too', () => {
+    const jwt = policyWith('{ header: authorization, scheme: Bearer, kind: jwt, value: "${T}", expiredValue: "${T}" }');
+    const jwtSpec = authCheck.select(jwt)[0]!.spec;
+    const jwtNotes: AuthNotes = {
+      probes: [jwtSpec.shape.control, ...jwtSpec.shape.variants].map(({ probe, label, group }) => ({ probe, label, group })),
+      skipped: [],
+    };
+    const observations = jwtNotes.probes.map((p) =>
+      answer(p.probe, p.probe === 'auth.control' || p.group === 'case-control' || p.probe === 'auth.jwt.expired' ? 200 : 401),
+    );
+    const verdict = authCheck.evaluate(jwtSpec, { observations, notes: jwtNotes }, jwt);
+    expect(graded(verdict)).toEqual([['bypass:jwt.expired', 'critical']]);
+  });
+
+  it('every bypass is its own finding, ids stable across two evaluations', () => {
+    const leaky = (p: string) => (p === 'auth.missing' || p === 'auth.case-flipped' ? 200 : 403);
+    const first = evaluate(run(200, leaky));
+    const again = evaluate(run(200, leaky));
+    expect(graded(first)).toEqual([
+      ['bypass:missing', 'critical'],
+      ['bypass:case-flipped', 'critical'],
+    ]);
+    expect(again.findings).toEqual(first.findings);
+  });
+
+  it('a refusal with the wrong status is medium: the check passes the default gate, fails at medium', () => {
+    const verdict = evaluate(run(200, (p) => (p === 'auth.missing' ? 404 : 403)));
+    expect(verdict.status).toBe('fail');
+    expect(graded(verdict)).toEqual([['wrong-refusal:missing', 'medium']]);
+    expect(verdict.findings![0]!.title).toBe('no credential refused with 404, not 401/403');
+    expect(gated(verdict, 'high')).toMatchObject({
+      status: 'pass',
+      summary: 'pass · 1 medium: no credential refused with 404, not 401/403',
+    });
+    expect(gated(verdict, 'medium').status).toBe('fail');
+  });
+
+  it('a 2xx that is not the normal answer is high: it cannot be told from a bypass', () => {
+    const okOnly = policyWith('{ header: x-api-key, value: "${K}" }');
+    okOnly.routes[0]!.okStatus = [200];
+    const okSpec = authCheck.select(okOnly)[0]!.spec;
+    const verdict = authCheck.evaluate(okSpec, { observations: run(200, (p) => (p === 'auth.empty' ? 204 : 403)), notes }, okOnly);
+    expect(graded(verdict)).toEqual([['success-status:empty', 'high']]);
+    expect(gated(verdict, 'high').status).toBe('fail');
+  });
+
+  it('a wrong refusal beside an unresolved variant is an error with its finding, never a pass under a higher gate', () => {
+    const verdict = evaluate(run(200, (p) => (p === 'auth.missing' ? 404 : p === 'auth.empty' ? 502 : 403)));
+    expect(verdict.status).toBe('error');
+    expect(verdict.summary).toMatch(/^not refused as required: no credential → 404 \(expected 401\/403\); could not observe: empty/);
+    expect(gated(verdict, 'high').status).toBe('error');
+    expect(gated(verdict, 'medium').status).toBe('fail');
+  });
+
+  it('a pass, a refused control and an unresolved variant have no finding', () => {
+    expect(evaluate(run(200)).findings).toEqual([]);
+    expect(evaluate([answer('auth.control', 403)]).findings ?? []).toEqual([]);
+    expect(evaluate(run(200, (p) => (p === 'auth.empty' ? 502 : 403))).findings).toEqual([]);
   });
 });

@@ -119,6 +119,57 @@ describe('throttle check: evaluate is pure', () => {
   });
 });
 
+describe('throttle check: findings', () => {
+  const evaluate = (observations: Observation[]) => throttleCheck.evaluate(routeSpec(), { observations, notes: NOTES }, POLICY);
+  const graded = (observations: Observation[]) => (evaluate(observations).findings ?? []).map((f) => [f.id, f.severity]);
+
+  it.each([
+    ['a rate twice the policy', { rate: 100, burst: 10 }, 21, 150, [['rate-too-high', 'high']]],
+    ['a rate half the policy', { rate: 25, burst: 10 }, 21, 100, [['rate-too-low', 'high']]],
+    ['a bucket three times the policy', { rate: 50, burst: 30 }, 41, 100, [['burst-too-large', 'high']]],
+    ['a bucket of 3 where the policy says 10', { rate: 50, burst: 3 }, 21, 100, [['burst-too-small', 'high']]],
+    ['no limit at all', { rate: 10_000, burst: 10_000 }, 21, 100, [['no-limit', 'high']]],
+  ] as const)('%s fails with a high finding named after the problem', (_name, bucket, volley, pacedRate, expected) => {
+    const observations = through(bucket, volley, pacedRate, 2);
+    const verdict = evaluate(observations);
+    expect(verdict.status, verdict.summary).toBe('fail');
+    expect(graded(observations)).toEqual(expected);
+  });
+
+  it('says the measured interval against the policy, and points at the phase it was measured in', () => {
+    const verdict = evaluate(through({ rate: 100, burst: 10 }, 21, 150, 2));
+    const [rate] = verdict.findings!;
+    expect(rate!.title).toBe("rate above the policy's 50/s +10%: more gets through than it allows");
+    expect(rate!.detail).toMatch(/^rate \d+\.\d\/s is outside 50\/s ±10% \(decision times allow \d+\.\d–\d+\.\d\/s\)$/);
+    expect(rate!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['paced: first throttled (429)']);
+    const burst = evaluate(through({ rate: 50, burst: 30 }, 41, 100, 2)).findings![0]!;
+    expect(burst.detail).toMatch(/^burst \d+\.\d is outside 10 ±1\.0 \(the volley's decision window allows/);
+  });
+
+  it('gives the same ids for the same gateway measured twice, whatever the numbers', () => {
+    const ids = (pacedRate: number) => evaluate(through({ rate: 100, burst: 10 }, 21, pacedRate, 2)).findings!.map((f) => f.id);
+    expect(ids(150)).toEqual(ids(180));
+    expect(ids(150)).toEqual(['rate-too-high']);
+  });
+
+  it('a bucket within tolerance has no gating finding: what was measured is info', () => {
+    const verdict = evaluate(through({ rate: 50, burst: 10 }, 21, 100, 2));
+    expect(verdict.status).toBe('pass');
+    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([['bucket-measured', 'info']]);
+    expect(verdict.findings![0]!.title).toMatch(
+      /^token bucket within the policy: rate \d+\.\d\/s, burst \d+\.\d \(policy 50\/s, burst 10\)$/,
+    );
+  });
+
+  it('inconclusive stays inconclusive without a finding; a problem beside an undecided part is listed, the status inconclusive', () => {
+    const clientBound = evaluate(through({ rate: 50, burst: 10 }, 21, 30, 2));
+    expect([clientBound.status, clientBound.findings]).toEqual(['inconclusive', []]);
+    const mixed = evaluate(through({ rate: 50, burst: 30 }, 41, 30, 2));
+    expect(mixed.status, mixed.summary).toBe('inconclusive');
+    expect(mixed.findings!.map((f) => [f.id, f.severity])).toEqual([['burst-too-large', 'high']]);
+  });
+});
+
 describe('throttle renderer', () => {
   const result = (observed: Record<string, unknown>): CheckResult => ({
     id: 'throttle:GET /api/items',

@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/checks/types.js';
 import type { CliIo } from '../../src/cli/io.js';
+import type { GateSummary } from '../../src/gate/gate.js';
 import { main } from '../../src/cli/main.js';
 import { startGateway, type GatewayHandle } from '../../src/gateway/server.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
@@ -70,15 +72,74 @@ describe('gatecheck run with a metrics block', () => {
   }, 30_000);
 });
 
+/** A check's findings as report.json carries them. */
+const findingsOf = (check: object): Finding[] => (check as { findings: Finding[] }).findings;
+
+describe('gatecheck run against a gateway whose CloudWatch metrics lose traffic', () => {
+  /** A fresh gateway per run (its metrics are per minute: a second run would fill in the first one's gaps). */
+  const runLossy = async (extra: string[]) => {
+    const lossy = await startGateway({ policy: loadPolicyFile(POLICY, { env: { GATECHECK_API_KEY: KEY } }), cloudwatch: true });
+    // The gateway answers every request, but its metrics keep only every other one.
+    const record = lossy.recorder.record.bind(lossy.recorder);
+    let seen = 0;
+    lossy.recorder.record = (...args) => {
+      if (seen++ % 2 === 0) record(...args);
+    };
+    try {
+      return await runCli(
+        [
+          ...['run', '--policy', POLICY, '--target', lossy.url, '--only', 'auth,metrics'],
+          ...['--endpoint-url', lossy.cloudwatch!.url, '--metrics-wait', '1', ...extra],
+        ],
+        AWS_ENV,
+      );
+    } finally {
+      await lossy.close();
+    }
+  };
+
+  it('passes the default gate (high) with the disagreement as a medium finding: exit 0', async () => {
+    const run = await runLossy([]);
+    const metrics = run.report?.checks.find((c) => c.kind === 'metrics');
+    expect(metrics, run.stderr).toBeDefined();
+    expect(metrics!.status, metrics!.summary).toBe('pass');
+    expect(metrics!.summary).toMatch(/^pass · \d medium: CloudWatch Count misses traffic the client saw \(the API, \d minutes?\)/);
+    const medium = findingsOf(metrics!).filter((f) => f.severity === 'medium');
+    expect(medium.map((f) => f.id)).toContain('metrics:gatecheck-fixture/test#deficit:count:api');
+    expect(medium.every((f) => f.disposition === 'below-gate')).toBe(true);
+    expect((run.report as unknown as { gate: GateSummary }).gate.counts.medium).toBe(medium.length);
+    expect(run.code).toBe(0);
+  }, 30_000);
+
+  it('fails exactly the metrics check with --fail-on medium: exit 1', async () => {
+    const run = await runLossy(['--fail-on', 'medium']);
+    expect(
+      run.report?.checks.map((c) => `${c.kind}=${c.status}`),
+      run.stderr,
+    ).toEqual(['auth=pass', 'metrics=fail']);
+    const metrics = run.report!.checks.find((c) => c.kind === 'metrics')!;
+    expect(findingsOf(metrics).find((f) => f.id === 'metrics:gatecheck-fixture/test#deficit:count:api')).toMatchObject({
+      severity: 'medium',
+      disposition: 'gating',
+    });
+    expect(run.code).toBe(1);
+  }, 30_000);
+});
+
 describe('gatecheck metrics', () => {
   it("pulls the last minutes of the API's metrics alone and writes a report (exit 0)", async () => {
     for (let i = 0; i < 5; i++) await (await fetch(`${gateway.url}/health`)).arrayBuffer();
+    const out = outDir();
     const run = await runCli(
-      ['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', outDir()],
+      ['metrics', '--policy', POLICY, '--since', '5m', '--endpoint-url', gateway.cloudwatch!.url, '--out', out],
       AWS_ENV,
     );
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toMatch(/\| metrics \| gatecheck-fixture\/test \| PASS\s+\| CloudWatch has \d minute\(s\) of data/);
+    // What the pull learned is info: listed, never gating.
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { checks: object[] };
+    const findings = findingsOf(report.checks[0]!).map((f) => [f.id, f.severity]);
+    expect(findings).toEqual([['metrics:gatecheck-fixture/test#published', 'info']]);
   });
 
   // The SDK warns only on Node < 22 (@aws-sdk/core emitWarningIfUnsupportedVersion): there the second run shows it is real.

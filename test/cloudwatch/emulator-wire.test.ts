@@ -229,16 +229,24 @@ describe('metrics check against the emulator', () => {
     expect(result.observed).toMatchObject({ polls: 2, comparedMinutes: 3 });
   });
 
-  it('a deficit the gateway really has → fail, after the wait', async () => {
+  it('a deficit the gateway really has → fail at --fail-on medium, after the wait', async () => {
     const { ledger } = threeMinutes(10); // the gateway's metrics lost 10 answered requests in minute 2
-    const result = await runMetricsCheck({
-      policy: metricsPolicy(),
-      ledger,
-      settings: emulatorSettings(emu.endpoint, { waitSec: 0.05 }),
-      progress: () => {},
-    });
+    const args = { policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { waitSec: 0.05 }), progress: () => {} };
+    const result = await runMetricsCheck(args, 'medium');
     expect(result.status).toBe('fail');
     expect(result.summary).toMatch(/CloudWatch misses traffic the client saw: \d\d:\d\d: CloudWatch Count 22 < 31/);
+    expect(result.findings.map((f) => [f.id, f.severity, f.disposition])).toEqual([
+      ['metrics:gatecheck-test/test#deficit:count:api', 'medium', 'gating'],
+    ]);
+  });
+
+  it('the same deficit under the default gate (high) → pass, the medium finding listed', async () => {
+    const { ledger } = threeMinutes(10);
+    const args = { policy: metricsPolicy(), ledger, settings: emulatorSettings(emu.endpoint, { waitSec: 0.05 }), progress: () => {} };
+    const result = await runMetricsCheck(args);
+    expect(result.status).toBe('pass');
+    expect(result.summary).toBe('pass · 1 medium: CloudWatch Count misses traffic the client saw (the API, 1 minute)');
+    expect(result.findings.map((f) => [f.id, f.disposition])).toEqual([['metrics:gatecheck-test/test#deficit:count:api', 'below-gate']]);
   });
 
   it('someone else sharing the stage → inconclusive, saying so', async () => {

@@ -6,6 +6,7 @@ import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { withMetricsFlags, type MetricsSettings } from '../../src/checks/metrics/cloudwatch-read.js';
 import { collectMetrics, metricsCheck, type MetricsCheckArgs } from '../../src/checks/metrics/check.js';
 import type { CheckResult } from '../../src/checks/types.js';
+import { applyGate, isoDay, type GateLevel } from '../../src/gate/gate.js';
 import { renderMetrics } from '../../src/report/render/metrics.js';
 import { isWafBlock } from '../../src/checks/waf/check.js';
 import { DEFAULT_LIMITS, DEFAULT_METRICS_TOLERANCE, type MetricsPolicy, type Policy } from '../../src/policy/types.js';
@@ -152,9 +153,10 @@ export function emulatorSettings(endpoint: CloudWatchEndpointHandle, extra: Metr
 
 /**
  * The metrics check as a run drives it, without the run: collect (CloudWatch, polling), then the
- * pure evaluate on its notes; the result as report.json carries it.
+ * pure evaluate on its notes; the result as report.json carries it, settled by the gate (the
+ * default `high`, under which a CloudWatch disagreement, `medium`, passes with its finding listed).
  */
-export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResult> {
+export async function runMetricsCheck(args: MetricsCheckArgs, failOn: GateLevel = 'high'): Promise<CheckResult> {
   const policy = withMetricsFlags(args.policy, args.settings);
   const [instance] = metricsCheck.select(policy);
   const notes = await collectMetrics({ ...args, policy });
@@ -163,7 +165,8 @@ export async function runMetricsCheck(args: MetricsCheckArgs): Promise<CheckResu
   const verdict = metricsCheck.evaluate(instance!.spec, { observations: [], notes: recorded }, policy);
   const expected = metricsCheck.expected(instance!.spec, policy);
   const base = { id: `metrics:${instance!.route}`, kind: 'metrics' as const, route: instance!.route, expected };
-  return { ...base, ...verdict, findings: qualifyFindings(base.id, verdict), durationMs: 0, requestsSent: 0 };
+  const raw: CheckResult = { ...base, ...verdict, findings: qualifyFindings(base.id, verdict), durationMs: 0, requestsSent: 0 };
+  return applyGate([raw], { failOn, today: isoDay(new Date()) }).checks[0]!;
 }
 
 /** The report's Markdown for a metrics result (its tables and chart). */

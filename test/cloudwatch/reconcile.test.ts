@@ -11,6 +11,9 @@ import type { UnavailableGroup } from '../../src/cloudwatch/fetch.js';
 import { nextDelayMs, pollUntil, type PollClock } from '../../src/cloudwatch/poll.js';
 import { emptyCounts, MINUTE_MS, type MinuteCounts, type MinuteSnapshot } from '../../src/engine/minute-ledger.js';
 import { DEFAULT_METRICS_TOLERANCE } from '../../src/policy/types.js';
+import { qualifyFindings } from '../../src/checks/findings.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { applyGate, type GateLevel } from '../../src/gate/gate.js';
 
 const T = DEFAULT_METRICS_TOLERANCE; // countAbsolute 1, countRelative 1%
 const M0 = 1_764_000_000_000 - (1_764_000_000_000 % MINUTE_MS);
@@ -83,7 +86,7 @@ describe('reconcile + evaluateMetrics', () => {
       ]),
       OPTIONS,
     );
-    expect(r.findings).toEqual([]);
+    expect(r.discrepancies).toEqual([]);
     expect(r.comparedMinutes).toBe(2);
     expect(evaluateMetrics(r, { ...context, clientCompleted: 150 })).toMatchObject({
       status: 'pass',
@@ -159,7 +162,7 @@ describe('reconcile + evaluateMetrics', () => {
 
   it('treats a 5xx deficit as inconclusive (AWS may leave some 5xx out)', () => {
     const r = reconcile([minute(0, { completed: 40, status5xx: 40 })], cw([[0, { count: 40, error5xx: 30 }]]), OPTIONS);
-    expect(r.findings.map((f) => f.kind)).toEqual(['deficit5xx']);
+    expect(r.discrepancies.map((f) => f.kind)).toEqual(['deficit5xx']);
     expect(evaluateMetrics(r, context).status).toBe('inconclusive');
   });
 
@@ -173,20 +176,20 @@ describe('reconcile + evaluateMetrics', () => {
       evaluateMetrics(reconcile(client, cw([[0, { count: 30, error4xx: 10, wafBlocked: 2, wafAllowed: 28 }]]), waf), context).status,
     ).toBe('fail');
     const noAcl = reconcile(client, cw([[0, { count: 30, error4xx: 10 }]]), waf);
-    expect(noAcl.findings.map((f) => f.kind)).toEqual(['missing']);
+    expect(noAcl.discrepancies.map((f) => f.kind)).toEqual(['missing']);
     expect(evaluateMetrics(noAcl, context).summary).toMatch(/no AWS\/WAFV2 datapoint for the web ACL/);
   });
 
   it('compares Latency p99 net of the network: above the client is inconclusive, far below is information', () => {
     const lat = (p50Ms: number, p99Ms: number) => [minute(0, { completed: 100, status2xx: 100 }, { samples: 100, p50Ms, p99Ms })];
     // client p99 100 ms, slack max(25, 25%) = 25 ms
-    expect(reconcile(lat(20, 100), cw([[0, { count: 100, latencyP50: 10, latencyP99: 90 }]]), OPTIONS).findings).toEqual([]);
+    expect(reconcile(lat(20, 100), cw([[0, { count: 100, latencyP50: 10, latencyP99: 90 }]]), OPTIONS).discrepancies).toEqual([]);
     const excess = reconcile(lat(20, 100), cw([[0, { count: 100, latencyP50: 10, latencyP99: 130 }]]), OPTIONS);
-    expect(excess.findings.map((f) => f.kind)).toEqual(['latency-excess']);
+    expect(excess.discrepancies.map((f) => f.kind)).toEqual(['latency-excess']);
     expect(evaluateMetrics(excess, context).status).toBe('inconclusive');
     // network ≈ 20 − 10 = 10 ms; 100 − 10 − 25 = 65 > 40: the tail is outside the gateway
     const outside = reconcile(lat(20, 100), cw([[0, { count: 100, latencyP50: 10, latencyP99: 40 }]]), OPTIONS);
-    expect(outside.findings.map((f) => f.kind)).toEqual(['latency-outside']);
+    expect(outside.discrepancies.map((f) => f.kind)).toEqual(['latency-outside']);
     expect(evaluateMetrics(outside, context).status).toBe('pass');
     // too few samples for a p99: not compared
     expect(
@@ -194,7 +197,7 @@ describe('reconcile + evaluateMetrics', () => {
         [minute(0, { completed: 5 }, { samples: 5, p50Ms: 1, p99Ms: 2 })],
         cw([[0, { count: 5, latencyP50: 1, latencyP99: 500 }]]),
         OPTIONS,
-      ).findings,
+      ).discrepancies,
     ).toEqual([]);
   });
 
@@ -252,7 +255,100 @@ describe('reconcile + evaluateMetrics', () => {
       ['GET /a', 20],
       ['GET /b', 4],
     ]);
-    expect(r.findings.map((f) => `${f.kind} ${f.scope}`)).toEqual(['deficit GET /b']);
+    expect(r.discrepancies.map((f) => `${f.kind} ${f.scope}`)).toEqual(['deficit GET /b']);
+  });
+});
+
+describe('metrics findings: CloudWatch disagreeing is medium, grouped by kind, metric and scope', () => {
+  const three = [0, 1, 2].map((i) => minute(i, { completed: 100, status2xx: 100 }));
+  const short = (count: number) =>
+    cw([
+      [0, { count }],
+      [1, { count }],
+      [2, { count: 100 }],
+    ]);
+  const gated = (verdict: ReturnType<typeof evaluateMetrics>, failOn: GateLevel) => {
+    const id = 'metrics:x/y';
+    const check: CheckResult = {
+      id,
+      kind: 'metrics',
+      route: 'x/y',
+      status: verdict.status,
+      summary: verdict.summary,
+      expected: {},
+      observed: {},
+      evidence: [],
+      findings: qualifyFindings(id, verdict),
+      durationMs: 0,
+      requestsSent: 0,
+    };
+    return applyGate([check], { failOn, today: '2026-01-01' }).checks[0]!;
+  };
+
+  it('one medium finding for a deficit repeated over minutes, its id free of minutes and numbers, stable across evaluations', () => {
+    const first = evaluateMetrics(reconcile(three, short(80), OPTIONS), context);
+    const again = evaluateMetrics(reconcile(three, short(70), OPTIONS), context);
+    expect(first.status).toBe('fail');
+    expect(first.findings.map((f) => [f.id, f.severity])).toEqual([['deficit:count:api', 'medium']]);
+    expect(again.findings.map((f) => f.id)).toEqual(first.findings.map((f) => f.id));
+    expect(first.findings[0]!.title).toBe('CloudWatch Count misses traffic the client saw (the API, 2 minutes)');
+    expect(first.findings[0]!.detail).toMatch(/^\d\d:\d\d: CloudWatch Count 80 < 99.*; \d\d:\d\d: CloudWatch Count 80 < 99/);
+    expect(first.findings[0]!.explicit).toBeUndefined();
+  });
+
+  it('passes the default gate with the medium finding listed, and fails at --fail-on medium', () => {
+    const verdict = evaluateMetrics(reconcile(three, short(80), OPTIONS), context);
+    const byDefault = gated(verdict, 'high');
+    expect(byDefault.status).toBe('pass');
+    expect(byDefault.summary).toBe('pass · 1 medium: CloudWatch Count misses traffic the client saw (the API, 2 minutes)');
+    expect(byDefault.findings.map((f) => f.disposition)).toEqual(['below-gate']);
+    const strict = gated(verdict, 'medium');
+    expect(strict.status).toBe('fail');
+    expect(strict.findings.map((f) => [f.id, f.disposition])).toEqual([['metrics:x/y#deficit:count:api', 'gating']]);
+  });
+
+  it('a deficit beside a minute it could not compare is inconclusive, never a pass under the default gate', () => {
+    const r = reconcile(three, cw([[0, { count: 80 }]]), OPTIONS);
+    const verdict = evaluateMetrics(r, context);
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.summary).toMatch(/^CloudWatch misses traffic the client saw: .*; and not every minute could be reconciled: /);
+    expect(verdict.findings.map((f) => f.id)).toEqual(['deficit:count:api']);
+    expect(gated(verdict, 'high').status).toBe('inconclusive');
+    expect(gated(verdict, 'medium').status).toBe('fail');
+  });
+
+  it('per route and per counter: a finding each, with the route in the slug', () => {
+    const client = [
+      {
+        ...minute(0, { completed: 30, status2xx: 20, status4xx: 10 }),
+        routes: { 'GET /b': counts({ completed: 30, status2xx: 20, status4xx: 10 }) },
+      },
+    ];
+    const routeMinutes = new Map([['GET /b', cw([[0, { count: 4, error4xx: 0, error5xx: 0 }]])]]);
+    const r = reconcile(client, cw([[0, { count: 30, error4xx: 0 }]]), { ...OPTIONS, routeMinutes });
+    const verdict = evaluateMetrics(r, context);
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([
+      ['deficit:4xxerror:api', 'medium'],
+      ['deficit:count:get-b', 'medium'],
+      ['deficit:4xxerror:get-b', 'medium'],
+    ]);
+    expect(verdict.findings[1]!.title).toBe('CloudWatch Count misses traffic the client saw (GET /b, over the run)');
+  });
+
+  it('what cannot be held against the gateway is info: an excess, a 5xx deficit, the latency tail; agreement has no finding', () => {
+    const agrees = reconcile(three, short(100), OPTIONS);
+    expect(evaluateMetrics(agrees, context)).toMatchObject({ status: 'pass', findings: [] });
+    const excess = evaluateMetrics(reconcile(three, short(130), OPTIONS), context);
+    expect(excess.status).toBe('inconclusive');
+    expect(excess.findings.map((f) => [f.id, f.severity])).toEqual([['excess:count:api', 'info']]);
+    expect(gated(excess, 'low').status).toBe('inconclusive');
+    const r5xx = reconcile([minute(0, { completed: 40, status5xx: 40 })], cw([[0, { count: 40, error5xx: 30 }]]), OPTIONS);
+    expect(evaluateMetrics(r5xx, context).findings.map((f) => [f.id, f.severity])).toEqual([['deficit5xx:5xxerror:api', 'info']]);
+    const lat = [minute(0, { completed: 100, status2xx: 100 }, { samples: 100, p50Ms: 20, p99Ms: 100 })];
+    const outside = evaluateMetrics(reconcile(lat, cw([[0, { count: 100, latencyP50: 10, latencyP99: 40 }]]), OPTIONS), context);
+    expect(outside.status).toBe('pass');
+    expect(outside.findings.map((f) => [f.id, f.severity])).toEqual([['latency-outside:latency-p99:api', 'info']]);
+    expect(gated(outside, 'low').summary).toBe(outside.summary);
   });
 });
 

@@ -61,6 +61,23 @@ describe('reference gateway, correctly configured', () => {
   });
 });
 
+/**
+ * The finding each fault must be caught by (a slug of the failing check, gating under the default
+ * gate): the right check fails for the right reason. No fault breaks the metrics: a CloudWatch
+ * disagreement is `medium` and passes the default gate (test/cloudwatch/cli.test.ts runs one at
+ * --fail-on medium).
+ */
+const FAULT_FINDING: Partial<Record<FaultName, RegExp>> = {
+  'no-throttle': /^throttle:GET \/api\/items( \[plan gold\])?#no-limit$/,
+  'fast-throttle': /^throttle:GET \/api\/items( \[plan gold\])?#rate-too-high$/,
+  'big-burst': /^throttle:GET \/api\/items( \[plan gold\])?#burst-too-large$/,
+  // The gold key gets the route's bucket (50/s, 10) instead of its plan's (100/s, 25): stricter on both.
+  'plans-ignored': /^throttle:GET \/api\/items \[plan gold\]#(rate-too-low|burst-too-small)$/,
+  'no-quota': /^quota:GET \/api\/reports#not-enforced$/,
+  'auth-off': /^auth:GET \/api\/items#bypass:/,
+  slow: /^slo:GET \/api\/items#breach:p99$/,
+};
+
 describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('reference gateway with fault %s', (fault) => {
   it(`fails the ${FAULT_EXPECTATION[fault]} check and only that one`, async () => {
     const run = await checkAgainst([fault]);
@@ -76,6 +93,16 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('refe
       matrix.join(' '),
     ).toBe(true);
     expect(new Set(matrix.map((m) => m.split('=')[0])), matrix.join(' ')).toEqual(new Set(KINDS));
+    const expected = FAULT_FINDING[fault];
+    if (expected) {
+      // Every finding that fails a check is the fault's own, and there is one.
+      type Graded = { id: string; severity: string; disposition?: string };
+      const gating = run
+        .report!.checks.flatMap((c) => (c as unknown as { findings: Graded[] }).findings)
+        .filter((f) => f.disposition === 'gating');
+      expect(gating.length, matrix.join(' ')).toBeGreaterThan(0);
+      for (const f of gating) expect(f.id).toMatch(expected);
+    }
     expect(run.code).toBe(1);
   }, 60_000);
 });

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authCheck } from '../../src/checks/auth/check.js';
 import { signJwt } from '../../src/checks/auth/jwt.js';
+import { qualifyFindings } from '../../src/checks/findings.js';
 import type { CheckResult } from '../../src/checks/types.js';
+import { applyGate, isoDay } from '../../src/gate/gate.js';
 import { startGateway } from '../../src/gateway/server.js';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
@@ -29,9 +31,12 @@ async function checkAuth(policy: Policy, baseUrl: string, routeIndex = 0): Promi
   // The probes the policy announces (plan, expected) are the ones collect sent, random values and all.
   expect(run.collected.notes.probes.slice(1).map((p) => p.label)).toEqual(run.expected.variants);
   const route = policy.routes[routeIndex]!.id;
-  const result = { id: `auth:${route}`, kind: 'auth', route, ...run.verdict, expected: run.expected, durationMs: 0, requestsSent: 0 };
-  // What a report would show: every string through the run's redactor, as writeReports does.
-  return run.redactor.redactDeep(result as unknown as CheckResult);
+  const id = `auth:${route}`;
+  const findings = qualifyFindings(id, run.verdict);
+  const raw = { id, kind: 'auth', route, ...run.verdict, findings, expected: run.expected, durationMs: 0, requestsSent: 0 };
+  // As a run reports it: settled by the default gate, every string through the run's redactor (as writeReports does).
+  const [gated] = applyGate([raw as unknown as CheckResult], { failOn: 'high', today: isoDay(new Date()) }).checks;
+  return run.redactor.redactDeep(gated!);
 }
 
 const bypassProbes = (result: CheckResult): string[] =>
@@ -171,6 +176,14 @@ describe('auth check against a JWT gateway', () => {
       expect(result.status).toBe('fail');
       expect(bypassProbes(result)).toEqual([...expected].sort());
       expect(result.summary).toMatch(/got through without a valid credential/);
+      // One critical, gating finding per bypass, named after its variant and pointing at its exchange.
+      const found = result.findings.map((f) => [f.id, f.severity, f.disposition, result.evidence[f.evidence[0]!]!.probe]);
+      const bypassId = (probe: string) =>
+        `auth:GET /me#bypass:${probe
+          .slice('auth.'.length)
+          .toLowerCase()
+          .replace(/[^a-z0-9.]+/g, '-')}`;
+      expect(found.sort()).toEqual(expected.map((probe) => [bypassId(probe), 'critical', 'gating', probe]).sort());
     } finally {
       await gateway.close();
     }

@@ -199,6 +199,6 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
       unresolved: verdict.unresolved,
       answers: Object.fromEntries(all.map((a) => [a.variant.probe, a.throttledOut ? '429 on every retry' : describeAnswer(a.observation)])),
     };
-    return { status: verdict.status, summary: verdict.summary, observed, evidence };
+    return { status: verdict.status, summary: verdict.summary, observed, evidence, findings: verdict.findings };
   },
 };

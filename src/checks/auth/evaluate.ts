@@ -6,6 +6,8 @@
 import type { Observation } from '../../engine/observation.js';
 import type { Vendor } from '../../policy/types.js';
 import { describeAnswer, isUnresolved } from '../context.js';
+import type { FindingDraft } from '../contract.js';
+import { finding, slugPart } from '../findings.js';
 import type { CheckStatus, EvidenceItem } from '../types.js';
 import type { AuthVariant } from './variants.js';
 import { readRedirect, readRefusal } from './vendor.js';
@@ -36,6 +38,36 @@ export interface AuthVerdict {
   unresolved: string[];
   outcomes: Map<AuthObservation, EvidenceItem['outcome']>;
   notes: Map<AuthObservation, string>;
+  /** Graded (authFinding): evidence indexes count the control as 0, then the variants in order, as check.ts lays them out. */
+  findings: FindingDraft[];
+}
+
+/**
+ * What a variant's answer means (docs/findings.md):
+ * - the backend's normal answer without a valid credential is a way past auth: `critical`,
+ *   whatever the body says (a 200 whose body reads "error" is still the backend answering);
+ * - a 2xx that is not the route's normal answer (okStatus names others) is `high`: a success
+ *   status for a bad credential cannot be told from a bypass from outside;
+ * - a refusal with another status than refuseStatus (404 for 401) is `medium`: nothing got
+ *   through, but clients, SDK retries and monitors key on the status the policy promises;
+ * - a 5xx, a reset or 429s on every retry say nothing about auth: unresolved (error), no finding.
+ */
+export function authFinding(v: AuthObservation, index: number, refuseStatus: readonly number[], bypass: boolean): FindingDraft {
+  const status = v.observation!.status!;
+  const slug = slugPart(v.variant.probe.replace(/^auth\./, ''));
+  const expected = refuseStatus.join('/');
+  if (bypass) {
+    const title = `${v.variant.label} got through: ${status}, the backend's normal answer`;
+    return finding(`bypass:${slug}`, 'critical', title, `the backend answered without a valid credential (expected ${expected})`, [index]);
+  }
+  if (status >= 200 && status < 300) {
+    const title = `${v.variant.label} answered ${status}, a success status that is not the route's normal answer`;
+    const detail = `expected a refusal (${expected}); a 2xx cannot be told from a bypass`;
+    return finding(`success-status:${slug}`, 'high', title, detail, [index]);
+  }
+  const title = `${v.variant.label} refused with ${status}, not ${expected}`;
+  const detail = `not a bypass, but clients and monitors key on the refusal status the policy states (refuseStatus ${expected})`;
+  return finding(`wrong-refusal:${slug}`, 'medium', title, detail, [index]);
 }
 
 function unresolvedWhy(o: AuthObservation): string | undefined {
@@ -54,12 +86,13 @@ function unresolvedWhy(o: AuthObservation): string | undefined {
  * - case-control variants never fail: acceptance is expected, a refusal is noted.
  * - a 3xx (never followed) is a refusal under vendor plain and unresolved under the AWS vendors
  *   (vendor.ts, readRedirect); the control's 3xx is not the backend's answer.
- * 5xx, transport errors and 429s on every retry are unresolved: error unless something failed.
+ * 5xx, transport errors and 429s on every retry are unresolved: error unless a bypass was seen (a
+ * wrong refusal beside them is an error with its finding: the gate fails it when the finding gates).
  */
 export function evaluateAuth(control: AuthObservation, variants: AuthObservation[], rules: AuthRules): AuthVerdict {
   const outcomes = new Map<AuthObservation, EvidenceItem['outcome']>();
   const notes = new Map<AuthObservation, string>();
-  const empty = { bypasses: [], wrongRefusals: [], unresolved: [], outcomes, notes };
+  const empty = { bypasses: [], wrongRefusals: [], unresolved: [], outcomes, notes, findings: [] };
   const controlObs = control.observation;
   const controlProblem = unresolvedWhy(control);
   if (controlProblem !== undefined || !controlObs || !rules.isOk(controlObs.status!)) {
@@ -83,10 +116,11 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
   const bypasses: string[] = [];
   const wrongRefusals: string[] = [];
   const unresolved: string[] = [];
+  const findings: FindingDraft[] = [];
   const caseRefused: string[] = [];
   // Said once in the summary, not once per redirected variant.
   let redirectWhy: string | undefined;
-  for (const v of variants) {
+  for (const [i, v] of variants.entries()) {
     const why = unresolvedWhy(v);
     const status = v.observation?.status;
     const reading = readRefusal(rules.vendor, v.observation);
@@ -117,6 +151,7 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
       outcomes.set(v, 'violation');
       notes.set(v, 'BYPASS: the backend answered without a valid credential');
       bypasses.push(`${v.variant.label} → ${status}`);
+      findings.push(authFinding(v, i + 1, rules.refuseStatus, true));
     } else if (redirect && !redirect.refusal) {
       outcomes.set(v, 'unresolved');
       unresolved.push(`${v.variant.label} → ${redirect.answer}`);
@@ -128,9 +163,10 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
     } else {
       outcomes.set(v, 'violation');
       wrongRefusals.push(`${v.variant.label} → ${status} (expected ${rules.refuseStatus.join('/')})`);
+      findings.push(authFinding(v, i + 1, rules.refuseStatus, false));
     }
   }
-  const rest = { bypasses, wrongRefusals, unresolved, outcomes, notes };
+  const rest = { bypasses, wrongRefusals, unresolved, outcomes, notes, findings };
   const caseNote = caseRefused.length
     ? `; note: refused under a differently cased header name (${caseRefused.length}), which HTTP does not allow but is no bypass`
     : '';
@@ -140,9 +176,13 @@ export function evaluateAuth(control: AuthObservation, variants: AuthObservation
       summary: `${bypasses.length} variant(s) got through without a valid credential: ${bypasses.join('; ')}`,
       ...rest,
     };
-  if (wrongRefusals.length > 0) return { status: 'fail', summary: `not refused as required: ${wrongRefusals.join('; ')}`, ...rest };
   const redirects = redirectWhy ? ` (redirects: ${redirectWhy})` : '';
-  if (unresolved.length > 0) return { status: 'error', summary: `could not observe: ${unresolved.join('; ')}${redirects}`, ...rest };
+  const unobserved = `could not observe: ${unresolved.join('; ')}${redirects}`;
+  const refusedWrongly = `not refused as required: ${wrongRefusals.join('; ')}`;
+  // A wrong refusal is medium: under a gate above it the check must not pass what it could not observe.
+  if (wrongRefusals.length > 0 && unresolved.length > 0) return { status: 'error', summary: `${refusedWrongly}; ${unobserved}`, ...rest };
+  if (wrongRefusals.length > 0) return { status: 'fail', summary: refusedWrongly, ...rest };
+  if (unresolved.length > 0) return { status: 'error', summary: unobserved, ...rest };
   const judged = variants.filter((v) => v.variant.group !== 'case-control').length;
   return {
     status: 'pass',

@@ -113,8 +113,9 @@ export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNot
       { waitMs: waitSec * 1000, ...args.settings.poll },
       args.settings.clock ?? REAL_CLOCK,
       (poll, v) => {
-        const { comparedMinutes, findings } = v.reconciliation;
-        args.progress(`metrics: poll ${poll}: ${comparedMinutes}/${ledger.length} minute(s) with data, ${findings.length} finding(s)`);
+        const { comparedMinutes, discrepancies } = v.reconciliation;
+        const off = `${discrepancies.length} discrepanc${discrepancies.length === 1 ? 'y' : 'ies'}`;
+        args.progress(`metrics: poll ${poll}: ${comparedMinutes}/${ledger.length} minute(s) with data, ${off}`);
       },
     );
     const { fetched } = outcome.value;
@@ -202,19 +203,21 @@ function evaluateRead(
       ? {
           status: 'inconclusive',
           summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below',
+          findings: [],
         }
       : {
           status: 'error',
           summary: `CloudWatch has no datapoint for ${api} in ${context.window}${waited}: check the API id, the stage and the Region`,
+          findings: [],
         };
   }
-  const missing = reconciliation.findings.filter((f) => f.kind === 'missing' && f.minuteStartMs !== undefined);
+  const missing = reconciliation.discrepancies.filter((f) => f.kind === 'missing' && f.minuteStartMs !== undefined);
   const observed: ReconciledObserved = {
     minutes: ledger.length,
     comparedMinutes: reconciliation.comparedMinutes,
     missingMinutes: missing.map((f) => isoMinute(f.minuteStartMs!)),
     ...totalsData(reconciliation, source.waf !== undefined),
-    findings: reconciliation.findings.map((f) => `${f.kind}: ${f.text}`),
+    findings: reconciliation.discrepancies.map((f) => `${f.kind}: ${f.text}`),
     polls: read.polls,
     waitedSec: Math.round(read.waitedMs / 100) / 10,
     pages: read.pages,
@@ -229,7 +232,7 @@ function evaluateRead(
   };
   const calls = `${read.polls} poll(s), last one ${read.pages} page(s), ${read.attempts} HTTP attempt(s) by the SDK`;
   const evidence = [callEvidence(read.where, calls, verdict.status), ...read.unavailable.map((u) => gapEvidence(read.where, u))];
-  return { status: verdict.status, summary: verdict.summary, observed, evidence };
+  return { status: verdict.status, summary: verdict.summary, observed, evidence, findings: verdict.findings };
 }
 
 /** The ledger's minutes as a window: the first one's start to the last one's end. */

@@ -1,6 +1,6 @@
 import { openCloudWatch, type CloudWatchReader } from '../../cloudwatch/client.js';
 import { CloudWatchError, toCloudWatchError } from '../../cloudwatch/errors.js';
-import type { FetchedMetrics, FetchWindow } from '../../cloudwatch/fetch.js';
+import type { FetchedMetrics, FetchWindow, UnavailableGroup } from '../../cloudwatch/fetch.js';
 import { pollUntil, REAL_CLOCK } from '../../cloudwatch/poll.js';
 import { API_SCOPE, describeApi, planQueries } from '../../cloudwatch/queries.js';
 import { MINUTE_MS, minuteOf } from '../../engine/minute-ledger.js';
@@ -17,6 +17,8 @@ import {
   type MetricsSettings,
 } from './cloudwatch-read.js';
 import { describeWindow } from '../../util/format.js';
+import type { FindingDraft } from '../contract.js';
+import { finding, qualifyFindings, slugPart } from '../findings.js';
 import { cloudwatchMinutes, type PullObserved } from './observed.js';
 
 export interface MetricsPullArgs {
@@ -41,10 +43,28 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
   const waitSec = args.settings.waitSec ?? 0;
   const reconciliation = 'none: `gatecheck metrics` sends no traffic (use `run` to reconcile)';
   const expected = { ...expectedOf(metrics, args.settings, waitSec, window), reconciliation };
-  const result = (status: CheckStatus, summary: string, observed: Record<string, unknown>, evidence: EvidenceItem[]): CheckResult => {
+  const result = (
+    status: CheckStatus,
+    summary: string,
+    observed: Record<string, unknown>,
+    evidence: EvidenceItem[],
+    findings: FindingDraft[] = [],
+  ): CheckResult => {
     const route = metricsRouteId(metrics);
+    const id = `metrics:${route}`;
     const spent = { durationMs: Date.now() - startedMs, requestsSent: 0 };
-    return { id: `metrics:${route}`, kind: 'metrics', route, status, summary, expected, observed, evidence, findings: [], ...spent };
+    return {
+      id,
+      kind: 'metrics',
+      route,
+      status,
+      summary,
+      expected,
+      observed,
+      evidence,
+      findings: qualifyFindings(id, { findings }),
+      ...spent,
+    };
   };
   let reader: CloudWatchReader | undefined;
   try {
@@ -83,7 +103,7 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
     const evidence = [call, ...fetched.unavailable.map((u) => gapEvidence(reader!.where, u))];
     const gaps = fetched.unavailable.flatMap((u) => u.metrics);
     const named = found && gaps.length ? `${summary}; not available from this endpoint: ${gaps.join(', ')}` : summary;
-    return result(status, named, observed, evidence);
+    return result(status, named, observed, evidence, found ? pullFindings(describeApi(source), minutes.length, fetched.unavailable) : []);
   } catch (error) {
     const failure = error instanceof CloudWatchError ? error : toCloudWatchError(error, source.endpoint ?? 'CloudWatch');
     const observed = { error: failure.code, ...(failure.awsCode ? { awsCode: failure.awsCode } : {}) };
@@ -93,4 +113,23 @@ export async function runMetricsPull(args: MetricsPullArgs): Promise<CheckResult
   } finally {
     reader?.close();
   }
+}
+
+/**
+ * What a pull learned, as `info` findings (nothing here can fail: no data is an error, and with
+ * no client traffic nothing is reconciled): that the API publishes metrics here, and each query
+ * group the endpoint could not serve.
+ */
+function pullFindings(api: string, minutes: number, unavailable: readonly UnavailableGroup[]): FindingDraft[] {
+  const published = finding(
+    'published',
+    'info',
+    `CloudWatch publishes metrics for ${api}`,
+    `${minutes} minute(s) with data in the window; nothing reconciled (\`gatecheck metrics\` sends no traffic)`,
+    [0],
+  );
+  const gaps = unavailable.map((u, i) =>
+    finding(`not-available:${slugPart(u.group)}`, 'info', `${u.metrics.join(', ')} not available from this endpoint`, u.error, [i + 1]),
+  );
+  return [published, ...gaps];
 }

@@ -2,7 +2,9 @@ import { API_SCOPE, type MetricQuery, type MetricRole } from '../../cloudwatch/q
 import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js';
 import { emptyCounts, type MinuteCounts, type MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
+import type { FindingDraft } from '../contract.js';
 import type { CheckStatus } from '../types.js';
+import { metricsFindings } from './graded.js';
 import { clock, fmt } from '../../util/format.js';
 
 /**
@@ -27,10 +29,12 @@ import { clock, fmt } from '../../util/format.js';
  * bound only.
  *
  * Below the lower bound (a deficit) the gateway's metrics miss traffic that did happen: alarms
- * and dashboards built on them are blind to it. That is a `fail` (for 5XXError, which AWS also
- * says may be incomplete, `inconclusive`). Above the upper bound (an excess) CloudWatch saw
- * requests gatecheck did not send: someone else shares the stage, so nothing can be concluded:
- * `inconclusive`, never `pass`, never `fail` (the gateway did nothing wrong).
+ * and dashboards built on them are blind to it. That is a `fail` with a `medium` finding, so it
+ * fails the gate at `--fail-on medium` and passes the default one with the finding listed (for
+ * 5XXError, which AWS also says may be incomplete, `inconclusive`; graded.ts has the severities).
+ * Above the upper bound (an excess) CloudWatch saw requests gatecheck did not send: someone else
+ * shares the stage, so nothing can be concluded: `inconclusive`, never `pass`, never `fail` (the
+ * gateway did nothing wrong).
  *
  * Latency: CloudWatch's Latency runs from the gateway receiving the request to it answering;
  * the client's (here: socket hand-off to response head, not from the schedule) adds the network
@@ -55,11 +59,15 @@ import { clock, fmt } from '../../util/format.js';
 /** CloudWatch's numbers for one minute, by role (undefined: no datapoint). */
 export type CloudWatchMinute = Partial<Record<MetricRole, number>>;
 
-export type FindingKind = 'deficit' | 'deficit5xx' | 'excess' | 'missing' | 'latency-excess' | 'latency-outside';
+export type DiscrepancyKind = 'deficit' | 'deficit5xx' | 'excess' | 'missing' | 'latency-excess' | 'latency-outside';
 
-export interface Finding {
-  kind: FindingKind;
-  /** Minute start (epoch ms), or undefined for a whole-window (per-route) finding. */
+/**
+ * One place where CloudWatch and the client disagree, or could not be compared. Internal to the
+ * reconciliation: the check's graded findings (metricsFindings) group these by kind, metric and scope.
+ */
+export interface Discrepancy {
+  kind: DiscrepancyKind;
+  /** Minute start (epoch ms), or undefined for a whole-window (per-route) one. */
   minuteStartMs?: number;
   /** `*` or a route key. */
   scope: string;
@@ -93,7 +101,7 @@ export interface RouteRow {
 export interface Reconciliation {
   rows: MinuteRow[];
   routes: RouteRow[];
-  findings: Finding[];
+  discrepancies: Discrepancy[];
   /** Minutes where CloudWatch had data and the numbers were compared. */
   comparedMinutes: number;
   /** True when CloudWatch has at least one datapoint of the API's request count. */
@@ -148,7 +156,7 @@ export function reconcile(
   options: ReconcileOptions,
 ): Reconciliation {
   const { tolerance, names } = options;
-  const findings: Finding[] = [];
+  const discrepancies: Discrepancy[] = [];
   const rows: MinuteRow[] = [];
   let comparedMinutes = 0;
   const anyData = [...cloudwatch.values()].some((m) => m.count !== undefined);
@@ -156,7 +164,7 @@ export function reconcile(
   const wafData = [...cloudwatch.values()].some((m) => m.wafBlocked !== undefined || m.wafAllowed !== undefined);
   const waf = options.waf && wafData ? options.waf : undefined;
   if (options.waf && !wafData && client.some((m) => m.wafBlocks > 0)) {
-    findings.push({
+    discrepancies.push({
       kind: 'missing',
       scope: 'waf',
       metric: 'BlockedRequests',
@@ -175,7 +183,7 @@ export function reconcile(
     if (cw.count === undefined) {
       if (ranges.count.lower > 0) {
         row.state = 'missing';
-        findings.push({
+        discrepancies.push({
           kind: 'missing',
           minuteStartMs: m.minuteStartMs,
           scope: API_SCOPE,
@@ -195,21 +203,21 @@ export function reconcile(
     for (const [key, metric, value] of counters) {
       const bounds: Bounds = { ...ranges[key], ...(value !== undefined ? { cloudwatch: value } : {}) };
       row.bounds[key] = bounds;
-      const finding = judge(bounds, key, metric, `${at}`, API_SCOPE, m.minuteStartMs);
-      if (finding) {
-        findings.push(finding);
-        if (row.state === 'match') row.state = finding.kind === 'excess' ? 'excess' : 'deficit';
+      const off = judge(bounds, key, metric, `${at}`, API_SCOPE, m.minuteStartMs);
+      if (off) {
+        discrepancies.push(off);
+        if (row.state === 'match') row.state = off.kind === 'excess' ? 'excess' : 'deficit';
       }
     }
     const latency = judgeLatency(m, cw, tolerance, at);
-    if (latency) findings.push(latency);
+    if (latency) discrepancies.push(latency);
   });
 
-  const routes = reconcileRoutes(client, rows, options, findings);
-  return { rows, routes, findings, comparedMinutes, anyData };
+  const routes = reconcileRoutes(client, rows, options, discrepancies);
+  return { rows, routes, discrepancies, comparedMinutes, anyData };
 }
 
-function judge(bounds: Bounds, key: string, metric: string, at: string, scope: string, minuteStartMs?: number): Finding | undefined {
+function judge(bounds: Bounds, key: string, metric: string, at: string, scope: string, minuteStartMs?: number): Discrepancy | undefined {
   const value = bounds.cloudwatch;
   if (value === undefined) return undefined;
   const where = minuteStartMs === undefined ? {} : { minuteStartMs };
@@ -222,7 +230,7 @@ function judge(bounds: Bounds, key: string, metric: string, at: string, scope: s
           ? '4xx answers (429s included)'
           : '5xx answers';
   if (value < bounds.lower) {
-    const kind: FindingKind = key === 'error5xx' ? 'deficit5xx' : 'deficit';
+    const kind: DiscrepancyKind = key === 'error5xx' ? 'deficit5xx' : 'deficit';
     return {
       kind,
       ...where,
@@ -248,7 +256,7 @@ function judge(bounds: Bounds, key: string, metric: string, at: string, scope: s
   return undefined;
 }
 
-function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: MetricsTolerance, at: string): Finding | undefined {
+function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: MetricsTolerance, at: string): Discrepancy | undefined {
   const { p50Ms, p99Ms, samples } = m.latency;
   if (
     samples < tolerance.minLatencySamples ||
@@ -288,7 +296,12 @@ function judgeLatency(m: MinuteSnapshot, cw: CloudWatchMinute, tolerance: Metric
 }
 
 /** Detailed metrics: each route's totals over the minutes CloudWatch answered for the API. */
-function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], options: ReconcileOptions, findings: Finding[]): RouteRow[] {
+function reconcileRoutes(
+  client: readonly MinuteSnapshot[],
+  rows: MinuteRow[],
+  options: ReconcileOptions,
+  discrepancies: Discrepancy[],
+): RouteRow[] {
   if (!options.routeMinutes) return [];
   const compared = new Set(rows.filter((r) => r.state !== 'missing' && r.state !== 'idle').map((r) => r.minuteStartMs));
   const out: RouteRow[] = [];
@@ -304,7 +317,7 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
     out.push(row);
     if (!hasAny) {
       if (ranges.count.lower > 0)
-        findings.push({
+        discrepancies.push({
           kind: 'missing',
           scope: route,
           metric: 'Count',
@@ -321,8 +334,8 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
     ] as const) {
       const bounds: Bounds = { ...ranges[key], cloudwatch: sum(role) };
       row.bounds[key] = bounds;
-      const finding = judge(bounds, key, metric, route, route);
-      if (finding) findings.push(finding);
+      const off = judge(bounds, key, metric, route, route);
+      if (off) discrepancies.push(off);
     }
   }
   return out;
@@ -331,15 +344,17 @@ function reconcileRoutes(client: readonly MinuteSnapshot[], rows: MinuteRow[], o
 /** True when waiting longer could not change the outcome: nothing missing, nothing short. */
 export function isSettled(reconciliation: Reconciliation, fetched: FetchedMetrics): boolean {
   if (fetched.incomplete.length > 0) return false;
-  return !reconciliation.findings.some((f) => f.kind === 'missing' || f.kind === 'deficit' || f.kind === 'deficit5xx');
+  return !reconciliation.discrepancies.some((f) => f.kind === 'missing' || f.kind === 'deficit' || f.kind === 'deficit5xx');
 }
 
 export interface MetricsVerdict {
   status: CheckStatus;
   summary: string;
+  /** The discrepancies graded (graded.ts): a deficit is `medium`, the rest `info`. */
+  findings: FindingDraft[];
 }
 
-/** The verdict: error without data, fail on a deficit, inconclusive on anything undecidable. */
+/** What the verdict needs besides the reconciliation. */
 export interface VerdictContext {
   source: string;
   window: string;
@@ -350,22 +365,28 @@ export interface VerdictContext {
   unavailable?: readonly UnavailableGroup[];
 }
 
+/**
+ * The verdict: error without data; inconclusive on anything undecidable (a deficit beside it is
+ * still a finding, so a gate at `medium` fails it); fail on a deficit alone; else pass.
+ */
 export function evaluateMetrics(r: Reconciliation, context: VerdictContext): MetricsVerdict {
-  if (context.clientCompleted === 0) return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile' };
+  if (context.clientCompleted === 0) {
+    return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile', findings: [] };
+  }
   if (!r.anyData) {
     return {
       status: 'error',
       summary:
         `CloudWatch has no datapoint for ${context.source} in ${context.window}${context.waited}` +
         `: check the API name or id, the stage and the Region (and that the stage publishes metrics)`,
+      findings: [],
     };
   }
-  const of = (kinds: FindingKind[]) => r.findings.filter((f) => kinds.includes(f.kind));
+  const of = (kinds: DiscrepancyKind[]) => r.discrepancies.filter((f) => kinds.includes(f.kind));
   const unavailable = context.unavailable ?? [];
+  const findings = metricsFindings(r.discrepancies);
   const deficits = of(['deficit']);
-  if (deficits.length > 0) {
-    return { status: 'fail', summary: `CloudWatch misses traffic the client saw: ${listed(deficits)}${notReconciled(unavailable)}` };
-  }
+  const missed = deficits.length > 0 ? `CloudWatch misses traffic the client saw: ${listed(deficits)}` : '';
   const excess = of(['excess', 'latency-excess']);
   const undecided = [...of(['missing']), ...of(['deficit5xx']), ...excess];
   if (context.incomplete.length > 0)
@@ -376,6 +397,8 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
     const metric = u.metrics.join(', ');
     undecided.push({ kind: 'missing', scope: 'waf', metric, text: `${metric} not available from this endpoint (${u.error})` });
   }
+  // A deficit is a fail only when nothing else was left undecided: its finding is `medium`, so under
+  // the default gate the check passes, and it must not pass over minutes it could not compare.
   if (undecided.length > 0) {
     const lead =
       excess.length > 0
@@ -384,8 +407,10 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
           ? 'not every metric could be read'
           : 'not every minute could be reconciled';
     const otherGaps = notReconciled(unavailable.filter((u) => u.group !== 'waf'));
-    return { status: 'inconclusive', summary: `${lead}${context.waited}: ${listed(undecided)}${otherGaps}` };
+    const alsoMissed = missed ? `${missed}; and ` : '';
+    return { status: 'inconclusive', summary: `${alsoMissed}${lead}${context.waited}: ${listed(undecided)}${otherGaps}`, findings };
   }
+  if (missed) return { status: 'fail', summary: `${missed}${notReconciled(unavailable)}`, findings };
   const t = totals(r.rows);
   const parts = [
     `Count ${fmt(t.cw.count)} vs ${t.client.completed} answered`,
@@ -394,7 +419,8 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
   ];
   if (r.rows.some((row) => row.bounds.wafBlocked)) parts.push(`WAF blocked ${fmt(t.cw.wafBlocked)} vs ${t.client.wafBlocks}`);
   const gaps = notReconciled(unavailable);
-  return { status: 'pass', summary: `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}${gaps}` };
+  const agrees = `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}${gaps}`;
+  return { status: 'pass', summary: agrees, findings };
 }
 
 /** `; not reconciled, not available from this endpoint: Latency p50, Latency p99`, or nothing. */
@@ -403,9 +429,9 @@ export function notReconciled(unavailable: readonly UnavailableGroup[]): string 
   return metrics.length ? `; not reconciled, not available from this endpoint: ${metrics.join(', ')}` : '';
 }
 
-function listed(findings: Finding[]): string {
-  const shown = findings.slice(0, 3).map((f) => f.text);
-  return shown.join('; ') + (findings.length > 3 ? `; and ${findings.length - 3} more` : '');
+function listed(discrepancies: Discrepancy[]): string {
+  const shown = discrepancies.slice(0, 3).map((f) => f.text);
+  return shown.join('; ') + (discrepancies.length > 3 ? `; and ${discrepancies.length - 3} more` : '');
 }
 
 export function totals(rows: readonly MinuteRow[]): {

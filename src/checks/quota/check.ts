@@ -9,7 +9,8 @@
 import type { Observation } from '../../engine/observation.js';
 import { isOkStatus, type QuotaPolicy, type RoutePolicy } from '../../policy/types.js';
 import { credentialHeaders, describeAnswer } from '../context.js';
-import type { CheckDefinition } from '../contract.js';
+import type { CheckDefinition, FindingDraft } from '../contract.js';
+import { finding } from '../findings.js';
 import { evidenceFrom } from '../evidence.js';
 import type { CheckStatus, EvidenceItem } from '../types.js';
 
@@ -37,19 +38,38 @@ export interface QuotaTally {
   unresolved: number;
 }
 
-/** Pure verdict: refused right at the limit → pass; never refused → fail; earlier → inconclusive. */
-export function evaluateQuota(tally: QuotaTally, limit: number, tolerance: number): { status: CheckStatus; summary: string } {
+/** How a quota is off its policy: the finding's slug. */
+export type QuotaProblem = 'not-enforced' | 'quota-too-high' | 'refused-before-limit';
+
+export interface QuotaVerdict {
+  status: CheckStatus;
+  summary: string;
+  problem?: QuotaProblem;
+}
+
+/**
+ * Pure verdict: refused right at the limit → pass; never refused, or refused past the limit and
+ * its tolerance → fail; earlier → inconclusive (a lower quota cannot be told from a key used
+ * earlier in the period, so that is no fail: a second run on the same day would fail a correct
+ * gateway).
+ */
+export function evaluateQuota(tally: QuotaTally, limit: number, tolerance: number): QuotaVerdict {
   const plus = tolerance ? ` (+${tolerance})` : '';
   const { accepted, refusedAfter, unresolved } = tally;
   if (refusedAfter === undefined) {
     if (accepted > limit + tolerance) {
-      return { status: 'fail', summary: `quota not enforced: ${accepted} requests accepted, limit ${limit}${plus}` };
+      return {
+        status: 'fail',
+        summary: `quota not enforced: ${accepted} requests accepted, limit ${limit}${plus}`,
+        problem: 'not-enforced',
+      };
     }
     const seen = `${accepted} accepted, ${unresolved} unresolved`;
     return { status: 'error', summary: `neither the limit was passed nor a quota refusal seen (${seen})` };
   }
   if (refusedAfter > limit + tolerance) {
-    return { status: 'fail', summary: `refused only after ${refusedAfter} accepted requests, limit ${limit}${plus}` };
+    const summary = `refused only after ${refusedAfter} accepted requests, limit ${limit}${plus}`;
+    return { status: 'fail', summary, problem: 'quota-too-high' };
   }
   if (refusedAfter < limit) {
     return {
@@ -57,9 +77,30 @@ export function evaluateQuota(tally: QuotaTally, limit: number, tolerance: numbe
       summary:
         `refused after ${refusedAfter} of ${limit}: either the quota is lower than the policy says or this key was used earlier ` +
         'in the period; rerun with a fresh key',
+      problem: 'refused-before-limit',
     };
   }
   return { status: 'pass', summary: `refused with "Limit Exceeded" after exactly ${refusedAfter} accepted requests (limit ${limit})` };
+}
+
+/**
+ * The verdict's problem as a graded finding (docs/findings.md): a quota letting more through than
+ * the policy allows is `high`, like a throttle off its policy. A refusal before the limit, which
+ * cannot be told from a key used earlier in the period, is `info`: it is listed, and it never turns
+ * the inconclusive verdict into a fail.
+ */
+export function quotaFinding(verdict: QuotaVerdict, quota: QuotaPolicy, evidence: number[]): FindingDraft[] {
+  const limit = `${quota.limit} per ${quota.period.toLowerCase()}${quota.tolerance ? ` (+${quota.tolerance})` : ''}`;
+  switch (verdict.problem) {
+    case 'not-enforced':
+      return [finding('not-enforced', 'high', `quota not enforced: the key got past its limit of ${limit}`, verdict.summary, evidence)];
+    case 'quota-too-high':
+      return [finding('quota-too-high', 'high', `quota refused later than its limit of ${limit}`, verdict.summary, evidence)];
+    case 'refused-before-limit':
+      return [finding('refused-before-limit', 'info', `quota refused before its limit of ${limit}`, verdict.summary, evidence)];
+    default:
+      return [];
+  }
 }
 
 /** How one request ended (its last attempt): accepted, refused (any 429 left after the retries), or neither. */
@@ -156,7 +197,7 @@ export const quotaCheck: CheckDefinition<'quota', QuotaSpec, QuotaObserved, Quot
         lastAccepted = observation;
       } else if (answer === 'refused') {
         tally.refusedAfter = tally.accepted;
-        const outcome = tally.accepted >= quota.limit ? 'ok' : 'info';
+        const outcome = tally.accepted > quota.limit + quota.tolerance ? 'violation' : tally.accepted >= quota.limit ? 'ok' : 'info';
         evidence.push(evidenceFrom(policy, observation, `first quota refusal, after ${tally.accepted} accepted`, outcome));
         break;
       } else {
@@ -180,7 +221,10 @@ export const quotaCheck: CheckDefinition<'quota', QuotaSpec, QuotaObserved, Quot
       unresolved: tally.unresolved,
       throttleRetries: observations.filter((o) => o.probe === RETRY).length,
     };
-    return { status: verdict.status, summary: verdict.summary, observed, evidence };
+    // The refusal, or the last accepted request of a quota never enforced: the exchange the problem rests on.
+    const shown = evidence.findIndex((e) => e.outcome === 'violation' || e.label.startsWith('first quota refusal'));
+    const findings = quotaFinding(verdict, quota, shown >= 0 ? [shown] : []);
+    return { status: verdict.status, summary: verdict.summary, observed, evidence, findings };
   },
 };
 

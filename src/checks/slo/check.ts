@@ -7,7 +7,8 @@ import { runPaced } from '../../engine/paced-run.js';
 import { idleBucketWaitMs } from '../../engine/throttle-model.js';
 import { isOkStatus, type RoutePolicy, type SloPolicy } from '../../policy/types.js';
 import { routeRequest } from '../context.js';
-import type { CheckDefinition } from '../contract.js';
+import type { CheckDefinition, FindingDraft } from '../contract.js';
+import { finding } from '../findings.js';
 import { evidenceFrom } from '../evidence.js';
 import type { CheckStatus } from '../types.js';
 
@@ -34,6 +35,19 @@ export function sloRatePerSec(route: RoutePolicy, slo: SloPolicy): number {
   return slo.ratePerSec ?? Math.min(20, route.throttle ? route.throttle.rateLimit / 2 : 20);
 }
 
+/** One objective of the policy's slo breached: which (the finding's slug part), and the measured value against it. */
+export interface SloBreach {
+  objective: 'p50' | 'p95' | 'p99' | 'error-rate';
+  text: string;
+}
+
+export interface SloVerdict {
+  status: CheckStatus;
+  summary: string;
+  /** The objectives breached beyond what the client can have added (a fail rests on these). */
+  breaches: SloBreach[];
+}
+
 /**
  * Pure verdict. Nothing answered normally → error (no latency to judge), never a pass. Latency
  * is read from the intended send time, so a late client can only make it look worse: a percentile
@@ -42,15 +56,16 @@ export function sloRatePerSec(route: RoutePolicy, slo: SloPolicy): number {
  * actual send, and its event loop's longest delay); otherwise the breach may be the client's own
  * and the verdict is inconclusive.
  */
-export function evaluateSlo(m: SloMeasurement, slo: SloPolicy): { status: CheckStatus; summary: string } {
-  if (m.sent === 0) return { status: 'error', summary: 'no request was sent (run cap reached)' };
+export function evaluateSlo(m: SloMeasurement, slo: SloPolicy): SloVerdict {
+  if (m.sent === 0) return { status: 'error', summary: 'no request was sent (run cap reached)', breaches: [] };
   if (m.ok === 0) {
     return {
       status: 'error',
       summary: `none of ${m.sent} requests got a normal answer (${m.transportErrors} transport errors): no latency to judge`,
+      breaches: [],
     };
   }
-  const breaches: string[] = [];
+  const breaches: SloBreach[] = [];
   const undecided: string[] = [];
   const met: string[] = [];
   const errorRate = m.failed / m.sent;
@@ -68,19 +83,20 @@ export function evaluateSlo(m: SloMeasurement, slo: SloPolicy): { status: CheckS
     }
     const text = `${label} ${value?.toFixed(1) ?? '?'} ms > ${limit} ms`;
     const gatewayAtLeast = (m.service?.[key] ?? value ?? Infinity) - (m.clientDelayMs ?? 0);
-    if (value === undefined || gatewayAtLeast > limit) breaches.push(text);
+    if (value === undefined || gatewayAtLeast > limit) breaches.push({ objective: label, text });
     else undecided.push(`${text}, but the client's own event loop was late by up to ${m.clientDelayMs?.toFixed(1)} ms`);
   }
   if (slo.maxErrorRate !== undefined) {
     const text = `error rate ${(errorRate * 100).toFixed(2)}% (${m.failed}/${m.sent})`;
-    if (errorRate > slo.maxErrorRate) breaches.push(`${text} > ${(slo.maxErrorRate * 100).toFixed(2)}%`);
+    if (errorRate > slo.maxErrorRate) breaches.push({ objective: 'error-rate', text: `${text} > ${(slo.maxErrorRate * 100).toFixed(2)}%` });
     else met.push(`${text} ≤ ${(slo.maxErrorRate * 100).toFixed(2)}%`);
   }
-  if (breaches.length > 0) return { status: 'fail', summary: breaches.join('; ') };
+  if (breaches.length > 0) return { status: 'fail', summary: breaches.map((b) => b.text).join('; '), breaches };
   if (undecided.length > 0) {
-    return { status: 'inconclusive', summary: `${undecided.join('; ')}: the breach may be the client's (client-bound); ${met.join('; ')}` };
+    const summary = `${undecided.join('; ')}: the breach may be the client's (client-bound); ${met.join('; ')}`;
+    return { status: 'inconclusive', summary, breaches };
   }
-  return { status: 'pass', summary: met.join('; ') };
+  return { status: 'pass', summary: met.join('; '), breaches };
 }
 
 export interface SloSpec {
@@ -183,9 +199,9 @@ export const sloCheck: CheckDefinition<'slo', SloSpec, SloObserved, SloNotes> = 
     const s = (q: number) => service.percentileMs(q);
     m.service = withDefined({ p50Ms: s(50), p95Ms: s(95), p99Ms: s(99) });
     m.clientDelayMs = notes.offered.loopDelayMs.max;
-    const verdict =
+    const verdict: SloVerdict =
       notes.stoppedBecause !== undefined
-        ? { status: 'error' as const, summary: `${notes.stoppedBecause}: no latency to judge` }
+        ? { status: 'error', summary: `${notes.stoppedBecause}: no latency to judge`, breaches: [] }
         : evaluateSlo(m, slo);
     const failedOutcome = verdict.status === 'fail' ? 'violation' : 'unresolved';
     const evidence = [
@@ -208,9 +224,26 @@ export const sloCheck: CheckDefinition<'slo', SloSpec, SloObserved, SloNotes> = 
       maxSendLagMs: round(notes.maxSendLagMs),
       dropped: notes.dropped,
     };
-    return { status: verdict.status, summary: verdict.summary, observed, evidence };
+    const slowest = worst ? 0 : -1;
+    const failedAt = firstFailure ? (worst ? 1 : 0) : -1;
+    const findings = verdict.breaches.map((b) => sloFinding(b, slo, m, b.objective === 'error-rate' ? failedAt : slowest));
+    return { status: verdict.status, summary: verdict.summary, observed, evidence, findings };
   },
 };
+
+/**
+ * A breached objective as a graded finding (docs/findings.md): `medium`, and `explicit` because the
+ * user wrote the objective into the policy, so it fails the check at any `--fail-on`. Its evidence
+ * is the slowest normal answer (latency) or the first failed request (error rate).
+ */
+export function sloFinding(breach: SloBreach, slo: SloPolicy, m: SloMeasurement, evidenceIndex: number): FindingDraft {
+  const objective =
+    breach.objective === 'error-rate'
+      ? `error rate above the policy's slo of ${((slo.maxErrorRate ?? 0) * 100).toFixed(2)}%`
+      : `${breach.objective} latency above the policy's slo of ${slo[`${breach.objective}Ms`]} ms`;
+  const detail = `${breach.text}, over ${m.sent} requests (latency from the intended send time)`;
+  return finding(`breach:${breach.objective}`, 'medium', objective, detail, evidenceIndex >= 0 ? [evidenceIndex] : [], true);
+}
 
 function withDefined<T extends Record<string, number | undefined>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -11,10 +11,21 @@ import { constantPacer, volleyPacer } from '../../engine/pacer.js';
 import { runPaced, type OfferedLoad, type PacedRunSummary } from '../../engine/paced-run.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../../policy/types.js';
 import { credentialHeaders, type CheckContext } from '../context.js';
-import type { CheckDefinition, CheckInstance } from '../contract.js';
+import type { CheckDefinition, CheckInstance, FindingDraft } from '../contract.js';
+import { finding } from '../findings.js';
 import { evidenceFrom } from '../evidence.js';
 import type { EvidenceItem } from '../types.js';
-import { estimateBucket, judgeBucket, summariseEstimate, type BucketEstimate, type EstimateSummary, type TimedAnswer } from './estimate.js';
+import {
+  estimateBucket,
+  judgeBucket,
+  summariseEstimate,
+  type BucketEstimate,
+  type EstimateSummary,
+  type ThrottleJudgement,
+  type ThrottleProblemKind,
+  type ThrottleTolerance,
+  type TimedAnswer,
+} from './estimate.js';
 import { planThrottle, warmUpSize, type ThrottlePlan } from './plan.js';
 import { throttleTimeline, type ThrottleTimeline } from './timeline.js';
 
@@ -119,9 +130,69 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
       judgement.reasons.push(`client-bound: ${offered}, ${lag}${dropped}`);
       observed.clientBound = { neededRatePerSec: plan.pacedRatePerSec, offeredRatePerSec: Number(estimate.offeredRatePerSec.toFixed(2)) };
     }
-    return verdict(judgement.status, judgement.reasons.join('; '));
+    const findings = throttleFindings(judgement, estimate, limits, evidence);
+    return { ...verdict(judgement.status, judgement.reasons.join('; ')), findings };
   },
 };
+
+const PART_TITLE: Record<ThrottleProblemKind, (limits: ThrottleTolerance, slack: string) => string> = {
+  'rate-too-high': (l) => `rate above the policy's ${l.rateLimit}/s +${pct(l.tolerance)}: more gets through than it allows`,
+  'rate-too-low': (l) => `rate below the policy's ${l.rateLimit}/s −${pct(l.tolerance)}: clients are refused what it promises`,
+  'burst-too-large': (l, slack) => `burst above the policy's ${l.burstLimit} +${slack}: more gets through at once than it allows`,
+  'burst-too-small': (l, slack) => `burst below the policy's ${l.burstLimit} −${slack}: clients are refused what it promises`,
+};
+
+/**
+ * The judgement as graded findings (docs/findings.md): a bucket off its policy beyond the tolerance,
+ * in either direction, is `high` (looser lets abuse through, stricter refuses the clients the policy
+ * promises). A gateway that refused nothing with 429 at all gets one `no-limit` finding instead of
+ * its parts. A bucket within tolerance is what was learned: one `info` finding with the numbers.
+ * Slugs name the problem, never a measured number: the same gateway gives the same ids.
+ */
+function throttleFindings(
+  judgement: ThrottleJudgement,
+  estimate: BucketEstimate,
+  limits: ThrottleTolerance,
+  evidence: readonly EvidenceItem[],
+): FindingDraft[] {
+  const indexes = (phase: string) => evidence.flatMap((e, i) => (e.label.startsWith(phase) ? [i] : []));
+  const slack = Math.max(1, limits.burstLimit * limits.tolerance).toFixed(1);
+  const policy = `policy ${limits.rateLimit}/s, burst ${limits.burstLimit}`;
+  if (judgement.status === 'pass') {
+    const measured = `rate ${estimate.ratePerSec!.toFixed(1)}/s, burst ${estimate.burst!.toFixed(1)}`;
+    const detail = judgement.reasons.join('; ');
+    return [
+      finding(
+        'bucket-measured',
+        'info',
+        `token bucket within the policy: ${measured} (${policy})`,
+        detail,
+        evidence.map((_, i) => i),
+      ),
+    ];
+  }
+  if (judgement.problems.length === 0) return [];
+  if (estimate.volley.throttled + estimate.paced.throttled === 0) {
+    const sent = `${estimate.volley.sent} volley and ${estimate.paced.sent} paced requests`;
+    const title = `no throttling: none of ${sent} was refused with 429 (${policy})`;
+    return [
+      finding(
+        'no-limit',
+        'high',
+        title,
+        judgement.problems.map((p) => p.detail).join('; '),
+        evidence.map((_, i) => i),
+      ),
+    ];
+  }
+  return judgement.problems.map((p) =>
+    finding(p.kind, 'high', PART_TITLE[p.kind](limits, slack), p.detail, indexes(p.kind.startsWith('rate') ? 'paced' : 'volley')),
+  );
+}
+
+function pct(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
 
 function instance(route: RoutePolicy, limits: ThrottlePolicy, idSuffix: string): CheckInstance<ThrottleSpec> {
   const credential = limits.credential ?? (route.auth?.required ? route.auth.credential : undefined);

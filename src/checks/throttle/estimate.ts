@@ -244,9 +244,26 @@ export interface ThrottleTolerance {
   tolerance: number;
 }
 
+/** How a measured bucket is off its policy: a slug each (stable ids, src/checks/findings.ts). */
+export type ThrottleProblemKind = 'rate-too-high' | 'rate-too-low' | 'burst-too-large' | 'burst-too-small';
+
+/** One part of the bucket measured outside its tolerance: what, and the measured interval against the policy's. */
+export interface ThrottleProblem {
+  kind: ThrottleProblemKind;
+  /** The reason as the summary words it: the measured value or interval, and the policy's band. */
+  detail: string;
+}
+
 export interface ThrottleJudgement {
+  /**
+   * fail only when every part was decided and one is outside its tolerance; a part outside beside
+   * one the client could not decide is inconclusive with its problem listed (the gate fails it when
+   * the problem gates), so a lower gate never passes what was not observed.
+   */
   status: 'pass' | 'fail' | 'inconclusive';
   reasons: string[];
+  /** What is outside the tolerance, whatever the status. */
+  problems: ThrottleProblem[];
   /**
    * The requests did not reach the gateway densely enough to keep its bucket empty (or the
    * volley was too slow to overflow it): decided from what was measured, never from the plan.
@@ -266,8 +283,23 @@ export function judgeBucket(estimate: BucketEstimate, limits: ThrottleTolerance)
   const rate = judgeRate(estimate, limits);
   const burst = judgeBurst(estimate, limits);
   const statuses = [rate.status, burst.status];
-  const status = statuses.includes('fail') ? 'fail' : statuses.includes('inconclusive') ? 'inconclusive' : 'pass';
-  return { status, reasons: [...rate.reasons, ...burst.reasons], clientBound: rate.clientBound || burst.clientBound };
+  const status = statuses.includes('inconclusive') ? 'inconclusive' : statuses.includes('fail') ? 'fail' : 'pass';
+  return {
+    status,
+    reasons: [...rate.reasons, ...burst.reasons],
+    problems: [...rate.problems, ...burst.problems],
+    clientBound: rate.clientBound || burst.clientBound,
+  };
+}
+
+type PartStatus = ThrottleJudgement['status'];
+
+function part(status: PartStatus, reason: string, clientBound = false): ThrottleJudgement {
+  return { status, reasons: [reason], problems: [], clientBound };
+}
+
+function outside(kind: ThrottleProblemKind, reason: string): ThrottleJudgement {
+  return { status: 'fail', reasons: [reason], problems: [{ kind, detail: reason }], clientBound: false };
 }
 
 function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
@@ -275,12 +307,7 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
   const rateMin = limits.rateLimit * (1 - limits.tolerance);
   const band = `${limits.rateLimit}/s ±${pct(limits.tolerance)}`;
   const offered = estimate.offeredRatePerSec.toFixed(1);
-  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({
-    status,
-    reasons: [reason],
-    clientBound,
-  });
-  if (estimate.ratePerSec === undefined) return verdict('inconclusive', 'too few accepted requests in the paced phase to fit a rate');
+  if (estimate.ratePerSec === undefined) return part('inconclusive', 'too few accepted requests in the paced phase to fit a rate');
   const point = estimate.ratePerSec;
   const span = estimate.drained;
   if (estimate.rateIsLowerBound || !span) {
@@ -288,9 +315,9 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
       const text =
         `no 429 through the paced phase at ${offered}/s offered` +
         `: the rate is at least ${point.toFixed(1)}/s, above ${limits.rateLimit}/s +${pct(limits.tolerance)}`;
-      return verdict('fail', text);
+      return outside('rate-too-high', text);
     }
-    return verdict(
+    return part(
       'inconclusive',
       `no 429 through the paced phase, but only ${offered}/s was offered: cannot tell the rate (client-bound)`,
       true,
@@ -298,12 +325,12 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
   }
   const { low, high } = drainedRateInterval(span);
   const interval = `decision times allow ${low.toFixed(1)}–${Number.isFinite(high) ? high.toFixed(1) : '∞'}/s`;
-  if (low > rateMax) return verdict('fail', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
+  if (low > rateMax) return outside('rate-too-high', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
   // A correct gateway's smallest bucket: if even that can have filled up between two 429s, refill
   // was lost and the accepted count only bounds the rate from below.
   const smallestBucket = limits.burstLimit - Math.max(1, limits.burstLimit * limits.tolerance);
   const lossAtMin = couldHaveFilled(span, rateMin, smallestBucket);
-  if (high < rateMin && !lossAtMin) return verdict('fail', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
+  if (high < rateMin && !lossAtMin) return outside('rate-too-low', `rate ${point.toFixed(1)}/s is outside ${band} (${interval})`);
   // A pass needs the client to have offered clearly more (a fifth) than the policy allows, and
   // the 429s to have come densely enough that no refill can have been lost (for buckets above 2:
   // a bucket of 1 or 2 sits full between any two requests, and the offered rate speaks for it).
@@ -311,50 +338,49 @@ function judgeRate(estimate: BucketEstimate, limits: ThrottleTolerance): Throttl
   const lossAtMax = measuredBucket > 2 && couldHaveFilled(span, rateMax, measuredBucket);
   const offeredEnough = estimate.offeredRatePerSec >= rateMax * 1.2;
   if (point >= rateMin && point <= rateMax && !lossAtMax && offeredEnough) {
-    return verdict('pass', `rate ${point.toFixed(1)}/s within ${band}`);
+    return part('pass', `rate ${point.toFixed(1)}/s within ${band}`);
   }
   if (lossAtMin || lossAtMax || !offeredEnough) {
     const text =
       `rate ${point.toFixed(1)}/s, but only ${offered}/s was offered and the bucket may have refilled unused between 429s` +
       `: the accepted rate is a lower bound (client-bound)`;
-    return verdict('inconclusive', text, true);
+    return part('inconclusive', text, true);
   }
-  return verdict('inconclusive', `rate ${point.toFixed(1)}/s is outside ${band}, but the ${interval}: cannot decide`);
+  return part('inconclusive', `rate ${point.toFixed(1)}/s is outside ${band}, but the ${interval}: cannot decide`);
 }
 
 function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): ThrottleJudgement {
   const rateMax = limits.rateLimit * (1 + limits.tolerance);
   const burstSlack = Math.max(1, limits.burstLimit * limits.tolerance);
-  const verdict = (status: ThrottleJudgement['status'], reason: string, clientBound = false) => ({
-    status,
-    reasons: [reason],
-    clientBound,
-  });
-  if (estimate.burst === undefined) return verdict('inconclusive', 'no volley was sent');
+  const band = `${limits.burstLimit} ±${burstSlack.toFixed(1)}`;
+  if (estimate.burst === undefined) return part('inconclusive', 'no volley was sent');
   if (estimate.burstIsLowerBound) {
     // Before calling an unthrottled volley too large, allow every token the configured bucket
     // could have refilled while the gateway was still deciding (first send to last answer):
     // at high rates a volley that takes a few ms legitimately gets that many more through.
     const refillAllowance = (rateMax * estimate.volley.windowMs) / 1000;
     if (estimate.volley.accepted - refillAllowance > limits.burstLimit + burstSlack) {
-      return verdict(
-        'fail',
-        `all ${estimate.volley.sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${limits.burstLimit}`,
+      const sent = estimate.volley.sent;
+      return outside(
+        'burst-too-large',
+        `all ${sent} volley requests accepted: burst is at least ${estimate.volley.accepted}, above ${band}`,
       );
     }
     const took =
       `it took ${estimate.volley.windowMs.toFixed(1)} ms` +
       `, in which a bucket at ${limits.rateLimit}/s refills ${refillAllowance.toFixed(1)} tokens`;
-    return verdict(
+    return part(
       'inconclusive',
       `the volley of ${estimate.volley.sent} was not throttled, but ${took}: cannot tell the burst (client-bound)`,
       true,
     );
   }
-  if (burstOutside(estimate, limits.burstLimit, burstSlack, rateMax)) {
-    return verdict('fail', `burst ${estimate.burst.toFixed(1)} is outside ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
-  }
-  return verdict('pass', `burst ${estimate.burst.toFixed(1)} within ${limits.burstLimit} ±${burstSlack.toFixed(1)}`);
+  const { low, high } = burstInterval(estimate, rateMax);
+  const allowed = `the volley's decision window allows ${low.toFixed(1)}–${high.toFixed(1)}`;
+  const measured = `burst ${estimate.burst.toFixed(1)} is outside ${band} (${allowed})`;
+  if (high < limits.burstLimit - burstSlack) return outside('burst-too-small', measured);
+  if (low > limits.burstLimit + burstSlack) return outside('burst-too-large', measured);
+  return part('pass', `burst ${estimate.burst.toFixed(1)} within ${band}`);
 }
 
 /**
@@ -366,11 +392,11 @@ function judgeBurst(estimate: BucketEstimate, limits: ThrottleTolerance): Thrott
  * The refill for the low end is at least the policy's highest rate: a measured rate may be only a
  * lower bound (client-bound), and a gateway faster than that fails on its rate anyway.
  */
-function burstOutside(estimate: BucketEstimate, burstLimit: number, slack: number, rateMax: number): boolean {
+function burstInterval(estimate: BucketEstimate, rateMax: number): { low: number; high: number } {
   const high = estimate.burst!;
   const refillRate = Math.max(estimate.ratePerSec ?? 0, rateMax);
   const low = Math.max(0, estimate.volley.accepted - (refillRate * estimate.volley.windowMs) / 1000);
-  return high < burstLimit - slack || low > burstLimit + slack;
+  return { low, high };
 }
 
 function pct(fraction: number): string {
