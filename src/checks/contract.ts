@@ -39,14 +39,14 @@ export type FindingDraft = Omit<Finding, 'disposition' | 'accepted'>;
 /**
  * The verdict of one check: data only. `status` is evaluate's own reading (error and inconclusive
  * stand); pass/fail is then settled by the gate from `findings`, so every problem a fail rests on
- * must be a finding. A fail with none becomes one `high` finding named after the summary.
+ * must be a finding (the gate still keeps a fail with none failing, as an explicit `#fail` finding).
  */
 export interface Verdict<Observed> {
   status: CheckStatus;
   summary: string;
   observed: Observed;
   evidence: EvidenceItem[];
-  findings?: FindingDraft[];
+  findings: FindingDraft[];
 }
 
 /** What a check saw: its observations in arrival order, and what its run noted beyond them (JSON). */

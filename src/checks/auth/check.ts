@@ -177,7 +177,7 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
   evaluate: (spec, { observations, notes }, policy) => {
     const [controlNote, ...variantNotes] = notes.probes;
     if (spec.problem !== undefined || !controlNote) {
-      return { status: 'error', summary: spec.problem ?? 'nothing was sent', observed: NOTHING_OBSERVED, evidence: [] };
+      return { status: 'error', summary: spec.problem ?? 'nothing was sent', observed: NOTHING_OBSERVED, evidence: [], findings: [] };
     }
     // Probe names are unique within the matrix; a later attempt (after a 429) replaces an earlier one.
     const attempts = new Map(observations.map((o) => [o.probe, o]));

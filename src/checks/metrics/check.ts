@@ -162,13 +162,19 @@ export function evaluateMetricsNotes(
   notes: MetricsNotes,
 ): Verdict<MetricsObserved> {
   if (notes.cloudwatch === 'not-called') {
-    return { status: 'error', summary: 'no request got an answer during the run: nothing to reconcile', observed: {}, evidence: [] };
+    return {
+      status: 'error',
+      summary: 'no request got an answer during the run: nothing to reconcile',
+      observed: {},
+      evidence: [],
+      findings: [],
+    };
   }
   if (notes.cloudwatch === 'failed') {
     const { code, message, awsCode, attempts } = notes.error;
     const observed: FailureObserved = { error: code, ...(awsCode ? { awsCode } : {}), ...(attempts ? { sdkAttempts: attempts } : {}) };
     const evidence = [callEvidence(notes.where, message, 'error', awsCode ?? code)];
-    return { status: 'error', summary: `metrics not verified: ${message}`, observed, evidence };
+    return { status: 'error', summary: `metrics not verified: ${message}`, observed, evidence, findings: [] };
   }
   return evaluateRead(metrics, routes, notes.ledger, notes.window!, notes);
 }

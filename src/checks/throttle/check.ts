@@ -107,7 +107,13 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     const unresolved = all.filter((o) => o.status === undefined || o.status >= 500 || (o.status !== 429 && !isAccepted(o)));
     const observed = observedOf(estimate, unresolved.length, notes, throttleTimeline(all, isAccepted, limits));
     const evidence = throttleEvidence(policy, volley, paced, isAccepted);
-    const verdict = (status: 'error' | 'pass' | 'fail' | 'inconclusive', summary: string) => ({ status, summary, observed, evidence });
+    const verdict = (status: 'error' | 'pass' | 'fail' | 'inconclusive', summary: string) => ({
+      status,
+      summary,
+      observed,
+      evidence,
+      findings: [],
+    });
 
     const unhealthy = `${notes.stoppedBecause}: cannot fit a bucket`;
     // A gateway that fails the warm-up gets no volley and no paced load.
