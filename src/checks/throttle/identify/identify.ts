@@ -242,15 +242,17 @@ function summarise(observations: readonly ObservedRequest[], p: Prepared): DataS
   const overload = observations.filter((o) => o.segment.startsWith('overload-')).sort((a, b) => a.sendMs - b.sendMs);
   const spanMs = overload.length > 1 ? overload[overload.length - 1]!.sendMs - overload[0]!.sendMs : 0;
   const overloadRate = spanMs > 0 ? (overload.filter((o) => o.accepted).length / spanMs) * 1000 : 0;
-  const refillMarks = overload.filter((o, i) => o.accepted && i > 0 && !overload[i - 1]!.accepted).map((o) => o.sendMs);
+  // Midway between send and answer: near the arrival (a send can precede the fill it was accepted by).
+  const refillMarks = overload.filter((o, i) => o.accepted && i > 0 && !overload[i - 1]!.accepted).map((o) => (o.sendMs + o.answerMs) / 2);
   return { coldAccepted: coldAccepted.length, coldUnheld, overloadRate, refillMarks };
 }
 
 /**
  * Candidate phases of a timer with this interval. A fill lies between a refusal and the accept after it, so the
  * accepts that follow refusals (modulo the interval) bunch just after the fills: the commonest bunches (in
- * 1/20ths of the interval), each at the earliest accept in it (a fill later than an accept is impossible; one
- * a little earlier costs little, one too early a fill's worth of mismatches).
+ * 1/20ths of the interval), each at its median and a little before. A phase a little late costs a mismatch or
+ * two, one too early a fill's worth (the model hands out tokens the limiter had not yet): err late, and let the
+ * refinement walk back.
  */
 function timerPhases(marks: readonly number[], intervalMs: number): number[] {
   const bins = new Map<number, number[]>();
@@ -261,7 +263,8 @@ function timerPhases(marks: readonly number[], intervalMs: number): number[] {
     bins.set(bin, [...(bins.get(bin) ?? []), phase]);
   }
   const top = [...bins.values()].sort((a, b) => b.length - a.length).slice(0, 3);
-  const phases = top.flatMap((bin) => [Math.min(...bin) - 0.5, Math.min(...bin) - width / 2]);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const phases = top.flatMap((bin) => [median(bin), median(bin) - width / 4]);
   return phases.length ? phases : [0, intervalMs / 2];
 }
 
@@ -455,7 +458,7 @@ function collectFamilies(search: Search, p: Prepared, paramCost: number, policyR
       algorithm: ALGORITHM[family],
       family,
       spec: best.spec,
-      params: describe(best.spec, rateRange(best, scored)),
+      params: describe(best.spec, rateRange(best, scored), policyRate),
       residual: score.mismatches,
       cost: score.mismatches + paramCost * parameterCount(best.spec),
       wrongIn,
@@ -475,8 +478,10 @@ function rateRange(best: Scored, scored: Scored[]): [number, number] | undefined
   return [Math.min(...rates), Math.max(...rates)];
 }
 
-function describe(spec: ModelSpec, range: [number, number] | undefined): IdentifiedParams {
-  const rate = range ? (range[0] + range[1]) / 2 : ratePerSec(spec);
+function describe(spec: ModelSpec, range: [number, number] | undefined, policyRate: number): IdentifiedParams {
+  // Every rate of the plateau explains the data equally: report the one nearest the policy's (its own, when
+  // the data cannot refute it), with the plateau as the rate's range.
+  const rate = range ? Math.min(range[1], Math.max(range[0], policyRate)) : ratePerSec(spec);
   const base = { ratePerSec: rate, burst: burstOf(spec), ...(range ? { rateRangePerSec: range } : {}) };
   switch (spec.family) {
     case 'token-bucket':

@@ -25,9 +25,10 @@ export interface Prepared {
   readonly at: Float64Array;
   readonly accepted: Uint8Array;
   /**
-   * A refusal that took far longer than refusals do: it stalled on the way there or back, so it may have reached
-   * the server after requests sent well after it. It is no evidence and is not replayed (a refusal changes no
-   * limiter's state except a counter's: see scoreModel).
+   * A request that took far longer than the ones sent around it: it stalled on the way there or back, so it may
+   * have reached the server after requests sent well after it. It is no evidence: a stalled refusal is not
+   * replayed (a refusal changes no limiter's state except a counter's), a stalled accept is replayed as late as
+   * it can have arrived (it may have opened a window or taken a token after those requests).
    */
   readonly stalled: Uint8Array;
   /** Answer latency (ms). */
@@ -68,11 +69,13 @@ export function prepare(observations: readonly ObservedRequest[]): Prepared {
   const tripCapMs = refused.length >= 5 ? refused[refused.length - 1]! : Infinity;
   const jitterMs = refused.length >= 5 ? quantile(refused, 0.9) - quantile(refused, 0.1) : 0;
   const stallMs = baselineMs + 10 + 3 * jitterMs;
+  const stalled = stalledRequests(observations, stallMs);
   const rows = observations.map((o) => {
     const lat = latency(o);
     const hi = o.sendMs + Math.min(lat, tripCapMs);
-    const at = o.sendMs + Math.min(lat, baselineMs) / 2;
-    return { o, lo: o.sendMs, hi, at, lat };
+    const stall = stalled.has(o);
+    const at = stall ? Math.max(o.sendMs, hi - baselineMs / 2) : o.sendMs + Math.min(lat, baselineMs) / 2;
+    return { o, lo: stall ? at : o.sendMs, hi, at, lat, stall };
   });
   replayOrder(rows, Math.max(1, baselineMs));
   const segments = [...new Set(rows.map((r) => r.o.segment))];
@@ -98,11 +101,13 @@ export function prepare(observations: readonly ObservedRequest[]): Prepared {
     ),
   };
   rows.forEach((r, i) => {
-    prepared.lo[i] = r.lo;
-    prepared.hi[i] = r.hi;
+    // The model's own clock (when a window opened, a fill fell, a token was taken) rests on estimated arrivals
+    // too: a decision is only sure beyond the round trip's spread on either side.
+    prepared.lo[i] = r.lo - jitterMs;
+    prepared.hi[i] = r.hi + jitterMs;
     prepared.at[i] = r.at;
     prepared.accepted[i] = r.o.accepted ? 1 : 0;
-    prepared.stalled[i] = !r.o.accepted && r.lat > stallMs ? 1 : 0;
+    prepared.stalled[i] = r.stall ? 1 : 0;
     prepared.latencyMs[i] = r.lat;
     prepared.segment[i] = segments.indexOf(r.o.segment);
   });
@@ -117,6 +122,28 @@ export function prepare(observations: readonly ObservedRequest[]): Prepared {
  * model's mistake a refusal that merely overtook an accept on the wire. Accepts sent together are replayed in
  * the order of their answers: a delaying limiter serves a burst in arrival order.
  */
+/**
+ * Refusals slower than stallMs; paced accepts slower than stallMs and than twice (plus stallMs) the accepts sent
+ * just before and after (a delaying limiter holds runs of accepts, a stall hits one). Not accepts of a volley: a
+ * delaying limiter holds those in arrival order, which the send order shuffles, and all of a volley arrive
+ * together anyway.
+ */
+function stalledRequests(observations: readonly ObservedRequest[], stallMs: number): Set<ObservedRequest> {
+  const accepts = observations.filter((o) => o.accepted).sort((a, b) => a.sendMs - b.sendMs);
+  const lat = accepts.map((o) => o.answerMs - o.sendMs);
+  const out = new Set<ObservedRequest>(observations.filter((o) => !o.accepted && o.answerMs - o.sendMs > stallMs));
+  for (let i = 0; i < accepts.length; i++) {
+    if (lat[i]! <= stallMs) continue;
+    const gapBefore = i > 0 ? accepts[i]!.sendMs - accepts[i - 1]!.sendMs : Infinity;
+    const gapAfter = i + 1 < accepts.length ? accepts[i + 1]!.sendMs - accepts[i]!.sendMs : Infinity;
+    if (Math.min(gapBefore, gapAfter) < 1) continue;
+    const around = [...lat.slice(Math.max(0, i - 3), i), ...lat.slice(i + 1, i + 4)].sort((a, b) => a - b);
+    const typical = around[Math.floor(around.length / 2)] ?? 0;
+    if (lat[i]! > 2 * typical + stallMs) out.add(accepts[i]!);
+  }
+  return out;
+}
+
 function replayOrder(rows: Array<{ lo: number; hi: number; o: ObservedRequest }>, togetherMs: number): void {
   const key = (r: { lo: number; hi: number; o: ObservedRequest }) => (r.o.accepted ? r.lo : r.hi);
   rows.sort((a, b) => key(a) - key(b) || Number(b.o.accepted) - Number(a.o.accepted));
@@ -165,7 +192,10 @@ export function scoreModel(model: LimiterModel, p: Prepared, abortAbove = Infini
   for (let i = 0; i < p.n; i++) {
     const accepted = p.accepted[i] === 1;
     held[i] = NaN;
-    if (p.stalled[i] === 1) continue;
+    if (p.stalled[i] === 1) {
+      if (accepted) model.commit(p.at[i]!, true);
+      continue;
+    }
     // Monotone in time: an accept is wrong only if even the latest arrival is refused, a refusal only if even
     // the earliest arrival is accepted.
     const wrong = accepted ? model.decide(p.hi[i]!) === REFUSED : model.decide(p.lo[i]!) !== REFUSED;
