@@ -67,3 +67,14 @@ export function rampPacer(fromRatePerSec: number, toRatePerSec: number, duration
     intendedAtMs: (i) => ((-r0 + Math.sqrt(r0 * r0 + 2 * slope * i)) / slope) * 1000,
   };
 }
+
+/**
+ * Given send times (ms from the start, not decreasing): a designed probe sequence such as the
+ * limiter identification's (volleys, trickles, gaps) sent through the same open-model engine.
+ */
+export function schedulePacer(timesMs: readonly number[], description = 'schedule'): Pacer {
+  for (let i = 1; i < timesMs.length; i++) {
+    if (!(timesMs[i]! >= timesMs[i - 1]!)) throw new RangeError(`send times must not decrease (index ${i})`);
+  }
+  return { description, intendedAtMs: (i) => timesMs[Math.min(i, timesMs.length - 1)] ?? 0 };
+}

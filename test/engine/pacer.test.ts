@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantPacer, poissonPacer, rampPacer, volleyPacer, type Pacer } from '../../src/engine/pacer.js';
+import { constantPacer, poissonPacer, rampPacer, schedulePacer, volleyPacer, type Pacer } from '../../src/engine/pacer.js';
 
 /** Intended times of requests 0, 1, ... that fall before `untilMs`. */
 function timesUntil(pacer: Pacer, untilMs: number): number[] {
@@ -197,5 +197,15 @@ describe('poisson pacer: seeded and reproducible', () => {
 
   it.each([0, -3, Number.NaN])('rejects a rate of %s', (rate) => {
     expect(() => poissonPacer(rate)).toThrow(RangeError);
+  });
+});
+
+describe('schedulePacer', () => {
+  it('sends at the given times, in order', () => {
+    const pacer = schedulePacer([0, 0, 20, 35.5]);
+    expect([0, 1, 2, 3].map((i) => pacer.intendedAtMs(i))).toEqual([0, 0, 20, 35.5]);
+  });
+  it('refuses times that go back', () => {
+    expect(() => schedulePacer([0, 10, 5])).toThrow(/index 2/);
   });
 });
