@@ -159,7 +159,7 @@ describe('authCheck: findings', () => {
   ])('a bypass with %s is critical, pointing at its exchange', (_name, probe, slug) => {
     const verdict = evaluate(run(200, (p) => (p === probe ? 200 : 403)));
     expect(graded(verdict)).toEqual([[slug, 'critical']]);
-    const [bypass] = verdict.findings!;
+    const [bypass] = verdict.findings;
     expect(bypass!.evidence.map((i) => verdict.evidence[i]!.probe)).toEqual([probe]);
     expect(bypass!.title).toMatch(/ got through: 200, the backend's normal answer$/);
     expect(gated(verdict, 'critical').status).toBe('fail');
@@ -194,7 +194,7 @@ describe('authCheck: findings', () => {
     const verdict = evaluate(run(200, (p) => (p === 'auth.missing' ? 404 : 403)));
     expect(verdict.status).toBe('fail');
     expect(graded(verdict)).toEqual([['wrong-refusal:missing', 'medium']]);
-    expect(verdict.findings![0]!.title).toBe('no credential refused with 404, not 401/403');
+    expect(verdict.findings[0]!.title).toBe('no credential refused with 404, not 401/403');
     expect(gated(verdict, 'high')).toMatchObject({
       status: 'pass',
       summary: 'pass · 1 medium: no credential refused with 404, not 401/403',

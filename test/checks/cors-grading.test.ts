@@ -104,7 +104,7 @@ describe('CORS findings', () => {
     const verdict = evaluate(observe(bareError));
     expect(ids(verdict)).toEqual([`low no-cors-on-error:403`]);
     const errorIndex = spec.probes.findIndex((p) => p.kind === 'actual-error');
-    expect(verdict.findings![0]!.evidence).toEqual([errorIndex]);
+    expect(verdict.findings[0]!.evidence).toEqual([errorIndex]);
     expect(verdict.evidence[errorIndex]!.outcome).toBe('violation');
     const passed = gated(verdict);
     expect(passed.status).toBe('pass');
@@ -117,12 +117,12 @@ describe('CORS findings', () => {
     const verdict = evaluate(observe(reflectEvery));
     expect(ids(verdict)).toEqual(['critical origin-readable:any']);
     const hostile = spec.probes.flatMap((p, i) => (p.mustAllow ? [] : [i]));
-    expect(verdict.findings![0]!.evidence).toEqual(hostile);
+    expect(verdict.findings[0]!.evidence).toEqual(hostile);
     expect(gated(verdict).status).toBe('fail');
     // Each origin once, though the first hostile origin is tried with a preflight and a request.
     const origins = [...new Set(spec.probes.filter((p) => !p.mustAllow).map((p) => p.origin))];
     expect(verdict.observed.bypassOrigins).toEqual(origins);
-    expect(verdict.summary).toBe(`1 CORS finding(s): ${verdict.findings![0]!.title}`);
+    expect(verdict.summary).toBe(`1 CORS finding(s): ${verdict.findings[0]!.title}`);
   });
 
   it('a reflected origin with Allow-Credentials says a page reads as the user', () => {
@@ -133,14 +133,14 @@ describe('CORS findings', () => {
     const verdict = evaluate(observe(withCredentials));
     // Allowed origins send it too, against the policy's allowCredentials: false.
     expect(ids(verdict)).toEqual(['critical origin-readable:any', 'medium credentials-allowed']);
-    expect(verdict.findings![0]!.detail).toContain("with the user's credentials");
+    expect(verdict.findings[0]!.detail).toContain("with the user's credentials");
   });
 
   it('"*" on every answer is one critical finding, allowed and hostile exchanges together, said once in the summary', () => {
     const star: Gateway = (p, c) => ({ status: c.status, headers: { ...PREFLIGHT_HEADERS, 'access-control-allow-origin': '*' } });
     const verdict = evaluate(observe(star));
     expect(ids(verdict)).toEqual(['critical origin-readable:wildcard']);
-    expect(verdict.findings![0]!.evidence).toEqual(spec.probes.map((_p, i) => i));
+    expect(verdict.findings[0]!.evidence).toEqual(spec.probes.map((_p, i) => i));
     expect(verdict.summary.match(/although the policy lists origins/g)).toHaveLength(1);
   });
 
@@ -160,7 +160,7 @@ describe('CORS findings', () => {
     expect(ids(verdict)).not.toContain('critical origin-readable:any');
     // http:// for the allowed https:// origin: its id keeps the scheme, so it never reads as the allowed origin.
     expect(ids(verdict)).toContain('critical origin-readable:http-app.example.com');
-    expect(verdict.findings![0]!.title).toMatch(/^hostile origin https:\/\/\S+ can read responses \(/);
+    expect(verdict.findings[0]!.title).toMatch(/^hostile origin https:\/\/\S+ can read responses \(/);
   });
 
   it('the "null" origin allowed has its own id', () => {
@@ -174,7 +174,7 @@ describe('CORS findings', () => {
     const verdict = evaluate(observe(off));
     expect(ids(verdict)).toEqual(['high allowed-origin-refused:app.example.com', 'low no-cors-on-error:403']);
     // The preflight and the request from the allowed origin, in one finding.
-    expect(verdict.findings![0]!.evidence).toEqual([0, 1]);
+    expect(verdict.findings[0]!.evidence).toEqual([0, 1]);
     expect(gated(verdict).status).toBe('fail');
   });
 

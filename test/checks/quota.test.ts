@@ -90,26 +90,26 @@ describe('quotaCheck.evaluate: the tally from the observations in order', () => 
 
   it('a quota never enforced is a high finding pointing at the last accepted request, the same id run after run', () => {
     const verdict = judge(Array.from({ length: 8 }, () => sent('quota', 200)));
-    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([['not-enforced', 'high']]);
-    expect(verdict.findings![0]!.title).toBe('quota not enforced: the key got past its limit of 3 per day');
-    expect(verdict.findings![0]!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['8 accepted, none refused']);
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([['not-enforced', 'high']]);
+    expect(verdict.findings[0]!.title).toBe('quota not enforced: the key got past its limit of 3 per day');
+    expect(verdict.findings[0]!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['8 accepted, none refused']);
     const again = judge(Array.from({ length: 6 }, () => sent('quota', 200)));
-    expect(again.findings!.map((f) => f.id)).toEqual(['not-enforced']);
+    expect(again.findings.map((f) => f.id)).toEqual(['not-enforced']);
   });
 
   it('a refusal past the limit is a high finding pointing at the refusal, now a violation', () => {
     const accepted = Array.from({ length: 6 }, () => sent('quota', 200));
     const verdict = judge([...accepted, sent('quota', 429, LIMIT)]);
     expect(verdict.status).toBe('fail');
-    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([['quota-too-high', 'high']]);
-    const [refusal] = verdict.findings![0]!.evidence.map((i) => verdict.evidence[i]!);
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([['quota-too-high', 'high']]);
+    const [refusal] = verdict.findings[0]!.evidence.map((i) => verdict.evidence[i]!);
     expect(refusal).toMatchObject({ label: 'first quota refusal, after 6 accepted', outcome: 'violation' });
   });
 
   it('a refusal before the limit stays inconclusive, listed as info (it cannot be told from a key used earlier)', () => {
     const verdict = judge([sent('quota', 200), sent('quota', 429, LIMIT)]);
     expect(verdict.status).toBe('inconclusive');
-    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([['refused-before-limit', 'info']]);
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([['refused-before-limit', 'info']]);
   });
 
   it('a pass and an error have no finding', () => {

@@ -79,10 +79,10 @@ describe('sloCheck.evaluate: findings', () => {
   it('a p99 over the objective is a medium explicit finding that fails the check at any gate', () => {
     const verdict = evaluate(load(60, () => 900));
     expect(verdict.status).toBe('fail');
-    expect(verdict.findings!.map((f) => [f.id, f.severity, f.explicit])).toEqual([['breach:p99', 'medium', true]]);
-    expect(verdict.findings![0]!.title).toBe("p99 latency above the policy's slo of 250 ms");
-    expect(verdict.findings![0]!.detail).toMatch(/^p99 9\d\d\.\d ms > 250 ms, over 60 requests/);
-    expect(verdict.findings![0]!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['slowest normal answer']);
+    expect(verdict.findings.map((f) => [f.id, f.severity, f.explicit])).toEqual([['breach:p99', 'medium', true]]);
+    expect(verdict.findings[0]!.title).toBe("p99 latency above the policy's slo of 250 ms");
+    expect(verdict.findings[0]!.detail).toMatch(/^p99 9\d\d\.\d ms > 250 ms, over 60 requests/);
+    expect(verdict.findings[0]!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['slowest normal answer']);
     expect(gated(verdict, 'critical').status).toBe('fail');
   });
 
@@ -94,8 +94,8 @@ describe('sloCheck.evaluate: findings', () => {
         (i) => (i % 10 === 0 ? 503 : 200),
       ),
     );
-    expect(failing.findings!.map((f) => [f.id, f.severity, f.explicit])).toEqual([['breach:error-rate', 'medium', true]]);
-    expect(failing.findings![0]!.evidence.map((i) => failing.evidence[i]!.label)).toEqual(['first failed request']);
+    expect(failing.findings.map((f) => [f.id, f.severity, f.explicit])).toEqual([['breach:error-rate', 'medium', true]]);
+    expect(failing.findings[0]!.evidence.map((i) => failing.evidence[i]!.label)).toEqual(['first failed request']);
     const worse = evaluate(
       load(
         60,
@@ -103,7 +103,7 @@ describe('sloCheck.evaluate: findings', () => {
         (i) => (i % 5 === 0 ? 503 : 200),
       ),
     );
-    expect(worse.findings!.map((f) => f.id)).toEqual(failing.findings!.map((f) => f.id));
+    expect(worse.findings.map((f) => f.id)).toEqual(failing.findings.map((f) => f.id));
   });
 
   it('met objectives and an undecided breach have no finding', () => {

@@ -138,16 +138,16 @@ describe('throttle check: findings', () => {
 
   it('says the measured interval against the policy, and points at the phase it was measured in', () => {
     const verdict = evaluate(through({ rate: 100, burst: 10 }, 21, 150, 2));
-    const [rate] = verdict.findings!;
+    const [rate] = verdict.findings;
     expect(rate!.title).toBe("rate above the policy's 50/s +10%: more gets through than it allows");
     expect(rate!.detail).toMatch(/^rate \d+\.\d\/s is outside 50\/s ±10% \(decision times allow \d+\.\d–\d+\.\d\/s\)$/);
     expect(rate!.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(['paced: first throttled (429)']);
-    const burst = evaluate(through({ rate: 50, burst: 30 }, 41, 100, 2)).findings![0]!;
+    const burst = evaluate(through({ rate: 50, burst: 30 }, 41, 100, 2)).findings[0]!;
     expect(burst.detail).toMatch(/^burst \d+\.\d is outside 10 ±1\.0 \(the volley's decision window allows/);
   });
 
   it('gives the same ids for the same gateway measured twice, whatever the numbers', () => {
-    const ids = (pacedRate: number) => evaluate(through({ rate: 100, burst: 10 }, 21, pacedRate, 2)).findings!.map((f) => f.id);
+    const ids = (pacedRate: number) => evaluate(through({ rate: 100, burst: 10 }, 21, pacedRate, 2)).findings.map((f) => f.id);
     expect(ids(150)).toEqual(ids(180));
     expect(ids(150)).toEqual(['rate-too-high']);
   });
@@ -155,8 +155,8 @@ describe('throttle check: findings', () => {
   it('a bucket within tolerance has no gating finding: what was measured is info', () => {
     const verdict = evaluate(through({ rate: 50, burst: 10 }, 21, 100, 2));
     expect(verdict.status).toBe('pass');
-    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([['bucket-measured', 'info']]);
-    expect(verdict.findings![0]!.title).toMatch(
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([['bucket-measured', 'info']]);
+    expect(verdict.findings[0]!.title).toMatch(
       /^token bucket within the policy: rate \d+\.\d\/s, burst \d+\.\d \(policy 50\/s, burst 10\)$/,
     );
   });
@@ -166,7 +166,7 @@ describe('throttle check: findings', () => {
     expect([clientBound.status, clientBound.findings]).toEqual(['inconclusive', []]);
     const mixed = evaluate(through({ rate: 50, burst: 30 }, 41, 30, 2));
     expect(mixed.status, mixed.summary).toBe('inconclusive');
-    expect(mixed.findings!.map((f) => [f.id, f.severity])).toEqual([['burst-too-large', 'high']]);
+    expect(mixed.findings.map((f) => [f.id, f.severity])).toEqual([['burst-too-large', 'high']]);
   });
 });
 

@@ -73,7 +73,7 @@ describe('wafCheck.evaluate', () => {
     const verdict = judge(observations);
     expect(verdict.status).toBe('fail');
     expect(verdict.summary).toMatch(/baseline attacks got through \(xss\.query\)/);
-    expect(verdict.findings!.map((f) => [f.id, f.severity])).toEqual([
+    expect(verdict.findings.map((f) => [f.id, f.severity])).toEqual([
       ['baseline-miss:xss.query', 'high'],
       ['miss:xss.query', 'medium'],
       ['miss:xss.header', 'low'],
@@ -89,7 +89,7 @@ describe('wafCheck.evaluate', () => {
     const violations = verdict.evidence.filter((e) => e.outcome === 'violation');
     expect(violations).toHaveLength(6);
     // Each finding points at the exchanges it rests on.
-    const baselineMiss = verdict.findings!.find((f) => f.id === 'baseline-miss:xss.query')!;
+    const baselineMiss = verdict.findings.find((f) => f.id === 'baseline-miss:xss.query')!;
     expect(baselineMiss.evidence.map((i) => verdict.evidence[i]!.label)).toEqual(verdict.observed.baseline!.passedThrough);
     expect(violations[0]).toMatchObject({ url: `http://gw.test${violations[0]!.path}`, status: 200, note: 'payload got through' });
   });
@@ -148,7 +148,7 @@ describe('wafCheck.evaluate', () => {
     // Only the path is tested: no baseline; one encoded payload in the path is a low miss, listed, not failing.
     expect(verdict.status).toBe('pass');
     const last = plan.attacks[plan.attacks.length - 1]!;
-    expect(verdict.findings!.filter((f) => f.severity !== 'info')).toEqual([
+    expect(verdict.findings.filter((f) => f.severity !== 'info')).toEqual([
       expect.objectContaining({ id: `miss:${last.category!}.path`, severity: 'low' }),
     ]);
   });

@@ -63,8 +63,8 @@ function gated(verdict: ReturnType<typeof run>['verdict'], failOn: 'high' | 'med
   return applyGate([result], { failOn, today: '2026-11-30' }).checks[0]!;
 }
 
-const ids = (verdict: ReturnType<typeof run>['verdict']): string[] => verdict.findings!.map((f) => f.id);
-const severities = (verdict: ReturnType<typeof run>['verdict']) => Object.fromEntries(verdict.findings!.map((f) => [f.id, f.severity]));
+const ids = (verdict: ReturnType<typeof run>['verdict']): string[] => verdict.findings.map((f) => f.id);
+const severities = (verdict: ReturnType<typeof run>['verdict']) => Object.fromEntries(verdict.findings.map((f) => [f.id, f.severity]));
 
 const isAttack = (p: WafProbe): boolean => p.kind === 'attack';
 /** Roughly CRS at paranoia level 1: the baseline and every classic category everywhere, SSTI/SSRF only in plain query. */
@@ -96,10 +96,10 @@ describe('waf findings under the default policy (waf: { blockStatus: [403] })', 
     expect(Object.keys(found).filter((id) => id.startsWith('baseline-miss:') || id === 'waf-not-blocking')).toEqual([]);
     // Grouped: one finding per category and placement, its payloads and encodings in the detail.
     expect(ids(verdict).filter((id) => id.startsWith('miss:')).length).toBeLessThanOrEqual(2 * 6);
-    const query = verdict.findings!.find((f) => f.id === 'miss:ssti.query')!;
+    const query = verdict.findings.find((f) => f.id === 'miss:ssti.query')!;
     expect(query.title).toBe('ssti gets through in the query string (url, double-url, unicode)'.replace(', unicode', ''));
     expect(query.detail).toMatch(/\(url\).*\(double-url\)/);
-    const markdown = verdict.findings!.find((f) => f.id === 'false-positive:markdown-note')!;
+    const markdown = verdict.findings.find((f) => f.id === 'false-positive:markdown-note')!;
     expect(markdown.title).toBe(
       'Benign request blocked: markdown note (query string, path, User-Agent header, cookie, JSON body, form body)',
     );
@@ -116,7 +116,7 @@ describe('waf findings under the default policy (waf: { blockStatus: [403] })', 
     const { verdict } = run(policyOf(), (p) => isAttack(p) && !(p.category === 'sqli' && p.placement === 'form' && p.encoding === 'plain'));
     expect(verdict.status).toBe('fail');
     expect(severities(verdict)).toEqual({ 'baseline-miss:sqli.form': 'high', 'miss:sqli.form': 'medium', grade: 'info' });
-    expect(verdict.findings![0]!.title).toBe('Baseline sqli attack gets through in the form body');
+    expect(verdict.findings[0]!.title).toBe('Baseline sqli attack gets through in the form body');
     expect(verdict.summary).toMatch(/baseline 22\/24 blocked.*: baseline attacks got through \(sqli\.form\)$/);
     expect(gated(verdict)).toMatchObject({ status: 'fail' });
   });
@@ -128,8 +128,8 @@ describe('waf findings under the default policy (waf: { blockStatus: [403] })', 
     const { verdict } = run(policyOf(), blocks);
     expect(verdict.status).toBe('fail');
     expect(ids(verdict)).toEqual(['waf-not-blocking', 'grade']);
-    expect(verdict.findings![0]).toMatchObject({ severity: 'critical', title: 'The WAF blocks nothing: not even the baseline attacks' });
-    expect(verdict.findings![0]!.evidence).toHaveLength(5);
+    expect(verdict.findings[0]).toMatchObject({ severity: 'critical', title: 'The WAF blocks nothing: not even the baseline attacks' });
+    expect(verdict.findings[0]!.evidence).toHaveLength(5);
     expect(verdict.summary).toMatch(/no baseline attack blocked: the WAF is off or only detecting/);
     expect(gated(verdict)).toMatchObject({ status: 'fail' });
   });
@@ -145,7 +145,7 @@ describe('waf findings under the default policy (waf: { blockStatus: [403] })', 
 describe('explicit thresholds', () => {
   it('makes a breach of a minBlockRate the policy writes an explicit finding, gating at any level', () => {
     const { verdict } = run(policyOf({ minBlockRate: 0.9 }), crsLike);
-    const breaches = verdict.findings!.filter((f) => f.explicit);
+    const breaches = verdict.findings.filter((f) => f.explicit);
     expect(breaches.map((f) => [f.id, f.severity])).toEqual([
       ['min-block-rate:ssti', 'high'],
       ['min-block-rate:ssrf', 'high'],
@@ -158,7 +158,7 @@ describe('explicit thresholds', () => {
   it('makes a breach of a maxFalsePositiveRate the policy writes explicit, though false positives are medium', () => {
     const fp = (p: WafProbe): boolean => p.kind === 'benign' && p.name === 'markdown note';
     const { verdict } = run(policyOf({ maxFalsePositiveRate: 0.05 }), (p) => isAttack(p) || fp(p));
-    expect(verdict.findings!.find((f) => f.id === 'max-false-positive-rate')).toMatchObject({ severity: 'medium', explicit: true });
+    expect(verdict.findings.find((f) => f.id === 'max-false-positive-rate')).toMatchObject({ severity: 'medium', explicit: true });
     expect(verdict.status).toBe('fail');
     expect(gated(verdict, 'high').status).toBe('fail');
     // Within the allowance: listed, not failing.

@@ -27,7 +27,7 @@ async function checkWaf(policy: Policy, baseUrl: string, routeIndex = 0): Promis
   const { spec } = wafCheck.select(policy).find((i) => i.route === route)!;
   const again = wafCheck.evaluate(spec, collected, { ...policy, target: baseUrl });
   expect({ observed: again.observed, evidence: again.evidence }).toEqual({ observed: result.observed, evidence: result.evidence });
-  expect(again.findings!.map((f) => `${result.id}#${f.id}`)).toEqual(result.findings.map((f) => f.id));
+  expect(again.findings.map((f) => `${result.id}#${f.id}`)).toEqual(result.findings.map((f) => f.id));
   return { result, wallMs };
 }
 
