@@ -298,7 +298,7 @@ describe('console', () => {
 
   it('names the accept file problems', () => {
     const gate = { ...report.gate, acceptProblems: [{ id: 'x#y', problem: 'expired' as const, expires: '2026-01-01' }] };
-    expect(summaryTable({ ...report, gate })).toContain('\nAccept file: x#y expired on 2026-01-01\n');
+    expect(summaryTable({ ...report, gate })).toContain('\n--accept problems: x#y expired (its last day was 2026-01-01: it gates again)');
   });
 });
 
