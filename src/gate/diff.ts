@@ -1,18 +1,13 @@
-import type { CheckStatus, Finding, FindingDisposition, Severity } from '../checks/types.js';
-import { atOrAbove, rank, type GateLevel } from './gate.js';
+import type { FindingDisposition, Severity } from '../checks/types.js';
+import { atOrAbove, rank, type FindingsSource, type GateLevel } from './gate.js';
+
+export type { FindingsSource };
 
 /**
  * Baselines (`gatecheck diff`, `run --baseline`): the findings of two reports compared by id. Ids are
  * stable (same gateway, same policy → same ids), so a finding in both reports is the same problem seen
  * twice, and only the ones the old report did not have are new. Pure: data in, data out.
  */
-
-/** What a diff needs of a report: each check's id, status and findings (a schemaVersion 1.0 report may have none). */
-export interface FindingsSource {
-  checks: ReadonlyArray<{ id: string; status: CheckStatus; findings?: readonly Finding[] }>;
-  /** A report from before graded findings (schemaVersion 1.0): its checks decided nothing about findings, so none is fixed by it. */
-  ungraded?: boolean;
-}
 
 /** One finding as a diff lists it. */
 export interface DiffEntry {

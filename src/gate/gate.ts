@@ -1,6 +1,5 @@
 import { SEVERITIES, type CheckResult, type CheckStatus, type Finding, type Severity } from '../checks/types.js';
 import { DEFAULT_GATE, type GateLevel } from '../policy/types.js';
-import type { FindingsSource } from './diff.js';
 
 export { DEFAULT_GATE, type GateLevel };
 
@@ -10,6 +9,13 @@ export { DEFAULT_GATE, type GateLevel };
  * findings ("pass · 2 low"). Accepted findings (`--accept`) and findings already in a baseline report
  * (`--baseline`) are listed but do not gate. Pure: the same results and options give the same verdicts.
  */
+
+/** What a diff needs of a report: each check's id, status and findings (a schemaVersion 1.0 report may have none). */
+export interface FindingsSource {
+  checks: ReadonlyArray<{ id: string; status: CheckStatus; findings?: readonly Finding[] }>;
+  /** A report from before graded findings (schemaVersion 1.0): its checks decided nothing about findings, so none is fixed by it. */
+  ungraded?: boolean;
+}
 
 export const GATE_LEVELS: readonly GateLevel[] = ['critical', 'high', 'medium', 'low'];
 
