@@ -81,7 +81,12 @@ describe.skipIf(skip)('gatecheck against real nginx + ModSecurity + CRS', () => 
     'variant %s fails the %s check and only that one',
     async (variant, kind) => {
       const run = await checkNginx(variant);
-      expect(matrix(run), run.stdout).toEqual(CHECKS.map((c) => `${c}=${c.startsWith(`${kind}:`) ? 'fail' : 'pass'}`));
+      // The broken promise fails; every other check must not fail. A throttle measurement that a
+      // loaded machine could not decide says so (inconclusive, with its interval): that is not a
+      // verdict on the gateway, so it is allowed beside the failure, never a pass or a fail.
+      const undecided = (c: string) => c.startsWith('throttle:') && !c.startsWith(`${kind}:`);
+      const observed = matrix(run).map((entry) => (undecided(entry) ? entry.replace('=inconclusive', '=pass') : entry));
+      expect(observed, run.stdout).toEqual(CHECKS.map((c) => `${c}=${c.startsWith(`${kind}:`) ? 'fail' : 'pass'}`));
       expect(run.code).toBe(1);
     },
     60_000,
