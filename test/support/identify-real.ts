@@ -154,7 +154,7 @@ export function identifyAndJudge(run: RealRun, hints: IdentifyHints, truth: Limi
   const rateHidden = truth.lockoutSec !== undefined && truth.algorithm === 'token-bucket';
   const rateOk = rateHidden
     ? range !== undefined && range[0] <= truth.ratePerSec * 1.05 && range[1] >= truth.ratePerSec * 0.95
-    : Math.abs(rateError) <= 0.05;
+    : Math.abs(rateError) <= 0.05 + 1e-9; // inclusive: 19/20 − 1 is −0.05000000000000004 in floating point
   const burstError = judged.params.burst - truthBurst(truth);
   const burstOk = Math.abs(burstError) <= Math.max(2, 0.05 * truthBurst(truth));
   const algorithmOk = fit !== undefined;
