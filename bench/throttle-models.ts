@@ -2,22 +2,31 @@
  * Identification accuracy and cost, per limiter: the probe schedule (≤ 10 s of traffic) sent to each limiter,
  * the algorithm identified by replay and match, and its parameters against the limiter's configured truth.
  *
- * Today every target is synthetic: the limiter's model behind a jittery network (0.1–5 ms each way, 1% of
- * requests stalled 50 ms). Real limiters (nginx, HAProxy, express-rate-limit, @fastify/rate-limit, vsthrottle,
- * Redis) plug in as further LimiterTargets: observe() sends the schedule and returns what the client saw.
+ * Two modes. Synthetic (default): each limiter's model behind a jittery network (0.1–5 ms each way, 1% of
+ * requests stalled 50 ms), models against themselves. Real (`--real`): every preset of the real limiters in
+ * test/support/limiters (nginx, HAProxy, express-rate-limit, @fastify/rate-limit, vsthrottle, Redis), started
+ * here on loopback; the probe is designed from the policy a user would write (the truth's nominal rate and
+ * burst), sent through the engine with a fresh API key per run, and identified (bench/throttle-real.ts).
  *
  *   npx tsx bench/throttle-models.ts            (BENCH_RUNS=20 for more seeds; default 10 here)
+ *   BENCH_RUNS=3 npx tsx bench/throttle-models.ts --real   (BENCH_LIMITERS=nginx,redis to pick presets)
  */
 import { identify } from '../src/checks/throttle/identify/identify.js';
 import type { ProbeSchedule } from '../src/checks/throttle/identify/probe.js';
 import type { ObservedRequest } from '../src/checks/throttle/identify/score.js';
 import { fitFor, KNOWN_LIMITERS, observeSynthetic, syntheticRun, withinTolerance, type KnownLimiter } from '../test/support/limiter-sim.js';
 import { median, printTable } from './stats.js';
+import { runRealBench } from './throttle-real.js';
 
 /** A limiter to identify: its configured truth and a way to send it the schedule. */
 interface LimiterTarget {
   truth: KnownLimiter;
   observe(schedule: ProbeSchedule, run: number): Promise<ObservedRequest[]>;
+}
+
+if (process.argv.includes('--real')) {
+  await runRealBench(Number(process.env.BENCH_RUNS ?? 3), process.env.BENCH_LIMITERS?.split(',') ?? []);
+  process.exit(0);
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);

@@ -72,6 +72,24 @@ describe('limiter models (behaviour read from each project source)', () => {
     expect(accepted({ family: 'fixed-window', limit: 30, windowMs: 1000, alignment: 'first-request' }, straddle)).toBe(30);
   });
 
+  it('@fastify/rate-limit continueExceeding: every refusal restarts the window, so a client above the limit is locked out', () => {
+    const fastify = (restartOnRefusal: boolean): ModelSpec => ({
+      family: 'fixed-window',
+      limit: 15,
+      windowMs: 1000,
+      alignment: 'first-request',
+      restartOnRefusal,
+    });
+    // A volley of 20, then 20/s (every 50 ms) up to T0 + 3 s: without the restart the windows opened at T0,
+    // T0 + 1 s and T0 + 2 s admit 15 each and the one at T0 + 3 s its first request; with it every refusal
+    // restarts the window and nothing more gets through.
+    const over = [...volley(T0, 20), ...paced(T0 + 50, 60, 50)];
+    expect(accepted(fastify(false), over)).toBe(3 * 15 + 1);
+    expect(accepted(fastify(true), over)).toBe(15);
+    // A whole window of silence after the last refusal: a full window again.
+    expect(accepted(fastify(true), [...over, ...volley(T0 + 50 + 59 * 50 + 1000, 20)])).toBe(30);
+  });
+
   it('HAProxy sliding counter: counting refusals starves a client above the limit; ≥2 periods of silence forget', () => {
     const over = paced(T0, 300, 1000 / 75); // 4 s at 75/s against 50 per s
     const rate = (countsRejected: boolean): ModelSpec => ({

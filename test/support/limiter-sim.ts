@@ -159,6 +159,12 @@ export const KNOWN_LIMITERS: KnownLimiter[] = [
     algorithm: 'fixed-window',
   },
   {
+    name: '@fastify/rate-limit 15 per 1s, continueExceeding',
+    spec: { family: 'fixed-window', limit: 15, windowMs: 1000, alignment: 'first-request', restartOnRefusal: true },
+    hints: { rateLimit: 15, burstLimit: 15, windowSec: 1 },
+    algorithm: 'fixed-window',
+  },
+  {
     name: 'Kong 100 per second (UTC)',
     spec: { family: 'fixed-window', limit: 100, windowMs: 1000, alignment: 'utc' },
     hints: { rateLimit: 100, burstLimit: 100, windowSec: 1 },

@@ -319,7 +319,13 @@ export function identify(observations: readonly ObservedRequest[], hints: Identi
     (function* () {
       for (const windowMs of windows)
         for (const limit of limits)
-          for (const alignment of ['first-request', 'utc'] as const) yield { family: 'fixed-window', limit, windowMs, alignment } as const;
+          for (const alignment of ['first-request', 'utc'] as const) {
+            yield { family: 'fixed-window', limit, windowMs, alignment } as const;
+            // @fastify/rate-limit continueExceeding. A discrete variant like the alignment, not counted as a
+            // parameter: on a tie the setting nearest the policy's rate wins within the family.
+            if (alignment === 'first-request')
+              yield { family: 'fixed-window', limit, windowMs, alignment, restartOnRefusal: true } as const;
+          }
     })(),
   );
   search.run(
@@ -520,10 +526,13 @@ function describe(spec: ModelSpec, range: [number, number] | undefined, policyRa
         limit: spec.limit,
         windowSec: spec.windowMs / 1000,
         alignment: spec.alignment,
+        ...(spec.restartOnRefusal ? { countsRejected: true } : {}),
         variant:
           spec.alignment === 'utc'
             ? 'fixed window aligned to UTC (Kong)'
-            : 'fixed window opened by the first request (express-rate-limit, @fastify/rate-limit)',
+            : spec.restartOnRefusal
+              ? 'fixed window restarted by every refusal: a client above the limit is locked out (@fastify/rate-limit continueExceeding)'
+              : 'fixed window opened by the first request (express-rate-limit, @fastify/rate-limit)',
       };
     case 'sliding-window':
       return {

@@ -92,13 +92,17 @@ export interface TimerRefillSpec {
  * 'first-request': a key's window opens at its first request and, once over, the next request opens a new one
  * (express-rate-limit's MemoryStore `resetTime <= now`, @fastify/rate-limit's LocalStore
  * `iterationStartMs + timeWindow <= now`). Whether refused requests count does not change any outcome
- * (the window ends on time, not on count), so it is not a parameter.
+ * (the window ends on time, not on count), so it is not a parameter. `restartOnRefusal` (first-request only):
+ * every refused request restarts the key's window with its count kept (@fastify/rate-limit `continueExceeding`:
+ * `iterationStartMs = nowInMs` once `current > max`), so a client above the limit is refused until it pauses
+ * a whole window.
  */
 export interface FixedWindowSpec {
   family: 'fixed-window';
   limit: number;
   windowMs: number;
   alignment: 'utc' | 'first-request';
+  restartOnRefusal?: boolean;
 }
 
 /**
@@ -327,6 +331,7 @@ class FixedWindow implements LimiterModel {
       // a full window opened a new one (the request arrived later than estimated, or the window began earlier).
       if (!accepted && start > this.start) {
         this.count = Math.max(this.count, limit) + 1;
+        if (this.spec.restartOnRefusal) this.start = t;
         return 1;
       }
       if (accepted && start === this.start && this.count >= limit) {
@@ -352,6 +357,8 @@ class FixedWindow implements LimiterModel {
       this.count = limit;
     }
     this.count += 1;
+    // fastify continueExceeding: the refusal restarts the window (start ≤ t here: the window t falls in).
+    if (!accepted && this.spec.restartOnRefusal && this.spec.alignment === 'first-request') this.start = Math.max(this.start, t);
     return cost;
   }
 }
