@@ -176,9 +176,10 @@ export function evaluateIdentified(
     const best = `closest: ${id.best.params.variant}, ${id.residual} of ${id.requests} requests wrong (bound ${id.residualBound})`;
     return verdict('inconclusive', `no limiter model fits what the gateway did (${best}): not judged`);
   }
-  const judged = judge(id.best, spec);
+  const cold = coldVolley(all, isAccepted);
+  const judged = judge(id.best, spec, cold);
   observed.judged = judged.numbers;
-  const fails = (fit: FamilyFit) => judge(fit, spec).failing || starves(fit);
+  const fails = (fit: FamilyFit) => judge(fit, spec, cold).failing || starves(fit);
   if (id.ambiguous && id.runnerUp && fails(id.runnerUp) !== fails(id.best)) {
     const pair = `${id.best.params.variant} and ${id.runnerUp.params.variant}`;
     return verdict('inconclusive', `${pair} fit equally well and judge the policy differently: not judged`);
@@ -221,12 +222,27 @@ interface Judged {
   text: string;
 }
 
+/** The cold volley read directly: how many were accepted, and how long it took from first send to last answer. */
+interface ColdVolley {
+  accepted: number;
+  spanMs: number;
+}
+
+function coldVolley(all: readonly Observation[], isAccepted: (o: Observation) => boolean): ColdVolley {
+  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley`);
+  if (volley.length === 0) return { accepted: 0, spanMs: 0 };
+  const spanMs = Math.max(...volley.map((o) => o.doneAtMs)) - Math.min(...volley.map((o) => o.sentAtMs));
+  return { accepted: volley.filter(isAccepted).length, spanMs };
+}
+
 /**
  * The policy's numbers in the family's terms. The rate fails only when its whole plateau (every rate that fits
  * as well) lies outside the tolerance; the burst when the identified B (or a window's limit) is off by more than
- * max(1, tolerance·burstLimit).
+ * max(1, tolerance·burstLimit) AND the cold volley's own count agrees: a busy machine stretches a volley's
+ * answers until its requests are no evidence to the fit (score.ts), and the count read directly (less what can
+ * have refilled while the volley was out, for "too large") then keeps a pass a pass.
  */
-function judge(fit: FamilyFit, { limits }: IdentifySpec): Judged {
+function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judged {
   const p = fit.params;
   const windowed = fit.algorithm === 'fixed-window' || fit.algorithm === 'sliding-window';
   const rate = windowed && p.limit !== undefined && p.windowSec ? p.limit / p.windowSec : p.ratePerSec;
@@ -264,7 +280,8 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec): Judged {
     limits.burstLimit
   } (or ${limits.burstLimit + 1}: nginx and GCRA admit B+1) ±${slack.toFixed(1)}`;
   // nginx `burst=B` and GCRA admit B+1 from idle (the request in hand is not counted): B+1 is the policy's B.
-  if (atOnce > limits.burstLimit + 1 + slack) {
+  const refilled = (limits.rateLimit * (1 + limits.tolerance) * cold.spanMs) / 1000;
+  if (atOnce > limits.burstLimit + 1 + slack && cold.accepted - refilled > limits.burstLimit + 1 + slack) {
     findings.push(
       finding(
         'burst-too-large',
@@ -274,7 +291,7 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec): Judged {
         [],
       ),
     );
-  } else if (atOnce < limits.burstLimit - slack) {
+  } else if (atOnce < limits.burstLimit - slack && cold.accepted < limits.burstLimit - slack) {
     findings.push(
       finding(
         'burst-too-small',
@@ -356,7 +373,7 @@ function graded(
       ),
     );
   }
-  const headers = headerDisagreement(all, fit, limits.tolerance);
+  const headers = headerDisagreement(all, fit, limits.tolerance, isAccepted);
   if (headers)
     findings.push(
       finding('headers-disagree', 'medium', headers, 'rate-limit headers should tell clients what the limiter does', everything),
@@ -449,17 +466,26 @@ function mostAcceptedWithin(accepted: readonly Observation[], spanMs: number): {
 
 /**
  * The limit a rate-limit header announces (`RateLimit-Limit`, `X-RateLimit-Limit`, draft-7's `RateLimit: limit=N`)
- * against what was measured at once from idle; a disagreement beyond the tolerance (and 1) is the sentence.
+ * against what was measured at once from idle: the fit's limit (or B) and the cold volley's accepted count, read
+ * directly. Only a header that agrees with neither (beyond the tolerance, and 1) is a disagreement: a fit thrown
+ * off by a slow volley must not accuse the headers.
  */
-function headerDisagreement(all: readonly Observation[], fit: FamilyFit, tolerance: number): string | undefined {
-  const measured = fit.params.limit ?? fit.params.burst;
+function headerDisagreement(
+  all: readonly Observation[],
+  fit: FamilyFit,
+  tolerance: number,
+  isAccepted: (o: Observation) => boolean,
+): string | undefined {
+  const fitted = fit.params.limit ?? fit.params.burst;
+  const cold = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley` && isAccepted(o)).length;
+  const off = (announced: number, measured: number) => Math.abs(announced - measured) > Math.max(1, tolerance * measured);
   for (const o of all) {
     const h = o.headers;
     const raw = h['ratelimit-limit'] ?? h['x-ratelimit-limit'] ?? /limit=(\d+)/.exec(h.ratelimit ?? '')?.[1];
     const announced = raw === undefined ? NaN : Number.parseInt(raw, 10);
     if (!Number.isFinite(announced)) continue;
-    if (Math.abs(announced - measured) > Math.max(1, tolerance * measured)) {
-      return `rate-limit headers announce a limit of ${announced} where ${measured} were measured at once`;
+    if (off(announced, fitted) && off(announced, cold)) {
+      return `rate-limit headers announce a limit of ${announced} where ${fitted} were measured at once`;
     }
     return undefined;
   }
