@@ -179,10 +179,20 @@ export function evaluateIdentified(
   const cold = coldVolley(all, isAccepted);
   const judged = judge(id.best, spec, cold);
   observed.judged = judged.numbers;
+  // Every family that fits (nearly) as well as the best must judge alike: within one algorithm too (a token bucket
+  // and vsthrottle's integer bucket differ in the rate an over-limit client gets).
   const fails = (fit: FamilyFit) => judge(fit, spec, cold).failing || starves(fit);
-  if (id.ambiguous && id.runnerUp && fails(id.runnerUp) !== fails(id.best)) {
-    const pair = `${id.best.params.variant} and ${id.runnerUp.params.variant}`;
+  const rival = id.families.find((f) => f !== id.best && f.residual <= id.best.residual + 1 && fails(f) !== fails(id.best));
+  if (rival) {
+    const pair = `${id.best.params.variant} and ${rival.params.variant}`;
     return verdict('inconclusive', `${pair} fit equally well and judge the policy differently: not judged`);
+  }
+  // A lost answer (timeout, 5xx) may have been an accept: with any, "stricter than the policy" cannot be told.
+  const lost = unresolved.length;
+  const stricter = judged.findings.filter((f) => f.id === 'rate-too-low' || f.id === 'burst-too-small');
+  if (lost > 0 && stricter.length > 0 && stricter.length === judged.findings.length && !starves(id.best)) {
+    const what = stricter.map((f) => f.id).join(', ');
+    return verdict('inconclusive', `${what} measured, but ${lost} answers were lost (timeouts, 5xx) and may have been accepts: not judged`);
   }
   const hold = maxHoldMs(all, isAccepted, isRefused);
   if (id.best.algorithm === 'leaky-bucket-delay') observed.maxHoldMs = Math.round(hold);
