@@ -4,7 +4,8 @@
  * alone (runDefinition), one limiter at a time; each route gets at most ~10 s of traffic.
  *
  * Verdicts under load: the identification reads every request's send..answer interval, so a slow machine widens
- * what it cannot know (inconclusive is acceptable then); a pass or a fail must be the right one.
+ * what it cannot know. Inconclusive is then the honest answer (two families fit equally well and judge the policy
+ * differently, or answers were lost) and is accepted here; a pass or a fail must be the right one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleCheck } from '../../src/checks/throttle/check.js';
@@ -70,15 +71,19 @@ describe.sequential.each(CASES)('throttle check against $preset', ({ preset, thr
       const right = await runDefinition(throttleCheck, policyFor(throttle, 1), limiter.url, { requestTimeoutMs: 3000 });
       const observed = right.result.observed as unknown as IdentifiedObserved;
       const fit = `${observed.algorithm} ${JSON.stringify(observed.judged)} residual ${observed.residual}/${observed.residualBound}`;
-      const line = `${preset}: ${right.result.status} ${fit} — ${right.result.summary}`;
+      const line = `${preset}: ${right.result.status} ${fit} — ${right.result.summary} [${observed.separatedBy.join(' / ')}]`;
       console.log(line, `(${right.wallMs} ms)`);
-      expect(right.result.status, line).toBe(correct);
+      expect([correct, 'inconclusive'], line).toContain(right.result.status);
       // The limiter's state after the first probe does not matter: the check waits for an idle key.
       const twice = await runDefinition(throttleCheck, policyFor(throttle, 2), limiter.url, { requestTimeoutMs: 3000 });
       const line2 = `${preset} ×2: ${twice.result.status} ${twice.result.summary}`;
       console.log(line2, `(${twice.wallMs} ms)`);
-      expect(twice.result.status, line2).toBe('fail');
-      expect(twice.result.findings.map((f) => f.id).join(' '), line2).toMatch(/#(rate-too-low|starves-over-limit)/);
+      expect(['fail', 'inconclusive'], line2).toContain(twice.result.status);
+      if (twice.result.status === 'fail') {
+        expect(twice.result.findings.map((f) => f.id).join(' '), line2).toMatch(/#(rate-too-low|starves-over-limit)/);
+      }
+      // Never both undecided: one of the two runs must have been decided (and right, above).
+      expect([right.result.status, twice.result.status], `${line}\n${line2}`).not.toEqual(['inconclusive', 'inconclusive']);
     },
     60_000,
   );

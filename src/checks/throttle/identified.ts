@@ -179,10 +179,13 @@ export function evaluateIdentified(
   const cold = coldVolley(all, isAccepted);
   const judged = judge(id.best, spec, cold);
   observed.judged = judged.numbers;
-  // Every family that fits (nearly) as well as the best must judge alike: within one algorithm too (a token bucket
-  // and vsthrottle's integer bucket differ in the rate an over-limit client gets).
+  // Families that fit must judge alike: within one algorithm too (a token bucket and vsthrottle's integer bucket
+  // differ in the rate an over-limit client gets). Asymmetric, so that a loaded machine never fails a correct
+  // policy: a fail needs every family within the residual bound to fail; a pass, every family within one request.
   const fails = (fit: FamilyFit) => judge(fit, spec, cold).failing || starves(fit);
-  const rival = id.families.find((f) => f !== id.best && f.residual <= id.best.residual + 1 && fails(f) !== fails(id.best));
+  const bestFails = fails(id.best);
+  const margin = bestFails ? id.residualBound : id.best.residual + 1;
+  const rival = id.families.find((f) => f !== id.best && f.residual <= margin && fails(f) !== bestFails);
   if (rival) {
     const pair = `${id.best.params.variant} and ${rival.params.variant}`;
     return verdict('inconclusive', `${pair} fit equally well and judge the policy differently: not judged`);
