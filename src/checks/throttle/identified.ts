@@ -172,11 +172,17 @@ export function evaluateIdentified(
     ...(limits.windowSec !== undefined ? { windowSec: limits.windowSec } : {}),
   });
   describeIdentification(observed, id);
+  const cold = coldVolley(all, isAccepted);
+  // Undecided by the models: what any limiter within the policy can never do still fails (grossly off the policy).
+  const undecided = (reason: string) => {
+    const gross = grossFindings(all, isAccepted, cold, limits, evidence);
+    if (gross.length === 0) return verdict('inconclusive', reason);
+    return verdict('fail', [reason, ...gross.map((f) => f.title)].join('; '), gross);
+  };
   if (id.algorithm === 'unknown' || id.residual > id.residualBound) {
     const best = `closest: ${id.best.params.variant}, ${id.residual} of ${id.requests} requests wrong (bound ${id.residualBound})`;
-    return verdict('inconclusive', `no limiter model fits what the gateway did (${best}): not judged`);
+    return undecided(`no limiter model fits what the gateway did (${best}): not judged by a model`);
   }
-  const cold = coldVolley(all, isAccepted);
   const judged = judge(id.best, spec, cold);
   observed.judged = judged.numbers;
   // Families that fit must judge alike: within one algorithm too (a token bucket and vsthrottle's integer bucket
@@ -188,7 +194,7 @@ export function evaluateIdentified(
   const rival = id.families.find((f) => f !== id.best && f.residual <= margin && fails(f) !== bestFails);
   if (rival) {
     const pair = `${id.best.params.variant} and ${rival.params.variant}`;
-    return verdict('inconclusive', `${pair} fit equally well and judge the policy differently: not judged`);
+    return undecided(`${pair} fit equally well and judge the policy differently: not judged by a model`);
   }
   // A lost answer (timeout, 5xx) may have been an accept: with any, "stricter than the policy" cannot be told.
   const lost = unresolved.length;
@@ -326,6 +332,75 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judg
     failing: findings.length > 0,
     text: `rate ${rateText}, ${atOnce} at once from idle (${`policy ${limits.rateLimit}/s, burst ${limits.burstLimit}`})`,
   };
+}
+
+/**
+ * What no limiter within the policy can do, read directly from the answers (no model): used when the models
+ * cannot decide. From idle, at once, at most B+1+slack (less nothing: refill during the volley is subtracted at
+ * the policy's highest rate); at least B−slack (a lost answer counted as an accept). From the cold volley to the
+ * end of the overload, at most two bursts plus the policy's highest rate times the span: a fixed window's worst
+ * boundary (2 limits) and a timer's clump stay inside it, so only a limiter off the policy crosses it.
+ */
+function grossFindings(
+  all: readonly Observation[],
+  isAccepted: (o: Observation) => boolean,
+  cold: ColdVolley,
+  limits: ThrottlePolicy,
+  evidence: readonly EvidenceItem[],
+): FindingDraft[] {
+  const slack = Math.max(1, limits.burstLimit * limits.tolerance);
+  const most = limits.burstLimit + 1 + slack;
+  const hiRate = limits.rateLimit * (1 + limits.tolerance);
+  const everything = evidence.map((_, i) => i);
+  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley`);
+  const lostInVolley = volley.filter((o) => !isAccepted(o) && !isThrottledAnswer(o, limits)).length;
+  if (cold.accepted - (hiRate * cold.spanMs) / 1000 > most) {
+    const detail = `the cold volley had ${cold.accepted} accepted within ${Math.round(cold.spanMs)} ms (policy burst ${limits.burstLimit})`;
+    return [
+      finding(
+        'burst-too-large',
+        'high',
+        `burst above the policy's ${limits.burstLimit} (+1) +${slack.toFixed(1)}: more gets through at once than it allows`,
+        detail,
+        everything,
+      ),
+    ];
+  }
+  if (volley.length > 0 && cold.accepted + lostInVolley < limits.burstLimit - slack) {
+    const detail = `the cold volley had ${cold.accepted} accepted of ${volley.length} after an idle wait (burst ${limits.burstLimit})`;
+    return [
+      finding(
+        'burst-too-small',
+        'high',
+        `burst below the policy's ${limits.burstLimit} −${slack.toFixed(1)}: clients are refused what it promises`,
+        detail,
+        everything,
+      ),
+    ];
+  }
+  const early = all.filter((o) => /(cold-volley|trickle|overload)/.test(o.probe));
+  if (early.length > 0) {
+    const spanMs = Math.max(...early.map((o) => o.doneAtMs)) - Math.min(...early.map((o) => o.sentAtMs));
+    const accepted = early.filter(isAccepted).length;
+    const bound = 2 * most + (hiRate * spanMs) / 1000;
+    if (accepted > bound) {
+      const detail = `${accepted} accepted within ${Math.round(spanMs)} ms from idle; within the policy at most ${Math.floor(bound)}`;
+      return [
+        finding(
+          'rate-too-high',
+          'high',
+          `rate above the policy's ${limits.rateLimit}/s +${Math.round(limits.tolerance * 100)}%: more gets through than it allows`,
+          detail,
+          everything,
+        ),
+      ];
+    }
+  }
+  return [];
+}
+
+function isThrottledAnswer(o: Observation, limits: ThrottlePolicy): boolean {
+  return o.status !== undefined && limits.status.includes(o.status);
 }
 
 /** A limiter under which a client above the limit gets less than the rate: refusals counted, or a lockout. */
