@@ -185,13 +185,17 @@ export function evaluateIdentified(
   }
   const judged = judge(id.best, spec, cold);
   observed.judged = judged.numbers;
-  // Families that fit must judge alike: within one algorithm too (a token bucket and vsthrottle's integer bucket
-  // differ in the rate an over-limit client gets). Asymmetric, so that a loaded machine never fails a correct
-  // policy: a fail needs every family within the residual bound to fail; a pass, every family within one request.
+  // Families that fit must judge alike. Asymmetric, so that a loaded machine never fails a correct policy: a fail
+  // needs every family within the residual bound to fail (a token bucket and vsthrottle's integer bucket too:
+  // they differ in the rate an over-limit client gets); a pass, every other algorithm within one request (the
+  // simpler model of one algorithm is its report, identify.ts).
   const fails = (fit: FamilyFit) => judge(fit, spec, cold).failing || starves(fit);
   const bestFails = fails(id.best);
-  const margin = bestFails ? id.residualBound : id.best.residual + 1;
-  const rival = id.families.find((f) => f !== id.best && f.residual <= margin && fails(f) !== bestFails);
+  const rival = id.families.find((f) =>
+    bestFails
+      ? f !== id.best && f.residual <= id.residualBound && !fails(f)
+      : f.algorithm !== id.best.algorithm && f.residual <= id.best.residual + 1 && fails(f),
+  );
   if (rival) {
     const pair = `${id.best.params.variant} and ${rival.params.variant}`;
     return undecided(`${pair} fit equally well and judge the policy differently: not judged by a model`);
