@@ -69,7 +69,12 @@ describe('throttle check on the identification probe: each family named, judged 
     expect(observed.algorithm, verdict.summary).toBe(truth.algorithm);
     expect(ids, verdict.summary).toContain(`algorithm:${truth.algorithm}:info`);
     // Counting refusals (or locking the key out) starves an over-limit client: high, whatever the two numbers say.
-    const starves = ('countsRejected' in truth.spec && truth.spec.countsRejected) || ('blockMs' in truth.spec && truth.spec.blockMs > 0);
+    // A window that restarts on every refusal (@fastify/rate-limit continueExceeding) starves it as well.
+    const spec = truth.spec;
+    const starves =
+      ('countsRejected' in spec && spec.countsRejected) ||
+      ('blockMs' in spec && spec.blockMs > 0) ||
+      ('restartOnRefusal' in spec && spec.restartOnRefusal === true);
     expect(verdict.status, verdict.summary).toBe(starves ? 'fail' : 'pass');
     if (starves) expect(ids).toContain('starves-over-limit:high');
     // Twice the rate in the policy: the limiter refuses what it promises.
