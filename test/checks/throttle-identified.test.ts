@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { throttleCheck, type BucketObserved, type ThrottleNotes } from '../../src/checks/throttle/check.js';
-import { IDENTIFY_PROBE_PREFIX, type IdentifiedObserved } from '../../src/checks/throttle/identified.js';
+import { ENVELOPE_MAX_POINTS, IDENTIFY_PROBE_PREFIX, type IdentifiedObserved } from '../../src/checks/throttle/identified.js';
 import { designProbe } from '../../src/checks/throttle/identify/probe.js';
 import { simulateBucket } from '../../src/checks/throttle/estimate.js';
 import type { Observation } from '../../src/engine/observation.js';
@@ -178,5 +178,60 @@ describe('throttle check on the older probe (export k6, recordings)', () => {
     expect(verdict.status, verdict.summary).toBe('pass');
     expect((verdict.observed as BucketObserved).ratePerSec).toBeCloseTo(50, 0);
     expect(verdict.findings.map((f) => f.id)).toEqual(['bucket-measured']);
+  });
+});
+
+describe('the envelope series for the report chart (cumulative accepted, refusals, the model)', () => {
+  const monotone = (values: readonly number[]) => values.every((v, i) => i === 0 || v >= values[i - 1]!);
+
+  it('is the probe in send order, cumulative and monotone, with every refusal counted and the model beside it', () => {
+    const truth = byName('GCRA');
+    const { verdict, observed } = judge(truth, truth.hints);
+    const envelope = observed.envelope!;
+    expect(envelope, verdict.summary).not.toBeNull();
+    expect(envelope.sent).toBe(observed.requests.sent);
+    expect(envelope.tMs.length).toBeLessThanOrEqual(ENVELOPE_MAX_POINTS);
+    expect(envelope.tMs[0]).toBe(0);
+    expect(monotone(envelope.tMs)).toBe(true);
+    expect(monotone(envelope.accepted)).toBe(true);
+    expect(envelope.accepted.at(-1)).toBe(observed.requests.accepted);
+    expect(envelope.refused).toBe(observed.requests.refused);
+    expect(envelope.refusals.length).toBe(Math.min(envelope.refused, ENVELOPE_MAX_POINTS));
+    expect(envelope.model).toBe(observed.variant);
+    const predicted = envelope.predicted!;
+    expect(predicted).toHaveLength(envelope.tMs.length);
+    expect(monotone(predicted)).toBe(true);
+    // The identified model, run from cold over the same sends, ends near what the gateway accepted.
+    const last = observed.requests.accepted;
+    expect(Math.abs(predicted.at(-1)! - last)).toBeLessThanOrEqual(Math.max(5, 0.1 * last));
+  });
+
+  it('is bounded: a long probe is thinned to at most ENVELOPE_MAX_POINTS points, its counts exact', () => {
+    const policy = policyOf({ rateLimit: 50, burstLimit: 20 });
+    const spec = throttleCheck.select(policy)[0]!.spec;
+    const observations = Array.from({ length: 2500 }, (_, i): Observation => ({
+      probe: `${IDENTIFY_PROBE_PREFIX}overload-1.4x`,
+      method: 'GET',
+      path: '/api/items',
+      intendedAtMs: i * 10,
+      sentAtMs: i * 10 + 0.4,
+      doneAtMs: i * 10 + 5,
+      status: i % 3 === 2 ? 429 : 200,
+      headers: {},
+    }));
+    // Without the run's notes the verdict is an error; the series is still there (no model: none was fitted).
+    const verdict = throttleCheck.evaluate(spec, { observations, notes: {} }, policy);
+    const envelope = (verdict.observed as IdentifiedObserved).envelope!;
+    expect(envelope.sent).toBe(2500);
+    expect(envelope.tMs).toHaveLength(ENVELOPE_MAX_POINTS);
+    expect(envelope.accepted).toHaveLength(ENVELOPE_MAX_POINTS);
+    expect(envelope.tMs.at(-1)).toBe(24_990);
+    expect(envelope.accepted.at(-1)).toBe(1667);
+    expect(monotone(envelope.accepted)).toBe(true);
+    expect(envelope.refused).toBe(833);
+    expect(envelope.refusals).toHaveLength(ENVELOPE_MAX_POINTS);
+    expect(envelope.refusals[0]).toEqual([20, 2]);
+    expect(envelope.predicted).toBeNull();
+    expect(JSON.parse(JSON.stringify(envelope))).toEqual(envelope);
   });
 });

@@ -18,6 +18,7 @@ import { evidenceFrom } from '../evidence.js';
 import { finding } from '../findings.js';
 import type { EvidenceItem } from '../types.js';
 import { identify, type FamilyFit, type Identification, type IdentifiedParams } from './identify/identify.js';
+import { REFUSED, simulate } from './identify/models.js';
 import type { ObservedRequest } from './identify/score.js';
 import { throttleTimeline, type ThrottleTimeline } from './timeline.js';
 
@@ -35,6 +36,8 @@ const MAX_UNRESOLVED_SHARE = 0.05;
 const MIN_OFFERED_SHARE = 0.8;
 /** A hold shorter than this is the round trip's noise, not a delaying limiter (ms). */
 const MIN_REPORTED_HOLD_MS = 20;
+/** Most points the envelope chart's series keep (the report's SVG stays small; report.json too). */
+export const ENVELOPE_MAX_POINTS = 400;
 
 /** The schedule as designed and as sent: the notes of an identification run. JSON. */
 export interface IdentifyNotes {
@@ -70,6 +73,30 @@ export interface IdentifiedObserved {
   maxHoldMs: number | null;
   clientBound: { neededRatePerSec: number; offeredRatePerSec: number } | null;
   timeline: ThrottleTimeline | null;
+  /** Cumulative accepted over the probe, for the report's envelope chart (charts/<check>-envelope.svg). */
+  envelope: EnvelopeSeries | null;
+}
+
+/**
+ * The identification probe as cumulative accepted requests over time, in send order, thinned to at most
+ * ENVELOPE_MAX_POINTS (each point's count is exact: thinning drops points, never counts). The report draws it
+ * against the policy's envelope (burstLimit + rateLimit·t, from expected) and the identified model's prediction.
+ */
+export interface EnvelopeSeries {
+  /** Requests in the probe (before thinning). */
+  sent: number;
+  /** Per point: ms since the probe's first send (rounded). */
+  tMs: number[];
+  /** Per point: requests accepted up to and including that send (measured). */
+  accepted: number[];
+  /** Per point: what the fitted model predicts accepted from cold over the same sends; null when none was fitted. */
+  predicted: number[] | null;
+  /** The model behind `predicted` (its variant), null when none. */
+  model: string | null;
+  /** Refusals in all. */
+  refused: number;
+  /** The refusals as [ms since the first send, accepted so far], thinned to at most ENVELOPE_MAX_POINTS. */
+  refusals: Array<[number, number]>;
 }
 
 type Status = Verdict<IdentifiedObserved>['status'];
@@ -107,6 +134,7 @@ export function evaluateIdentified(
     maxHoldMs: null,
     clientBound: null,
     timeline: throttleTimeline(all, isAccepted, limits, isRefused),
+    envelope: envelopeSeries(all, isAccepted, isRefused),
   };
   const evidence = identifyEvidence(policy, all, isAccepted, isRefused);
   const verdict = (status: Status, summary: string, findings: FindingDraft[] = []) => ({ status, summary, observed, evidence, findings });
@@ -172,6 +200,7 @@ export function evaluateIdentified(
     ...(limits.windowSec !== undefined ? { windowSec: limits.windowSec } : {}),
   });
   describeIdentification(observed, id);
+  observed.envelope = envelopeSeries(all, isAccepted, isRefused, { spec: id.best, epochMs: epoch });
   const cold = coldVolley(all, isAccepted);
   // Undecided by the models: what any limiter within the policy can never do still fails (grossly off the policy).
   const undecided = (reason: string) => {
@@ -227,6 +256,52 @@ function describeIdentification(observed: IdentifiedObserved, id: Identification
     ? { algorithm: id.runnerUp.algorithm, variant: id.runnerUp.params.variant, residual: id.runnerUp.residual }
     : null;
   observed.separatedBy = id.evidence;
+}
+
+/** Evenly spread indices into a list of n, at most `max`, first and last included. */
+function thinned(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: max }, (_, k) => Math.round((k * (n - 1)) / (max - 1)));
+}
+
+/** Cumulative accepted per send (thinned), the refusals on it, and the fitted model's prediction over the same sends. */
+function envelopeSeries(
+  all: readonly Observation[],
+  isAccepted: (o: Observation) => boolean,
+  isRefused: (o: Observation) => boolean,
+  model?: { spec: FamilyFit; epochMs: number },
+): EnvelopeSeries | null {
+  if (all.length === 0) return null;
+  const first = all[0]!.sentAtMs;
+  const at = (o: Observation) => Math.round(o.sentAtMs - first);
+  const cumulative: number[] = [];
+  const refusals: Array<[number, number]> = [];
+  let accepted = 0;
+  for (const o of all) {
+    if (isAccepted(o)) accepted++;
+    cumulative.push(accepted);
+    if (isRefused(o)) refusals.push([at(o), accepted]);
+  }
+  const points = thinned(all.length, ENVELOPE_MAX_POINTS);
+  let predicted: number[] | null = null;
+  if (model) {
+    const verdicts = simulate(
+      model.spec.spec,
+      all.map((o) => model.epochMs + o.sentAtMs),
+    );
+    let sum = 0;
+    const predictedAll = verdicts.map((v) => (sum += v === REFUSED ? 0 : 1));
+    predicted = points.map((i) => predictedAll[i]!);
+  }
+  return {
+    sent: all.length,
+    tMs: points.map((i) => at(all[i]!)),
+    accepted: points.map((i) => cumulative[i]!),
+    predicted,
+    model: model ? model.spec.params.variant : null,
+    refused: refusals.length,
+    refusals: thinned(refusals.length, ENVELOPE_MAX_POINTS).map((i) => refusals[i]!),
+  };
 }
 
 function roundParams(params: Omit<IdentifiedParams, 'variant'>): Omit<IdentifiedParams, 'variant'> {
