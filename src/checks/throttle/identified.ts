@@ -172,6 +172,17 @@ export function evaluateIdentified(
   }
   const policyText = `policy ${limits.rateLimit}/s, burst ${limits.burstLimit}`;
   if (observed.requests.refused === 0) {
+    // Nothing refused proves no limit only when some stretch of accepts is more than any limiter within the policy
+    // admits (B+1 plus its slack, plus the highest rate over the stretch's longest possible span); otherwise the
+    // client simply never offered more than the policy allows (a limit it cannot reach): inconclusive.
+    const excess = mostBeyondPolicy(all.filter(isAccepted), limits);
+    if (excess === undefined) {
+      const summary =
+        `no request was refused, but none of the ${all.length} sent exceeded what a limiter within the policy admits ` +
+        `(${policyText}): client-bound, the limit is out of this client's reach`;
+      observed.clientBound = { neededRatePerSec: round(limits.rateLimit * (1 + limits.tolerance)), offeredRatePerSec: 0 };
+      return verdict('inconclusive', summary);
+    }
     const title = `no throttling: none of ${all.length} requests was refused with ${statuses.join(' or ')} (${policyText})`;
     const detail = `the identification probe (cold volley, overload at 1.4× and 2.7× the rate, volleys after gaps) was accepted whole`;
     return verdict('fail', title, [
@@ -593,6 +604,26 @@ function otherRefusalStatus(
   // stopped the probe at the first run of them there is no "after": the hint then says "if".
   const firstRefusal = all.findIndex((o) => o.status === status);
   return stopped || all.slice(firstRefusal).some(isAccepted) ? { status, count } : undefined;
+}
+
+/**
+ * The largest run of accepts a limiter within the policy could not have admitted: count − (B+1+slack) − the
+ * highest rate × the run's longest possible span (first send to last answer). Undefined when every run fits.
+ */
+function mostBeyondPolicy(accepted: readonly Observation[], limits: ThrottlePolicy): number | undefined {
+  const sorted = [...accepted].sort((a, b) => a.sentAtMs - b.sentAtMs);
+  const allowedAtOnce = limits.burstLimit + 1 + Math.max(1, limits.burstLimit * limits.tolerance);
+  const ratePerMs = (limits.rateLimit * (1 + limits.tolerance)) / 1000;
+  let most: number | undefined;
+  for (let i = 0; i < sorted.length; i++) {
+    let lastDone = 0;
+    for (let j = i; j < sorted.length; j++) {
+      lastDone = Math.max(lastDone, sorted[j]!.doneAtMs);
+      const beyond = j - i + 1 - allowedAtOnce - ratePerMs * (lastDone - sorted[i]!.sentAtMs);
+      if (beyond > 0 && (most === undefined || beyond > most)) most = beyond;
+    }
+  }
+  return most;
 }
 
 /** The overload segments' send rate, measured from the sends, against what they were designed for. */
