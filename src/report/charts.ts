@@ -9,14 +9,9 @@
  * DOM or a canvas, from a well-kept library; no hand-written axis or tick code to maintain here.
  */
 export interface ChartSeries {
-  /** 'scatter' only on a numeric x axis (SVG only: Mermaid has no scatter). */
-  type: 'bar' | 'line' | 'scatter';
+  type: 'bar' | 'line';
   name: string;
   values: number[];
-  /** [x, y] points on a numeric x axis (XyChart.xAxis 'value'), drawn in place of `values`. */
-  points?: Array<[number, number]>;
-  /** A dashed line (a bound or a theory rather than a measurement). */
-  dashed?: boolean;
 }
 
 export interface XyChart {
@@ -25,8 +20,6 @@ export interface XyChart {
   xTicks: string[];
   yLabel: string;
   series: ChartSeries[];
-  /** 'value': a numeric x axis, each series given as `points` (xTicks unused). Default 'category'. */
-  xAxis?: 'category' | 'value';
 }
 
 /** A chart of one check, and where report.md expects its SVG (relative to the report's directory). */
@@ -91,14 +84,7 @@ async function loadEcharts(): Promise<typeof import('echarts/core')> {
       import('echarts/components'),
       import('echarts/renderers'),
     ]);
-    core.use([
-      charts.BarChart,
-      charts.LineChart,
-      charts.ScatterChart,
-      components.GridComponent,
-      components.TitleComponent,
-      components.LegendComponent,
-    ]);
+    core.use([charts.BarChart, charts.LineChart, components.GridComponent, components.TitleComponent, components.LegendComponent]);
     core.use(renderers.SVGRenderer);
     return core;
   })();
@@ -124,18 +110,13 @@ export async function renderSvgChart(chart: XyChart): Promise<string> {
       title: { text: chart.title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0, itemGap: 36 },
       grid: { left: 64, right: 24, top: 48, bottom: 84 },
-      xAxis:
-        chart.xAxis === 'value'
-          ? { type: 'value', name: chart.xLabel, nameLocation: 'middle', nameGap: 28 }
-          : { type: 'category', name: chart.xLabel, nameLocation: 'middle', nameGap: 28, data: chart.xTicks },
+      xAxis: { type: 'category', name: chart.xLabel, nameLocation: 'middle', nameGap: 28, data: chart.xTicks },
       yAxis: { type: 'value', name: chart.yLabel, nameLocation: 'middle', nameGap: 44, minInterval: 1 },
       series: chart.series.map((s) => ({
         type: s.type,
         name: s.name,
-        data: s.points ?? s.values,
-        ...(s.type === 'line' ? { symbolSize: 4, showSymbol: chart.xAxis !== 'value' } : {}),
-        ...(s.type === 'scatter' ? { symbolSize: 5 } : {}),
-        ...(s.dashed ? { lineStyle: { type: 'dashed' } } : {}),
+        data: s.values,
+        ...(s.type === 'line' ? { symbolSize: 4 } : {}),
       })),
     });
     return `<?xml version="1.0" encoding="UTF-8"?>\n${instance.renderToSVGString()}\n`;
