@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Finding } from '../../src/checks/types.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { GateSummary } from '../../src/gate/gate.js';
@@ -78,6 +79,10 @@ const findingsOf = (check: object): Finding[] => (check as { findings: Finding[]
 describe('gatecheck run against a gateway whose CloudWatch metrics lose traffic', () => {
   /** A fresh gateway per run (its metrics are per minute: a second run would fill in the first one's gaps). */
   const runLossy = async (extra: string[]) => {
+    // Requests within the clock-skew allowance (1 s) of a minute boundary may count in either minute, so a
+    // short run there cannot show a deficit: start well inside a minute (the run takes a few seconds).
+    const intoMinuteMs = Date.now() % 60_000;
+    if (intoMinuteMs < 3_000 || intoMinuteMs > 40_000) await sleep((63_000 - intoMinuteMs) % 60_000);
     const lossy = await startGateway({ policy: loadPolicyFile(POLICY, { env: { GATECHECK_API_KEY: KEY } }), cloudwatch: true });
     // The gateway answers every request, but its metrics keep only every other one.
     const record = lossy.recorder.record.bind(lossy.recorder);
@@ -109,7 +114,7 @@ describe('gatecheck run against a gateway whose CloudWatch metrics lose traffic'
     expect(medium.every((f) => f.disposition === 'below-gate')).toBe(true);
     expect((run.report as unknown as { gate: GateSummary }).gate.counts.medium).toBe(medium.length);
     expect(run.code).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   it('fails exactly the metrics check with --fail-on medium: exit 1', async () => {
     const run = await runLossy(['--fail-on', 'medium']);
@@ -123,7 +128,7 @@ describe('gatecheck run against a gateway whose CloudWatch metrics lose traffic'
       disposition: 'gating',
     });
     expect(run.code).toBe(1);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('gatecheck metrics', () => {
