@@ -2,7 +2,7 @@
  * express-rate-limit (npm) in an Express 5 child process: a fixed window per key, opened by the key's
  * first request (MemoryStore, v7 and later). See node/express-server.ts.
  */
-import { makeDir, removeDir } from './process.js';
+import { makeDir, removeDir, runningLimiter } from './process.js';
 import { startNodeChild } from './node-process.js';
 import type { ExpressLimiterSettings } from './node/express-server.js';
 import type { LimiterTruth, RunningLimiter } from './types.js';
@@ -45,19 +45,7 @@ export async function startExpressRateLimit(spec: ExpressRateLimitSpec, name: st
   try {
     const settings: ExpressLimiterSettings = { limit: spec.limit, windowMs: spec.windowSec * 1000, statusCode: spec.status };
     const { proc, port } = await startNodeChild('express-server', settings);
-    return {
-      name,
-      url: `http://127.0.0.1:${port}`,
-      truth: expressRateLimitTruth(spec),
-      pids: proc.tree(),
-      ports: [port],
-      dir,
-      log: () => proc.output(),
-      stop: async () => {
-        await proc.stop();
-        removeDir(dir);
-      },
-    };
+    return runningLimiter(name, expressRateLimitTruth(spec), proc, port, dir);
   } catch (error) {
     removeDir(dir);
     throw error;

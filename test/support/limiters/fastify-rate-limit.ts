@@ -3,7 +3,7 @@
  * request (LocalStore); with `continueExceeding`, each refused request restarts the window. See
  * node/fastify-server.ts.
  */
-import { makeDir, removeDir } from './process.js';
+import { makeDir, removeDir, runningLimiter } from './process.js';
 import { startNodeChild } from './node-process.js';
 import type { FastifyLimiterSettings } from './node/fastify-server.js';
 import type { LimiterTruth, RunningLimiter } from './types.js';
@@ -50,19 +50,7 @@ export async function startFastifyRateLimit(spec: FastifyRateLimitSpec, name: st
       continueExceeding: spec.continueExceeding,
     };
     const { proc, port } = await startNodeChild('fastify-server', settings);
-    return {
-      name,
-      url: `http://127.0.0.1:${port}`,
-      truth: fastifyRateLimitTruth(spec),
-      pids: proc.tree(),
-      ports: [port],
-      dir,
-      log: () => proc.output(),
-      stop: async () => {
-        await proc.stop();
-        removeDir(dir);
-      },
-    };
+    return runningLimiter(name, fastifyRateLimitTruth(spec), proc, port, dir);
   } catch (error) {
     removeDir(dir);
     throw error;

@@ -12,7 +12,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureLog, launch, makeDir, probeHttp, removeDir, withFreePort } from './process.js';
+import { failureLog, launch, makeDir, probeHttp, removeDir, runningLimiter, withFreePort } from './process.js';
 import type { LimiterTruth, RunningLimiter } from './types.js';
 
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
@@ -68,22 +68,7 @@ export async function startHaproxy(spec: HaproxySpec, name: string): Promise<Run
       const started = await launch({ name: 'haproxy', command: HAPROXY_BINARY, args: ['-db', '-f', config], ready: () => probeHttp(port) });
       if (!started.ok) return { ok: false, log: failureLog('haproxy', started.reason, started.output) };
       const { proc } = started;
-      return {
-        ok: true,
-        value: {
-          name,
-          url: `http://127.0.0.1:${port}`,
-          truth: haproxyTruth(spec),
-          pids: proc.tree(),
-          ports: [port],
-          dir,
-          log: () => proc.output(),
-          stop: async () => {
-            await proc.stop();
-            removeDir(dir);
-          },
-        },
-      };
+      return { ok: true, value: runningLimiter(name, haproxyTruth(spec), proc, port, dir) };
     });
   } catch (error) {
     removeDir(dir);

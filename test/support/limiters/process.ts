@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LimiterTruth, RunningLimiter } from './types.js';
 
 export const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
@@ -265,4 +266,27 @@ function installExitHook(): void {
     for (const child of running) killTree(child);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+/** A limiter served by one process on one port in its own directory: stop() ends the process and removes the directory. */
+export function runningLimiter(
+  name: string,
+  truth: LimiterTruth,
+  proc: { tree(): number[]; output(): string; stop(): Promise<void> },
+  port: number,
+  dir: string,
+): RunningLimiter {
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    truth,
+    pids: proc.tree(),
+    ports: [port],
+    dir,
+    log: () => proc.output(),
+    stop: async () => {
+      await proc.stop();
+      removeDir(dir);
+    },
+  };
 }

@@ -12,7 +12,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureLog, launch, makeDir, probeHttp, removeDir, withFreePort } from './process.js';
+import { failureLog, launch, makeDir, probeHttp, removeDir, runningLimiter, withFreePort } from './process.js';
 import type { LimiterTruth, RunningLimiter } from './types.js';
 
 export const VARNISH_PATHS = {
@@ -101,22 +101,7 @@ export async function startVarnish(spec: VarnishSpec, name: string): Promise<Run
       });
       if (!started.ok) return { ok: false, log: failureLog('varnishd', started.reason, started.output) };
       const { proc } = started;
-      return {
-        ok: true,
-        value: {
-          name,
-          url: `http://127.0.0.1:${port}`,
-          truth: varnishTruth(spec),
-          pids: proc.tree(),
-          ports: [port],
-          dir,
-          log: () => proc.output(),
-          stop: async () => {
-            await proc.stop();
-            removeDir(dir);
-          },
-        },
-      };
+      return { ok: true, value: runningLimiter(name, varnishTruth(spec), proc, port, dir) };
     });
   } catch (error) {
     removeDir(dir);
