@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { PolicyIssue } from './errors.js';
 import { formatPath } from './errors.js';
-import { nearMiss } from '../util/near-miss.js';
+import { nearMiss } from './near-miss.js';
 
 /** The published schema (policies/schema.json), the single source of truth for the policy's shape. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../policies/schema.json', import.meta.url));

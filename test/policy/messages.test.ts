@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../src/policy/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
-import { editDistance, nearMiss } from '../../src/util/near-miss.js';
+import { editDistance, nearMiss } from '../../src/policy/near-miss.js';
 
 const HEAD = 'version: 1\ntarget: http://127.0.0.1:8080\n';
 
