@@ -200,8 +200,8 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('fault', {
             type: 'string',
             array: true,
-            default: [] as string[],
-            describe: `Break the reference gateway on purpose:\n${faultHelp()}`,
+            // No default: yargs would show "[default: []]"; none given is no fault.
+            describe: `Break the reference gateway on purpose (repeatable, or comma-separated):\n${faultHelp()}`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .example(...example('$0 demo', 'all checks pass, exit 0'))
@@ -209,7 +209,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       async (args) => {
         setExit(
           await demoCommand(io, {
-            fault: parseFaults(args.fault, usage),
+            fault: parseFaults(args.fault ?? [], usage),
             quiet: args.quiet,
             metrics: metricsSettings(args, usage),
             ...opt('out', args.out),
@@ -269,8 +269,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('fault', {
             type: 'string',
             array: true,
-            default: [] as string[],
-            describe: 'Misconfiguration to switch on (see `demo --help`)',
+            describe: 'Misconfiguration to switch on, repeatable (the list: `gatecheck demo --help`)',
           })
           .example(
             ...example(
@@ -281,7 +280,9 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       async (args) => {
         if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
           usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
-        setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
+        setExit(
+          await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault ?? [], usage) }),
+        );
       },
     )
     .command(

@@ -19,6 +19,8 @@ function problems(text: string): string[] {
   for (const line of text.split('\n')) {
     // cliui sets a long description flush against its type: `README[string]`.
     if (/[^\s[]\[(string|number|boolean|array|required|default|choices)/.test(line)) found.push(`glued: ${line.trim()}`);
+    // yargs' default for an array flag or a variadic positional: noise beside [required], or no default at all.
+    if (line.includes('[default: []]')) found.push(`empty default: ${line.trim()}`);
   }
   // One default per option: `--workers` once showed the machine's and its own in words.
   for (const block of text.split(/\n(?= {2}-|\s{6}--)/)) {
