@@ -18,6 +18,15 @@ export function humanUsageMessage(message: string, argv: readonly string[]): str
   const unknown = /^Unknown arguments?: (.*)$/.exec(message)?.[1]?.split(', ');
   if (unknown && command !== undefined && unknown.includes(command) && argv[0] === command)
     return `Unknown command ${command} (gatecheck --help lists the commands)`;
+  // `--polcy x`: yargs first misses --policy; the flag that was meant is the better news.
+  const missing = /^Missing required arguments?: (.*)$/.exec(message)?.[1]?.split(', ');
+  if (missing) {
+    const given = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!);
+    for (const flag of given) {
+      const meant = missing.includes(flag) ? undefined : nearMiss(flag, missing);
+      if (meant !== undefined) return `Unknown option --${flag}: did you mean --${meant}?`;
+    }
+  }
   if (message.startsWith('Not enough non-option arguments') && command !== undefined) {
     const forms: Record<string, string> = {
       export: 'export needs a format: gatecheck export k6 --policy FILE --out DIR',

@@ -66,6 +66,8 @@ describe('a command line that is not one', () => {
   it.each([
     [['runn', '--policy', 'p.yaml'], 'gatecheck: Unknown command runn: did you mean run?'],
     [['valdate'], 'gatecheck: Unknown command valdate: did you mean validate?'],
+    [['run', '--polcy', 'p.yaml'], 'gatecheck: Unknown option --polcy: did you mean --policy?'],
+    [['run'], 'gatecheck: Missing required argument: policy'],
     [['frobnicate'], 'gatecheck: Unknown command frobnicate (gatecheck --help lists the commands)'],
     [['export'], 'gatecheck: export needs a format: gatecheck export k6 --policy FILE --out DIR'],
     [['import'], 'gatecheck: import needs a format and the result files: gatecheck import k6 FILE... [--policy FILE]'],
