@@ -585,7 +585,11 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   const short = report.saturation?.shortRun;
   if (short) io.stderr.write(`gatecheck: warning: ${redactor.redact(shortRunLine(short))}\n`);
   const files = await writeBenchReport(report, dir, redactor);
-  io.stdout.write(redactor.redact(renderBenchMarkdown(report).replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')));
+  // The console gets the tables; charts are for bench.md, and the refusals warning comes once, last, on stderr.
+  const tables = renderBenchMarkdown(report)
+    .replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')
+    .replace(/^\*\*Warning: .*\*\*\n\n/m, '');
+  io.stdout.write(redactor.redact(tables));
   io.stdout.write(`\nReport: ${files.markdown}\n        ${files.json}\n`);
   // Last, after the tables, where it cannot scroll away.
   const misleading = misleadingBench(benchAnswers(report), credentialHint);

@@ -34,6 +34,7 @@ describe('bench against a keyed route', () => {
     const run = await runCli(['bench', '--target', gateway.url, '--path', '/api/items', ...SHORT, ...out('none')], env);
     expect(run.stderr).toContain('WARNING: every answer was 403: the route needs a credential? pass --policy FILE --credential NAME');
     expect(run.code).toBe(3);
+    expect(run.stdout).not.toContain('Warning');
     // bench.md, for whoever reads only the CI artefact, says it too.
     expect(readFileSync(join(dir, 'none', 'bench.md'), 'utf8')).toContain(
       '**Warning: every answer was 403; the figures measure refusals.**',
