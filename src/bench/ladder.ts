@@ -20,6 +20,8 @@ export interface StepResult {
   throttledShare: number;
   otherShare: number;
   transportErrors: number;
+  /** Answers by HTTP status ("200": 480, "403": 20): what came back, so a run that measured refusals says so. */
+  statusCounts: Record<string, number>;
   /** Latency from the intended send time (coordinated-omission corrected), ms. */
   latencyMs: { p50?: number; p90?: number; p99?: number; p999?: number; max?: number };
   /** Per 100 ms window of sends: the worst relative deviation from rate·0.1 s over full windows. */
@@ -55,6 +57,7 @@ export async function runLadder(
     let throttled = 0;
     let other = 0;
     let transportErrors = 0;
+    const statusCounts: Record<string, number> = {};
     const phaseStartMs = client.now();
     // Sends per 100 ms window (by actual send time): the pacing-accuracy figure.
     const sends = new Timeline(phaseStartMs, WINDOW_MS);
@@ -75,7 +78,10 @@ export async function runLadder(
         else if (o.status === 429) throttled++;
         else if (o.status < 400) accepted++;
         else other++;
-        if (o.status !== undefined) latency.add(o);
+        if (o.status !== undefined) {
+          latency.add(o);
+          statusCounts[o.status] = (statusCounts[o.status] ?? 0) + 1;
+        }
       },
     });
     const durationSec = phase.durationSec;
@@ -100,6 +106,7 @@ export async function runLadder(
       throttledShare: completed ? throttled / completed : 0,
       otherShare: completed ? other / completed : 0,
       transportErrors,
+      statusCounts,
       latencyMs: {
         p50: latency.percentileMs(50),
         p90: latency.percentileMs(90),

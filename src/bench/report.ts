@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { markdownTable } from 'markdown-table';
 import { mermaidXyChart } from '../report/charts.js';
 import type { Redactor } from '../util/redact.js';
+import { benchAnswers, misleadingBench } from './answers.js';
 import type { StepResult } from './ladder.js';
 import type { SaturateResult, ShortRun } from './saturate.js';
 
@@ -34,6 +35,9 @@ export function renderBenchMarkdown(report: BenchReport): string {
     `- Mode: ${report.mode}${report.scenario ? ` (scenario \`${report.scenario}\`)` : ''}`,
     '',
   ];
+  // The same warning as on the console (where the run also exits 3), for whoever reads only this file.
+  const misleading = misleadingBench(benchAnswers(report));
+  if (misleading) out.push(`**Warning: ${misleading}.**`, '');
   if (report.saturation) {
     const s = report.saturation;
     const errors = `${s.errors}${s.unanswered ? ` (+${s.unanswered} unanswered)` : ''}`;

@@ -26,6 +26,9 @@ import { scheduleChecks } from '../run/schedule.js';
 import { CHECK_KINDS } from '../checks/registry.js';
 import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
+import { benchAnswers, misleadingBench } from '../bench/answers.js';
+import { findRoute } from '../policy/routes.js';
+import { nearMiss } from '../policy/near-miss.js';
 import { credentialHeaders } from '../checks/context.js';
 import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
@@ -451,11 +454,16 @@ function gateLine(gate: RunReport['gate']): string {
 export { PolicyError };
 
 export interface BenchArgs {
-  target: string;
+  /** --target; without it, the policy's target. */
+  target?: string;
   path: string;
   method: string;
   policy?: string;
   route?: string;
+  /** --credential NAME: a credential of --policy, sent instead of the route's own. */
+  credential?: string;
+  /** --header "Name: value", parsed; sent on every request, after the credential's header. */
+  headers?: Record<string, string>;
   rates?: number[];
   scenario?: string;
   saturate: boolean;
@@ -472,26 +480,67 @@ export interface BenchArgs {
   tls?: TlsArgs;
 }
 
-/** `gatecheck bench`: a rate ladder on the paced engine, or saturation (raw sockets or autocannon). */
-export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> {
-  let headers: Record<string, string> = {};
-  let limits: { rateLimit?: number; burstLimit?: number } = {};
-  let redactor = new Redactor();
-  let path = args.path;
-  let method = args.method;
-  if (args.policy) {
-    const policy = loadPolicy(io, { policy: args.policy });
-    const route = args.route
-      ? policy.routes.find((r) => r.id === args.route || r.name === args.route || r.path === args.route)
-      : policy.routes[0];
-    if (!route)
-      throw new UsageError(`--route: no route "${args.route}" in ${args.policy} (routes: ${policy.routes.map((r) => r.id).join(', ')})`);
-    headers = credentialHeaders(routeCredential(policy, route));
-    limits = route.throttle ?? {};
-    redactor = new Redactor(Object.values(policy.credentials));
-    path = route.path;
-    method = route.method;
+/** What bench loads, from flags or from --policy's route: where, how, with which headers. */
+interface BenchRequest {
+  target: string;
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  limits: { rateLimit?: number; burstLimit?: number };
+  redactor: Redactor;
+  /** The next step to offer when the answers are refusals, when there is one. */
+  credentialHint?: string;
+}
+
+function benchRequest(io: CliIo, args: BenchArgs): BenchRequest {
+  if (!args.policy) {
+    if (args.route !== undefined) throw new UsageError('--route names a route of --policy: pass --policy FILE');
+    if (args.credential !== undefined) throw new UsageError('--credential names a credential of --policy: pass --policy FILE');
+    if (args.target === undefined) throw new UsageError('bench needs a target: --target URL, or --policy FILE whose `target` is set');
+    const redactor = new Redactor();
+    for (const [name, value] of Object.entries(args.headers ?? {})) redactor.add(value, `<header ${name}>`);
+    const hint = 'pass --policy FILE --credential NAME, or --header "x-api-key: …"';
+    const { path, method } = args;
+    return { target: args.target, path, method, headers: args.headers ?? {}, limits: {}, redactor, credentialHint: hint };
   }
+  const policy = loadPolicy(io, { policy: args.policy, ...(args.target !== undefined ? { target: args.target } : {}) });
+  if (policy.target === undefined) throw new UsageError(`bench needs a target: ${args.policy} has no \`target\`; pass --target URL`);
+  const found = args.route !== undefined ? findRoute(policy, args.route) : { route: policy.routes[0]! };
+  if ('problem' in found) throw new UsageError(`--route: ${found.problem}`);
+  const route = found.route;
+  const names = Object.keys(policy.credentials);
+  let credential = routeCredential(policy, route);
+  if (args.credential !== undefined) {
+    credential = policy.credentials[args.credential];
+    if (!credential) {
+      const meant = nearMiss(args.credential, names);
+      const known = names.length ? `(defined: ${names.join(', ')})` : '(it defines none)';
+      throw new UsageError(
+        `--credential: ${args.policy} has no credential "${args.credential}"${meant ? `; did you mean ${meant}?` : ''} ${known}`,
+      );
+    }
+  }
+  const redactor = new Redactor(Object.values(policy.credentials));
+  for (const [name, value] of Object.entries(args.headers ?? {})) redactor.add(value, `<header ${name}>`);
+  const hint = credential === undefined && names.length ? `try --credential ${names[0]}` : undefined;
+  return {
+    target: policy.target,
+    path: route.path,
+    method: route.method,
+    headers: { ...credentialHeaders(credential), ...args.headers },
+    limits: route.throttle ?? {},
+    redactor,
+    ...(hint ? { credentialHint: hint } : {}),
+  };
+}
+
+/**
+ * `gatecheck bench`: a rate ladder on the paced engine, or saturation (raw sockets or autocannon).
+ * Exit 0, or 3 when the answers were refusals (nothing accepted, or most 4xx/5xx): figures of
+ * a gateway saying no must not pass for a benchmark.
+ */
+export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> {
+  const { target, path, method, headers, limits, redactor, credentialHint } = benchRequest(io, args);
   let mode: BenchMode;
   if (args.saturate) {
     mode = {
@@ -530,13 +579,23 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const progress = progressPrinter(io, args.quiet);
   const caps = { maxRequests: args.maxRequests, maxDurationSec: args.maxDuration, requestTimeoutMs: 5_000, tls: args.tls };
-  const report = await runBench({ target: args.target, path, method, headers, mode, ...caps, progress: progress.line, version: VERSION });
+  const report = await runBench({ target, path, method, headers, mode, ...caps, progress: progress.line, version: VERSION });
   progress.done();
   // Said even with --quiet: a figure from a cut-short run must not pass for the duration asked.
   const short = report.saturation?.shortRun;
   if (short) io.stderr.write(`gatecheck: warning: ${redactor.redact(shortRunLine(short))}\n`);
   const files = await writeBenchReport(report, dir, redactor);
-  io.stdout.write(redactor.redact(renderBenchMarkdown(report).replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')));
+  // The console gets the tables; charts are for bench.md, and the refusals warning comes once, last, on stderr.
+  const tables = renderBenchMarkdown(report)
+    .replace(/```mermaid[\s\S]*?```\n\n_[^\n]*_\n?/g, '')
+    .replace(/^\*\*Warning: .*\*\*\n\n/m, '');
+  io.stdout.write(redactor.redact(tables));
   io.stdout.write(`\nReport: ${files.markdown}\n        ${files.json}\n`);
+  // Last, after the tables, where it cannot scroll away.
+  const misleading = misleadingBench(benchAnswers(report), credentialHint);
+  if (misleading) {
+    io.stderr.write(`\ngatecheck: WARNING: ${redactor.redact(misleading)} (exit 3)\n`);
+    return EXIT_CODES.error;
+  }
   return EXIT_CODES.pass;
 }

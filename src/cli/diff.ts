@@ -1,3 +1,4 @@
+import { example } from './help.js';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { diffFindings, findingIds, gatesAt, type DiffEntry, type FindingsDiff } from '../gate/diff.js';
@@ -41,10 +42,12 @@ export function diffCommandModule(io: CliIo, setExit: SetExit): CommandModule {
         })
         .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON (exit codes unchanged)' })
         .example(
-          '$0 diff reports/main/report.json reports/pr/report.json',
-          'exit 1 when the second run has a new finding at or above the gate',
+          ...example(
+            '$0 diff reports/main/report.json reports/pr/report.json',
+            'exit 1 when the second run has a new finding at or above the gate',
+          ),
         )
-        .example('$0 diff old.json new.json --fail-on medium --json > diff.json', 'a stricter gate, machine-readable'),
+        .example(...example('$0 diff old.json new.json --fail-on medium --json > diff.json', 'a stricter gate, machine-readable')),
     handler: async (raw) => {
       const args = raw as unknown as { old: string; new: string; 'fail-on'?: GateLevel; json: boolean };
       const failOn = args['fail-on'] ? { failOn: args['fail-on'] } : {};

@@ -22,7 +22,7 @@ export function gateFlags<T>(y: Argv<T>) {
   return y
     .option('fail-on', {
       choices: GATE_LEVELS,
-      describe: "Lowest finding severity that fails a check (overrides the policy's gate.failOn; default high). See docs/findings.md",
+      describe: "Lowest finding severity that fails a check; overrides the policy's gate.failOn (default high; see docs/findings.md)",
     })
     .option('accept', {
       type: 'string',

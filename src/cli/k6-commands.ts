@@ -18,11 +18,13 @@ import type { InstanceResult } from '../k6/aggregate.js';
 import { EXIT_CODES, exitCodeFor } from '../report/model.js';
 import type { SarifSource } from '../report/sarif.js';
 import { defaultReportDir } from '../report/write.js';
+import { findRoute, ROUTE_FORMS } from '../policy/routes.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
 import { Redactor } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
+import { example } from './help.js';
 import { progressPrinter, type CliIo } from './io.js';
 
 /**
@@ -40,14 +42,14 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
       y
         .positional('engine', { choices: ['k6'] as const, describe: 'Engine to export for' })
         .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
-        .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README' })
+        .option('out', { type: 'string', demandOption: true, describe: 'Directory for the script, the manifests and a README.md' })
         .option('scenario', {
           type: 'string',
           describe:
             `Scenario to translate for each route instead of the policy's own probes` +
             ` (built in: ${builtInScenarios().join(', ')}; or a file)`,
         })
-        .option('route', { type: 'string', array: true, describe: 'Export only this route id (`GET /api/items`); repeatable' })
+        .option('route', { type: 'string', array: true, describe: `Export only this route: ${ROUTE_FORMS}; repeatable` })
         .option('parallelism', {
           type: 'number',
           default: 1,
@@ -70,8 +72,15 @@ export function exportCommandModule(io: CliIo, argv: string[], setExit: SetExit,
           type: 'number',
           describe: "Response time used to size preAllocatedVUs [default: the route's slo.p99Ms, else 250]",
         })
-        .example('$0 export k6 --policy api.yaml --parallelism 4 --out k6/', 'script + TestRun for 4 pods; then kubectl apply -f k6/')
-        .example('$0 export k6 --policy api.yaml --scenario step-ladder --route "GET /api/items" --out k6/', 'a load shape for one route'),
+        .example(
+          ...example('$0 export k6 --policy api.yaml --parallelism 4 --out k6/', 'script + TestRun for 4 pods; then kubectl apply -f k6/'),
+        )
+        .example(
+          ...example(
+            '$0 export k6 --policy api.yaml --scenario step-ladder --route "GET /api/items" --out k6/',
+            'a load shape for one route',
+          ),
+        ),
     handler: async (raw) => {
       const args = raw as unknown as Record<string, unknown>;
       const parallelism = args.parallelism as number;
@@ -124,6 +133,8 @@ export function importCommandModule(
           array: true,
           describe: 'k6 --out json files (plain or .gz), --summary-export files, handleSummary() JSON or machine-readable summaries',
         })
+        // A variadic positional gets a default of [] from yargs, shown as "[required] [default: []]": nonsense.
+        .default('files', undefined)
         .option('policy', {
           type: 'string',
           describe: 'Policy to judge the results against (throttle fit, slo); without it only the k6 thresholds are judged',
@@ -133,7 +144,9 @@ export function importCommandModule(
         .option('only', { type: 'string', describe: 'Comma-separated check kinds to report (throttle,slo)' })
         .option('window-ms', { type: 'number', default: 100, describe: 'Timeline window in ms' })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
-        .example('$0 import k6 results/*.ndjson.gz results/*.summary.json --policy api.yaml', 'merge the pods of a k6-operator run'),
+        .example(
+          ...example('$0 import k6 results/*.ndjson.gz results/*.summary.json --policy api.yaml', 'merge the pods of a k6-operator run'),
+        ),
     handler: async (raw) => {
       const args = raw as unknown as Record<string, unknown>;
       const windowMs = args['window-ms'] as number;
@@ -183,6 +196,12 @@ export interface ExportArgs {
 export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[] = []): Promise<number> {
   const { policy, credentialEnv } = loadPolicyForK6(resolve(io.cwd, args.policy), io.env, args.target);
   const scenario = args.scenario !== undefined ? loadScenarioOrUsage(args.scenario) : undefined;
+  // The same forms as `bench --route`, resolved here so a route that is not there is bad input (exit 2).
+  const routes = args.route?.map((given) => {
+    const found = findRoute(policy, given);
+    if ('problem' in found) throw new UsageError(`--route: ${found.problem}`);
+    return found.route.id;
+  });
   const built = exportOrUsage('export k6', () =>
     buildK6Export({
       policy,
@@ -192,7 +211,7 @@ export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[
       parallelism: args.parallelism,
       command: ['gatecheck', ...argv].map(shellQuote).join(' '),
       ...opt('scenario', scenario),
-      ...opt('routes', args.route),
+      ...opt('routes', routes),
       ...opt('separate', args.separate),
       ...opt('name', args.name),
       ...opt('namespace', args.namespace),

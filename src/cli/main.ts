@@ -8,6 +8,7 @@ import type { CheckKind } from '../checks/types.js';
 import { FAULT_NAMES, type FaultName } from '../gateway/faults.js';
 import { PolicyError } from '../policy/errors.js';
 import { targetProblem } from '../policy/load.js';
+import { ROUTE_FORMS } from '../policy/routes.js';
 import { EXIT_CODES } from '../report/model.js';
 import { ReportFileError } from '../report/read.js';
 import { SELECTABLE_KINDS } from '../run/run-policy.js';
@@ -25,6 +26,7 @@ import {
   VERSION,
 } from './commands.js';
 import type { TlsArgs } from './commands.js';
+import { example, humanUsageMessage } from './help.js';
 import { processIo, type CliIo } from './io.js';
 import { exportCommandModule, importCommandModule, runK6EngineCommand } from './k6-commands.js';
 
@@ -39,7 +41,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   };
   const parser = buildParser(io, argv, (code) => (exitCode = code), usage);
   try {
-    await parser.parseAsync();
+    // With a callback yargs hands --help and --version text over instead of printing it to the
+    // console: it goes to io.stdout like everything else (and in-process tests can read it).
+    let output = '';
+    await parser.parseAsync(argv, {}, (_error, _argv, text) => {
+      output = text;
+    });
+    if (output) io.stdout.write(`${output}\n`);
     return exitCode;
   } catch (error) {
     if (error instanceof PolicyError) {
@@ -65,7 +73,10 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
   const commonRun = (y: Argv) =>
     y
       .option('target', { type: 'string', describe: "Base URL of the gateway; overrides the policy's target" })
-      .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
+      .option('out', {
+        type: 'string',
+        describe: 'Directory for the reports: report.md, report.json, report.sarif, junit.xml [default: reports/<timestamp>/]',
+      })
       .option('only', { type: 'string', describe: `Comma-separated check kinds to run (${SELECTABLE_KINDS.join(',')})` })
       .option('max-requests', { type: 'number', describe: 'Request cap for the whole run (overrides limits.maxRequests)' })
       .option('max-duration', { type: 'number', describe: 'Time cap in seconds for the whole run (overrides limits.maxDurationSec)' })
@@ -107,13 +118,14 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             describe: "Also write every observation and each check's notes to FILE (NDJSON, credentials redacted) for `gatecheck judge`",
           })
           .example(
-            '$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080 --out reports/latest',
-            'check a local nginx',
+            ...example('$0 run --policy policies/examples/nginx-modsecurity.yaml --target http://127.0.0.1:8080', 'check a local nginx'),
           )
-          .example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks')
-          .example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA')
-          .example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)")
-          .example('$0 run --policy api.yaml --baseline reports/main/report.json', 'only findings the main branch did not have fail'),
+          .example(...example('GATECHECK_API_KEY=... $0 run --policy api.yaml --only auth,cors', 'only the auth and CORS checks'))
+          .example(...example('$0 run --policy api.yaml --target https://127.0.0.1:8443 --ca dev-ca.pem', 'a gateway with a private CA'))
+          .example(...example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)"))
+          .example(
+            ...example('$0 run --policy api.yaml --baseline reports/main/report.json', 'only findings the main branch did not have fail'),
+          ),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
@@ -153,11 +165,16 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'Judge a recorded run (run --record) against a policy again, offline: sends nothing; writes the reports and exits like run',
       (y) =>
         baselineFlag(gateFlags(y))
-          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON) whose checks judge the recording' })
+          .option('policy', { type: 'string', demandOption: true, describe: 'Policy file whose checks judge the recording' })
           .option('observations', { type: 'string', demandOption: true, describe: 'The recording: the file `run --record FILE` wrote' })
-          .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
-          .example('$0 run --policy api.yaml --record run.ndjson', 'record a run (its verdicts as usual)')
-          .example('$0 judge --policy strict.yaml --observations run.ndjson --out reports/strict', 'the same traffic, stricter limits'),
+          .option('out', {
+            type: 'string',
+            describe: 'Directory for the reports: report.md, report.json, report.sarif, junit.xml [default: reports/<timestamp>/]',
+          })
+          .example(...example('$0 run --policy api.yaml --record run.ndjson', 'record a run (its verdicts as usual)'))
+          .example(
+            ...example('$0 judge --policy strict.yaml --observations run.ndjson --out reports/strict', 'the same traffic, stricter limits'),
+          ),
       async (args) => {
         const gate = gateArgs(args);
         setExit(await judgeCommand(io, { policy: args.policy, observations: args.observations, ...opt('out', args.out), gate }));
@@ -169,7 +186,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       (y) =>
         y
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
-          .example('$0 validate --policy policies/demo.yaml', 'exit 0 when valid, 2 with every problem listed'),
+          .example(...example('$0 validate --policy policies/demo.yaml', 'exit 0 when valid, 2 with every problem listed')),
       (args) => {
         setExit(validateCommand(io, { policy: args.policy }));
       },
@@ -183,16 +200,16 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('fault', {
             type: 'string',
             array: true,
-            default: [] as string[],
-            describe: `Break the reference gateway on purpose:\n${faultHelp()}`,
+            // No default: yargs would show "[default: []]"; none given is no fault.
+            describe: `Break the reference gateway on purpose (repeatable, or comma-separated):\n${faultHelp()}`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
-          .example('$0 demo', 'all checks pass, exit 0')
-          .example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1'),
+          .example(...example('$0 demo', 'all checks pass, exit 0'))
+          .example(...example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1')),
       async (args) => {
         setExit(
           await demoCommand(io, {
-            fault: parseFaults(args.fault, usage),
+            fault: parseFaults(args.fault ?? [], usage),
             quiet: args.quiet,
             metrics: metricsSettings(args, usage),
             ...opt('out', args.out),
@@ -211,15 +228,22 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             default: '15m',
             describe: "How far back: 90s, 15m, 2h, 1d (at most 15d, CloudWatch's one-minute retention)",
           })
-          .option('out', { type: 'string', describe: 'Directory for report.md, report.json and junit.xml [default: reports/<timestamp>/]' })
+          .option('out', {
+            type: 'string',
+            describe: 'Directory for the reports: report.md, report.json, report.sarif, junit.xml [default: reports/<timestamp>/]',
+          })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .example(
-            '$0 metrics --policy api.yaml --since 15m --profile prod',
-            'Count, 4XX, 5XX and Latency per minute of the last 15 minutes',
+            ...example(
+              '$0 metrics --policy api.yaml --since 15m --profile prod',
+              'Count, 4XX, 5XX and Latency per minute of the last 15 minutes',
+            ),
           )
           .example(
-            '$0 metrics --policy policies/demo.yaml --endpoint-url http://127.0.0.1:4566 --region us-east-1',
-            'read an emulator (moto, `gatecheck serve`)',
+            ...example(
+              '$0 metrics --policy api.yaml --endpoint-url http://127.0.0.1:4566 --region us-east-1',
+              'read an emulator (moto, `gatecheck serve`)',
+            ),
           ),
       async (args) => {
         const sinceMs = parseSince(args.since, usage);
@@ -245,31 +269,43 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .option('fault', {
             type: 'string',
             array: true,
-            default: [] as string[],
-            describe: 'Misconfiguration to switch on (see `demo --help`)',
+            describe: 'Misconfiguration to switch on, repeatable (the list: `gatecheck demo --help`)',
           })
           .example(
-            'GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --port 8080 --fault no-throttle',
-            'a gateway that forgot its rate limit',
+            ...example(
+              'GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --fault no-throttle',
+              'a gateway that forgot its rate limit',
+            ),
           ),
       async (args) => {
         if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
           usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
-        setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
+        setExit(
+          await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault ?? [], usage) }),
+        );
       },
     )
     .command(
       'bench',
-      'Benchmark a route: a rate ladder on the paced open-model engine, or closed-model saturation',
+      'Benchmark a route: a rate ladder on the paced open-model engine, or closed-model saturation; exit 3 when the answers were refusals',
       (y) =>
         tlsFlags(y)
-          .option('target', { type: 'string', demandOption: true, describe: 'Base URL of the gateway' })
-          .option('path', { type: 'string', default: '/', describe: 'Path to load (or take it from --policy/--route)' })
-          .option('method', { type: 'string', default: 'GET', describe: 'HTTP method' })
-          .option('policy', { type: 'string', describe: "Policy file: the route's credential and limits (for relative scenarios)" })
+          .option('target', { type: 'string', describe: "Base URL of the gateway [default: --policy's target]" })
+          .option('path', { type: 'string', default: '/', describe: "Path to load (with --policy: the route's)" })
+          .option('method', { type: 'string', default: 'GET', describe: "HTTP method (with --policy: the route's)" })
+          .option('policy', { type: 'string', describe: "Policy file: the route's path, method, credential and limits, the target" })
           .option('route', {
             type: 'string',
-            describe: 'Route of --policy to load: "GET /api/items", its name or its path [default: the first]',
+            describe: `Route of --policy: ${ROUTE_FORMS} [default: the first]`,
+          })
+          .option('credential', {
+            type: 'string',
+            describe: "Credential of --policy to send (its value from the environment) [default: the route's auth credential]",
+          })
+          .option('header', {
+            type: 'string',
+            array: true,
+            describe: 'Header to send, "Name: value"; repeatable. Secrets: prefer --credential (values from the environment)',
           })
           .option('rates', { type: 'string', describe: 'Comma-separated rates (requests/s) for a step ladder, e.g. 100,500,1000' })
           .option('scenario', { type: 'string', describe: 'Scenario name (scenarios/*.yaml) or file [default: step-ladder]' })
@@ -278,15 +314,15 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             default: 'raw' as const,
             describe: "--saturate: gatecheck's raw-socket loop (faster here) or autocannon",
           })
-          .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput (closed model) with --saturate-engine' })
+          .option('saturate', { type: 'boolean', describe: 'Find the maximum throughput (closed model), on --saturate-engine' })
           .option('duration', { type: 'number', default: 5, describe: 'Seconds per step (or of the saturation run)' })
           .option('connections', { type: 'number', default: 50, describe: '--saturate: concurrent connections' })
           .option('workers', {
             type: 'number',
             default: Math.min(4, availableParallelism()),
-            describe:
-              '--saturate: worker threads (0 = run in this thread)' +
-              ' [default: cores, at most 4; when the target runs on the same small machine, 1 can be faster]',
+            // Said in words: the number itself differs from machine to machine.
+            defaultDescription: 'cores, at most 4',
+            describe: '--saturate: worker threads (0 = this thread; with the target on the same small machine, 1 can be faster)',
           })
           .option('pipelining', { type: 'number', default: 1, describe: '--saturate: requests in flight per connection' })
           .option('out', { type: 'string', describe: 'Directory for bench.md and bench.json [default: reports/<timestamp>/]' })
@@ -296,15 +332,21 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .conflicts('rates', ['saturate', 'scenario'])
           .conflicts('saturate', 'scenario')
           .example(
-            '$0 bench --target http://127.0.0.1:8080 --path /health --rates 100,500,1000 --duration 5',
-            'latency and accepted rate per step',
+            ...example(
+              '$0 bench --target http://127.0.0.1:8080 --path /health --rates 100,500,1000 --duration 5',
+              'latency and accepted rate per step',
+            ),
           )
+          .example(...example('$0 bench --target http://127.0.0.1:8080 --path /health --saturate --duration 10', 'maximum throughput'))
           .example(
-            '$0 bench --target http://127.0.0.1:8080 --path /health --saturate --connections 50 --duration 10',
-            'maximum throughput',
+            ...example(
+              '$0 bench --policy api.yaml --route "GET /api/items" --credential main --rates 20,50',
+              "a keyed route of the policy, at its target, with the policy's credential",
+            ),
           ),
       async (args) => {
         checkRunFlags({ target: args.target, 'max-requests': args['max-requests'], 'max-duration': args['max-duration'] }, usage);
+        const headers = parseHeaders(args.header ?? [], usage);
         const rates = args.rates === undefined ? undefined : args.rates.split(',').map((r) => Number(r.trim()));
         if (rates && (rates.length === 0 || rates.some((r) => !(r > 0) || !Number.isFinite(r))))
           usage(`--rates: every rate must be a number > 0, got "${args.rates}"`);
@@ -316,7 +358,6 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         const tls = tlsArgs(io, args, usage);
         setExit(
           await benchCommand(io, {
-            target: args.target,
             path: args.path,
             method: args.method.toUpperCase(),
             saturate: args.saturate ?? false,
@@ -328,8 +369,11 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             maxRequests: args['max-requests'],
             maxDuration: args['max-duration'],
             quiet: args.quiet,
+            ...opt('target', args.target),
             ...opt('policy', args.policy),
             ...opt('route', args.route),
+            ...opt('credential', args.credential),
+            ...opt('headers', headers),
             ...opt('rates', rates),
             ...opt('scenario', args.scenario),
             ...opt('out', args.out),
@@ -352,9 +396,10 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         '\nSecrets come from environment variables (${NAME} in the policy) and never appear in reports or logs.',
     )
     .exitProcess(false)
+    .recommendCommands()
     .fail((message, error) => {
       if (error) throw error;
-      throw new UsageError(message);
+      throw new UsageError(humanUsageMessage(message, argv));
     })
     .showHelpOnFail(false);
 }
@@ -369,6 +414,22 @@ function parseOnly(value: string | undefined, usage: (m: string) => never): Chec
   if (kinds.length === 0 || unknown.length)
     usage(`--only: unknown check kind ${unknown.map((k) => `"${k}"`).join(', ') || '(empty)'}; choose from ${SELECTABLE_KINDS.join(', ')}`);
   return kinds as CheckKind[];
+}
+
+/** `--header "x-tenant: acme"` → `{ "x-tenant": "acme" }`. A value is never echoed: it may be a secret. */
+function parseHeaders(values: string[], usage: (m: string) => never): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [i, value] of values.entries()) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*)$/.exec(value);
+    if (!match) usage(`--header: the ${ordinal(i + 1)} is not "Name: value" (e.g. --header "x-tenant: acme")`);
+    headers[match[1]!.toLowerCase()] = match[2]!.trim();
+  }
+  return headers;
+}
+
+function ordinal(n: number): string {
+  return n === 1 ? 'first' : n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
 }
 
 function parseFaults(values: string[], usage: (m: string) => never): FaultName[] {

@@ -41,7 +41,7 @@ let compiled: ReturnType<Ajv['compile']> | undefined;
 
 function validator(): ReturnType<Ajv['compile']> {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
+    const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
     // `format: date` is a calendar date (2027-02-30 is refused), not just its shape.
     ajvFormats.default(ajv, ['date']);
     compiled = ajv.compile(JSON.parse(readFileSync(ACCEPT_SCHEMA_PATH, 'utf8')) as object);

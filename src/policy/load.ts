@@ -65,22 +65,29 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
     );
   }
   const raw: unknown = doc.toJS();
-  const issues = schemaIssues(raw).map((issue) => withLine(issue, doc, lineCounter));
-  if (issues.length > 0) throw new PolicyError(file, issues);
-
-  // Both stages below run even when the first finds problems, so one run lists them all.
+  // Every stage runs even when an earlier one finds problems, so one run lists them all: an unset
+  // environment variable is named beside the schema's complaints. Only resolve() needs a document
+  // of the schema's shape, so it alone waits for a clean schema.
+  const issues: PolicyIssue[] = [];
   const interpolated = interpolateEnv(raw, options.env, [], issues);
-  const policy = resolve(interpolated as RawPolicy, options, issues);
-  if (issues.length > 0)
-    throw new PolicyError(
-      file,
-      issues.map((issue) => withLine(issue, doc, lineCounter)),
-    );
+  const shapeIssues = schemaIssues(raw);
+  const policy = shapeIssues.length === 0 ? resolve(interpolated as RawPolicy, options, issues) : undefined;
+  const all = [...shapeIssues, ...issues];
+  if (all.length > 0 || policy === undefined)
+    throw new PolicyError(file, inSourceOrder(all.map((issue) => withLine(issue, doc, lineCounter))));
   for (const route of policy.routes) {
     const line = lineAt(doc, lineCounter, ['routes', route.index]);
     if (line !== undefined) route.line = line;
   }
   return policy;
+}
+
+/** Issues in the order of their lines (a stable sort: those without one keep their place at the end). */
+function inSourceOrder(issues: PolicyIssue[]): PolicyIssue[] {
+  return issues
+    .map((issue, i) => ({ issue, i }))
+    .sort((a, b) => (a.issue.line ?? Infinity) - (b.issue.line ?? Infinity) || a.i - b.i)
+    .map(({ issue }) => issue);
 }
 
 /** Checks a base URL given on the command line or in the file; returns the problem, if any. */
@@ -203,7 +210,9 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
   }
 
   const seenRoutes = new Map<string, number>();
-  const routes = raw.routes.map((route, index): RoutePolicy => {
+  const routes = raw.routes.map((rawRoute, index): RoutePolicy => {
+    // Methods are accepted in any case (the schema says so) and used upper-case from here on.
+    const route = normaliseMethods(rawRoute);
     const id = `${route.method} ${route.path}`;
     const at = `routes[${index}]`;
     const earlier = seenRoutes.get(id);
@@ -313,6 +322,14 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),
     gate: { failOn: raw.gate?.failOn ?? DEFAULT_GATE },
   };
+}
+
+/** `get` → `GET`, in the route's method and its CORS allowMethods. */
+function normaliseMethods(route: RawRoute): RawRoute {
+  const method = route.method.toUpperCase() as HttpMethod;
+  if (!route.cors?.allowMethods) return { ...route, method };
+  const allowMethods = route.cors.allowMethods.map((m) => m.toUpperCase() as HttpMethod);
+  return { ...route, method, cors: { ...route.cors, allowMethods } };
 }
 
 /** The metrics block: REST APIs are named, HTTP and WebSocket APIs are identified (no name lookup). */

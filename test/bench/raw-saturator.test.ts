@@ -207,7 +207,9 @@ describe.skipIf(!RUN_NGINX)('raw saturation against nginx', { timeout: 30_000 },
     const out = runOutDir();
     const load = ['--saturate', '--workers', '1', '--connections', '2', '--duration', '5'];
     const run = await runCli(['bench', '--target', `http://127.0.0.1:${port}`, ...load, '--out', out]);
-    expect(run.code, run.stderr).toBe(0);
+    // No answer at all is no benchmark: said loudly, exit 3 (issue 13), the report still written.
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain('WARNING: no answer came back');
     const { saturation } = benchJson(out);
     expect(saturation.total).toBe(0);
     expect(saturation.shortRun?.reason).toBe('every connection closed 5 times in a row without an answer (last error: ECONNREFUSED)');

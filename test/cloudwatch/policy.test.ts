@@ -77,12 +77,12 @@ describe('the metrics block of a policy', () => {
     [
       'a bad Region',
       { cloudwatch: { region: 'Ireland', api: { type: 'REST', name: 'x', stage: 'p' } } },
-      ['metrics.cloudwatch.region: has an invalid format (must match ^[a-z]{2}(-[a-z]+)+-[0-9]+$)'],
+      ['metrics.cloudwatch.region: must be an AWS Region name such as eu-west-1 (got "Ireland")'],
     ],
     [
       'an unknown key',
       { cloudwatch: { api: { type: 'REST', name: 'x', stage: 'p', stages: 'q' } } },
-      ['metrics.cloudwatch.api: unknown key "stages"'],
+      ['metrics.cloudwatch.api.stages: unknown key: did you mean `stage`?'],
     ],
     ['no stage', { cloudwatch: { api: { type: 'REST', name: 'x' } } }, ['metrics.cloudwatch.api.stage: is required']],
     [

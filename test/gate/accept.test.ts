@@ -46,7 +46,7 @@ describe('parseAcceptFile', () => {
     [
       'a misspelt field',
       [`  - id: "${ID}"`, '    reson: r', '    expires: 2027-03-31'],
-      ['accepted[0].reason: is required (line 2)', 'accepted[0]: unknown key "reson" (line 2)'],
+      ['accepted[0].reson: unknown key: did you mean `reason`? (line 3)'],
     ],
     ['no expiry', [`  - id: "${ID}"`, '    reason: r'], ['accepted[0].expires: is required (line 2)']],
     [
@@ -83,8 +83,8 @@ describe('parseAcceptFile', () => {
 
   it('names a file that is not YAML, or not a list of entries', () => {
     expect(problems('accepted: [\n')[0]).toMatch(/^: not valid YAML\/JSON/);
-    expect(problems('- id: x\n')).toEqual([': must be object (line ?)']);
-    expect(problems('accepted: {}\n')).toEqual(['accepted: must be array (line 1)']);
+    expect(problems('- id: x\n')).toEqual([': must be a block of settings (accepted), not a list (line ?)']);
+    expect(problems('accepted: {}\n')).toEqual(['accepted: must be a list: [a, b] or one "- item" per line (line 1)']);
   });
 
   it('loadAcceptFile names a file it cannot read', () => {
