@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from 'markdown-table';
@@ -27,16 +26,15 @@ import { CHECK_KINDS } from '../checks/registry.js';
 import { renderBenchMarkdown, shortRunLine, writeBenchReport } from '../bench/report.js';
 import { benchPlanProblem, runBench, type BenchMode } from '../bench/run-bench.js';
 import { credentialHeaders } from '../checks/context.js';
+import { GATECHECK_VERSION } from '../engine/client-headers.js';
 import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
-import { Redactor } from '../util/redact.js';
+import { policyRedactor, Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { baselineLines } from './diff.js';
 import { progressPrinter, type CliIo } from './io.js';
 
-export const VERSION = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
-).version;
+export const VERSION = GATECHECK_VERSION;
 export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
 
 // Bad input (exit 2, nothing sent): its own module, so the flag parsers (gate-args.ts) can throw it too.
@@ -104,7 +102,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
   if (policy.metrics) quietSdkVersionWarning(io);
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const run = { policyFile: label, target: policy.target };
   const recorder = args.record === undefined ? undefined : await recorderOrUsageError(io, args.record, redactor, run);
   const progress = progressPrinter(io, args.quiet);
@@ -185,7 +183,7 @@ export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> 
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
   const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION, gate });
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
   io.stdout.write(redactor.redact(baselineLines(gate, report)));
@@ -366,7 +364,7 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   const startedAt = new Date(now);
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const progress = progressPrinter(io, args.quiet);
   quietSdkVersionWarning(io);
   const check = await runMetricsPull({
@@ -486,9 +484,9 @@ export async function benchCommand(io: CliIo, args: BenchArgs): Promise<number> 
       : policy.routes[0];
     if (!route)
       throw new UsageError(`--route: no route "${args.route}" in ${args.policy} (routes: ${policy.routes.map((r) => r.id).join(', ')})`);
-    headers = credentialHeaders(routeCredential(policy, route));
+    headers = { ...route.headers, ...credentialHeaders(routeCredential(policy, route)) };
     limits = route.throttle ?? {};
-    redactor = new Redactor(Object.values(policy.credentials));
+    redactor = policyRedactor(policy);
     path = route.path;
     method = route.method;
   }

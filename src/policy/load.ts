@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, type PolicyIssue } from './errors.js';
+import { applyPolicyHeaders } from './headers.js';
 import { schemaIssues } from './schema.js';
 import {
   DEFAULT_GATE,
@@ -71,6 +72,7 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
   // Both stages below run even when the first finds problems, so one run lists them all.
   const interpolated = interpolateEnv(raw, options.env, [], issues);
   const policy = resolve(interpolated as RawPolicy, options, issues);
+  applyPolicyHeaders(policy, raw as RawPolicy, interpolated as RawPolicy, issues);
   if (issues.length > 0)
     throw new PolicyError(
       file,
@@ -131,6 +133,7 @@ interface RawRoute {
   method: HttpMethod;
   path: string;
   okStatus?: number[];
+  headers?: Record<string, string>;
   auth?: { required: boolean; credential?: string; refuseStatus?: number[] };
   throttle?: { rateLimit: number; burstLimit: number; tolerance?: number; credential?: string; probeSeconds?: number };
   cors?: {
@@ -167,6 +170,7 @@ interface RawPolicy {
   vendor?: Vendor;
   limits?: Partial<Policy['limits']>;
   credentials?: Record<string, RawCredential>;
+  headers?: Record<string, string>;
   routes: RawRoute[];
   metrics?: RawMetrics;
   gate?: { failOn?: GateLevel };
