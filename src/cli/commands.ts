@@ -16,7 +16,7 @@ import { acceptLines, gateOptions, type GateArgs } from './gate-args.js';
 import { EXIT_CODES, exitCodeFor, REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import { renderFirstScreen } from '../report/markdown.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
-import { severityCountsText, statusText, summaryWithoutCounts } from '../report/status.js';
+import { routeLabel, severityCountsText, statusText, summaryWithoutCounts } from '../report/status.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
 import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
@@ -29,6 +29,7 @@ import { credentialHeaders } from '../checks/context.js';
 import { GATECHECK_VERSION } from '../engine/client-headers.js';
 import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
+import { wrapWords } from '../util/format.js';
 import { policyRedactor, Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { baselineLines } from './diff.js';
@@ -416,12 +417,12 @@ async function printSummary(io: CliIo, report: RunReport, redactor: Redactor): P
 
 /** The console table, the gate line and the verdict line (exported for its test). */
 export function summaryTable(report: RunReport): string {
-  const rows = report.checks.map((c) => [
-    c.kind,
-    c.route,
-    statusText(c).replace(/^\w+/, (status) => status.toUpperCase()),
-    truncate(summaryWithoutCounts(c), 90),
-  ]);
+  // A long summary wraps onto continuation rows (at words, three at most) rather than losing its key figure.
+  const rows = report.checks.flatMap((c) => {
+    const [first = '', ...more] = wrapWords(summaryWithoutCounts(c), SUMMARY_WIDTH, 3);
+    const status = statusText(c).replace(/^\w+/, (word) => word.toUpperCase());
+    return [[c.kind, routeLabel(c), status, first], ...more.map((line) => ['', '', '', line])];
+  });
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
   const aborted = report.abortReason ? ` (${report.abortReason})` : '';
   const took = `${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
@@ -432,9 +433,8 @@ export function summaryTable(report: RunReport): string {
   return `${table}\n\n${gateLine(report.gate)}\n${verdict}\n${accepted.join('')}${hints.join('\n')}${hints.length ? '\n' : ''}`;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+/** Characters of the summary column per console line. */
+const SUMMARY_WIDTH = 90;
 
 /** "Gate: fail on high · findings: 0 critical, 1 high, … (1 fails the gate, 1 accepted)"; acceptLines names the entries. */
 function gateLine(gate: RunReport['gate']): string {
