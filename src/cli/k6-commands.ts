@@ -19,6 +19,8 @@ import { EXIT_CODES, exitCodeFor } from '../report/model.js';
 import type { SarifSource } from '../report/sarif.js';
 import { defaultReportDir } from '../report/write.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
+import { routeLabel } from '../report/status.js';
+import { wrapWords } from '../util/format.js';
 import { policyRedactor } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
@@ -284,10 +286,11 @@ async function judgeAndReport(
   const redactor = policyRedactor(input.policy);
   const dir = resolve(io.cwd, out ?? defaultReportDir(input.startedAt));
   const written = await writeK6Report(report, merged, dir, redactor, sarif);
-  // A usage plan's check shows its plan after the route.
-  const routeOf = (c: (typeof checks)[number]) => (c.id.startsWith(`${c.kind}:${c.route}`) ? c.id.slice(c.kind.length + 1) : c.route);
-  const short = (text: string) => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
-  const rows = checks.map((c) => [c.kind, routeOf(c), c.status.toUpperCase(), short(c.summary)]);
+  // A usage plan's check shows its plan after the route; a long summary wraps at words, as `run` prints it.
+  const rows = checks.flatMap((c) => {
+    const [first = '', ...more] = wrapWords(c.summary, 90, 3);
+    return [[c.kind, routeLabel(c), c.status.toUpperCase(), first], ...more.map((line) => ['', '', '', line])];
+  });
   const none = 'No checks: the files hold no thresholds and no --policy was given, so there is nothing to judge (exit 3).\n';
   const table = redactor.redact(rows.length ? `${markdownTable([['check', 'route', 'status', 'summary'], ...rows])}\n` : none);
   io.stdout.write(table);
