@@ -1,4 +1,5 @@
 import { RunBudget } from '../engine/budget.js';
+import { DEFAULT_HEADERS, mergeHeaders } from '../engine/client-headers.js';
 import { HttpClient, type TlsTrust } from '../engine/http-client.js';
 import { phaseRequestCount, type ResolvedPhase } from '../scenarios/scenario.js';
 import { runLadder } from './ladder.js';
@@ -54,7 +55,9 @@ function rawStopReason(raw: RawSaturateResult, maxRequests: number): string | un
   }
 }
 
-export async function runBench(options: BenchOptions): Promise<BenchReport> {
+export async function runBench(given: BenchOptions): Promise<BenchReport> {
+  // Every engine (ladder, raw sockets, autocannon) sends gatecheck's User-Agent unless the caller set one.
+  const options = { ...given, headers: mergeHeaders(DEFAULT_HEADERS, given.headers) };
   const startedAt = new Date().toISOString();
   const base = { startedAt, target: options.target, method: options.method, path: options.path, gatecheckVersion: options.version };
   if (options.mode.kind === 'saturate') {

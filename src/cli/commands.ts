@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from 'markdown-table';
@@ -17,7 +16,7 @@ import { acceptLines, gateOptions, type GateArgs } from './gate-args.js';
 import { EXIT_CODES, exitCodeFor, REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import { renderFirstScreen } from '../report/markdown.js';
 import { throttleK6Hint } from '../report/render/throttle.js';
-import { severityCountsText, statusText, summaryWithoutCounts } from '../report/status.js';
+import { routeLabel, severityCountsText, statusText, summaryWithoutCounts } from '../report/status.js';
 import { defaultReportDir, prepareReportDir, writeReports } from '../report/write.js';
 import { judgeRecording } from '../run/judge.js';
 import { FileRunRecorder, readRecordingFile, RecordingError, type Recording } from '../run/record.js';
@@ -30,16 +29,16 @@ import { benchAnswers, misleadingBench } from '../bench/answers.js';
 import { findRoute } from '../policy/routes.js';
 import { nearMiss } from '../policy/near-miss.js';
 import { credentialHeaders } from '../checks/context.js';
+import { GATECHECK_VERSION } from '../engine/client-headers.js';
 import type { TlsTrust } from '../engine/http-client.js';
 import { loadScenario, resolveScenario, type ResolvedPhase } from '../scenarios/scenario.js';
-import { Redactor } from '../util/redact.js';
+import { wrapWords } from '../util/format.js';
+import { policyRedactor, Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { baselineLines } from './diff.js';
 import { progressPrinter, type CliIo } from './io.js';
 
-export const VERSION = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
-).version;
+export const VERSION = GATECHECK_VERSION;
 export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
 
 // Bad input (exit 2, nothing sent): its own module, so the flag parsers (gate-args.ts) can throw it too.
@@ -107,7 +106,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
   if (policy.metrics) quietSdkVersionWarning(io);
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const run = { policyFile: label, target: policy.target };
   const recorder = args.record === undefined ? undefined : await recorderOrUsageError(io, args.record, redactor, run);
   const progress = progressPrinter(io, args.quiet);
@@ -188,7 +187,7 @@ export async function judgeCommand(io: CliIo, args: JudgeArgs): Promise<number> 
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
   const report = judgeRecording({ recording, recordingFile: args.observations, policy, policyFile: args.policy, version: VERSION, gate });
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const written = await writeReports(report, dir, redactor, sarifSource(io, args.policy, policy));
   await printSummary(io, report, redactor);
   io.stdout.write(redactor.redact(baselineLines(gate, report)));
@@ -369,7 +368,7 @@ export async function metricsCommand(io: CliIo, args: MetricsArgs, now = Date.no
   const startedAt = new Date(now);
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const progress = progressPrinter(io, args.quiet);
   quietSdkVersionWarning(io);
   const check = await runMetricsPull({
@@ -421,12 +420,12 @@ async function printSummary(io: CliIo, report: RunReport, redactor: Redactor): P
 
 /** The console table, the gate line and the verdict line (exported for its test). */
 export function summaryTable(report: RunReport): string {
-  const rows = report.checks.map((c) => [
-    c.kind,
-    c.route,
-    statusText(c).replace(/^\w+/, (status) => status.toUpperCase()),
-    truncate(summaryWithoutCounts(c), 90),
-  ]);
+  // A long summary wraps onto continuation rows (at words, three at most) rather than losing its key figure.
+  const rows = report.checks.flatMap((c) => {
+    const [first = '', ...more] = wrapWords(summaryWithoutCounts(c), SUMMARY_WIDTH, 3);
+    const status = statusText(c).replace(/^\w+/, (word) => word.toUpperCase());
+    return [[c.kind, routeLabel(c), status, first], ...more.map((line) => ['', '', '', line])];
+  });
   const table = rows.length ? markdownTable([['check', 'route', 'status', 'summary'], ...rows]) : '(no checks ran)';
   const aborted = report.abortReason ? ` (${report.abortReason})` : '';
   const took = `${report.requestsSent} requests in ${(report.durationMs / 1000).toFixed(1)} s`;
@@ -437,9 +436,8 @@ export function summaryTable(report: RunReport): string {
   return `${table}\n\n${gateLine(report.gate)}\n${verdict}\n${accepted.join('')}${hints.join('\n')}${hints.length ? '\n' : ''}`;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+/** Characters of the summary column per console line. */
+const SUMMARY_WIDTH = 90;
 
 /** "Gate: fail on high · findings: 0 critical, 1 high, … (1 fails the gate, 1 accepted)"; acceptLines names the entries. */
 function gateLine(gate: RunReport['gate']): string {
@@ -520,14 +518,14 @@ function benchRequest(io: CliIo, args: BenchArgs): BenchRequest {
       );
     }
   }
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   for (const [name, value] of Object.entries(args.headers ?? {})) redactor.add(value, `<header ${name}>`);
   const hint = credential === undefined && names.length ? `try --credential ${names[0]}` : undefined;
   return {
     target: policy.target,
     path: route.path,
     method: route.method,
-    headers: { ...credentialHeaders(credential), ...args.headers },
+    headers: { ...route.headers, ...credentialHeaders(credential), ...args.headers },
     limits: route.throttle ?? {},
     redactor,
     ...(hint ? { credentialHint: hint } : {}),

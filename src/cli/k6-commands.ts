@@ -11,7 +11,7 @@ import { K6_SUPPORTED_KINDS } from '../k6/checks.js';
 import { K6InputError } from '../k6/errors.js';
 import { buildK6Export, ExportError, type K6Export } from '../k6/export.js';
 import { capProblem, judgeK6, readK6Files, runLocalK6, type JudgeInput } from '../k6/import.js';
-import { credentialEnvVars, loadPolicyForK6 } from '../k6/policy.js';
+import { credentialEnvVars, headerTemplates, loadPolicyForK6 } from '../k6/policy.js';
 import { writeK6Report } from '../k6/report.js';
 import { findK6, K6_EXIT_CODES } from '../k6/run.js';
 import type { InstanceResult } from '../k6/aggregate.js';
@@ -20,7 +20,9 @@ import type { SarifSource } from '../report/sarif.js';
 import { defaultReportDir } from '../report/write.js';
 import { findRoute, ROUTE_FORMS } from '../policy/routes.js';
 import { builtInScenarios, loadScenario, ScenarioError } from '../scenarios/scenario.js';
-import { Redactor } from '../util/redact.js';
+import { routeLabel } from '../report/status.js';
+import { wrapWords } from '../util/format.js';
+import { policyRedactor } from '../util/redact.js';
 import { shellQuote } from '../util/shell.js';
 import { loadPolicy, UsageError, VERSION, type RunArgs } from './commands.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
@@ -194,7 +196,7 @@ export interface ExportArgs {
 }
 
 export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[] = []): Promise<number> {
-  const { policy, credentialEnv } = loadPolicyForK6(resolve(io.cwd, args.policy), io.env, args.target);
+  const { policy, credentialEnv, headerTemplates } = loadPolicyForK6(resolve(io.cwd, args.policy), io.env, args.target);
   const scenario = args.scenario !== undefined ? loadScenarioOrUsage(args.scenario) : undefined;
   // The same forms as `bench --route`, resolved here so a route that is not there is bad input (exit 2).
   const routes = args.route?.map((given) => {
@@ -207,6 +209,7 @@ export async function exportK6Command(io: CliIo, args: ExportArgs, argv: string[
       policy,
       policyFile: args.policy,
       credentialEnv,
+      headerTemplates,
       gatecheckVersion: VERSION,
       parallelism: args.parallelism,
       command: ['gatecheck', ...argv].map(shellQuote).join(' '),
@@ -299,13 +302,14 @@ async function judgeAndReport(
   sarif: SarifSource | undefined,
 ): Promise<number> {
   const { merged, checks, report } = judgeK6(instances, input);
-  const redactor = new Redactor(input.policy ? Object.values(input.policy.credentials) : []);
+  const redactor = policyRedactor(input.policy);
   const dir = resolve(io.cwd, out ?? defaultReportDir(input.startedAt));
   const written = await writeK6Report(report, merged, dir, redactor, sarif);
-  // A usage plan's check shows its plan after the route.
-  const routeOf = (c: (typeof checks)[number]) => (c.id.startsWith(`${c.kind}:${c.route}`) ? c.id.slice(c.kind.length + 1) : c.route);
-  const short = (text: string) => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
-  const rows = checks.map((c) => [c.kind, routeOf(c), c.status.toUpperCase(), short(c.summary)]);
+  // A usage plan's check shows its plan after the route; a long summary wraps at words, as `run` prints it.
+  const rows = checks.flatMap((c) => {
+    const [first = '', ...more] = wrapWords(c.summary, 90, 3);
+    return [[c.kind, routeLabel(c), c.status.toUpperCase(), first], ...more.map((line) => ['', '', '', line])];
+  });
   const none = 'No checks: the files hold no thresholds and no --policy was given, so there is nothing to judge (exit 3).\n';
   const table = redactor.redact(rows.length ? `${markdownTable([['check', 'route', 'status', 'summary'], ...rows])}\n` : none);
   io.stdout.write(table);
@@ -336,9 +340,19 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   const policy = loadPolicy(io, args);
   const target = policy.target;
   if (target === undefined) throw new UsageError('no target: set `target` in the policy or pass --target URL');
-  const credentialEnv = credentialEnvVars(readFileSync(resolve(io.cwd, args.policy), 'utf8'), policy);
+  const policyText = readFileSync(resolve(io.cwd, args.policy), 'utf8');
+  const credentialEnv = credentialEnvVars(policyText, policy);
+  const headers = headerTemplates(policyText, policy);
   const command = `gatecheck run --engine k6 --policy ${shellQuote(args.policy)}`;
-  const exportInput = { policy, policyFile: args.policy, credentialEnv, gatecheckVersion: VERSION, parallelism: 1, command };
+  const exportInput = {
+    policy,
+    policyFile: args.policy,
+    credentialEnv,
+    headerTemplates: headers,
+    gatecheckVersion: VERSION,
+    parallelism: 1,
+    command,
+  };
   const built = exportOrUsage('--engine k6', () => buildK6Export(exportInput));
   const tooBig = capProblem(built, policy);
   if (tooBig) throw new UsageError(`--engine k6: ${tooBig}`);
@@ -347,7 +361,7 @@ export async function runK6EngineCommand(io: CliIo, args: RunArgs): Promise<numb
   // Before k6 sends anything: a bad --accept or --baseline file is bad input (exit 2).
   const gate = gateOptions(io, args.gate, policy, startedAt);
   const out = resolve(io.cwd, args.out ?? defaultReportDir(startedAt));
-  const redactor = new Redactor(Object.values(policy.credentials));
+  const redactor = policyRedactor(policy);
   const onOutput = (text: string) => {
     if (!args.quiet) io.stderr.write(redactor.redact(text));
   };

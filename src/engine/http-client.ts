@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, errors as undiciErrors } from 'undici';
+import { DEFAULT_HEADERS, mergeHeaders } from './client-headers.js';
 import { RECORDED_HEADERS, type Observation } from './observation.js';
 import type { ObservationStream } from './stream.js';
 
@@ -36,6 +37,11 @@ export interface HttpClientOptions {
   /** Aborted when the run is interrupted: requests in flight are dropped, none is sent after. */
   signal?: AbortSignal;
   tls?: TlsTrust;
+  /**
+   * Headers under every request's own: the policy's `headers`. The gatecheck User-Agent
+   * (client-headers.ts) is under these, so a policy's User-Agent replaces it.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const BODY_SNIPPET_BYTES = 512;
@@ -56,6 +62,8 @@ export class HttpClient {
   readonly stream: ObservationStream | undefined;
   readonly requestTimeoutMs: number;
   readonly tls: TlsTrust | undefined;
+  /** Sent under each request's own headers: the User-Agent and the policy's headers (see withHeaders). */
+  readonly defaultHeaders: Readonly<Record<string, string>>;
   private readonly prefix: string;
   private readonly agent: Agent;
   private readonly signal: AbortSignal | undefined;
@@ -66,6 +74,7 @@ export class HttpClient {
     this.baseUrl = options.baseUrl;
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.tls = options.tls;
+    this.defaultHeaders = mergeHeaders(DEFAULT_HEADERS, options.headers);
     this.clockOriginMs = options.clockOriginMs ?? performance.now();
     this.epochAtOriginMs = Date.now() - (performance.now() - this.clockOriginMs);
     this.stream = options.stream;
@@ -111,12 +120,24 @@ export class HttpClient {
     });
   }
 
+  /**
+   * This client with `headers` merged over its default headers (a route's policy headers): same
+   * sockets, clock and stream. A view, not a copy, so nothing needs closing twice.
+   */
+  withHeaders(headers: Readonly<Record<string, string>> | undefined): HttpClient {
+    if (!headers || Object.keys(headers).length === 0) return this;
+    const view = Object.create(this) as HttpClient;
+    Object.defineProperty(view, 'defaultHeaders', { value: mergeHeaders(this.defaultHeaders, headers), enumerable: true });
+    return view;
+  }
+
   /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
   sibling(connections: number, requestTimeoutMs: number): HttpClient {
     return new HttpClient({
       baseUrl: this.baseUrl,
       requestTimeoutMs,
       connections,
+      headers: this.defaultHeaders,
       clockOriginMs: this.clockOriginMs,
       ...(this.stream ? { stream: this.stream } : {}),
       ...(this.signal ? { signal: this.signal } : {}),
@@ -168,7 +189,7 @@ export class HttpClient {
           origin: this.origin,
           path: this.prefix + request.path,
           method: request.method,
-          headers: request.headers ?? {},
+          headers: mergeHeaders(this.defaultHeaders, request.headers),
           ...(request.body !== undefined ? { body: request.body } : {}),
         },
         // undici's classic handler interface (the one its Client accepts directly).

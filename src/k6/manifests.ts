@@ -16,8 +16,11 @@ export interface ManifestOptions {
   separate: boolean;
   /** Secret holding one key per credential environment variable. */
   secretName: string;
-  credentials: CredentialEnv[];
+  /** Environment variables the script reads from the Secret: credentials and `${NAME}` in policy headers. */
+  credentials: Array<Pick<CredentialEnv, 'envVar'>>;
   target?: string;
+  /** Said beside GATECHECK_TARGET in testrun.yaml (a loopback target: the pods cannot reach it). */
+  targetNote?: string;
   image?: string;
   storageClass?: string;
   storageSize: string;
@@ -94,6 +97,7 @@ export function renderManifests(o: ManifestOptions): Manifests {
     },
   };
   const doc = (header: string, value: unknown) => `# ${header}\n${stringify(value, { lineWidth: 0 })}`;
+  const testRunText = doc(`Runs the script on ${o.parallelism} pod(s). Create the Secret ${o.secretName} first (see README.md).`, testRun);
   return {
     'configmap.yaml': doc('The k6 script, mounted by k6-operator at /test.', configMap),
     'results-pvc.yaml': doc(
@@ -104,6 +108,11 @@ export function renderManifests(o: ManifestOptions): Manifests {
       `A pod to copy results out: kubectl cp ${o.namespace ? `${o.namespace}/` : ''}${o.name}-reader:${RESULTS_DIR} ./k6-results`,
       reader,
     ),
-    'testrun.yaml': doc(`Runs the script on ${o.parallelism} pod(s). Create the Secret ${o.secretName} first (see README.md).`, testRun),
+    'testrun.yaml': o.targetNote ? withTargetComment(testRunText, o.targetNote) : testRunText,
   };
+}
+
+/** `# NOTE` on the line above GATECHECK_TARGET's entry, indented like it (YAML comments keep the file valid). */
+function withTargetComment(yaml: string, note: string): string {
+  return yaml.replace(/^( *)- name: GATECHECK_TARGET$/m, (line, indent: string) => `${indent}# WARNING: ${note}\n${line}`);
 }

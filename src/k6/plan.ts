@@ -113,7 +113,7 @@ function policyGroups(route: RoutePolicy, plan: K6Plan): Group[] {
   if (groups.length === 0)
     plan.skipped.push({
       route: route.id,
-      reason: 'no throttle or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)',
+      reason: 'no throttle, usagePlans or slo: nothing to load (auth, cors and waf need few requests: `gatecheck run`)',
     });
   return groups;
 }

@@ -23,6 +23,11 @@ export interface LoadedPolicy {
   policy: Policy;
   /** The environment variable each credential's value comes from. */
   credentialEnv: Record<string, CredentialEnv>;
+  /**
+   * Each route's policy headers as written, `${NAME}` kept (route index → lower-cased name →
+   * template): the script expands them from its own environment, so no value is copied into it.
+   */
+  headerTemplates: Array<Record<string, string> | undefined>;
 }
 
 export interface CredentialEnv {
@@ -45,7 +50,25 @@ export function loadPolicyForK6(file: string, env: Environment, targetOverride?:
     ]);
   }
   const policy = parsePolicy(text, file, { env: lenientEnvironment(env), ...(targetOverride !== undefined ? { targetOverride } : {}) });
-  return { policy, credentialEnv: credentialEnvVars(text, policy) };
+  return { policy, credentialEnv: credentialEnvVars(text, policy), headerTemplates: headerTemplates(text, policy) };
+}
+
+/** The routes' merged `headers` as written before substitution (same merge as src/policy/headers.ts). */
+export function headerTemplates(policyText: string, policy: Policy): Array<Record<string, string> | undefined> {
+  const raw = parse(policyText) as { headers?: Record<string, string>; routes?: Array<{ headers?: Record<string, string> }> };
+  const lower = (h: Record<string, string> | undefined) =>
+    Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  return policy.routes.map((route) =>
+    route.headers ? { ...lower(raw.headers), ...lower(raw.routes?.[route.index]?.headers) } : undefined,
+  );
+}
+
+/** The environment variables `${NAME}` header templates read, sorted. */
+export function headerEnvVars(templates: Array<Record<string, string> | undefined>): string[] {
+  const names = new Set<string>();
+  for (const template of templates)
+    for (const value of Object.values(template ?? {})) for (const m of value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
+  return [...names].sort();
 }
 
 /** Reads `credentials.NAME.value` as written (before substitution) to learn which variable holds it. */

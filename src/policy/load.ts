@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, type PolicyIssue } from './errors.js';
+import { applyPolicyHeaders } from './headers.js';
 import { schemaIssues } from './schema.js';
 import {
   DEFAULT_GATE,
@@ -72,6 +73,7 @@ export function parsePolicy(text: string, file: string, options: LoadOptions): P
   const interpolated = interpolateEnv(raw, options.env, [], issues);
   const shapeIssues = schemaIssues(raw);
   const policy = shapeIssues.length === 0 ? resolve(interpolated as RawPolicy, options, issues) : undefined;
+  if (policy) applyPolicyHeaders(policy, raw as RawPolicy, interpolated as RawPolicy, issues);
   const all = [...shapeIssues, ...issues];
   if (all.length > 0 || policy === undefined)
     throw new PolicyError(file, inSourceOrder(all.map((issue) => withLine(issue, doc, lineCounter))));
@@ -138,6 +140,7 @@ interface RawRoute {
   method: HttpMethod;
   path: string;
   okStatus?: number[];
+  headers?: Record<string, string>;
   auth?: { required: boolean; credential?: string; refuseStatus?: number[] };
   throttle?: { rateLimit: number; burstLimit: number; tolerance?: number; credential?: string; probeSeconds?: number };
   cors?: {
@@ -174,6 +177,7 @@ interface RawPolicy {
   vendor?: Vendor;
   limits?: Partial<Policy['limits']>;
   credentials?: Record<string, RawCredential>;
+  headers?: Record<string, string>;
   routes: RawRoute[];
   metrics?: RawMetrics;
   gate?: { failOn?: GateLevel };

@@ -115,7 +115,12 @@ export interface RoutePolicy {
   quota?: QuotaPolicy;
   /** Per-key throttles; each entry has `credential` set. */
   usagePlans?: Array<ThrottlePolicy & { credential: string; name: string }>;
+  /** Headers every probe of this route sends: the policy's top-level `headers` with the route's own over them. */
+  headers?: PolicyHeaders;
 }
+
+/** Extra request headers from the policy: lower-cased name → value (src/policy/headers.ts). */
+export type PolicyHeaders = Record<string, string>;
 
 /** API Gateway flavour: which CloudWatch metrics and dimensions it publishes. */
 export type ApiType = 'REST' | 'HTTP' | 'WEBSOCKET';
@@ -182,6 +187,10 @@ export interface Policy {
   vendor: Vendor;
   limits: RunLimits;
   credentials: Record<string, Credential>;
+  /** Top-level `headers`: sent by every probe (routes carry them merged with their own). */
+  headers?: PolicyHeaders;
+  /** Header values taken from environment variables: secrets, redacted like credentials (util/redact.ts). */
+  headerSecrets?: Array<{ name: string; value: string }>;
   routes: RoutePolicy[];
   /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics/check.ts). */
   metrics?: MetricsPolicy;

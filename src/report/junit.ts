@@ -1,6 +1,6 @@
 import type { CheckResult, Finding } from '../checks/types.js';
 import type { RunReport } from './model.js';
-import { DISPOSITION_WORDS, sortFindings, statusText, summaryWithoutCounts } from './status.js';
+import { DISPOSITION_WORDS, routeLabel, sortFindings, statusText, summaryWithoutCounts } from './status.js';
 
 /**
  * JUnit XML for CI dashboards: one testsuite per check kind, one testcase per check. A failing
@@ -22,7 +22,7 @@ export function renderJunit(report: RunReport): string {
               ? `<skipped message="${xml(c.summary)}"/>`
               : '';
       return (
-        `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(c.route)}"` +
+        `    <testcase classname="gatecheck.${xml(kind)}" name="${xml(routeLabel(c))}"` +
         ` time="${(c.durationMs / 1000).toFixed(3)}">` +
         `${body}<system-out>${xml(systemOut(c))}</system-out></testcase>`
       );

@@ -12,7 +12,7 @@ import { keyValueTable } from './render/table.js';
 import { escapeHtml, oneLine, TABLE_OPTIONS } from './render/text.js';
 import { renderThrottle, type RenderRun } from './render/throttle.js';
 import { renderWaf } from './render/waf.js';
-import { statusText, summaryWithoutCounts as withoutCounts } from './status.js';
+import { routeLabel, statusText, summaryWithoutCounts as withoutCounts } from './status.js';
 
 /** Kinds whose Observed has its own Markdown (tables, charts); the rest get a key/value table. */
 const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun) => string[]>> = {
@@ -108,7 +108,7 @@ function checksTable(report: RunReport, link: CheckLink): string {
       ['Check', 'Route', 'Status', 'Summary'],
       ...report.checks.map((c) => {
         const href = link(c);
-        return [href ? `[${c.kind}](#${href})` : c.kind, `\`${c.route}\``, statusCell(c), oneLine(withoutCounts(c))];
+        return [href ? `[${c.kind}](#${href})` : c.kind, `\`${routeLabel(c)}\``, statusCell(c), oneLine(withoutCounts(c))];
       }),
     ],
     TABLE_OPTIONS,
@@ -131,7 +131,7 @@ function renderCheck(check: CheckResult, run: RenderRun & Pick<RunReport, 'targe
   const cited = new Set(check.findings.flatMap((f) => f.evidence));
   return [
     `<a id="${id}"></a>`,
-    `## ${check.kind}: ${check.route} — ${statusCell(check)}`,
+    `## ${check.kind}: ${routeLabel(check)} — ${statusCell(check)}`,
     '',
     escapeHtml(withoutCounts(check)),
     '',

@@ -1,5 +1,6 @@
 import type { CheckKind, CheckResult, Finding, Severity } from '../checks/types.js';
 import type { RunReport } from './model.js';
+import { checkName, routeLabel } from './status.js';
 
 /**
  * report.sarif (SARIF 2.1.0) for code-scanning dashboards: one run; each finding a result, its rule
@@ -104,7 +105,7 @@ function findingResult(check: CheckResult, finding: Finding, rules: Rules, sourc
     ruleIndex,
     ...(level === 'none' ? { kind: 'informational' } : {}),
     level,
-    message: { text: `${finding.title}: ${finding.detail}` },
+    message: { text: `${namedIfPlan(check)}${finding.title}: ${finding.detail}` },
     // The finding id names the check and what was found, never a number: the same finding, the same fingerprint, run after run.
     partialFingerprints: { 'gatecheck/findingId/v1': finding.id },
     ...location(check, source),
@@ -133,12 +134,17 @@ function checkResult(check: CheckResult, rules: Rules, source: SarifSource | und
     ruleId: check.kind,
     ruleIndex,
     level: CHECK_LEVEL[check.status],
-    message: { text: check.summary },
+    message: { text: `${namedIfPlan(check)}${check.summary}` },
     // The check id names the kind and route (and the plan): the same check gets the same fingerprint in every run.
     partialFingerprints: { 'gatecheck/checkId/v1': check.id },
     ...location(check, source),
     properties: { checkId: check.id, route: check.route, status: check.status },
   };
+}
+
+/** A usage plan's check is located at its route's line like the route's own throttle: the message names the plan. */
+function namedIfPlan(check: CheckResult): string {
+  return routeLabel(check) === check.route ? '' : `${checkName(check)}: `;
 }
 
 function location(check: CheckResult, source: SarifSource | undefined): object {

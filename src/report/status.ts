@@ -66,3 +66,19 @@ export function gateRule(gate: Pick<RunReport['gate'], 'failOn'>): string {
     '(minBlockRate, maxFalsePositiveRate, slo); accepted and baseline findings, and info, never fail it'
   );
 }
+
+/**
+ * The route as a reader names the check: `GET /api/reports (plan gold)` for a usage plan's
+ * throttle (its id ends ` [plan gold]`), so two throttle checks of one route are never confused.
+ */
+export function routeLabel(check: Pick<CheckResult, 'id' | 'kind' | 'route'>): string {
+  const suffix = check.id.startsWith(`${check.kind}:${check.route}`)
+    ? check.id.slice(check.kind.length + 1 + check.route.length).trim()
+    : '';
+  return suffix ? `${check.route} ${suffix.replace(/^\[(.*)\]$/, '($1)')}` : check.route;
+}
+
+/** `throttle GET /api/reports (plan gold)`: the check's name in lists, test cases and messages. */
+export function checkName(check: Pick<CheckResult, 'id' | 'kind' | 'route'>): string {
+  return `${check.kind} ${routeLabel(check)}`;
+}

@@ -72,6 +72,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
     requestTimeoutMs: policy.limits.requestTimeoutMs,
     stream,
     signal: interrupt.signal,
+    ...(policy.headers ? { headers: policy.headers } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   options.recorder?.start({ startedAt: startedAt.toISOString(), epochAtOriginMs: client.epochAtOriginMs });
@@ -102,10 +103,12 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
         checks.push(...notRun(scheduled, abortReason === INTERRUPTED ? 'skip' : 'error', abortReason));
         continue;
       }
+      // A route's checks send its policy headers (top-level ones merged under the route's own).
+      const routeCtx = scheduled.route ? { ...ctx, client: client.withHeaders(scheduled.route.headers) } : ctx;
       if (scheduled.route) {
         let reach = reached.get(scheduled.route);
         if (!reach) {
-          reach = await reachRoute(ctx, scheduled.route);
+          reach = await reachRoute(routeCtx, scheduled.route);
           reached.set(scheduled.route, reach);
           options.progress(`${scheduled.route.id}: ${reach.problem ?? `reached (${reach.url} → ${reach.answer})`}`);
         }
@@ -115,7 +118,7 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
         }
       }
       options.progress(`${scheduled.definition.kind} ${scheduled.instance.route}: start`);
-      const results = await runScheduled(ctx, stream, scheduled, options.recorder);
+      const results = await runScheduled(routeCtx, stream, scheduled, options.recorder);
       // A check cut short by Ctrl-C judged half its data: it did not run, it was interrupted.
       checks.push(...(budget.interrupted ? notRun(scheduled, 'skip', INTERRUPTED) : results));
       if (!budget.interrupted && budget.msLeft === 0 && !afterRun)

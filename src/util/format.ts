@@ -27,3 +27,36 @@ export function describeWindow(window: { startMs: number; endMs: number }): stri
     `${start.slice(0, 10) === end.slice(0, 10) ? '' : `${end.slice(0, 10)} `}${end.slice(11, 16)} UTC`
   );
 }
+
+/**
+ * Text wrapped at spaces into lines of at most `width` characters (a longer word is split), at
+ * most `maxLines` of them: a cut ends at a word, with `…`. Console table cells use it, so the key
+ * figure at the end of a summary is not cut mid-word.
+ */
+export function wrapWords(text: string, width: number, maxLines = Infinity): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    for (let rest = word; rest;) {
+      const room = line ? width - line.length - 1 : width;
+      if (rest.length <= room) {
+        line = line ? `${line} ${rest}` : rest;
+        rest = '';
+      } else if (line) {
+        lines.push(line);
+        line = '';
+      } else {
+        lines.push(rest.slice(0, width));
+        rest = rest.slice(width);
+      }
+    }
+  }
+  if (line) lines.push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  const last = kept[maxLines - 1]!;
+  // Room for the ellipsis: drop whole words from the end of the last kept line.
+  kept[maxLines - 1] =
+    last.length < width ? `${last}…` : `${last.slice(0, last.lastIndexOf(' ') > 0 ? last.lastIndexOf(' ') : width - 1)}…`;
+  return kept;
+}

@@ -1,4 +1,11 @@
-import type { Credential } from '../policy/types.js';
+import type { Credential, Policy } from '../policy/types.js';
+
+/** The redactor for a policy's secrets: its credentials and the header values it took from the environment. */
+export function policyRedactor(policy: Pick<Policy, 'credentials' | 'headerSecrets'> | undefined): Redactor {
+  const redactor = new Redactor(Object.values(policy?.credentials ?? {}));
+  for (const { name, value } of policy?.headerSecrets ?? []) redactor.add(value, `<header ${name}>`);
+  return redactor;
+}
 
 /**
  * Keeps secrets out of every report and log line. Checks build evidence with placeholders

@@ -151,7 +151,7 @@ describe('import k6: usage plans and a quota', () => {
       'throttle:GET /api/reports [plan silver]': 'fail',
       'quota:GET /api/reports': 'skip',
     });
-    expect(run.stdout).toContain('GET /api/reports [plan silver]');
+    expect(run.stdout).toContain('GET /api/reports (plan silver)');
   }, 60_000);
 });
 

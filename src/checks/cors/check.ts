@@ -9,7 +9,15 @@ import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
 import { describeAnswer, probeRoute, routeRequest } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom, evidenceUnsent } from '../evidence.js';
-import { judgeCorsExchange, lackingVary, planCorsProbes, varyFindings, type CorsFinding, type CorsProbe } from './exchanges.js';
+import {
+  exchangeMeaning,
+  judgeCorsExchange,
+  lackingVary,
+  planCorsProbes,
+  varyFindings,
+  type CorsFinding,
+  type CorsProbe,
+} from './exchanges.js';
 import { gradeCors } from './grading.js';
 
 export interface CorsSpec {
@@ -73,9 +81,8 @@ export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNote
     for (const probe of probes) {
       const outcome = await probeRoute(ctx, route, probe.request);
       const finding = findingFor(probe, outcome?.final, cors);
-      // A hostile origin's 200 is fine when it cannot read it: say so, it reads like an alarm otherwise.
-      const verdict = !probe.mustAllow && finding.outcome === 'ok' ? 'ok (not readable by that origin)' : finding.outcome;
-      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)} ${verdict}`);
+      // Say what the answer means for that origin: a hostile origin's bare "200" reads like an alarm.
+      ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)}: ${exchangeMeaning(finding)}`);
     }
     return {};
   },

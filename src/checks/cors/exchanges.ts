@@ -187,6 +187,21 @@ function judgeAllowed(probe: CorsProbe, observation: Observation, cors: CorsPoli
   return { probe, observation, outcome: 'ok', note: `${verdict.reason}; Max-Age ${maxAge.declared}${capped}` };
 }
 
+/**
+ * What one exchange means for a page at that origin, in words: progress lines said "GET from
+ * https://evil.example → 200 ok", which reads like an alarm when the 200 is unreadable there.
+ */
+export function exchangeMeaning(f: CorsFinding): string {
+  if (f.outcome === 'unresolved') return `unresolved (${f.note})`;
+  // An allowed origin's violation is about a header (wildcard, Max-Age...) unless the browser refused it.
+  const passes = f.probe.mustAllow ? f.problem !== 'refused' && f.problem !== 'error-without-cors' : f.outcome === 'violation';
+  const what =
+    f.probe.kind === 'preflight'
+      ? `preflight ${passes ? 'passed' : 'refused'} for that origin`
+      : `${passes ? 'readable' : 'not readable'} by that origin`;
+  return f.outcome === 'ok' ? `${what} (ok)` : `${what} (violation: ${f.note})`;
+}
+
 /** Pure: a response whose ACAO depends on the origin must say `Vary: Origin`, or caches mix origins up. */
 export function varyFindings(findings: CorsFinding[]): string[] {
   return lackingVary(findings).map((f) => `response for ${f.probe.origin} varies by Origin but has no \`Vary: Origin\``);

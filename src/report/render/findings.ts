@@ -1,7 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import type { CheckResult, Finding, Severity } from '../../checks/types.js';
 import type { RunReport } from '../model.js';
-import { DISPOSITION_WORDS, gateRule, severityCountsText, sortFindings } from '../status.js';
+import { checkName, DISPOSITION_WORDS, gateRule, severityCountsText, sortFindings } from '../status.js';
 import { evidenceAnchor } from './evidence.js';
 import { escapeHtml, oneLine, TABLE_OPTIONS } from './text.js';
 
@@ -45,7 +45,7 @@ function findingsSummary(found: Array<{ check: CheckResult; finding: Finding }>,
   const sorted = sortFindings(found.map((f) => f.finding));
   const row = (finding: Finding) => {
     const check = byFinding.get(finding)!;
-    const name = `${check.kind} ${check.route}`;
+    const name = checkName(check);
     const href = link(check);
     return [
       SEVERITY_MARK[finding.severity],

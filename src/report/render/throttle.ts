@@ -5,6 +5,7 @@ import { chartFile, chartImage, type ReportChart, type XyChart } from '../charts
 import { k6ExportHint } from '../k6-hint.js';
 import type { RunReport } from '../model.js';
 import { keyValueTable } from './table.js';
+import { checkName } from '../status.js';
 
 /** What the renderer needs of the run: the policy file as the user named it, for the k6 command. */
 export type RenderRun = Pick<RunReport, 'policyFile'>;
@@ -33,7 +34,7 @@ export function throttleK6Hint(result: CheckResult, policyFile: string): string 
 export function throttleCharts(result: CheckResult): ReportChart[] {
   const timeline = (result.observed as Partial<ThrottleObserved>).timeline;
   if (!timeline) return [];
-  return [{ file: chartFile(result.id), alt: `throttle ${result.route}`, chart: throttleChart(result.route, timeline) }];
+  return [{ file: chartFile(result.id), alt: checkName(result), chart: throttleChart(result.route, timeline) }];
 }
 
 /** Accepted and throttled per window against what the configured bucket would have accepted. */

@@ -13,14 +13,20 @@
 //   GATECHECK_K6_TEST_KEY   credential "main" (x-api-key)
 //   GATECHECK_K6_PARTNER_TOKEN credential "partner" (authorization)
 //   GATECHECK_SUMMARY_FILE  when set, handleSummary() writes its JSON there
+//
+// k6's own end-of-test summary comes from the k6-summary jslib (the one k6's docs show for handleSummary),
+// fetched from jslib.k6.io when the script starts: a cluster without egress needs it vendored.
 import http from 'k6/http';
 import { scenario, test } from 'k6/execution';
+// @ts-ignore -- a remote module: k6 fetches it, and no type declarations ship for it
+import { textSummary } from 'https://jslib.k6.io/k6-summary/0.1.0/index.js';
 
 /**
  * @typedef {object} Probe
  * @property {string} method
  * @property {string} path
  * @property {string | null} credential
+ * @property {Record<string, string>} [headers] the policy's headers; `${NAME}` is read from the environment
  * @property {string} expect
  * @property {{ route: string, probe: string, plan?: string }} tags
  */
@@ -104,6 +110,7 @@ const PROBES = {
 
 /** @type {import("k6/options").Options} */
 export const options = {
+  userAgent: "gatecheck/0.0.0-test",
   scenarios: {
     "r0_step-ladder_step-1-1": {
       executor: "constant-arrival-rate",
@@ -221,6 +228,27 @@ function credentialHeaders(name) {
   return (headerCache[name] = { [header]: scheme ? `${scheme} ${value}` : value });
 }
 
+/**
+ * A probe's policy headers and its credential, built on first use (read from the environment, like credentials).
+ * @param {string} name the scenario
+ * @param {Probe} p
+ * @returns {Record<string, string>}
+ */
+function probeHeaders(name, p) {
+  const cached = headerCache[`probe:${name}`];
+  if (cached) return cached;
+  /** @type {Record<string, string>} */
+  const own = {};
+  for (const [header, template] of Object.entries(p.headers || {})) {
+    own[header] = template.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable) => {
+      const value = __ENV[variable];
+      if (!value) test.abort(`gatecheck: header ${header} reads the environment variable ${variable}, which is not set`);
+      return value || '';
+    });
+  }
+  return (headerCache[`probe:${name}`] = Object.assign(own, credentialHeaders(p.credential)));
+}
+
 export function probe() {
   const p = PROBES[scenario.name];
   if (!p) {
@@ -228,7 +256,7 @@ export function probe() {
     return;
   }
   http.request(p.method, TARGET + p.path, null, {
-    headers: credentialHeaders(p.credential),
+    headers: probeHeaders(scenario.name, p),
     tags: p.tags,
     responseCallback: EXPECT[p.expect],
     timeout: "3s",
@@ -236,13 +264,15 @@ export function probe() {
 }
 
 /**
- * The end-of-test summary: a short verdict on stdout and, when GATECHECK_SUMMARY_FILE is
- * set, the whole summary data (thresholds as {expr: {ok}}) as JSON for `gatecheck import k6`.
- * @param {{ metrics: Record<string, { thresholds?: Record<string, { ok: boolean }>, values: Record<string, number> }> }} data
+ * The end-of-test summary: k6's own text summary on stdout (as k6 prints it without a handleSummary),
+ * gatecheck's threshold verdicts under it and, when GATECHECK_SUMMARY_FILE is set, the whole summary
+ * data (thresholds as {expr: {ok}}) as JSON for `gatecheck import k6`.
+ * @typedef {{ thresholds?: Record<string, { ok: boolean }>, values: Record<string, number> }} SummaryMetric
+ * @param {{ metrics: Record<string, SummaryMetric>, state?: { isStdOutTTY?: boolean } }} data
  * @returns {Record<string, string>}
  */
 export function handleSummary(data) {
-  const lines = ['gatecheck: k6 run finished'];
+  const lines = ['', 'gatecheck: k6 run finished'];
   for (const [name, metric] of Object.entries(data.metrics)) {
     for (const [expression, verdict] of Object.entries(metric.thresholds || {})) {
       lines.push(`  ${verdict.ok ? 'ok    ' : 'FAILED'} ${name}: ${expression}`);
@@ -250,8 +280,10 @@ export function handleSummary(data) {
   }
   const requests = data.metrics.http_reqs ? data.metrics.http_reqs.values.count : 0;
   lines.push(`  ${requests} requests`);
+  // k6's own summary first, as a k6 user expects it; colours only on a terminal (CI logs keep them out).
+  const text = textSummary(data, { indent: ' ', enableColors: Boolean(data.state && data.state.isStdOutTTY) });
   /** @type {Record<string, string>} */
-  const out = { stdout: lines.join('\n') + '\n' };
+  const out = { stdout: text + '\n' + lines.join('\n') + '\n' };
   const file = __ENV.GATECHECK_SUMMARY_FILE;
   if (file) out[file] = JSON.stringify(data, null, 2);
   return out;
