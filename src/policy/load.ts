@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import { schemaIssues } from './schema.js';
+import { resolveWebSockets, type RawWebSocket } from './websockets.js';
 import {
   DEFAULT_GATE,
   DEFAULT_LIMITS,
@@ -169,6 +170,7 @@ interface RawPolicy {
   credentials?: Record<string, RawCredential>;
   routes: RawRoute[];
   metrics?: RawMetrics;
+  websockets?: RawWebSocket[];
   gate?: { failOn?: GateLevel };
 }
 interface RawMetrics {
@@ -311,6 +313,7 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     credentials,
     routes,
     ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),
+    ...(raw.websockets ? { websockets: resolveWebSockets(raw.websockets, credentials, issues) } : {}),
     gate: { failOn: raw.gate?.failOn ?? DEFAULT_GATE },
   };
 }
