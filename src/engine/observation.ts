@@ -47,6 +47,8 @@ export interface WsRecord {
   /** Message size in bytes, and how many frames it was split into. */
   bytes?: number;
   frames?: number;
+  /** Size of the answering frame's message in bytes (bodySnippet holds only its first bytes). */
+  answerBytes?: number;
   /** How the message was answered: a frame, the socket closing, or nothing before the timeout. */
   answer?: 'frame' | 'close' | 'none';
   /** Close code (1009: message too big) and reason, when the socket closed before an answer. */

@@ -210,6 +210,7 @@ export class WsConnection {
     const entry = this.pending.shift();
     if (!entry || entry.done) return;
     const text = rawText(data);
+    entry.observation.ws!.answerBytes = Buffer.byteLength(text);
     this.finish(entry, { doneAtMs: this.options.clock.now(), bodySnippet: text.slice(0, SNIPPET_BYTES) }, 'frame');
   }
 

@@ -124,6 +124,10 @@ export function wsEvidence(
 ): EvidenceItem {
   const item = evidenceFrom(policy, observation, label, outcome, note);
   if (observation.ws) item.url = observation.ws.url;
+  // A large answer (the size probe's echo) is cut mid-JSON: its size says more than its first bytes.
+  if (item.bodySnippet !== undefined && (observation.ws?.answerBytes ?? 0) > item.bodySnippet.length) {
+    item.bodySnippet = `(a ${observation.ws!.answerBytes}-byte frame)`;
+  }
   if (observation.ws?.closeCode !== undefined)
     item.note = [note, `socket closed ${observation.ws.closeCode}${observation.ws.closeReason ? ` ${observation.ws.closeReason}` : ''}`]
       .filter(Boolean)
