@@ -194,7 +194,12 @@ export class WsConnection {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
     clearTimeout(timer);
-    return this.closeInfo;
+    if (this.closeInfo) return this.closeInfo;
+    // A late event loop runs the timer before reading what arrived meanwhile: read it first. A close
+    // frame received (CLOSING) counts, though the close handshake is not over yet.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.closeInfo || this.socket.readyState === WebSocket.OPEN) return this.closeInfo;
+    return { code: 0, reason: 'closing', atMs: this.options.clock.now() };
   }
 
   /** Closes the socket (1000) and waits for the close handshake, or terminates it after a second. */

@@ -17,6 +17,7 @@ import { TokenBucket } from './token-bucket.js';
  *              {"message":"Too Many Requests","connectionId":…,"requestId":…} and the socket stays open
  *   $default   echoes the message back (the route's answer)
  *   size       a message over maxMessageBytes (default 128 KB) closes the socket with 1009
+ *   idle       with limits.idleTimeoutSec, a socket without a message for that long is closed (1001)
  * Faults: `ws-auth-off` opens every socket, `ws-no-throttle` answers every message.
  */
 
@@ -115,8 +116,18 @@ function serve(endpoint: Endpoint, ws: WebSocket): void {
     ? new TokenBucket(endpoint.perConnection.ratePerSec, endpoint.perConnection.burst, performance.now())
     : undefined;
   const bucket = own ?? endpoint.bucket;
+  // The idle timeout (API Gateway: 10 minutes): a socket with no message for that long is closed (1001 Going Away).
+  const idleMs = (endpoint.entry.limits?.idleTimeoutSec ?? 0) * 1000;
+  let idle: NodeJS.Timeout | undefined;
+  const resetIdle = () => {
+    clearTimeout(idle);
+    if (idleMs > 0) idle = setTimeout(() => ws.close(1001, 'Going away'), idleMs);
+  };
+  resetIdle();
+  ws.on('close', () => clearTimeout(idle));
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => {
+    resetIdle();
     if (bucket && !bucket.tryTake(performance.now())) {
       ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId, requestId: randomUUID() }));
       return;

@@ -22,6 +22,9 @@ websockets:
     path: /own
     auth: { required: true, credential: main, in: query, queryParam: token }
     throttle: { rateLimit: 1, burstLimit: 2, perConnection: true }
+  - name: idle
+    path: /idle
+    limits: { idleTimeoutSec: 0.3 }
 `,
   'policy.yaml',
   { env: {} },
@@ -95,6 +98,13 @@ describe('reference gateway: WebSocket', () => {
       const c = (await open(`${url}/ws`, { 'x-api-key': KEY })).connection!;
       expect((await send(c, 'z'.repeat(2048))).ws!.answer).toBe('frame');
       expect((await send(c, 'z'.repeat(2049))).ws).toMatchObject({ answer: 'close', closeCode: 1009 });
+    }));
+
+  it('closes a silent socket after limits.idleTimeoutSec (1001)', () =>
+    withGateway([], async (url) => {
+      const c = (await open(`${url}/idle`)).connection!;
+      const closed = await c.waitForClose(5_000);
+      expect(closed?.code).toBe(1001);
     }));
 
   it('faults: ws-auth-off opens every socket, ws-no-throttle answers every message', () =>

@@ -25,7 +25,10 @@ export interface WsLimitsSpec {
 
 export interface WsLimitsNotes {
   notConnected?: string;
-  /** The idle probe: how long the silent socket stayed open (closedAfterMs undefined: still open after waitedMs). */
+  /**
+   * The idle probe: waitedMs from the 101 to the end of the wait; closedAfterMs from the upgrade's
+   * send to the close seen (undefined: still open after waitedMs).
+   */
   idle?: { waitedMs: number; closedAfterMs?: number; closeCode?: number };
 }
 
@@ -91,12 +94,16 @@ async function collect(ctx: CheckContext, { entry }: WsLimitsSpec): Promise<WsLi
   if (waitMs > 0) {
     const opened = await connect(ctx, WS_LIMITS_PROBE.connect, where);
     if (!opened?.connection) return { ...notes, notConnected: `the socket did not open (${describeWs(opened?.observation)})` };
+    // The gateway's idle clock started between the upgrade's send and its 101: the close counted
+    // from the send bounds its timeout from above (too short is decided from that), and the wait
+    // counted from the 101 bounds it from below (not enforced is decided from that).
+    const sentAtMs = opened.observation.sentAtMs;
     const openedAtMs = opened.observation.doneAtMs;
     ctx.progress(`ws-limits ${entry.id}: leaving a socket idle for up to ${(waitMs / 1000).toFixed(0)} s`);
     const closed = await opened.connection.waitForClose(Math.min(waitMs, ctx.budget.msLeft));
     notes.idle = {
       waitedMs: Math.round(ctx.client.now() - openedAtMs),
-      ...(closed ? { closedAfterMs: Math.round(closed.atMs - openedAtMs), closeCode: closed.code } : {}),
+      ...(closed ? { closedAfterMs: Math.round(closed.atMs - sentAtMs), closeCode: closed.code } : {}),
     };
     await opened.connection.close();
   }
