@@ -30,6 +30,7 @@ import {
   type TimedAnswer,
 } from '../throttle/estimate.js';
 import { planThrottle, type ThrottlePlan } from '../throttle/plan.js';
+import { throttleTimeline, type ThrottleTimeline } from '../throttle/timeline.js';
 import type { EvidenceItem } from '../types.js';
 import {
   classifyAnswer,
@@ -70,6 +71,8 @@ export interface WsThrottleObserved extends EstimateSummary {
   answers: Record<MessageAnswer, number>;
   offered: OfferedLoad | null;
   clientBound: { neededRatePerSec: number; offeredRatePerSec: number } | null;
+  /** Accepted and throttled per window against the configured bucket: the report's chart (as the HTTP throttle's). */
+  timeline: ThrottleTimeline | null;
 }
 
 export const wsThrottleCheck: CheckDefinition<'ws-throttle', WsThrottleSpec, WsThrottleObserved, WsThrottleNotes> = {
@@ -186,6 +189,12 @@ export function evaluate(
     answers,
     offered: notes.paced?.offered ?? null,
     clientBound: null,
+    timeline: throttleTimeline(
+      all,
+      (o) => classifyAnswer(o) === 'accepted',
+      limits,
+      (o) => ['throttled', 'closed'].includes(classifyAnswer(o)),
+    ),
   };
   const evidence = throttleEvidence(policy, volley, paced);
   const findings: FindingDraft[] = [];
