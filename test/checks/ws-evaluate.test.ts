@@ -293,6 +293,9 @@ describe('ws-throttle evaluate', () => {
     expect(Math.abs(v.observed.ratePerSec! - 50)).toBeLessThan(2);
     expect(Math.abs(v.observed.burst! - 10)).toBeLessThan(1);
     expect(v.observed.throttleSignal).toEqual({ errorFrame: expect.any(Number), socketClosed: 0 });
+    // The report's chart: throttle frames count as throttled, against the configured bucket.
+    expect(v.observed.timeline!.throttled.some((n) => n > 0)).toBe(true);
+    expect(v.observed.timeline!.bucket).toEqual({ rateLimit: 50, burstLimit: 10 });
   });
 
   it('no throttling at all is one high no-limit finding', () => {
