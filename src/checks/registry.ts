@@ -3,7 +3,9 @@
  * src/report/ and a schema entry. Registry order is run order within a route: the few-request
  * probes first (auth, cors, waf: 429-aware), then the throttle probe (which waits for an idle
  * bucket and leaves it empty), then the SLO measurement (which waits for the refill); quota uses
- * a key up, so it runs after every route; metrics reconciles the whole run, after it.
+ * a key up, so it runs after every route; metrics reconciles the whole run, after it. The
+ * WebSocket kinds belong to no HTTP route: they run after the routes, auth first, the size probes
+ * before the throttle probe leaves the message bucket empty.
  */
 import { authCheck } from './auth/check.js';
 import type { AnyCheckDefinition } from './contract.js';
@@ -13,6 +15,9 @@ import { quotaCheck } from './quota/check.js';
 import { sloCheck } from './slo/check.js';
 import { throttleCheck } from './throttle/check.js';
 import { wafCheck } from './waf/check.js';
+import { wsAuthCheck } from './websocket/auth.js';
+import { wsLimitsCheck } from './websocket/limits.js';
+import { wsThrottleCheck } from './websocket/throttle.js';
 
 export const CHECKS = [
   authCheck,
@@ -20,6 +25,9 @@ export const CHECKS = [
   wafCheck,
   throttleCheck,
   sloCheck,
+  wsAuthCheck,
+  wsLimitsCheck,
+  wsThrottleCheck,
   quotaCheck,
   metricsCheck,
 ] as const satisfies ReadonlyArray<AnyCheckDefinition>;

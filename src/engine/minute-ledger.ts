@@ -94,6 +94,9 @@ export class MinuteLedger {
 
   /** Files one observation (the HttpClient tap). */
   add(observation: Observation): void {
+    // A WebSocket API is another API with its own metrics (ConnectCount, MessageCount): its
+    // upgrades and messages are not requests of the API this ledger is reconciled with.
+    if (observation.ws !== undefined) return;
     const sentEpochMs = this.toEpochMs(observation.sentAtMs);
     const doneEpochMs = this.toEpochMs(observation.doneAtMs);
     const minuteStartMs = minuteOf(doneEpochMs);

@@ -28,6 +28,32 @@ export interface Observation {
   headers: Record<string, string>;
   /** First bytes of the body, for evidence (`{"message":"Too Many Requests"}`). */
   bodySnippet?: string;
+  /** WebSocket probes only (src/engine/ws-client.ts): the upgrade or one message, and what ended it. */
+  ws?: WsRecord;
+}
+
+/**
+ * What a WebSocket exchange adds to the record. The upgrade is an ordinary HTTP exchange (status
+ * 101 when the socket opened, 401/403 when `$connect` was refused). A message has no status: it
+ * was answered by a frame (its first bytes in bodySnippet), by the socket closing (closeCode), or
+ * not at all within the timeout (`error`).
+ */
+export interface WsRecord {
+  event: 'connect' | 'message';
+  /** The socket's URL, as sent (a credential in the query is redacted when a report is written). */
+  url: string;
+  /** Which of the probe's sockets carried the message (0-based). */
+  connection?: number;
+  /** Message size in bytes, and how many frames it was split into. */
+  bytes?: number;
+  frames?: number;
+  /** Size of the answering frame's message in bytes (bodySnippet holds only its first bytes). */
+  answerBytes?: number;
+  /** How the message was answered: a frame, the socket closing, or nothing before the timeout. */
+  answer?: 'frame' | 'close' | 'none';
+  /** Close code (1009: message too big) and reason, when the socket closed before an answer. */
+  closeCode?: number;
+  closeReason?: string;
 }
 
 /** Headers kept on every observation; the rest are dropped to keep records small. */

@@ -6,8 +6,11 @@ import type { HttpClient, ProbeRequest } from './http-client.js';
 import type { Observation } from './observation.js';
 import type { Pacer } from './pacer.js';
 
+/** What the loop needs of a client: its clock and a send (HttpClient, or the WebSocket pool of ws-client.ts). */
+export type PacedSender = Pick<HttpClient, 'now' | 'send'>;
+
 export interface PacedRunOptions {
-  client: HttpClient;
+  client: PacedSender;
   budget: RunBudget;
   pacer: Pacer;
   /** How many requests to schedule. */

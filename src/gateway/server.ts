@@ -28,6 +28,7 @@ import {
   type RouteTable,
 } from './routes.js';
 import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
+import { attachWebSockets } from './websocket.js';
 
 /**
  * The embedded reference gateway: enforces a Policy with Amazon API Gateway (REST) semantics,
@@ -92,6 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const server = createServer(gateway.handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // The policy's `websockets:` entries, upgraded on the same port (gateway/websocket.ts).
+  const websockets = attachWebSockets(server, options.policy, faults);
   const listening = await listenTracked(server, options.port ?? 0, host, 'the gateway');
 
   const cloudwatch = options.cloudwatch
@@ -101,6 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     gateway.shutdown();
+    websockets.close();
     closing ??= Promise.all([listening.close(), cloudwatch?.close()]).then(() => undefined);
     return closing;
   };

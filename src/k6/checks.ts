@@ -73,6 +73,7 @@ function unsupportedReason(kind: CheckKind): string {
   const why: Partial<Record<CheckKind, string>> = {
     quota: 'the quota probe uses up a key over its period, not a load shape',
     metrics: "the CloudWatch reconciliation needs the run's own per-minute ledger",
+    'ws-throttle': 'its messages travel on WebSocket connections, which the k6 export does not script',
   };
   const what = why[kind] ?? 'it needs a few crafted requests, not load';
   const probes = K6_SUPPORTED_KINDS.join(', ');

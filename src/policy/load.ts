@@ -3,6 +3,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import { applyPolicyHeaders } from './headers.js';
 import { schemaIssues } from './schema.js';
+import { resolveWebSockets, type RawWebSocket } from './websockets.js';
 import {
   DEFAULT_GATE,
   DEFAULT_LIMITS,
@@ -180,6 +181,7 @@ interface RawPolicy {
   headers?: Record<string, string>;
   routes: RawRoute[];
   metrics?: RawMetrics;
+  websockets?: RawWebSocket[];
   gate?: { failOn?: GateLevel };
 }
 interface RawMetrics {
@@ -324,6 +326,7 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     credentials,
     routes,
     ...(raw.metrics ? { metrics: resolveMetrics(raw.metrics, issues) } : {}),
+    ...(raw.websockets ? { websockets: resolveWebSockets(raw.websockets, credentials, issues) } : {}),
     gate: { failOn: raw.gate?.failOn ?? DEFAULT_GATE },
   };
 }

@@ -122,6 +122,58 @@ export interface RoutePolicy {
 /** Extra request headers from the policy: lower-cased name → value (src/policy/headers.ts). */
 export type PolicyHeaders = Record<string, string>;
 
+/**
+ * One WebSocket API endpoint (`websockets:` in the policy; docs/websocket.md). API Gateway
+ * authorizes only `$connect` (the upgrade), throttles messages per stage/route with a token bucket
+ * and limits message size (128 KB, close 1009) and frame size (32 KB).
+ */
+export interface WebSocketPolicy {
+  /** `WS <name>`: the check ids' route part. */
+  id: string;
+  /** Position in the policy file (`websockets[0]`). */
+  index: number;
+  name: string;
+  /** Absolute `ws://` or `wss://` URL; undefined when `path` is on the target. */
+  url?: string;
+  /** Path below the target (the upgrade goes to the target's origin, with ws:// or wss://). */
+  path?: string;
+  auth?: WebSocketAuthPolicy;
+  throttle?: WebSocketThrottlePolicy;
+  limits?: WebSocketLimits;
+  /** Message every probe sends: the route template with the route key set (JSON text). */
+  message: Record<string, unknown>;
+  /** Route key the message selects (`$default` when none). */
+  routeKey: string;
+  /** API Gateway's routeSelectionExpression, e.g. `$request.body.action`. */
+  routeSelectionExpression: string;
+}
+
+export interface WebSocketAuthPolicy {
+  required: boolean;
+  credential?: string;
+  /** Where `$connect` carries the credential: a header (the credential's own) or a query parameter. */
+  in: 'header' | 'query';
+  /** Query parameter name when `in` is query (default: the credential's header name). */
+  queryParam: string;
+}
+
+export interface WebSocketThrottlePolicy extends ThrottlePolicy {
+  /** One bucket per connection (true) or one per stage/route shared by every connection (false: API Gateway). */
+  perConnection: boolean;
+  /** Connections the across-connections probe spreads its messages over. */
+  connections: number;
+}
+
+export interface WebSocketLimits {
+  maxMessageBytes?: number;
+  /** Frame size the client splits messages into (API Gateway: 32 KB per frame). */
+  frameBytes: number;
+  idleTimeoutSec?: number;
+}
+
+export const DEFAULT_WS_FRAME_BYTES = 32 * 1024;
+export const DEFAULT_WS_ROUTE_SELECTION = '$request.body.action';
+
 /** API Gateway flavour: which CloudWatch metrics and dimensions it publishes. */
 export type ApiType = 'REST' | 'HTTP' | 'WEBSOCKET';
 
@@ -194,6 +246,8 @@ export interface Policy {
   routes: RoutePolicy[];
   /** Reconcile the run with the gateway's CloudWatch metrics (checks/metrics/check.ts). */
   metrics?: MetricsPolicy;
+  /** WebSocket API endpoints (checks ws-auth, ws-throttle, ws-limits). */
+  websockets?: WebSocketPolicy[];
   /** The release gate; `--fail-on` overrides it. */
   gate: { failOn: GateLevel };
 }

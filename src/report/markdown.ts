@@ -20,6 +20,8 @@ const RENDERERS: Partial<Record<CheckKind, (result: CheckResult, run: RenderRun)
   cors: renderCors,
   waf: renderWaf,
   throttle: renderThrottle,
+  // The same estimate and chart, on WebSocket messages.
+  'ws-throttle': renderThrottle,
   quota: renderQuota,
   metrics: renderMetrics,
 };

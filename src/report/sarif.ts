@@ -28,6 +28,9 @@ const RULES = {
   slo: 'Latency percentiles and the error rate stay within the policy objectives.',
   quota: 'A usage-plan key is refused once its quota for the period is used up.',
   metrics: "The gateway's CloudWatch metrics account for the requests gatecheck sent.",
+  'ws-auth': 'A WebSocket $connect without a valid credential is refused on the upgrade (401/403).',
+  'ws-limits': 'WebSocket messages over the size limit are refused (close 1009) and those within it answered.',
+  'ws-throttle': 'WebSocket messages are throttled at the policy rate and burst, on one connection and across connections.',
 } satisfies Record<CheckKind, string>;
 
 /** Where a reader finds what a severity means; gatecheck has no web site to link to. */

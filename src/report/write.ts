@@ -20,7 +20,11 @@ export interface WrittenReport {
 /** The charts report.md references, by the kind that draws them. */
 export function reportCharts(checks: readonly CheckResult[]): ReportChart[] {
   return checks.flatMap((check) =>
-    check.kind === 'throttle' ? throttleCharts(check) : check.kind === 'metrics' ? metricsCharts(check) : [],
+    check.kind === 'throttle' || check.kind === 'ws-throttle'
+      ? throttleCharts(check)
+      : check.kind === 'metrics'
+        ? metricsCharts(check)
+        : [],
   );
 }
 

@@ -14,13 +14,17 @@ import { REPO, runCli, statusMatrix } from '../support/cli.js';
 const API_KEY = 'e2e-key-3f9c2a71d0b84e55a6c1';
 const env = { GATECHECK_API_KEY: API_KEY };
 const POLICY = join(REPO, 'test/fixtures/policies/reference.yaml');
-const KINDS = ['auth', 'cors', 'quota', 'slo', 'throttle', 'waf'];
+const HTTP_KINDS = ['auth', 'cors', 'quota', 'slo', 'throttle', 'waf'];
+const WS_KINDS = ['ws-auth', 'ws-limits', 'ws-throttle'];
+const KINDS = [...HTTP_KINDS, ...WS_KINDS].sort();
+/** A fault's run checks only its side of the gateway (HTTP routes or the WebSocket API): the other side is unchanged by it. */
+const kindsFor = (fault: FaultName) => (FAULT_EXPECTATION[fault].startsWith('ws-') ? WS_KINDS : HTTP_KINDS);
 
-async function checkAgainst(faults: FaultName[]) {
+async function checkAgainst(faults: FaultName[], only?: string[]) {
   const policy = loadPolicyFile(POLICY, { env });
   const gateway = await startGateway({ policy, faults });
   try {
-    return await runCli(['run', '--policy', POLICY, '--target', gateway.url], env);
+    return await runCli(['run', '--policy', POLICY, '--target', gateway.url, ...(only ? ['--only', only.join(',')] : [])], env);
   } finally {
     await gateway.close();
   }
@@ -49,7 +53,7 @@ describe('reference gateway, correctly configured', () => {
     expect(cells.filter((line) => line.includes('{"') || line.includes('[{'))).toEqual([]);
     expect(md.match(/^<details>$/gm)?.length).toBe(md.match(/^<\/details>$/gm)?.length);
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
-    expect(junit).toContain('<testsuites name="gatecheck" tests="7" failures="0" errors="0"');
+    expect(junit).toContain('<testsuites name="gatecheck" tests="11" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
   });
 
@@ -76,11 +80,13 @@ const FAULT_FINDING: Partial<Record<FaultName, RegExp>> = {
   'no-quota': /^quota:GET \/api\/reports#not-enforced$/,
   'auth-off': /^auth:GET \/api\/items#bypass:/,
   slow: /^slo:GET \/api\/items#breach:p99$/,
+  'ws-auth-off': /^ws-auth:WS chat#bypass:/,
+  'ws-no-throttle': /^ws-throttle:WS chat( \[4 connections\])?#no-limit$/,
 };
 
 describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('reference gateway with fault %s', (fault) => {
   it(`fails the ${FAULT_EXPECTATION[fault]} check and only that one`, async () => {
-    const run = await checkAgainst([fault]);
+    const run = await checkAgainst([fault], kindsFor(fault));
     const failing = FAULT_EXPECTATION[fault];
     // Every check of the other kinds passes; the broken kind fails (a route may have several of it).
     const matrix = statusMatrix(run);
@@ -92,7 +98,7 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('refe
       matrix.filter((m) => m.startsWith(`${failing}=`)).every((m) => m === `${failing}=fail` || m === `${failing}=pass`),
       matrix.join(' '),
     ).toBe(true);
-    expect(new Set(matrix.map((m) => m.split('=')[0])), matrix.join(' ')).toEqual(new Set(KINDS));
+    expect(new Set(matrix.map((m) => m.split('=')[0])), matrix.join(' ')).toEqual(new Set(kindsFor(fault)));
     const expected = FAULT_FINDING[fault];
     if (expected) {
       // Every finding that fails a check is the fault's own, and there is one.
@@ -109,9 +115,9 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] !== 'error'))('refe
 
 describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] === 'error'))('reference gateway with fault %s', (fault) => {
   it('passes nothing, reports error and exits 3, still writing the report', async () => {
-    const run = await checkAgainst([fault]);
+    const run = await checkAgainst([fault], HTTP_KINDS);
     expect(run.report, run.stderr).toBeDefined();
-    expect(run.report!.checks.length).toBe(KINDS.length + 1); // two throttle checks: the route's and the gold plan's
+    expect(run.report!.checks.length).toBe(HTTP_KINDS.length + 1); // two throttle checks: the route's and the gold plan's
     expect(run.report!.checks.filter((c) => c.status === 'pass').map((c) => c.kind)).toEqual([]);
     expect(run.report!.verdict).toBe('error');
     expect(run.code).toBe(3);

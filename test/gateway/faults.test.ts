@@ -22,6 +22,8 @@ describe('FAULTS', () => {
       'no-quota',
       'auth-off',
       'waf-off',
+      'ws-auth-off',
+      'ws-no-throttle',
       'slow',
       'error-5xx',
       'reset',
