@@ -6,18 +6,25 @@
  * a key up, so it runs after every route; metrics reconciles the whole run, after it.
  */
 import { authCheck } from './auth/check.js';
+import { canaryCheck } from './canary/check.js';
 import type { AnyCheckDefinition } from './contract.js';
 import { corsCheck } from './cors/check.js';
 import { metricsCheck } from './metrics/check.js';
 import { quotaCheck } from './quota/check.js';
+import { sigv4Check } from './sigv4/check.js';
 import { sloCheck } from './slo/check.js';
 import { throttleCheck } from './throttle/check.js';
+import { tracingCheck } from './tracing/check.js';
 import { wafCheck } from './waf/check.js';
 
 export const CHECKS = [
   authCheck,
+  sigv4Check,
   corsCheck,
   wafCheck,
+  tracingCheck,
+  // A few hundred requests as fast as loopback allows: before the throttle probe, which needs an idle bucket after it.
+  canaryCheck,
   throttleCheck,
   sloCheck,
   quotaCheck,
