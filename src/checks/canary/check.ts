@@ -200,7 +200,8 @@ export function evaluateCanary(
   observed.interval = { lowPercent: pct(interval.low), highPercent: pct(interval.high) };
   const configured = canary.percent / 100;
   const { lowPercent, highPercent } = observed.interval;
-  const measured = `${observed.sharePercent}% canary (${canaryCount} of ${n}; ${canary.confidence * 100}% Wilson interval ${lowPercent}–${highPercent}%)`;
+  const wilson = `${canary.confidence * 100}% Wilson interval ${lowPercent}–${highPercent}%`;
+  const measured = `${observed.sharePercent}% canary (${canaryCount} of ${n}; ${wilson})`;
   const outside = configured < interval.low || configured > interval.high;
   const problems: string[] = [];
   if (outside) {
