@@ -62,7 +62,8 @@ function toIssue(error: ErrorObject): PolicyIssue {
 
 // A failed propertyNames check also reports the inner pattern error on the same path; keep one.
 function isUseful(error: ErrorObject): boolean {
-  return !(error.keyword === 'pattern' && error.propertyName !== undefined);
+  // An `if` failing says only that its then/else failed, whose own errors name the field.
+  return !(error.keyword === 'pattern' && error.propertyName !== undefined) && error.keyword !== 'if';
 }
 
 function dedupe(issues: PolicyIssue[]): PolicyIssue[] {
