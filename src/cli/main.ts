@@ -187,6 +187,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             describe: `Break the reference gateway on purpose:\n${faultHelp()}`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .option('canary', { type: 'number', describe: CANARY_HELP })
           .example('$0 demo', 'all checks pass, exit 0')
           .example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1'),
       async (args) => {
@@ -196,6 +197,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             quiet: args.quiet,
             metrics: metricsSettings(args, usage),
             ...opt('out', args.out),
+            ...opt('canaryPercent', parseCanary(args.canary, usage)),
           }),
         );
       },
@@ -248,6 +250,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             default: [] as string[],
             describe: 'Misconfiguration to switch on (see `demo --help`)',
           })
+          .option('canary', { type: 'number', describe: CANARY_HELP })
           .example(
             'GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --port 8080 --fault no-throttle',
             'a gateway that forgot its rate limit',
@@ -255,7 +258,15 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       async (args) => {
         if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
           usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
-        setExit(await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault, usage) }));
+        setExit(
+          await serveCommand(io, {
+            policy: args.policy,
+            port: args.port,
+            host: args.host,
+            fault: parseFaults(args.fault, usage),
+            ...opt('canaryPercent', parseCanary(args.canary, usage)),
+          }),
+        );
       },
     )
     .command(
@@ -369,6 +380,17 @@ function parseOnly(value: string | undefined, usage: (m: string) => never): Chec
   if (kinds.length === 0 || unknown.length)
     usage(`--only: unknown check kind ${unknown.map((k) => `"${k}"`).join(', ') || '(empty)'}; choose from ${SELECTABLE_KINDS.join(', ')}`);
   return kinds as CheckKind[];
+}
+
+const CANARY_HELP =
+  "Percent of each canary route's answers the reference gateway sends to the canary " +
+  "(marked as the route's canary.marker says), instead of the policy's percent";
+
+/** --canary PERCENT: a share the gateway can deal (0 to 100). */
+function parseCanary(value: number | undefined, usage: (m: string) => never): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0 || value > 100) usage(`--canary: must be a percent from 0 to 100, got ${value}`);
+  return value;
 }
 
 function parseFaults(values: string[], usage: (m: string) => never): FaultName[] {
