@@ -84,6 +84,9 @@ function isMarked(marker: CanaryPolicy['marker'], o: Observation): boolean {
   }
 }
 
+/** A share as percent for a sentence: 0.03 → 3, 0.999999 → 99.9999 (no float tails such as 3.0000000000000004). */
+const percent = (share: number): number => Number((share * 100).toPrecision(10));
+
 const corsSignature = (o: Observation): string => CORS_HEADERS.map((h) => `${h}=${o.headers[h] ?? ''}`).join('\n');
 
 async function sample(ctx: CheckContext, spec: CanarySpec, request: ProbeRequest, count: number, guard: HealthGuard): Promise<number> {
@@ -137,7 +140,7 @@ export const canaryCheck: CheckDefinition<'canary', CanarySpec, CanaryObserved, 
     const notes: CanaryNotes = {};
     const fits = Math.min(spec.planned, ctx.budget.requestsLeft);
     if (fits < spec.planned) notes.short = `the run's budget allowed ${fits} of the ${spec.planned} requests the precision needs`;
-    ctx.progress(`canary ${route.id}: ${fits} requests for ±${canary.precision * 100} points at ${canary.confidence * 100}%`);
+    ctx.progress(`canary ${route.id}: ${fits} requests for ±${percent(canary.precision)} points at ${percent(canary.confidence)}%`);
     const sent = await sample(ctx, spec, routeRequest(ctx.policy, route, PROBE.sample, { headers, ...record }), fits, guard);
     if (sent < fits && guard.tripped === undefined)
       notes.short = `the run's budget allowed ${sent} of the ${spec.planned} requests the precision needs`;
@@ -200,7 +203,7 @@ export function evaluateCanary(
   observed.interval = { lowPercent: pct(interval.low), highPercent: pct(interval.high) };
   const configured = canary.percent / 100;
   const { lowPercent, highPercent } = observed.interval;
-  const wilson = `${canary.confidence * 100}% Wilson interval ${lowPercent}–${highPercent}%`;
+  const wilson = `${percent(canary.confidence)}% Wilson interval ${lowPercent}–${highPercent}%`;
   const measured = `${observed.sharePercent}% canary (${canaryCount} of ${n}; ${wilson})`;
   const outside = configured < interval.low || configured > interval.high;
   const problems: string[] = [];
@@ -269,7 +272,7 @@ export function evaluateCanary(
   if (notes.short !== undefined)
     return {
       status: 'inconclusive',
-      summary: `${measured}: ${notes.short}, so the stated ±${canary.precision * 100} points are not reached`,
+      summary: `${measured}: ${notes.short}, so the stated ±${percent(canary.precision)} points are not reached`,
       observed,
       evidence,
       findings,
