@@ -8,6 +8,7 @@ import { throttleAwareness } from '../engine/throttle-model.js';
 import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
 import { routeCredential } from '../policy/types.js';
 import type { Redactor } from '../util/redact.js';
+import { credentialSigner } from './sigv4/sign.js';
 
 /** What every check gets from the run: no globals, no process, no console. */
 export interface CheckContext {
@@ -25,20 +26,31 @@ export interface CheckContext {
   metrics?: MetricsSettings;
 }
 
-/** Headers that put a credential on a request: `x-api-key: K` or `authorization: Bearer K`. */
+/**
+ * Headers that put a credential on a request: `x-api-key: K` or `authorization: Bearer K`. None
+ * for a sigv4 credential: it signs the request instead (credentialParts, sigv4/sign.ts).
+ */
 export function credentialHeaders(credential: Credential | undefined, value = credential?.value): Record<string, string> {
-  if (!credential || value === undefined) return {};
+  if (!credential || value === undefined || credential.kind === 'sigv4') return {};
   return { [credential.header]: credential.scheme ? `${credential.scheme} ${value}` : value };
+}
+
+/** What a credential puts on a request: its header, or (sigv4) a signer run as the request goes on the wire. */
+export function credentialParts(credential: Credential | undefined): Pick<ProbeRequest, 'headers' | 'sign'> {
+  const sign = credentialSigner(credential);
+  return { headers: credentialHeaders(credential), ...(sign ? { sign } : {}) };
 }
 
 /** A request to the route as an ordinary client makes it: its method, its path, its credential. */
 export function routeRequest(policy: Policy, route: RoutePolicy, probe: string, extra: Partial<ProbeRequest> = {}): ProbeRequest {
+  const credential = credentialParts(routeCredential(policy, route));
   return {
     probe,
     method: route.method,
     path: route.path,
+    ...(credential.sign ? { sign: credential.sign } : {}),
     ...extra,
-    headers: { ...credentialHeaders(routeCredential(policy, route)), ...extra.headers },
+    headers: { ...credential.headers, ...extra.headers },
   };
 }
 

@@ -8,12 +8,15 @@
  * before the throttle probe leaves the message bucket empty.
  */
 import { authCheck } from './auth/check.js';
+import { canaryCheck } from './canary/check.js';
 import type { AnyCheckDefinition } from './contract.js';
 import { corsCheck } from './cors/check.js';
 import { metricsCheck } from './metrics/check.js';
 import { quotaCheck } from './quota/check.js';
+import { sigv4Check } from './sigv4/check.js';
 import { sloCheck } from './slo/check.js';
 import { throttleCheck } from './throttle/check.js';
+import { tracingCheck } from './tracing/check.js';
 import { wafCheck } from './waf/check.js';
 import { wsAuthCheck } from './websocket/auth.js';
 import { wsLimitsCheck } from './websocket/limits.js';
@@ -21,8 +24,12 @@ import { wsThrottleCheck } from './websocket/throttle.js';
 
 export const CHECKS = [
   authCheck,
+  sigv4Check,
   corsCheck,
   wafCheck,
+  tracingCheck,
+  // A few hundred requests as fast as loopback allows: before the throttle probe, which needs an idle bucket after it.
+  canaryCheck,
   throttleCheck,
   sloCheck,
   wsAuthCheck,

@@ -261,7 +261,7 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   if (kindsInPolicy(policy).length === 0) {
     io.stderr.write(
       `gatecheck: warning: ${args.policy} asks for no checks` +
-        `: add auth, cors, waf, throttle, usagePlans, quota or slo to a route` +
+        `: add auth, cors, waf, throttle, usagePlans, quota, slo, canary or tracing to a route` +
         ` (a run would verify nothing and exit 3)\n`,
     );
   }
@@ -274,6 +274,8 @@ export interface DemoArgs {
   quiet: boolean;
   /** --region, --profile, --endpoint-url, --metrics-wait: with --endpoint-url the demo reads that CloudWatch instead of the gateway's. */
   metrics?: MetricsSettings;
+  /** --canary: the gateway's canary share instead of the policy's. */
+  canaryPercent?: number;
 }
 
 /** The demo's CloudWatch emulator takes any SigV4 signature: static dummy credentials, never real ones. */
@@ -287,7 +289,12 @@ const DEMO_CREDENTIALS = { accessKeyId: 'AKIDGATECHECKDEMO', secretAccessKey: 'g
 export async function demoCommand(io: CliIo, args: DemoArgs): Promise<number> {
   const env = { ...io.env, GATECHECK_DEMO_API_KEY: io.env.GATECHECK_DEMO_API_KEY || `demo-${randomBytes(16).toString('hex')}` };
   const policy = loadPolicy(io, { policy: DEMO_POLICY }, env);
-  const gateway = await startGateway({ policy, faults: args.fault, cloudwatch: policy.metrics !== undefined });
+  const gateway = await startGateway({
+    policy,
+    faults: args.fault,
+    cloudwatch: policy.metrics !== undefined,
+    ...(args.canaryPercent !== undefined ? { canaryPercent: args.canaryPercent } : {}),
+  });
   io.stderr.write(
     `gatecheck demo: reference gateway on ${gateway.url}` +
       `${gateway.cloudwatch ? `, its CloudWatch GetMetricData on ${gateway.cloudwatch.url}` : ''}` +
@@ -322,6 +329,8 @@ export interface ServeArgs {
   port: number;
   host: string;
   fault: FaultName[];
+  /** --canary: the gateway's canary share instead of the policy's. */
+  canaryPercent?: number;
 }
 
 export async function serveCommand(io: CliIo, args: ServeArgs): Promise<number> {
@@ -332,6 +341,7 @@ export async function serveCommand(io: CliIo, args: ServeArgs): Promise<number> 
     host: args.host,
     port: args.port,
     cloudwatch: policy.metrics !== undefined,
+    ...(args.canaryPercent !== undefined ? { canaryPercent: args.canaryPercent } : {}),
   });
   io.stdout.write(
     `gatecheck reference gateway listening on ${gateway.url}` +

@@ -204,6 +204,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             describe: `Break the reference gateway on purpose (repeatable, or comma-separated):\n${faultHelp()}`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .option('canary', { type: 'number', describe: CANARY_HELP })
           .example(...example('$0 demo', 'all checks pass, exit 0'))
           .example(...example('$0 demo --fault cors-reflect', 'the CORS check fails, exit 1')),
       async (args) => {
@@ -213,6 +214,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             quiet: args.quiet,
             metrics: metricsSettings(args, usage),
             ...opt('out', args.out),
+            ...opt('canaryPercent', parseCanary(args.canary, usage)),
           }),
         );
       },
@@ -271,6 +273,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
             array: true,
             describe: 'Misconfiguration to switch on, repeatable (the list: `gatecheck demo --help`)',
           })
+          .option('canary', { type: 'number', describe: CANARY_HELP })
           .example(
             ...example(
               'GATECHECK_DEMO_API_KEY=k $0 serve --policy policies/demo.yaml --fault no-throttle',
@@ -281,7 +284,13 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)
           usage(`--port: must be an integer from 0 to 65535, got ${args.port}`);
         setExit(
-          await serveCommand(io, { policy: args.policy, port: args.port, host: args.host, fault: parseFaults(args.fault ?? [], usage) }),
+          await serveCommand(io, {
+            policy: args.policy,
+            port: args.port,
+            host: args.host,
+            fault: parseFaults(args.fault ?? [], usage),
+            ...opt('canaryPercent', parseCanary(args.canary, usage)),
+          }),
         );
       },
     )
@@ -430,6 +439,17 @@ function parseHeaders(values: string[], usage: (m: string) => never): Record<str
 
 function ordinal(n: number): string {
   return n === 1 ? 'first' : n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
+}
+
+const CANARY_HELP =
+  "Percent of each canary route's answers the reference gateway sends to the canary " +
+  "(marked as the route's canary.marker says), instead of the policy's percent";
+
+/** --canary PERCENT: a share the gateway can deal (0 to 100). */
+function parseCanary(value: number | undefined, usage: (m: string) => never): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0 || value > 100) usage(`--canary: must be a percent from 0 to 100, got ${value}`);
+  return value;
 }
 
 function parseFaults(values: string[], usage: (m: string) => never): FaultName[] {

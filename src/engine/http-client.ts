@@ -14,7 +14,26 @@ export interface ProbeRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Signs the request as it goes on the wire (SigV4): called last, after every header is set. */
+  sign?: RequestSigner;
+  /** Response headers to keep beyond RECORDED_HEADERS (lower case), e.g. a canary's marker header. */
+  recordHeaders?: readonly string[];
 }
+
+/** A request as it will go on the wire: what a signer covers. */
+export interface WireRequest {
+  method: string;
+  /** The full URL: the target's base path (a stage such as /prod) included, as the gateway sees it. */
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * Returns the headers (and body) to send. Async because the SDK's signer is. A signer that
+ * tampers with the request after signing (the sigv4 check's matrix) returns the tampered one.
+ */
+export type RequestSigner = (request: WireRequest) => Promise<Pick<WireRequest, 'headers' | 'body'>>;
 
 /** How to trust the target's certificate (`--ca`, `--insecure`); the system's roots when absent. */
 export interface TlsTrust {
@@ -108,7 +127,11 @@ export class HttpClient {
 
   /** Sends one request; `intendedAtMs` is when the schedule wanted it sent (defaults to now). */
   send(request: ProbeRequest, intendedAtMs = this.now()): Promise<Observation> {
-    const exchange = this.exchange(request, intendedAtMs);
+    // Unsigned requests stay synchronous up to the socket: the paced engine's hot path.
+    const sign = request.sign;
+    const exchange = sign
+      ? this.signed(request, sign).then((wire) => this.exchange(wire, intendedAtMs))
+      : this.exchange(request, intendedAtMs);
     const stream = this.stream;
     if (!stream) return exchange;
     // The check is the one running when the request leaves, not when its answer comes back.
@@ -129,6 +152,29 @@ export class HttpClient {
     const view = Object.create(this) as HttpClient;
     Object.defineProperty(view, 'defaultHeaders', { value: mergeHeaders(this.defaultHeaders, headers), enumerable: true });
     return view;
+  }
+
+  /**
+   * The request as it goes on the wire, signed. Every header is set by now (the check's, the
+   * credential's); whatever is added to all requests must be added before this, since a header
+   * added after signing would be unsigned (or break the signature, if it is a signed one).
+   */
+  private async signed(request: ProbeRequest, sign: RequestSigner): Promise<ProbeRequest> {
+    const wire = await sign({
+      method: request.method,
+      url: new URL(this.urlFor(request.path)),
+      headers: mergeHeaders(this.defaultHeaders, request.headers),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+    const { probe, method, path, recordHeaders } = request;
+    return {
+      probe,
+      method,
+      path,
+      headers: wire.headers,
+      ...(wire.body !== undefined ? { body: wire.body } : {}),
+      ...(recordHeaders ? { recordHeaders } : {}),
+    };
   }
 
   /** A client for the same target and run clock with its own socket pool (a volley needs one socket per request). */
@@ -201,7 +247,7 @@ export class HttpClient {
           onHeaders: (statusCode: number, rawHeaders: Buffer[]) => {
             doneAtMs = this.now();
             status = statusCode;
-            headers = pickRawHeaders(rawHeaders);
+            headers = pickRawHeaders(rawHeaders, request.recordHeaders);
             return true;
           },
           onData: (chunk: Buffer) => {
@@ -235,11 +281,11 @@ export class HttpClient {
 const RECORDED = new Set<string>(RECORDED_HEADERS);
 
 /** Keeps the recorded headers from undici's raw [name, value, name, value, ...] list. */
-function pickRawHeaders(raw: Buffer[]): Record<string, string> {
+function pickRawHeaders(raw: Buffer[], extra: readonly string[] | undefined): Record<string, string> {
   const picked: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
-    if (!RECORDED.has(name)) continue;
+    if (!RECORDED.has(name) && !extra?.includes(name)) continue;
     const value = raw[i + 1]!.toString('latin1');
     picked[name] = picked[name] === undefined ? value : `${picked[name]}, ${value}`;
   }

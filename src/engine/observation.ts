@@ -71,6 +71,8 @@ export const RECORDED_HEADERS = [
   'vary',
   'content-type',
   'server',
+  // AWS X-Ray's trace header (the tracing check).
+  'x-amzn-trace-id',
   // Redirects are recorded, never followed: the evidence shows where one pointed.
   'location',
 ] as const;

@@ -17,6 +17,9 @@ export const FAULTS = {
   'waf-off': 'WAF rules disabled',
   'ws-auth-off': 'WebSocket $connect does not check the credential: every upgrade opens a socket',
   'ws-no-throttle': 'WebSocket messages are never throttled',
+  'iam-off': 'IAM (SigV4) routes accept any request, signed or not',
+  'canary-skew': "canary routes send 3x the policy's percent to the canary (30% when it says 10%)",
+  'no-trace': 'no X-Amzn-Trace-Id on answers, although tracing is on',
   slow: 'every backend answer is delayed by 400 ms',
   'error-5xx': 'the backend answers 502 {"message":"Internal server error"} to everything that passes the gateway',
   reset: 'the socket is destroyed without an answer when a request reaches the backend',
@@ -33,7 +36,10 @@ export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
  * or `error` when no check may pass because the gateway cannot be observed properly.
  */
 export const FAULT_EXPECTATION: Readonly<
-  Record<FaultName, 'throttle' | 'quota' | 'cors' | 'auth' | 'waf' | 'slo' | 'ws-auth' | 'ws-throttle' | 'error'>
+  Record<
+    FaultName,
+    'throttle' | 'quota' | 'cors' | 'auth' | 'waf' | 'slo' | 'sigv4' | 'canary' | 'tracing' | 'ws-auth' | 'ws-throttle' | 'error'
+  >
 > = {
   'no-throttle': 'throttle',
   'fast-throttle': 'throttle',
@@ -47,11 +53,17 @@ export const FAULT_EXPECTATION: Readonly<
   'waf-off': 'waf',
   'ws-auth-off': 'ws-auth',
   'ws-no-throttle': 'ws-throttle',
+  'iam-off': 'sigv4',
+  'canary-skew': 'canary',
+  'no-trace': 'tracing',
   slow: 'slo',
   'error-5xx': 'error',
   reset: 'error',
   hang: 'error',
 };
+
+/** How much more traffic the `canary-skew` fault sends to the canary than the policy says. */
+export const CANARY_SKEW_FACTOR = 3;
 
 /** Delay the `slow` fault adds to every backend answer. */
 export const SLOW_FAULT_DELAY_MS = 400;

@@ -11,7 +11,7 @@ export interface GatewayResponse {
   body: Buffer;
 }
 
-function gatewayResponse(type: string, status: number, errorType: string, message: string): GatewayResponse {
+export function gatewayResponse(type: string, status: number, errorType: string, message: string): GatewayResponse {
   return { type, status, errorType, body: Buffer.from(JSON.stringify({ message })) };
 }
 

@@ -1,6 +1,7 @@
-import type { Credential, Policy, RoutePolicy } from '../policy/types.js';
+import type { CanaryPolicy, Credential, Policy, RoutePolicy, SigV4Settings } from '../policy/types.js';
+import { CanaryDeck } from './canary.js';
 import { compileCors, type CompiledCors, type CorsMode } from './cors.js';
-import type { FaultName } from './faults.js';
+import { CANARY_SKEW_FACTOR, type FaultName } from './faults.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -46,6 +47,18 @@ export interface CompiledRoute {
   okStatus: number;
   /** JSON body of the normal answer; empty for HEAD, 204 and 304. */
   okBody: Buffer;
+  /** IAM auth: the credential whose SigV4 signature the route verifies (absent under `iam-off`). */
+  sigv4?: SigV4Settings;
+  /** Canary release: the split and how canary answers are marked. */
+  canary?: { deck: CanaryDeck; marker: CanaryPolicy['marker'] };
+  /** Answers carry X-Amzn-Trace-Id (tracing.required, unless the `no-trace` fault). */
+  tracing: boolean;
+}
+
+/** What the gateway is told beyond the policy (`serve --canary`, `demo --canary`). */
+export interface RouteOptions {
+  /** The canary's share in percent on every canary route, instead of the policy's. */
+  canaryPercent?: number;
 }
 
 export interface CompiledPath {
@@ -63,6 +76,8 @@ export interface RouteTable {
   paths: Map<string, CompiledPath>;
   /** Lower-case names of every credential header: the WAF does not inspect them. */
   credentialHeaders: ReadonlySet<string>;
+  /** Some route verifies a SigV4 signature, which covers the body: bodies are read whole. */
+  verifiesSignatures: boolean;
 }
 
 /** Metrics key of requests that match no route (unknown path or method). */
@@ -70,7 +85,7 @@ export const UNROUTED = '(unrouted)';
 
 const NO_BODY_STATUSES = new Set([204, 304]);
 
-export function compileRoutes(policy: Policy, faults: ReadonlySet<FaultName>): RouteTable {
+export function compileRoutes(policy: Policy, faults: ReadonlySet<FaultName>, options: RouteOptions = {}): RouteTable {
   const corsMode: CorsMode | 'off' = faults.has('cors-off')
     ? 'off'
     : faults.has('cors-reflect')
@@ -83,7 +98,7 @@ export function compileRoutes(policy: Policy, faults: ReadonlySet<FaultName>): R
   for (const credential of Object.values(policy.credentials)) credentialHeaders.add(credential.header.toLowerCase());
 
   for (const route of policy.routes) {
-    const compiled = compileRoute(policy, route, faults, corsMode);
+    const compiled = { ...compileRoute(policy, route, faults, corsMode), ...awsFeatures(policy, route, faults, options) };
     let path = paths.get(route.path);
     if (path === undefined) {
       path = { methods: new Map() };
@@ -93,10 +108,16 @@ export function compileRoutes(policy: Policy, faults: ReadonlySet<FaultName>): R
     path.methods.set(route.method, compiled);
     if (path.cors === undefined && compiled.cors !== undefined) path.cors = compiled.cors;
   }
-  return { paths, credentialHeaders };
+  const verifiesSignatures = [...paths.values()].some((p) => [...p.methods.values()].some((r) => r.sigv4 !== undefined));
+  return { paths, credentialHeaders, verifiesSignatures };
 }
 
-function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<FaultName>, corsMode: CorsMode | 'off'): CompiledRoute {
+function compileRoute(
+  policy: Policy,
+  route: RoutePolicy,
+  faults: ReadonlySet<FaultName>,
+  corsMode: CorsMode | 'off',
+): Omit<CompiledRoute, 'sigv4' | 'canary' | 'tracing'> {
   const id = `${route.method} ${route.path}`;
   const credentialNames = new Set<string>();
   if (route.auth?.required) {
@@ -109,7 +130,10 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
   // The quota's key is recognised (and counted) even on a route that does not require a key.
   if (route.quota) credentialNames.add(route.quota.credential ?? route.auth?.credential ?? '');
   credentialNames.delete('');
-  const credentials = [...credentialNames].map((name) => credentialMatcher(name, policy.credentials[name], id));
+  // An IAM credential is no header value to match: the route verifies its signature (awsFeatures).
+  const credentials = [...credentialNames]
+    .filter((name) => policy.credentials[name]?.kind !== 'sigv4')
+    .map((name) => credentialMatcher(name, policy.credentials[name], id));
 
   const okStatus = route.okStatus?.[0] ?? 200;
   const hasBody = route.method !== 'HEAD' && !NO_BODY_STATUSES.has(okStatus);
@@ -133,6 +157,22 @@ function compileRoute(policy: Policy, route: RoutePolicy, faults: ReadonlySet<Fa
     quotaUsed: new Map(),
     okStatus,
     okBody: hasBody ? Buffer.from(JSON.stringify({ ok: true, route: id })) : Buffer.alloc(0),
+  };
+}
+
+/** IAM auth, canary split and tracing of a route, with their faults applied. */
+function awsFeatures(
+  policy: Policy,
+  route: RoutePolicy,
+  faults: ReadonlySet<FaultName>,
+  options: RouteOptions,
+): Pick<CompiledRoute, 'sigv4' | 'canary' | 'tracing'> {
+  const credential = route.auth?.required && route.auth.credential !== undefined ? policy.credentials[route.auth.credential] : undefined;
+  const percent = (options.canaryPercent ?? route.canary?.percent ?? 0) * (faults.has('canary-skew') ? CANARY_SKEW_FACTOR : 1);
+  return {
+    ...(credential?.sigv4 && !faults.has('iam-off') ? { sigv4: credential.sigv4 } : {}),
+    ...(route.canary ? { canary: { deck: new CanaryDeck(Math.min(100, percent)), marker: route.canary.marker } } : {}),
+    tracing: (route.tracing?.required ?? false) && !faults.has('no-trace'),
   };
 }
 

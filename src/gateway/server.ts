@@ -28,6 +28,9 @@ import {
   type RouteTable,
 } from './routes.js';
 import { BODY_INSPECTION_LIMIT_BYTES, wafVerdict } from './waf-rules.js';
+import { markCanary } from './canary.js';
+import { verifySigV4 } from './sigv4-verify.js';
+import { traceHeaderFor } from './tracing.js';
 import { attachWebSockets } from './websocket.js';
 
 /**
@@ -40,8 +43,10 @@ import { attachWebSockets } from './websocket.js';
  *   2. resource + method lookup           → 403 Missing Authentication Token
  *   3. OPTIONS on a CORS resource         → 204 from the mock integration (no key, no throttle)
  *   4. API key                            → 403 Forbidden (INVALID_API_KEY)
+ *      or IAM (SigV4) signature           → 403 Missing Authentication Token / InvalidSignatureException
  *   5. throttle (per route and key)       → 429 Too Many Requests
  *   6. backend                            → 200 {"ok":true,"route":"GET /api/items"}
+ *      (a canary route's share marked as the canary's; X-Amzn-Trace-Id where tracing is on)
  * The backend faults (slow, error-5xx, reset, hang) act at step 6 only, so the gateway's own
  * refusals keep working under them, as they would with a broken integration behind AWS.
  */
@@ -59,6 +64,8 @@ export interface GatewayOptions {
    * metrics block (else gatecheck-reference / test / us-east-1 / gatecheck-reference-acl).
    */
   cloudwatch?: boolean | Partial<Omit<CloudWatchEndpointOptions, 'recorder' | 'wafRecorder' | 'host'>>;
+  /** `--canary PERCENT`: the canary's share on every canary route, instead of the policy's. */
+  canaryPercent?: number;
 }
 
 export interface GatewayHandle {
@@ -88,7 +95,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const host = options.host ?? '127.0.0.1';
   const recorder = new MetricsRecorder();
   const wafRecorder = new MetricsRecorder();
-  const gateway = new Gateway(compileRoutes(options.policy, faults), faults, recorder, wafRecorder);
+  const gateway = new Gateway(
+    compileRoutes(options.policy, faults, options.canaryPercent !== undefined ? { canaryPercent: options.canaryPercent } : {}),
+    faults,
+    recorder,
+    wafRecorder,
+  );
 
   const server = createServer(gateway.handle);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -142,7 +154,12 @@ interface Exchange {
   arrivedMs: number;
   /** First BODY_INSPECTION_LIMIT_BYTES of the body, decoded as UTF-8, when the WAF needs it. */
   body?: string;
+  /** The body up to SIGNED_BODY_LIMIT_BYTES, for routes that verify a SigV4 signature over it. */
+  signedBody?: string;
 }
+
+/** Bodies a SigV4 route hashes are read up to this size (a bigger one cannot match its signature here). */
+const SIGNED_BODY_LIMIT_BYTES = 1 << 20;
 
 class Gateway {
   private readonly wafEnabled: boolean;
@@ -181,9 +198,11 @@ class Gateway {
       this.process(exchange);
       return;
     }
-    // The WAF inspects the body, so the pipeline waits for it; the backend discards it.
-    readBody(req, this.wafEnabled ? BODY_INSPECTION_LIMIT_BYTES : 0, (body) => {
-      if (body !== undefined) exchange.body = body;
+    // The WAF inspects the body and a SigV4 signature covers it, so the pipeline waits for it; the backend discards it.
+    const wafBytes = this.wafEnabled ? BODY_INSPECTION_LIMIT_BYTES : 0;
+    readBody(req, Math.max(wafBytes, this.table.verifiesSignatures ? SIGNED_BODY_LIMIT_BYTES : 0), (body) => {
+      if (body !== undefined && wafBytes > 0) exchange.body = body.subarray(0, wafBytes).toString('utf8');
+      if (body !== undefined && this.table.verifiesSignatures) exchange.signedBody = body.toString('utf8');
       this.process(exchange);
     });
   };
@@ -226,14 +245,26 @@ class Gateway {
     }
     if (route === undefined) return this.refuse(exchange, MISSING_AUTHENTICATION_TOKEN, resource.cors, origin, UNROUTED);
 
-    // 4. API key. The matched key also picks the usage-plan bucket below.
+    // 4. API key, or an IAM signature (verified asynchronously: the SDK's signer is async).
+    if (route.sigv4 !== undefined) {
+      const signed = { method, target: originForm(req.url ?? '/'), headers, body: exchange.signedBody };
+      void verifySigV4(route.sigv4, signed).then((refusal) =>
+        refusal ? this.refuse(exchange, refusal, route.cors, origin, route.id) : this.admit(exchange, route, '', origin),
+      );
+      return;
+    }
+    // The matched key also picks the usage-plan bucket below.
     let keyName = '';
     if (route.credentials.length > 0) {
       const credential = matchCredential(route, headers);
       if (credential !== undefined) keyName = credential.name;
       else if (route.enforceAuth) return this.refuse(exchange, INVALID_API_KEY, route.cors, origin, route.id);
     }
+    this.admit(exchange, route, keyName, origin);
+  }
 
+  /** Steps 5 and 6 for a request past auth. */
+  private admit(exchange: Exchange, route: CompiledRoute, keyName: string, origin: string | undefined): void {
     // 5. Throttle.
     if (!takeToken(route, keyName, performance.now())) return this.refuse(exchange, THROTTLED, route.cors, origin, route.id);
 
@@ -261,13 +292,15 @@ class Gateway {
 
   private answerBackend(exchange: Exchange, route: CompiledRoute, origin: string | undefined): void {
     if (this.failing) return this.refuse(exchange, INTEGRATION_FAILURE, route.cors, origin, route.id);
-    const headers: OutgoingHttpHeaders = {
+    const headers: Record<string, string | number> = {
       'content-type': JSON_CONTENT_TYPE,
       'content-length': route.okBody.length,
       'x-amzn-requestid': randomUUID(),
     };
     if (route.cors !== undefined) addActualResponseHeaders(headers, route.cors, origin);
-    this.send(exchange, route.okStatus, headers, route.okBody, route.id);
+    if (route.tracing) headers['x-amzn-trace-id'] = traceHeaderFor(firstHeader(exchange.req.headers['x-amzn-trace-id']));
+    const body = route.canary?.deck.next() ? markCanary(route.canary.marker, headers, route.okBody) : route.okBody;
+    this.send(exchange, route.okStatus, headers, body, route.id);
   }
 
   private preflight(exchange: Exchange, cors: CompiledCors, origin: string | undefined): void {
@@ -315,13 +348,17 @@ function originForm(target: string): string {
   }
 }
 
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Reads the whole body, keeping the first `keepBytes` bytes; `done` runs once it has all arrived. */
-function readBody(req: IncomingMessage, keepBytes: number, done: (body: string | undefined) => void): void {
+function readBody(req: IncomingMessage, keepBytes: number, done: (body: Buffer | undefined) => void): void {
   const chunks: Buffer[] = [];
   let kept = 0;
   req.on('data', (chunk: Buffer) => {
@@ -330,7 +367,7 @@ function readBody(req: IncomingMessage, keepBytes: number, done: (body: string |
     chunks.push(part);
     kept += part.length;
   });
-  req.on('end', () => done(keepBytes > 0 ? Buffer.concat(chunks, kept).toString('utf8') : undefined));
+  req.on('end', () => done(keepBytes > 0 ? Buffer.concat(chunks, kept) : undefined));
   // The client went away mid-body: there is no one to answer, and no error to report.
   req.on('error', () => undefined);
 }

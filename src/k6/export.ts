@@ -50,6 +50,13 @@ export function buildK6Export(input: ExportInput): K6Export {
     ...(input.routes ? { routes: input.routes } : {}),
     ...(input.expectedLatencyMs !== undefined ? { expectedLatencyMs: input.expectedLatencyMs } : {}),
   });
+  // The script would send an IAM credential's secret key as a header value: k6 has no SigV4 signer of the SDK's.
+  const iam = [...new Set(phaseCredentials(plan))].filter((name) => input.policy.credentials[name]?.kind === 'sigv4');
+  if (iam.length)
+    throw new ExportError(
+      `credential ${iam.join(', ')} is an IAM (SigV4) credential, which the k6 script cannot sign with; ` +
+        'leave its routes out (--route) or check them with `gatecheck run`',
+    );
   if (plan.phases.length === 0) {
     const why = plan.skipped.map((s) => `${s.route}: ${s.reason}`).join('; ');
     throw new ExportError(`nothing to export${why ? ` (${why})` : ''}${plan.notes.length ? `; ${plan.notes.join('; ')}` : ''}`);

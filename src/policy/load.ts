@@ -11,6 +11,9 @@ import {
   DEFAULT_METRICS_WAIT_SEC,
   DEFAULT_REFUSE_STATUS,
   DEFAULT_THROTTLE_TOLERANCE,
+  DEFAULT_CANARY_CONFIDENCE,
+  DEFAULT_CANARY_PRECISION,
+  DEFAULT_SIGV4_SERVICE,
   BODY_METHODS,
   DEFAULT_WAF_ENCODINGS,
   WAF_BODY_PLACEMENTS,
@@ -28,6 +31,8 @@ import {
   type WafEncoding,
   type WafPlacement,
   type WafPolicy,
+  type CanaryPolicy,
+  type TracingPolicy,
 } from './types.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -132,9 +137,15 @@ function interpolateEnv(value: unknown, env: Environment, path: Array<string | n
 interface RawCredential {
   header?: string;
   scheme?: string;
-  value: string;
+  /** Absent only for kind sigv4 (the schema's if/then). */
+  value?: string;
   kind?: CredentialKind;
   expiredValue?: string;
+  region?: string;
+  service?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
 }
 interface RawRoute {
   name?: string;
@@ -171,6 +182,8 @@ interface RawRoute {
   }>;
   quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH'; credential?: string; tolerance?: number; ratePerSec?: number };
   slo?: { p50Ms?: number; p95Ms?: number; p99Ms?: number; maxErrorRate?: number; ratePerSec?: number; durationSec?: number };
+  canary?: { percent: number; marker: CanaryPolicy['marker']; precision?: number; confidence?: number };
+  tracing?: TracingPolicy;
 }
 interface RawPolicy {
   version: 1;
@@ -183,6 +196,7 @@ interface RawPolicy {
   metrics?: RawMetrics;
   websockets?: RawWebSocket[];
   gate?: { failOn?: GateLevel };
+  tracing?: TracingPolicy;
 }
 interface RawMetrics {
   cloudwatch: {
@@ -198,14 +212,17 @@ interface RawMetrics {
 function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): Policy {
   const credentials: Record<string, Credential> = {};
   for (const [name, credential] of Object.entries(raw.credentials ?? {})) {
-    credentials[name] = {
-      name,
-      header: (credential.header ?? 'x-api-key').toLowerCase(),
-      value: credential.value,
-      ...(credential.scheme ? { scheme: credential.scheme } : {}),
-      ...(credential.kind === 'jwt' ? { kind: 'jwt' as const } : {}),
-      ...(credential.expiredValue !== undefined ? { expiredValue: credential.expiredValue } : {}),
-    };
+    credentials[name] =
+      credential.kind === 'sigv4'
+        ? sigv4Credential(name, credential)
+        : {
+            name,
+            header: (credential.header ?? 'x-api-key').toLowerCase(),
+            value: credential.value ?? '',
+            ...(credential.scheme ? { scheme: credential.scheme } : {}),
+            ...(credential.kind === 'jwt' ? { kind: 'jwt' as const } : {}),
+            ...(credential.expiredValue !== undefined ? { expiredValue: credential.expiredValue } : {}),
+          };
     credentialIssues(`credentials.${name}`, credential, issues);
   }
 
@@ -256,6 +273,8 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
     if (route.cors?.allowCredentials && route.cors.allowOrigins.includes('*')) {
       issues.push({ path: `${at}.cors.allowOrigins`, message: '"*" cannot be combined with allowCredentials: true (browsers reject it)' });
     }
+    if (route.canary) canaryIssues(`${at}.canary`, route.canary, issues);
+    const tracing = route.tracing ?? raw.tracing;
     const slo = route.slo;
     if (slo && slo.p50Ms === undefined && slo.p95Ms === undefined && slo.p99Ms === undefined && slo.maxErrorRate === undefined) {
       issues.push({ path: `${at}.slo`, message: 'sets no objective (give p50Ms, p95Ms, p99Ms or maxErrorRate)' });
@@ -315,6 +334,17 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
           }
         : {}),
       ...(route.quota ? { quota: { ...route.quota, tolerance: route.quota.tolerance ?? 0 } } : {}),
+      ...(route.canary
+        ? {
+            canary: {
+              percent: route.canary.percent,
+              marker: route.canary.marker,
+              precision: route.canary.precision ?? DEFAULT_CANARY_PRECISION,
+              confidence: route.canary.confidence ?? DEFAULT_CANARY_CONFIDENCE,
+            },
+          }
+        : {}),
+      ...(tracing ? { tracing } : {}),
     };
   });
 
@@ -411,9 +441,11 @@ function resolveWaf(raw: NonNullable<RawRoute['waf']>, method: HttpMethod, at: s
  * nonsense. Messages never quote the value: it is a secret.
  */
 function credentialIssues(at: string, credential: RawCredential, issues: PolicyIssue[]): void {
+  sigv4Issues(at, credential, issues);
+  if (credential.kind === 'sigv4') return;
   if (credential.kind === 'jwt') {
     // An empty value is an unset environment variable, reported already.
-    if (credential.value !== '' && !looksLikeJwt(credential.value))
+    if (credential.value !== undefined && credential.value !== '' && !looksLikeJwt(credential.value))
       issues.push({ path: `${at}.value`, message: 'kind is jwt, but the value is not a JWT (header.payload.signature, base64url)' });
     if (credential.expiredValue !== undefined && !looksLikeJwt(credential.expiredValue)) {
       issues.push({ path: `${at}.expiredValue`, message: 'is not a JWT (header.payload.signature, base64url)' });
@@ -421,6 +453,56 @@ function credentialIssues(at: string, credential: RawCredential, issues: PolicyI
   } else if (credential.expiredValue !== undefined) {
     issues.push({ path: `${at}.expiredValue`, message: 'is only used with kind: jwt' });
   }
+}
+
+/**
+ * A sigv4 credential signs instead of carrying a header: `header` is `authorization` (where the
+ * signature goes) and `value` the secret key, so everything that redacts credential values
+ * redacts it too.
+ */
+function sigv4Credential(name: string, raw: RawCredential): Credential {
+  return {
+    name,
+    header: 'authorization',
+    value: raw.secretAccessKey ?? '',
+    kind: 'sigv4',
+    sigv4: {
+      region: raw.region ?? '',
+      service: raw.service ?? DEFAULT_SIGV4_SERVICE,
+      accessKeyId: raw.accessKeyId ?? '',
+      secretAccessKey: raw.secretAccessKey ?? '',
+      ...(raw.sessionToken !== undefined ? { sessionToken: raw.sessionToken } : {}),
+    },
+  };
+}
+
+const SIGV4_FIELDS = ['region', 'service', 'accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+
+/** The sigv4 fields only with kind sigv4, and a sigv4 credential has no header, scheme or value of its own. */
+function sigv4Issues(at: string, credential: RawCredential, issues: PolicyIssue[]): void {
+  if (credential.kind === 'sigv4') {
+    for (const field of ['header', 'scheme', 'value', 'expiredValue'] as const) {
+      if (credential[field] !== undefined)
+        issues.push({ path: `${at}.${field}`, message: 'is not used with kind: sigv4 (requests are signed with the keys instead)' });
+    }
+  } else {
+    for (const field of SIGV4_FIELDS) {
+      if (credential[field] !== undefined) issues.push({ path: `${at}.${field}`, message: 'is only used with kind: sigv4' });
+    }
+  }
+}
+
+/** A marker names one place (the schema counts keys); a precision wider than the percent itself measures nothing. */
+function canaryIssues(at: string, canary: NonNullable<RawRoute['canary']>, issues: PolicyIssue[]): void {
+  if (canary.marker.header === undefined && canary.marker.bodyField === undefined)
+    issues.push({ path: `${at}.marker`, message: 'needs header or bodyField (where the backend marks a canary answer)' });
+  const share = canary.percent / 100;
+  const precision = canary.precision ?? DEFAULT_CANARY_PRECISION;
+  if (precision >= Math.min(share, 1 - share))
+    issues.push({
+      path: `${at}.precision`,
+      message: `±${precision} is wider than the canary's share (${share}) or the base's: the interval could not tell the split from 0 or 1`,
+    });
 }
 
 function looksLikeJwt(value: string): boolean {

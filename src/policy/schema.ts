@@ -181,7 +181,8 @@ function uniqueMessage(params: Record<string, unknown>, data: unknown): string {
 
 // A failed propertyNames check also reports the inner pattern error on the same path; keep one.
 function isUseful(error: ErrorObject): boolean {
-  return !(error.keyword === 'pattern' && error.propertyName !== undefined);
+  // An `if` failing says only that its then/else failed, whose own errors name the field.
+  return !(error.keyword === 'pattern' && error.propertyName !== undefined) && error.keyword !== 'if';
 }
 
 function dedupe(issues: PolicyIssue[]): PolicyIssue[] {

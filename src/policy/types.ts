@@ -19,9 +19,23 @@ export interface Credential {
   kind?: CredentialKind;
   /** kind jwt: a token from the same issuer whose `exp` has passed (secret too: redacted like `value`). */
   expiredValue?: string;
+  /** kind sigv4: the IAM keys and scope requests are signed with (header `authorization`, value the secret key). */
+  sigv4?: SigV4Settings;
 }
 
-export type CredentialKind = 'opaque' | 'jwt';
+export type CredentialKind = 'opaque' | 'jwt' | 'sigv4';
+
+/** An IAM (SigV4) credential: every value but region and service is a secret, redacted like `value`. */
+export interface SigV4Settings {
+  region: string;
+  /** Signing service name; API Gateway's is `execute-api`. */
+  service: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export const DEFAULT_SIGV4_SERVICE = 'execute-api';
 
 export interface AuthPolicy {
   required: boolean;
@@ -95,6 +109,25 @@ export interface QuotaPolicy {
   ratePerSec?: number;
 }
 
+/** A canary release on the route: how its answers are told apart, and how closely the split is measured. */
+export interface CanaryPolicy {
+  /** Configured share of traffic sent to the canary, percent (API Gateway `canarySettings.percentTraffic`). */
+  percent: number;
+  /** How the backend marks a canary answer: a response header or a top-level JSON body field, with this value. */
+  marker: { header?: string; bodyField?: string; value: string };
+  /** Half-width of the Wilson interval to reach, as a share (0.02 = ±2 percentage points). */
+  precision: number;
+  /** Confidence of the interval (0.95). */
+  confidence: number;
+}
+export const DEFAULT_CANARY_PRECISION = 0.02;
+export const DEFAULT_CANARY_CONFIDENCE = 0.95;
+
+/** X-Ray: answers must carry `X-Amzn-Trace-Id`, and a Root the client sends must come back. */
+export interface TracingPolicy {
+  required: boolean;
+}
+
 export interface RoutePolicy {
   /** Stable id used in check ids, e.g. `GET /api/items`. */
   id: string;
@@ -117,6 +150,9 @@ export interface RoutePolicy {
   usagePlans?: Array<ThrottlePolicy & { credential: string; name: string }>;
   /** Headers every probe of this route sends: the policy's top-level `headers` with the route's own over them. */
   headers?: PolicyHeaders;
+  canary?: CanaryPolicy;
+  /** The route's own `tracing`, else the policy's top-level one. */
+  tracing?: TracingPolicy;
 }
 
 /** Extra request headers from the policy: lower-cased name → value (src/policy/headers.ts). */

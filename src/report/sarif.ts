@@ -22,6 +22,9 @@ export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/
 /** One rule per kind; `satisfies` makes a new kind without a rule a compile error. */
 const RULES = {
   auth: 'Requests without a valid credential are refused, and the valid credential is accepted.',
+  sigv4: 'IAM routes refuse unsigned and wrongly signed requests (secret, region, service, clock, tampering), accept valid ones.',
+  tracing: 'Answers carry X-Amzn-Trace-Id with a Root, and a Root the client sends is kept.',
+  canary: "The canary takes the configured share of traffic and keeps the route's auth and CORS behaviour.",
   cors: 'CORS preflights and responses allow exactly the origins, methods and headers of the policy.',
   waf: 'Attack payloads are blocked at the required rate, and benign requests are let through.',
   throttle: 'The gateway throttles at the policy rate and burst (429 beyond them, not before).',

@@ -19,6 +19,11 @@ export class Redactor {
     for (const credential of credentials) {
       this.add(credential.value, `<credential ${credential.name}>`);
       if (credential.expiredValue) this.add(credential.expiredValue, `<credential ${credential.name}, expired>`);
+      // An IAM credential's key id and session token are secrets too (the key id is in every Authorization header).
+      if (credential.sigv4) {
+        this.add(credential.sigv4.accessKeyId, `<credential ${credential.name}, access key id>`);
+        if (credential.sigv4.sessionToken) this.add(credential.sigv4.sessionToken, `<credential ${credential.name}, session token>`);
+      }
     }
   }
 

@@ -14,11 +14,20 @@ import { REPO, runCli, statusMatrix } from '../support/cli.js';
 const API_KEY = 'e2e-key-3f9c2a71d0b84e55a6c1';
 const env = { GATECHECK_API_KEY: API_KEY };
 const POLICY = join(REPO, 'test/fixtures/policies/reference.yaml');
-const HTTP_KINDS = ['auth', 'cors', 'quota', 'slo', 'throttle', 'waf'];
+const HTTP_KINDS = ['auth', 'canary', 'cors', 'quota', 'sigv4', 'slo', 'throttle', 'tracing', 'waf'];
 const WS_KINDS = ['ws-auth', 'ws-limits', 'ws-throttle'];
 const KINDS = [...HTTP_KINDS, ...WS_KINDS].sort();
-/** A fault's run checks only its side of the gateway (HTTP routes or the WebSocket API): the other side is unchanged by it. */
-const kindsFor = (fault: FaultName) => (FAULT_EXPECTATION[fault].startsWith('ws-') ? WS_KINDS : HTTP_KINDS);
+/**
+ * A fault's run checks only its side of the gateway (HTTP routes or the WebSocket API): the other side is
+ * unchanged by it. The faults of issue 14's IAM, canary and tracing run with `--only <kind>`: their kind fails,
+ * and the runs of every other HTTP fault show those kinds passing beside the broken one.
+ */
+const ONLY_RUN: Partial<Record<FaultName, string>> = { 'iam-off': 'sigv4', 'canary-skew': 'canary', 'no-trace': 'tracing' };
+const kindsFor = (fault: FaultName) => {
+  const only = ONLY_RUN[fault];
+  if (only) return [only];
+  return FAULT_EXPECTATION[fault].startsWith('ws-') ? WS_KINDS : HTTP_KINDS;
+};
 
 async function checkAgainst(faults: FaultName[], only?: string[]) {
   const policy = loadPolicyFile(POLICY, { env });
@@ -53,7 +62,7 @@ describe('reference gateway, correctly configured', () => {
     expect(cells.filter((line) => line.includes('{"') || line.includes('[{'))).toEqual([]);
     expect(md.match(/^<details>$/gm)?.length).toBe(md.match(/^<\/details>$/gm)?.length);
     const junit = readFileSync(join(run.outDir, 'junit.xml'), 'utf8');
-    expect(junit).toContain('<testsuites name="gatecheck" tests="11" failures="0" errors="0"');
+    expect(junit).toContain('<testsuites name="gatecheck" tests="16" failures="0" errors="0"');
     for (const check of run.report!.checks) expect(check.evidence.length, check.kind).toBeGreaterThan(0);
   });
 
@@ -78,7 +87,10 @@ const FAULT_FINDING: Partial<Record<FaultName, RegExp>> = {
   // The gold key gets the route's bucket (50/s, 10) instead of its plan's (100/s, 25): stricter on both.
   'plans-ignored': /^throttle:GET \/api\/items \[plan gold\]#(rate-too-low|burst-too-small)$/,
   'no-quota': /^quota:GET \/api\/reports#not-enforced$/,
-  'auth-off': /^auth:GET \/api\/items#bypass:/,
+  'auth-off': /^auth:GET \/api\/(items|checkout)#bypass:/,
+  'iam-off': /^sigv4:POST \/api\/orders#bypass:/,
+  'canary-skew': /^canary:GET \/api\/checkout#canary-share$/,
+  'no-trace': /^tracing:POST \/api\/orders#trace-missing$/,
   slow: /^slo:GET \/api\/items#breach:p99$/,
   'ws-auth-off': /^ws-auth:WS chat#bypass:/,
   'ws-no-throttle': /^ws-throttle:WS chat( \[4 connections\])?#no-limit$/,
@@ -117,7 +129,8 @@ describe.each(FAULT_NAMES.filter((f) => FAULT_EXPECTATION[f] === 'error'))('refe
   it('passes nothing, reports error and exits 3, still writing the report', async () => {
     const run = await checkAgainst([fault], HTTP_KINDS);
     expect(run.report, run.stderr).toBeDefined();
-    expect(run.report!.checks.length).toBe(HTTP_KINDS.length + 1); // two throttle checks: the route's and the gold plan's
+    // Two throttle checks (the route's and the gold plan's), auth and CORS on two routes each.
+    expect(run.report!.checks.length).toBe(HTTP_KINDS.length + 3);
     expect(run.report!.checks.filter((c) => c.status === 'pass').map((c) => c.kind)).toEqual([]);
     expect(run.report!.verdict).toBe('error');
     expect(run.code).toBe(3);

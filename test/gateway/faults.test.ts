@@ -10,7 +10,7 @@ const KEY = { 'x-api-key': API_KEY };
 const preflight = (origin: string): RequestInit => ({ method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } });
 
 describe('FAULTS', () => {
-  it('names twelve faults, each with a description and an expected verdict', () => {
+  it('names seventeen faults, each with a description and an expected verdict', () => {
     expect(FAULT_NAMES).toEqual([
       'no-throttle',
       'fast-throttle',
@@ -24,6 +24,9 @@ describe('FAULTS', () => {
       'waf-off',
       'ws-auth-off',
       'ws-no-throttle',
+      'iam-off',
+      'canary-skew',
+      'no-trace',
       'slow',
       'error-5xx',
       'reset',

@@ -144,7 +144,8 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
     policy.routes.flatMap((route) => {
       const credential = routeCredential(policy, route);
       // The policy loader refuses a required auth without a known credential: nothing to select here.
-      if (!route.auth?.required || !credential) return [];
+      // An IAM credential signs instead of carrying a value: the sigv4 check has its own matrix.
+      if (!route.auth?.required || !credential || credential.kind === 'sigv4') return [];
       return [{ route: route.id, idSuffix: '', spec: specFor(policy, route, credential, route.auth.refuseStatus) }];
     }),
   expected: ({ refuseStatus, credential, vendor, shape }) => ({

@@ -54,7 +54,7 @@ export interface AuthVerdict {
  */
 export function authFinding(v: AuthObservation, index: number, refuseStatus: readonly number[], bypass: boolean): FindingDraft {
   const status = v.observation!.status!;
-  const slug = slugPart(v.variant.probe.replace(/^auth\./, ''));
+  const slug = slugPart(v.variant.probe.replace(/^(auth|sigv4)\./, ''));
   const expected = refuseStatus.join('/');
   if (bypass) {
     const title = `${v.variant.label} got through: ${status}, the backend's normal answer`;

@@ -8,7 +8,7 @@
  */
 import type { Observation } from '../../engine/observation.js';
 import { isOkStatus, type QuotaPolicy, type RoutePolicy } from '../../policy/types.js';
-import { credentialHeaders, describeAnswer } from '../context.js';
+import { credentialParts, describeAnswer } from '../context.js';
 import type { CheckDefinition, FindingDraft } from '../contract.js';
 import { finding } from '../findings.js';
 import { evidenceFrom } from '../evidence.js';
@@ -162,8 +162,8 @@ export const quotaCheck: CheckDefinition<'quota', QuotaSpec, QuotaObserved, Quot
   }),
   plan: ({ maxSends, ratePerSec }) => ({ requests: maxSends, durationMs: (maxSends / ratePerSec) * 1000, needsIdleBucket: false }),
   collect: async (ctx, { route, credential, ratePerSec, maxSends }) => {
-    const headers = credentialHeaders(credential ? ctx.policy.credentials[credential] : undefined);
-    const request = (probe: string) => ({ probe, method: route.method, path: route.path, headers });
+    const parts = credentialParts(credential ? ctx.policy.credentials[credential] : undefined);
+    const request = (probe: string) => ({ probe, method: route.method, path: route.path, ...parts });
     const refillMs = route.throttle ? Math.ceil((1000 / route.throttle.rateLimit) * 3) + 100 : 1000;
     let unresolved = 0;
     ctx.progress(`quota ${route.id}: up to ${maxSends} requests at ${ratePerSec.toFixed(1)}/s`);

@@ -10,7 +10,7 @@ import type { Observation } from '../../engine/observation.js';
 import { constantPacer, volleyPacer } from '../../engine/pacer.js';
 import { runPaced, type OfferedLoad, type PacedRunSummary } from '../../engine/paced-run.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../../policy/types.js';
-import { credentialHeaders, type CheckContext } from '../context.js';
+import { credentialParts, type CheckContext } from '../context.js';
 import type { CheckDefinition, CheckInstance, FindingDraft } from '../contract.js';
 import { finding } from '../findings.js';
 import { evidenceFrom } from '../evidence.js';
@@ -215,7 +215,7 @@ function instance(route: RoutePolicy, limits: ThrottlePolicy, idSuffix: string):
  */
 async function collect(ctx: CheckContext, { route, credential: credentialName, plan }: ThrottleSpec): Promise<ThrottleNotes> {
   const credential: Credential | undefined = credentialName ? ctx.policy.credentials[credentialName] : undefined;
-  const request = { probe: THROTTLE_PROBE.volley, method: route.method, path: route.path, headers: credentialHeaders(credential) };
+  const request = { probe: THROTTLE_PROBE.volley, method: route.method, path: route.path, ...credentialParts(credential) };
   const isAccepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
   const accepted = { volley: 0, paced: 0 };
   const volleyClient = ctx.client.sibling(warmUpSize(plan), ctx.policy.limits.requestTimeoutMs);
