@@ -33,6 +33,8 @@ import { Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { baselineLines } from './diff.js';
 import { progressPrinter, type CliIo } from './io.js';
+import { readDeployedOrUsageError, unreadableLines } from './aws-commands.js';
+import { AwsReadError, type ApiRef, type AwsConnection, type DeployedConfig } from '../aws/read.js';
 
 export const VERSION = (
   JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
@@ -58,6 +60,8 @@ export interface RunArgs {
   record?: string;
   /** --fail-on and the other gate flags. */
   gate?: GateArgs;
+  /** --drift: the API stage whose AWS configuration is read before the run. */
+  drift?: { ref: ApiRef; connection: AwsConnection };
 }
 
 /** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
@@ -103,7 +107,19 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
-  if (policy.metrics) quietSdkVersionWarning(io);
+  if (policy.metrics || args.drift) quietSdkVersionWarning(io);
+  // --drift: AWS's side is read once, before any traffic, and goes into the run beside the policy.
+  let deployed: DeployedConfig | undefined;
+  if (args.drift) {
+    try {
+      deployed = await readDeployedOrUsageError(args.drift.connection, args.drift.ref);
+    } catch (error) {
+      if (!(error instanceof AwsReadError)) throw error;
+      io.stderr.write(`gatecheck: --drift: cannot read the API's configuration: ${error.message}; nothing was sent\n`);
+      return EXIT_CODES.error;
+    }
+    io.stderr.write(unreadableLines(deployed));
+  }
   const redactor = new Redactor(Object.values(policy.credentials));
   const run = { policyFile: label, target: policy.target };
   const recorder = args.record === undefined ? undefined : await recorderOrUsageError(io, args.record, redactor, run);
@@ -126,6 +142,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       stop: stop.signal,
       ...(args.tls ? { tls: args.tls } : {}),
       ...(recorder ? { recorder } : {}),
+      ...(deployed ? { deployed } : {}),
       gate,
     });
   } finally {
