@@ -115,7 +115,8 @@ describe('REST reads moto cannot serve (aws-sdk-client-mock)', () => {
       source: 'GetStage canarySettings',
     });
     expect(writePolicy(config)).toContain(
-      '# canary (GetStage canarySettings): {"percentTraffic":10,"deploymentId":"dep2","useStageCache":false} (no `canary` block in this schema yet).',
+      '# canary (GetStage canarySettings): {"percentTraffic":10,"deploymentId":"dep2","useStageCache":false}' +
+        ' (no `canary` block in this schema yet).',
     );
   });
 

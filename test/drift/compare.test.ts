@@ -109,7 +109,7 @@ describe('drift: configured vs policy vs measured', () => {
     });
   });
 
-  it('throttle changed in AWS: high configured-vs-policy; measured-vs-configured only when the whole interval is outside the tolerance', () => {
+  it('throttle changed in AWS: high configured-vs-policy; measured-vs-configured only when wholly outside the tolerance', () => {
     // Configured 21: measured 20.3 ± 1 overlaps 21 ± 10%: best-effort, no measured-vs-configured.
     const near = deployed({ throttle: { value: { rateLimit: 21, burstLimit: 10 }, source: 's' } });
     expect(ids(check('throttle', MEASURED), near)).toEqual(['drift:configured-vs-policy:rateLimit high']);
