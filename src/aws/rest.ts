@@ -34,13 +34,8 @@ export async function readRestApi(connection: AwsConnection, id: string, stageNa
       return out.items ?? [];
     });
     const account = await optionalRead(unreadable, 'account throttle', 'GetAccount', () => client.send(new sdk.GetAccountCommand({})));
-    const waf = await readWebAcl(
-      connection,
-      region,
-      `arn:aws:apigateway:${region}::/restapis/${id}/stages/${stageName}`,
-      stage.webAclArn,
-      unreadable,
-    );
+    const stageArn = `arn:${partition(region)}:apigateway:${region}::/restapis/${id}/stages/${stageName}`;
+    const waf = await readWebAcl(connection, region, stageArn, stage.webAclArn, unreadable);
 
     const settings: Record<string, MethodSetting> | undefined = stage.methodSettings;
     const routes = resources.flatMap((resource) =>
@@ -83,6 +78,11 @@ export async function readRestApi(connection: AwsConnection, id: string, stageNa
   } finally {
     client.destroy();
   }
+}
+
+/** The ARN partition of a Region: China and GovCloud have their own. */
+function partition(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 }
 
 type Sdk = typeof import('@aws-sdk/client-api-gateway');

@@ -189,8 +189,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'init',
       'Write a starting policy from what a deployed API is configured to enforce (--from-aws); sends no traffic',
       (y) =>
-        apiFlags(y)
-          .option('from-aws', { type: 'boolean', describe: 'Read the policy from AWS API Gateway (the only source today)' })
+        apiFlags(y.option('from-aws', { type: 'boolean', describe: 'Read the policy from AWS API Gateway (the only source today)' }))
           .option('region', { type: 'string', describe: 'AWS Region of the API [default: AWS_REGION, the profile]' })
           .option('profile', { type: 'string', describe: 'AWS profile (like AWS_PROFILE); credentials from the default chain' })
           .option('endpoint-url', { type: 'string', describe: 'AWS endpoint URL for every call (an emulator such as moto)' })
