@@ -112,7 +112,9 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   let deployed: DeployedConfig | undefined;
   if (args.drift) {
     try {
-      deployed = await readDeployedOrUsageError(args.drift.connection, args.drift.ref);
+      // Like the metrics block's reads: --region, else the policy's CloudWatch Region, else the SDK's default.
+      const region = args.drift.connection.region ?? policy.metrics?.cloudwatch.region;
+      deployed = await readDeployedOrUsageError({ ...args.drift.connection, ...(region ? { region } : {}) }, args.drift.ref);
     } catch (error) {
       if (!(error instanceof AwsReadError)) throw error;
       io.stderr.write(`gatecheck: --drift: cannot read the API's configuration: ${error.message}; nothing was sent\n`);

@@ -149,6 +149,11 @@ describe('init flags (no AWS needed)', () => {
     [['init', '--from-aws', '--rest-api-id', 'abc'], '--stage is required'],
     [['init', '--from-aws', '--rest-api-id', 'a/b', '--stage', 'prod'], '--rest-api-id: "a/b" is not an API Gateway id'],
     [['init', '--from-aws', '--rest-api-id', 'abc', '--stage', 'prod', '--region', 'mars'], '--region'],
+    // run --drift: the same API flags, checked before the policy is read or anything is sent.
+    [['run', '--policy', 'none.yaml', '--rest-api-id', 'abc', '--stage', 'prod'], 'go with --drift'],
+    [['run', '--policy', 'none.yaml', '--drift', '--stage', 'prod'], '--drift: name the API'],
+    [['run', '--policy', 'none.yaml', '--drift', '--api-id', 'abc'], '--drift: --stage is required'],
+    [['run', '--policy', 'none.yaml', '--engine', 'k6', '--drift', '--api-id', 'abc', '--stage', 'p'], '--engine k6 does not take it'],
   ])('%j is exit 2: %s', async (args, message) => {
     const run = await runMain(args);
     expect(run.code).toBe(2);
