@@ -54,9 +54,12 @@ export function classifyAwsError(error: unknown): { code: Unreadable['code'] | '
   if (/region is missing/i.test(message)) return { code: 'NoRegion', reason: 'no AWS Region: pass --region or set AWS_REGION' };
   if (DENIED.has(name) || status === 403) return { code: 'AccessDenied', reason: `${name || 'HTTP 403'}: ${message}` };
   if (MISSING.test(name)) return { code: 'NotFound', reason: `${name}: ${message}` };
-  // An emulator without the operation answers 404 with no service code, 501, or a body the SDK cannot parse.
-  if (status === 404 || status === 501 || /not (yet )?implemented|deserializ/i.test(`${name} ${message}`))
+  // An emulator without the operation answers 404 with no service code, 501, or a page the SDK cannot parse
+  // (moto: an HTML 500 for a route it maps but does not implement). AWS itself always answers in its protocol.
+  if (status === 404 || status === 501 || /not (yet )?implemented|UnknownOperation/i.test(`${name} ${message}`))
     return { code: 'NotImplemented', reason: `${name || `HTTP ${status}`}: ${message}` };
+  if (name === 'SyntaxError' || /deserializ/i.test(message))
+    return { code: 'NotImplemented', reason: `the endpoint's answer${status ? ` (HTTP ${status})` : ''} is not the API's: ${message}` };
   const net = e.cause?.code ?? e.code;
   if (net && /^E[A-Z]+$/.test(net)) return { code: 'Network', reason: `cannot reach the AWS endpoint (${net})` };
   return { code: 'Error', reason: `${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${message}` };

@@ -23,6 +23,7 @@ import { GetWebACLForResourceCommand, WAFV2Client } from '@aws-sdk/client-wafv2'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { classifyAwsError } from '../../src/aws/errors.js';
 import { readDeployedConfig } from '../../src/aws/read.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import { driftFor } from '../../src/drift/compare.js';
@@ -249,3 +250,15 @@ function result(kind: string, route: string, idSuffix = ''): CheckResult {
     requestsSent: 0,
   };
 }
+
+describe('AWS errors as data', () => {
+  it.each([
+    [awsError('AccessDeniedException', 403), 'AccessDenied'],
+    [awsError('NotFoundException', 404), 'NotFound'],
+    [awsError('UnknownOperationException', 400), 'NotImplemented'],
+    [awsError('InternalFailure', 501), 'NotImplemented'],
+    [Object.assign(new SyntaxError('Unexpected token <'), { $metadata: { httpStatusCode: 500 } }), 'NotImplemented'],
+    [awsError('InternalServerError', 500), 'Error'],
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'NoCredentials'],
+  ])('%s → %s', (error, code) => expect(classifyAwsError(error).code).toBe(code));
+});

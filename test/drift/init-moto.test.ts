@@ -142,6 +142,14 @@ describe.runIf(motoVersion !== undefined)(`init --from-aws against moto ${motoVe
 });
 
 describe('init flags (no AWS needed)', () => {
+  it('--help shows the flags and examples', async () => {
+    // A child process: yargs prints help with console.log, not through the CLI's io.
+    const help = await runCli(['init', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--from-aws');
+    expect(help.stdout).toContain('Examples:');
+  });
+
   it.each([
     [['init', '--rest-api-id', 'abc', '--stage', 'prod'], '--from-aws'],
     [['init', '--from-aws', '--stage', 'prod'], '--rest-api-id ID (REST) or --api-id ID'],
