@@ -89,6 +89,20 @@ module.exports = {
       'gateway',
       ['policy'],
     ),
+    onlyImports(
+      'aws-reads-only',
+      'src/aws reads what AWS is configured to enforce (DeployedConfig) through the SDK and nothing else: it knows ' +
+        'no policy, check, run or report, so the configuration it returns cannot be shaped by what it is compared with.',
+      'aws',
+      [],
+    ),
+    onlyImports(
+      'drift-only-to-aws-checks-policy',
+      'src/drift writes policies from a DeployedConfig and compares the three sides (pure): it reads src/aws types, ' +
+        "the policy and the checks' result types and finding helper; the runner calls it, never the reverse.",
+      'drift',
+      ['aws', 'checks', 'policy'],
+    ),
     onlyImports('policy-imports-nothing', 'The policy (schema, loader, types) is the bottom layer.', 'policy', []),
     {
       name: 'not-to-unresolvable',

@@ -83,6 +83,20 @@ export interface CheckResult {
   findings: Finding[];
   durationMs: number;
   requestsSent: number;
+  /** `run --drift`: what AWS is configured to enforce, beside the policy and the measurement (src/drift/compare.ts). */
+  configured?: ConfiguredRow[];
+}
+
+/** One row of the "configured" column: a field as the policy, AWS's configuration and the measurement give it. */
+export interface ConfiguredRow {
+  field: string;
+  policy: unknown;
+  /** null: AWS sets nothing for it, or it could not be read (then `unreadable` says why). */
+  configured: unknown;
+  measured?: unknown;
+  /** The AWS call and key it was read from: `GetStage methodSettings ~1orders/GET`. */
+  source: string;
+  unreadable?: string;
 }
 
 export type { Observation };

@@ -37,6 +37,8 @@ import { policyRedactor, Redactor } from '../util/redact.js';
 import { appendStepSummary, sarifSource, writtenFiles } from './ci.js';
 import { baselineLines } from './diff.js';
 import { progressPrinter, type CliIo } from './io.js';
+import { readDeployedOrUsageError, unreadableLines } from './aws-commands.js';
+import { AwsReadError, type ApiRef, type AwsConnection, type DeployedConfig } from '../aws/read.js';
 
 export const VERSION = GATECHECK_VERSION;
 export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
@@ -60,6 +62,8 @@ export interface RunArgs {
   record?: string;
   /** --fail-on and the other gate flags. */
   gate?: GateArgs;
+  /** --drift: the API stage whose AWS configuration is read before the run. */
+  drift?: { ref: ApiRef; connection: AwsConnection };
 }
 
 /** --ca or --insecure as the CLI read them: the trust the engine uses, and the file name for the report. */
@@ -105,7 +109,21 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
   const dir = resolve(io.cwd, args.out ?? defaultReportDir(new Date()));
   await reportDirOrUsageError(dir, args.out === undefined ? 'the report directory' : '--out');
   const gate = gateOptions(io, args.gate, policy, new Date());
-  if (policy.metrics) quietSdkVersionWarning(io);
+  if (policy.metrics || args.drift) quietSdkVersionWarning(io);
+  // --drift: AWS's side is read once, before any traffic, and goes into the run beside the policy.
+  let deployed: DeployedConfig | undefined;
+  if (args.drift) {
+    try {
+      // Like the metrics block's reads: --region, else the policy's CloudWatch Region, else the SDK's default.
+      const region = args.drift.connection.region ?? policy.metrics?.cloudwatch.region;
+      deployed = await readDeployedOrUsageError({ ...args.drift.connection, ...(region ? { region } : {}) }, args.drift.ref);
+    } catch (error) {
+      if (!(error instanceof AwsReadError)) throw error;
+      io.stderr.write(`gatecheck: --drift: cannot read the API's configuration: ${error.message}; nothing was sent\n`);
+      return EXIT_CODES.error;
+    }
+    io.stderr.write(unreadableLines(deployed));
+  }
   const redactor = policyRedactor(policy);
   const run = { policyFile: label, target: policy.target };
   const recorder = args.record === undefined ? undefined : await recorderOrUsageError(io, args.record, redactor, run);
@@ -128,6 +146,7 @@ export async function runCommand(io: CliIo, args: RunArgs, env: Environment = io
       stop: stop.signal,
       ...(args.tls ? { tls: args.tls } : {}),
       ...(recorder ? { recorder } : {}),
+      ...(deployed ? { deployed } : {}),
       gate,
     });
   } finally {

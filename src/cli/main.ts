@@ -27,6 +27,8 @@ import {
 } from './commands.js';
 import type { TlsArgs } from './commands.js';
 import { example, humanUsageMessage } from './help.js';
+import { apiRefFromFlags, initCommand, type AwsApiFlags } from './aws-commands.js';
+import type { AwsConnection } from '../aws/read.js';
 import { processIo, type CliIo } from './io.js';
 import { exportCommandModule, importCommandModule, runK6EngineCommand } from './k6-commands.js';
 
@@ -77,7 +79,10 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
         type: 'string',
         describe: 'Directory for the reports: report.md, report.json, report.sarif, junit.xml [default: reports/<timestamp>/]',
       })
-      .option('only', { type: 'string', describe: `Comma-separated check kinds to run (${SELECTABLE_KINDS.join(',')})` })
+      .option('only', {
+        type: 'string',
+        describe: `Comma-separated check kinds to run, e.g. auth,cors (of: ${SELECTABLE_KINDS.join(', ')})`,
+      })
       .option('max-requests', { type: 'number', describe: 'Request cap for the whole run (overrides limits.maxRequests)' })
       .option('max-duration', { type: 'number', describe: 'Time cap in seconds for the whole run (overrides limits.maxDurationSec)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
@@ -97,6 +102,13 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       .option('ca', { type: 'string', describe: "PEM file of CA certificates to trust for an https:// target, besides the system's" })
       .option('insecure', { type: 'boolean', describe: "Do not verify the target's TLS certificate (run: the report says so)" });
 
+  // Which API stage's AWS configuration to read (init --from-aws, run --drift); --region, --profile, --endpoint-url reach it.
+  const apiFlags = <T>(y: Argv<T>) =>
+    y
+      .option('rest-api-id', { type: 'string', describe: 'REST API id (API Gateway v1) whose configuration to read' })
+      .option('api-id', { type: 'string', describe: 'HTTP API id (API Gateway v2) whose configuration to read' })
+      .option('stage', { type: 'string', describe: 'Stage name of that API, e.g. prod or $default' });
+
   return yargs(argv)
     .scriptName('gatecheck')
     .usage(
@@ -106,8 +118,14 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       'run',
       'Run every check the policy asks for and write the reports',
       (y) =>
-        baselineFlag(gateFlags(tlsFlags(cloudWatchFlags(commonRun(y)))))
+        apiFlags(baselineFlag(gateFlags(tlsFlags(cloudWatchFlags(commonRun(y))))))
           .option('policy', { type: 'string', demandOption: true, describe: 'Policy file (YAML or JSON)' })
+          .option('drift', {
+            type: 'boolean',
+            describe:
+              'Also read what AWS is configured to enforce (--rest-api-id or --api-id, --stage; --region, --profile, ' +
+              '--endpoint-url) and report where it differs from the policy and the measurement',
+          })
           .option('engine', {
             choices: ['paced', 'k6'] as const,
             default: 'paced' as const,
@@ -125,12 +143,20 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           .example(...example('$0 run --policy api.yaml --record run.ndjson', "keep the run's observations to judge them again (`judge`)"))
           .example(
             ...example('$0 run --policy api.yaml --baseline reports/main/report.json', 'only findings the main branch did not have fail'),
+          )
+          .example(
+            ...example(
+              '$0 run --policy api.yaml --drift --rest-api-id a1b2c3d4e5 --stage prod',
+              'policy, AWS configuration and measurement side by side',
+            ),
           ),
       async (args) => {
         const only = parseOnly(args.only, usage);
         checkRunFlags(args, usage);
         const tls = tlsArgs(io, args, usage);
+        const drift = driftArgs(args, usage);
         if (args.engine === 'k6') {
+          if (drift) usage('--drift applies to the paced engine; --engine k6 does not take it');
           if (tls) usage('--ca and --insecure apply to the paced engine; --engine k6 does not take them');
           if (args.record !== undefined) usage('--record applies to the paced engine; --engine k6 does not take it');
           setExit(
@@ -154,6 +180,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
           ...opt('only', only),
           ...opt('tls', tls),
           ...opt('record', args.record),
+          ...opt('drift', drift),
           gate: gateArgs(args),
         };
         const caps = { ...opt('maxRequests', args['max-requests']), ...opt('maxDuration', args['max-duration']) };
@@ -178,6 +205,31 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
       async (args) => {
         const gate = gateArgs(args);
         setExit(await judgeCommand(io, { policy: args.policy, observations: args.observations, ...opt('out', args.out), gate }));
+      },
+    )
+    .command(
+      'init',
+      'Write a starting policy from what a deployed API is configured to enforce (--from-aws); sends no traffic',
+      (y) =>
+        apiFlags(y.option('from-aws', { type: 'boolean', describe: 'Read the policy from AWS API Gateway (the only source today)' }))
+          .option('region', { type: 'string', describe: 'AWS Region of the API [default: AWS_REGION, the profile]' })
+          .option('profile', { type: 'string', describe: 'AWS profile (like AWS_PROFILE); credentials from the default chain' })
+          .option('endpoint-url', { type: 'string', describe: 'AWS endpoint URL for every call (an emulator such as moto)' })
+          .option('out', { type: 'string', describe: 'Policy file to write [default: standard output]' })
+          .option('target', { type: 'string', describe: "Base URL to write as target [default: the stage's invoke URL]" })
+          .example(...example('$0 init --from-aws --rest-api-id a1b2c3d4e5 --stage prod --out api.yaml', 'a REST API stage'))
+          .example(
+            ...example("$0 init --from-aws --api-id a1b2c3d4e5 --stage '$default' --profile prod", 'an HTTP API, to standard output'),
+          ),
+      async (args) => {
+        if (!args['from-aws']) usage('init: say where the policy comes from: --from-aws (the only source today)');
+        const ref = apiRefFromFlags(args, 'init --from-aws');
+        if (args.target !== undefined) {
+          const problem = targetProblem(args.target);
+          if (problem) usage(`--target: ${problem}`);
+        }
+        const connection = awsConnection(metricsSettings(args, usage));
+        setExit(await initCommand(io, { ref, connection, ...opt('out', args.out), ...opt('target', args.target?.replace(/\/+$/, '')) }));
       },
     )
     .command(
@@ -394,7 +446,7 @@ function buildParser(io: CliIo, argv: string[], setExit: (code: number) => void,
     .command(diffCommandModule(io, setExit))
     .command(exportCommandModule(io, argv, setExit, usage))
     .command(importCommandModule(io, setExit, usage, (value) => parseOnly(value, usage)))
-    .demandCommand(1, 'Name a command: run, judge, diff, validate, demo, serve, metrics, bench, export or import.')
+    .demandCommand(1, 'Name a command: run, judge, diff, validate, init, demo, serve, metrics, bench, export or import.')
     .strict()
     .version(VERSION)
     .help()
@@ -441,9 +493,7 @@ function ordinal(n: number): string {
   return n === 1 ? 'first' : n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
 }
 
-const CANARY_HELP =
-  "Percent of each canary route's answers the reference gateway sends to the canary " +
-  "(marked as the route's canary.marker says), instead of the policy's percent";
+const CANARY_HELP = "Percent of the canary routes' answers sent to the canary, instead of the policy's";
 
 /** --canary PERCENT: a share the gateway can deal (0 to 100). */
 function parseCanary(value: number | undefined, usage: (m: string) => never): number | undefined {
@@ -521,6 +571,29 @@ function metricsSettings(
     ...opt('endpoint', endpoint?.replace(/\/+$/, '')),
     ...opt('waitSec', wait),
   };
+}
+
+/** The AWS CLI flags as the configuration reader takes them (metricsSettings checked them). */
+function awsConnection(settings: MetricsSettings): AwsConnection {
+  return { ...opt('region', settings.region), ...opt('profile', settings.profile), ...opt('endpoint', settings.endpoint) };
+}
+
+/** --drift with its API flags; the API flags without --drift are a mistake worth saying. */
+function driftArgs(
+  args: AwsApiFlags & {
+    drift?: boolean | undefined;
+    region?: string | undefined;
+    profile?: string | undefined;
+    'endpoint-url'?: string | undefined;
+  },
+  usage: (m: string) => never,
+): { ref: ReturnType<typeof apiRefFromFlags>; connection: AwsConnection } | undefined {
+  const named = args['rest-api-id'] ?? args['api-id'] ?? args.stage;
+  if (!args.drift) {
+    if (named !== undefined) usage('--rest-api-id, --api-id and --stage go with --drift (read the AWS configuration); add --drift');
+    return undefined;
+  }
+  return { ref: apiRefFromFlags(args, '--drift'), connection: awsConnection(metricsSettings(args, usage)) };
 }
 
 /** `90s`, `15m`, `2h`, `1d` → ms; at most 15 days (CloudWatch keeps one-minute datapoints that long). */

@@ -6,6 +6,7 @@ import { renderAuth } from './render/auth.js';
 import { renderCors } from './render/cors.js';
 import { renderMetrics } from './render/metrics.js';
 import { renderQuota } from './render/quota.js';
+import { configuredLines } from './render/configured.js';
 import { evidenceLines } from './render/evidence.js';
 import { checkFindingLines, gateLines, type CheckLink } from './render/findings.js';
 import { keyValueTable } from './render/table.js';
@@ -85,6 +86,7 @@ export function renderMarkdown(report: RunReport): string {
     }`,
     ...(report.notSelected.length ? [`- Not selected (--only): ${report.notSelected.join(', ')}`] : []),
     ...(report.tls ? [tlsLine(report.tls)] : []),
+    ...(report.drift ? driftLines(report.drift) : []),
     ...(report.recording ? [recordingLine(report.recording)] : []),
     ...(report.interrupted
       ? ['', '> **Run interrupted** (SIGINT/SIGTERM): checks that had not finished are `skip`; nothing they saw is judged.']
@@ -123,6 +125,16 @@ function recordingLine(recording: NonNullable<RunReport['recording']>): string {
 }
 
 /** A run that skipped certificate verification says so where nobody can miss it. */
+/** `run --drift`: which AWS configuration the "configured" columns come from, and what could not be read. */
+function driftLines(drift: NonNullable<RunReport['drift']>): string[] {
+  const { type, id, stage, region } = drift.api;
+  const head = `- Drift: configured values read from ${type} API \`${escapeHtml(id)}\` stage \`${escapeHtml(stage)}\` (${region})`;
+  return [
+    head,
+    ...drift.unreadable.map((u) => `  - not read: ${escapeHtml(oneLine(u.setting))} (${escapeHtml(u.call)}: ${escapeHtml(u.code)})`),
+  ];
+}
+
 function tlsLine(tls: NonNullable<RunReport['tls']>): string {
   if (tls.insecure) return "- TLS: ⚠️ certificate verification **off** (--insecure): the target's identity was not checked";
   return `- TLS: also trusting the CA certificates in \`${tls.caFile ?? '--ca'}\` (--ca)`;
@@ -148,6 +160,7 @@ function renderCheck(check: CheckResult, run: RenderRun & Pick<RunReport, 'targe
     '',
     ...observedLines(check, run),
     '',
+    ...configuredLines(check),
     ...evidenceLines(check.evidence, { anchor: id, cited, target: run.target }),
   ];
 }

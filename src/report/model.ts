@@ -6,7 +6,7 @@ import { applyGate, type GateOptions, type GateSummary } from '../gate/gate.js';
  * Version of report.json's shape (schemas/report.schema.json): the minor number grows when fields are added,
  * the major one if a field ever changes meaning or goes away.
  */
-export const REPORT_SCHEMA_VERSION = '1.1';
+export const REPORT_SCHEMA_VERSION = '1.2';
 
 /** report.json (a public interface: add fields, never rename them; schemas/report.schema.json describes it). */
 export interface RunReport {
@@ -30,11 +30,19 @@ export interface RunReport {
   interrupted?: boolean;
   /** `gatecheck judge`: the verdicts come from this recording (`run --record`), judged offline; nothing was sent. */
   recording?: { file: string; gatecheckVersion: string };
+  /** `run --drift`: which API stage's configuration was read, and what of it could not be read (named, never guessed). */
+  drift?: DriftSource;
   /** The release gate and what it did: failOn, findings by severity, accepted findings. */
   gate: GateSummary;
   /** `--baseline FILE`: the findings of this run against that report's, by id (new ones alone can gate). */
   baseline?: BaselineRecord;
   checks: CheckResult[];
+}
+
+/** The AWS side of `run --drift`. */
+export interface DriftSource {
+  api: { type: 'REST' | 'HTTP'; id: string; stage: string; region: string };
+  unreadable: Array<{ setting: string; call: string; code: string; reason: string }>;
 }
 
 /** A report's checks settled by the gate (src/gate/gate.ts), and the overall verdict from them. */

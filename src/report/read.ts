@@ -14,8 +14,11 @@ import { REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
 
 export const REPORT_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/report.schema.json', import.meta.url));
 
-/** The versions this gatecheck reads. 1.0 came before findings: its checks may carry none, and it has no gate. */
-export const READABLE_REPORT_VERSIONS = ['1.0', REPORT_SCHEMA_VERSION] as const;
+/**
+ * The versions this gatecheck reads. 1.0 came before findings: its checks may carry none, and it has no gate.
+ * 1.1 is today's shape without 1.2's optional additions (the drift block, each check's configured column).
+ */
+export const READABLE_REPORT_VERSIONS = ['1.0', '1.1', REPORT_SCHEMA_VERSION] as const;
 
 /** A report read from a file: schemaVersion 1.0 reports are read as they are (no gate, findings possibly absent). */
 export type ReadReport = FindingsSource &
@@ -72,7 +75,10 @@ function validatorFor(version: ReadReport['schemaVersion']): ValidateFunction {
   if (!validate) {
     const ajv = new Ajv({ allErrors: true, strict: true });
     ajvFormats.default(ajv);
-    validate = ajv.compile(version === '1.0' ? version10Schema(currentSchema()) : currentSchema());
+    const schema = version === '1.0' ? version10Schema(currentSchema()) : currentSchema();
+    // 1.1 differs from today's only by fields it may not carry: today's shape with its own version.
+    if (version === '1.1') (schema as { properties: Record<string, unknown> }).properties.schemaVersion = { const: '1.1' };
+    validate = ajv.compile(schema);
     validators.set(version, validate);
   }
   return validate;

@@ -14,6 +14,8 @@ import { qualifyFindings } from '../checks/findings.js';
 import { policyGate, type GateOptions } from '../gate/gate.js';
 import { REPORT_SCHEMA_VERSION, withGate, type RunReport } from '../report/model.js';
 import type { Redactor } from '../util/redact.js';
+import type { DeployedConfig } from '../aws/deployed.js';
+import { applyDrift } from '../drift/compare.js';
 import { reachRoute, type RouteReach } from './reachability.js';
 import { scheduleChecks, type ScheduledCheck } from './schedule.js';
 
@@ -48,6 +50,8 @@ export interface RunOptions {
   recorder?: RunRecorder;
   /** --fail-on, --accept, --baseline; default: the policy's gate. */
   gate?: GateOptions;
+  /** `run --drift`: what AWS is configured to enforce, read before the run: an input beside the policy. */
+  deployed?: DeployedConfig;
 }
 
 const INTERRUPTED = 'interrupted';
@@ -142,15 +146,25 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
       limits: { maxRequests: policy.limits.maxRequests, maxDurationSec: policy.limits.maxDurationSec },
       notSelected: SELECTABLE_KINDS.filter((kind) => options.only && !options.only.includes(kind)),
       interrupted: budget.interrupted,
+      ...(options.deployed ? { drift: driftSource(options.deployed) } : {}),
       ...(abortReason
         ? { abortReason }
         : checks.length === 0
           ? { abortReason: 'no check ran: the policy (with --only) asks for none' }
           : {}),
-      checks,
+      // The third side, beside the policy and the measurement: a pure comparison, before the gate settles it.
+      checks: options.deployed ? applyDrift(checks, policy, options.deployed) : checks,
     },
     options.gate ?? policyGate(policy, startedAt),
   );
+}
+
+function driftSource(deployed: DeployedConfig): NonNullable<RunReport['drift']> {
+  const { type, id, stage, region } = deployed.api;
+  return {
+    api: { type, id, stage, region },
+    unreadable: deployed.unreadable.map(({ setting, call, code, reason }) => ({ setting, call, code, reason })),
+  };
 }
 
 /**

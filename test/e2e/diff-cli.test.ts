@@ -153,7 +153,7 @@ describe('gatecheck diff', () => {
     ['missing.json', null, 'OLD: cannot read missing.json (ENOENT)'],
     ['garbage.json', 'not json {', 'OLD: garbage.json is not JSON'],
     ['array.json', '[1, 2]', 'OLD: array.json is not a gatecheck report.json (it has no schemaVersion)'],
-    ['future.json', '{"schemaVersion": "2.0"}', 'OLD: future.json has schemaVersion "2.0"; this gatecheck reads 1.0, 1.1'],
+    ['future.json', '{"schemaVersion": "2.0"}', 'OLD: future.json has schemaVersion "2.0"; this gatecheck reads 1.0, 1.1, 1.2'],
     [
       'policy.json',
       '{"schemaVersion": "1.1", "routes": []}',

@@ -198,7 +198,7 @@ const checks: CheckResult[] = [
 
 const report: RunReport = withGate(
   {
-    schemaVersion: '1.1',
+    schemaVersion: '1.2',
     startedAt: '2026-11-25T10:00:00.000Z',
     finishedAt: '2026-11-25T10:00:06.000Z',
     durationMs: 6000,

@@ -120,7 +120,7 @@ const slo = checkResult('slo', 'pass', {
 
 const report: RunReport = withGate(
   {
-    schemaVersion: '1.1',
+    schemaVersion: '1.2',
     startedAt: '2026-11-30T10:00:00.000Z',
     finishedAt: '2026-11-30T10:00:06.000Z',
     durationMs: 6000,

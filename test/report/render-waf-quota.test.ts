@@ -92,7 +92,7 @@ describe('renderWaf', () => {
 
 describe('the report with WAF and quota sections', () => {
   const report: RunReport = {
-    schemaVersion: '1.1',
+    schemaVersion: '1.2',
     verdict: overallVerdict([waf, quota]),
     startedAt: '2026-11-25T10:00:00.000Z',
     finishedAt: '2026-11-25T10:00:06.000Z',
