@@ -10,8 +10,9 @@ import type { Policy, RoutePolicy } from '../policy/types.js';
  * observations) give the "configured" column and the findings where two sides disagree:
  *
  * - `drift:configured-vs-policy:<field>`: AWS is set to something else than the policy says
- *   (someone changed AWS, or the policy is stale). High for auth and throttle (a client gets
- *   refused, or an abuser let through, by a setting nobody reviewed), medium otherwise.
+ *   (someone changed AWS, or the policy is stale). High for auth (the API key or IAM
+ *   requirement) and throttle (a client gets refused, or an abuser let through, by a setting
+ *   nobody reviewed), medium otherwise (quota, CORS, WAF, tracing, canary percent).
  * - `drift:measured-vs-configured:<field>`: the gateway does not do what AWS is set to do. Only
  *   where configured ≠ policy (where they agree the check's own findings already say it), and for
  *   throttles only when the whole measured interval lies outside the configured value ± the
@@ -58,12 +59,13 @@ export function driftFor(check: CheckResult, policy: Policy, deployed: DeployedC
     );
     return out;
   }
-  compare({ check, route, deployedRoute, deployed, out });
+  compare({ check, policy, route, deployedRoute, deployed, out });
   return out.configured.length || out.findings.length ? out : undefined;
 }
 
 interface Compare {
   check: CheckResult;
+  policy: Policy;
   route: RoutePolicy;
   deployedRoute: DeployedRoute;
   deployed: DeployedConfig;
@@ -74,8 +76,11 @@ const COMPARERS: Partial<Record<string, (c: Compare) => void>> = {
   throttle: compareThrottle,
   quota: compareQuota,
   auth: compareAuth,
+  sigv4: compareSigV4,
   cors: compareCors,
   waf: compareWaf,
+  tracing: compareTracing,
+  canary: compareCanary,
 };
 
 /** The deployed method the policy's route calls: same method, and the path matches the resource path (`{id}` any segment). */
@@ -227,7 +232,7 @@ function compareQuota({ route, deployedRoute, deployed, out }: Compare): void {
   }
 }
 
-function compareAuth({ check, route, deployedRoute, out }: Compare): void {
+function compareAuth({ check, policy, route, deployedRoute, out }: Compare): void {
   const auth = deployedRoute.auth;
   if (!route.auth || !auth) return;
   const value = auth.value;
@@ -272,6 +277,21 @@ function compareAuth({ check, route, deployedRoute, out }: Compare): void {
         ),
       );
   }
+  // The auth check runs for every credential kind but sigv4 (compareSigV4 has those): AWS_IAM here is a mismatch.
+  if (route.auth.required && value.authorizationType === 'AWS_IAM') {
+    const name = route.auth.credential;
+    const credential = name === undefined ? undefined : policy.credentials[name];
+    out.configured.push({ field: 'authorizationType', policy: credentialKind(credential), configured: 'AWS_IAM', source: auth.source });
+    out.findings.push(
+      configuredVsPolicy(
+        'authorizationType',
+        'high',
+        `AWS requires IAM (SigV4) on ${route.id}; the policy's credential is not sigv4`,
+        `${auth.source}: authorizationType AWS_IAM; the policy authenticates with ${credentialKind(credential)}` +
+          ' (give the route a `kind: sigv4` credential).',
+      ),
+    );
+  }
   if (measured === 'bypassed' && value.required)
     out.findings.push(
       finding(
@@ -280,6 +300,100 @@ function compareAuth({ check, route, deployedRoute, out }: Compare): void {
         `${route.id} let requests through although AWS requires auth`,
         `${auth.source} says auth is required (API key ${value.apiKeyRequired}, ${value.authorizationType}),` +
           ' yet the auth check got through: is the deployment stale (settings not deployed to the stage)?',
+      ),
+    );
+}
+
+/** The sigv4 check's route: the policy signs with IAM credentials, so AWS must say AWS_IAM. */
+function compareSigV4({ check, route, deployedRoute, out }: Compare): void {
+  const auth = deployedRoute.auth;
+  if (!auth) return;
+  const value = auth.value;
+  const bypassed = check.findings.some((f) => /#bypass:/.test(f.id));
+  const measured = check.status === 'error' || check.status === 'inconclusive' ? undefined : bypassed ? 'bypassed' : 'refused';
+  out.configured.push({
+    field: 'authorizationType',
+    policy: 'AWS_IAM',
+    configured: value.authorizationType,
+    ...(measured ? { measured } : {}),
+    source: auth.source,
+  });
+  if (value.authorizationType !== 'AWS_IAM')
+    out.findings.push(
+      configuredVsPolicy(
+        'authorizationType',
+        'high',
+        `AWS authorizes ${route.id} with ${value.authorizationType}; the policy signs with IAM (SigV4)`,
+        `${auth.source}: authorizationType ${value.authorizationType}, apiKeyRequired ${value.apiKeyRequired}` +
+          `; the policy's credential ${route.auth?.credential ?? '?'} is kind sigv4.`,
+      ),
+    );
+}
+
+function credentialKind(credential: Policy['credentials'][string] | undefined): string {
+  if (!credential) return 'no credential';
+  return `${credential.kind ?? 'opaque'} credential ${credential.name}`;
+}
+
+/** tracing.required (the check runs only when the policy asks for it) beside the stage's tracingEnabled. */
+function compareTracing({ check, route, deployed, out }: Compare): void {
+  if (!route.tracing?.required) return;
+  const tracing = deployed.tracing;
+  // The check's verdict on the trace header: measured only when it could judge.
+  const measured = check.status === 'pass' ? 'trace header kept' : check.status === 'fail' ? 'trace header missing or lost' : undefined;
+  out.configured.push({
+    field: 'tracing',
+    policy: true,
+    configured: tracing?.value ?? null,
+    ...(measured ? { measured } : {}),
+    source: tracing?.source ?? `${deployed.api.type} API: no X-Ray tracing setting (REST stages only)`,
+  });
+  if (tracing?.value === true) return;
+  out.findings.push(
+    configuredVsPolicy(
+      'tracing',
+      'medium',
+      `X-Ray tracing is not enabled on stage ${deployed.api.stage}; the policy requires it`,
+      tracing ? `${tracing.source} is false.` : `${deployed.api.type} API stages have no X-Ray tracing setting.`,
+    ),
+  );
+}
+
+/** canary.percent beside the stage's canarySettings.percentTraffic. */
+function compareCanary({ check, route, deployed, out }: Compare): void {
+  const canary = route.canary;
+  if (!canary) return;
+  const configured = deployed.canary;
+  const percent = configured?.value?.percentTraffic ?? null;
+  const o = check.observed as { sharePercent?: unknown; interval?: { lowPercent?: unknown; highPercent?: unknown } };
+  const measured =
+    check.status !== 'error' && typeof o.sharePercent === 'number' && o.interval
+      ? `${o.sharePercent}% (${String(o.interval.lowPercent)}–${String(o.interval.highPercent)}%)`
+      : undefined;
+  out.configured.push({
+    field: 'percent',
+    policy: canary.percent,
+    configured: percent,
+    ...(measured ? { measured } : {}),
+    source: configured ? `${configured.source} percentTraffic` : `${deployed.api.type} API: no canary setting (REST stages only)`,
+  });
+  if (percent === null)
+    out.findings.push(
+      configuredVsPolicy(
+        'percent',
+        'medium',
+        `no canary is configured on stage ${deployed.api.stage}`,
+        `The policy expects ${canary.percent}% canary traffic; ` +
+          (configured ? `${configured.source} has none.` : `${deployed.api.type} APIs have no canary.`),
+      ),
+    );
+  else if (!sameNumber(percent, canary.percent))
+    out.findings.push(
+      configuredVsPolicy(
+        'percent',
+        'medium',
+        `canary percentTraffic configured ${percent}, policy ${canary.percent}`,
+        `${configured!.source} percentTraffic is ${percent}; the policy says ${canary.percent}.`,
       ),
     );
 }

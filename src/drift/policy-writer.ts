@@ -1,5 +1,7 @@
 import { Document, isCollection, isScalar, visit } from 'yaml';
 import type { DeployedConfig, DeployedRoute, RouteUsagePlan } from '../aws/deployed.js';
+import { requestsForPrecision } from '../checks/canary/wilson.js';
+import { DEFAULT_CANARY_CONFIDENCE, DEFAULT_CANARY_PRECISION } from '../policy/types.js';
 
 /**
  * `gatecheck init --from-aws`: a starting policy from what AWS is configured to enforce. Pure:
@@ -19,7 +21,8 @@ export interface WriteOptions {
 }
 
 type Json = Record<string, unknown>;
-type Comment = { path: Array<string | number>; text: string };
+/** `after`: a trailing comment below a collection (a commented-out block); otherwise on the value's line, or above a collection. */
+type Comment = { path: Array<string | number>; text: string; after?: boolean };
 
 export function writePolicy(config: DeployedConfig, options: WriteOptions = {}): string {
   const comments: Comment[] = [];
@@ -33,12 +36,29 @@ export function writePolicy(config: DeployedConfig, options: WriteOptions = {}):
   const routes = config.routes
     .filter((r) => HTTP_METHODS.has(r.method))
     .map((route, i) => routeEntry(config, route, ['routes', i], comments, credentials, planCredential, quotaPlaced));
+  if (credentials[IAM]) {
+    comments.push({ path: ['credentials', IAM, 'region'], text: `the API's Region (${config.api.type} API ${config.api.id})` });
+    comments.push({
+      path: ['credentials', IAM],
+      text: 'AWS_IAM methods: signed with SigV4 (service execute-api). Temporary credentials: add sessionToken: "${AWS_SESSION_TOKEN}"',
+    });
+  }
+  const tracing = config.tracing?.value === true;
+  if (tracing) {
+    comments.push({ path: ['tracing', 'required'], text: `from ${config.tracing!.source}` });
+    // docs/canary-tracing.md: AWS promises the header on the requests it passes on, not on answers.
+    comments.push({
+      path: ['tracing'],
+      text: 'the tracing check expects X-Amzn-Trace-Id on answers: set required: false if the backend does not echo it',
+    });
+  }
   const policy: Json = {
     $schema: POLICY_SCHEMA_ID,
     version: 1,
     target: options.target ?? config.api.invokeUrl,
     vendor: config.api.type === 'REST' ? 'aws-rest' : 'aws-http',
     ...(Object.keys(credentials).length ? { credentials } : {}),
+    ...(tracing ? { tracing: { required: true } } : {}),
     routes,
   };
   if (options.target === undefined)
@@ -47,9 +67,10 @@ export function writePolicy(config: DeployedConfig, options: WriteOptions = {}):
       text: `the stage's invoke URL (${config.api.type} API ${config.api.id}, stage ${config.api.stage})`,
     });
   const doc = new Document(policy);
-  for (const { path, text } of comments) {
+  for (const { path, text, after } of comments) {
     const node = doc.getIn(path, true);
-    if (isScalar(node)) node.comment = ` ${text}`;
+    if (after && isCollection(node)) node.comment = node.comment ? `${node.comment}\n${text}` : text;
+    else if (isScalar(node)) node.comment = ` ${text}`;
     else if (isCollection(node)) node.commentBefore = node.commentBefore ? `${node.commentBefore}\n ${text}` : ` ${text}`;
   }
   // Lists of plain values on one line ([GET, POST]): a policy reads like the demo's.
@@ -80,20 +101,17 @@ function routeEntry(
 
   const auth = route.auth?.value;
   if (auth?.required) {
-    const credential = authCredential(route, credentials, planCredential);
-    if (credential) {
+    const credential = authCredential(config, route, credentials, planCredential);
+    if (credential === IAM) {
+      entry.auth = { required: true, credential };
+      note(['auth', 'required'], `from ${route.auth!.source}: authorizationType AWS_IAM (requests are signed with SigV4)`);
+    } else if (credential) {
       entry.auth = { required: true, credential };
       const extra =
         auth.apiKeyRequired && auth.authorizationType !== 'NONE' ? ` (also ${auth.authorizationType}: only the key is sent)` : '';
       note(
         ['auth', 'required'],
         `from ${route.auth!.source}: apiKeyRequired ${auth.apiKeyRequired}, authorizationType ${auth.authorizationType}${extra}`,
-      );
-    } else {
-      note(
-        ['method'],
-        `auth: ${auth.authorizationType} (from ${route.auth!.source}) needs a SigV4 credential;` +
-          ' not written (no such credential kind in this schema yet)',
       );
     }
   } else if (route.auth) {
@@ -146,14 +164,34 @@ function routeEntry(
     entry.waf = { blockStatus: [403] };
     note(['waf'], `web ACL ${config.waf.value.name} (from ${config.waf.source})`);
   }
+
+  // The schema requires canary.marker, and AWS cannot say it: the backend marks canary answers
+  // (a stageVariableOverrides variable it echoes back). So the block is written commented out.
+  const percent = config.canary?.value?.percentTraffic;
+  if (percent !== undefined && percent > 0 && percent < 100)
+    comments.push({
+      path: at,
+      after: true,
+      text: [
+        ` The stage has a canary. Put in marker what your backend adds to canary answers (AWS adds nothing; e.g. a`,
+        ` stageVariableOverrides variable echoed as a header), then uncomment: ~${canaryRequests(percent)} requests per route.`,
+        ` canary:`,
+        `   percent: ${percent} # from ${config.canary!.source} percentTraffic`,
+        `   marker: { header: x-canary, value: "true" } # yours: { header: NAME, value: V } or { bodyField: NAME, value: V }`,
+      ].join('\n'),
+    });
   return entry;
 }
 
+/** The name of the IAM (SigV4) credential `init` writes for AWS_IAM methods. */
+const IAM = 'iam';
+
 function authCredential(
+  config: DeployedConfig,
   route: DeployedRoute,
   credentials: Record<string, Json>,
   planCredential: (plan: { name: string }) => string,
-): string | undefined {
+): string {
   const auth = route.auth!.value;
   if (auth.apiKeyRequired) {
     const plan = route.usagePlans[0];
@@ -161,7 +199,16 @@ function authCredential(
     credentials.apiKey ??= { header: 'x-api-key', value: '${GATECHECK_API_KEY}' };
     return 'apiKey';
   }
-  if (auth.authorizationType === 'AWS_IAM') return undefined;
+  if (auth.authorizationType === 'AWS_IAM') {
+    // The SDK's own variable names: what `aws configure export-credentials --format env` sets. Never key values.
+    credentials[IAM] ??= {
+      kind: 'sigv4',
+      region: config.api.region,
+      accessKeyId: '${AWS_ACCESS_KEY_ID}',
+      secretAccessKey: '${AWS_SECRET_ACCESS_KEY}',
+    };
+    return IAM;
+  }
   const jwt = auth.authorizationType === 'JWT' || auth.authorizationType === 'COGNITO_USER_POOLS';
   const name = jwt ? 'jwt' : 'token';
   const header = (auth.authorizer?.identitySource?.[0] ?? '$request.header.Authorization')
@@ -213,17 +260,18 @@ function headerLines(config: DeployedConfig): string[] {
       `Account throttle (${config.accountThrottle.source}): ${throttleText(config.accountThrottle.value)}` +
         ': the ceiling over every stage in the Region.',
     );
-  // The schema's canary and tracing blocks are being added separately: until then, comments.
-  if (config.tracing)
+  if (config.tracing && !config.tracing.value) lines.push(`tracing (${config.tracing.source}): disabled, so no \`tracing\` block.`);
+  if (config.canary) {
+    const c = config.canary.value;
+    const usable = c?.percentTraffic !== undefined && c.percentTraffic > 0 && c.percentTraffic < 100;
     lines.push(
-      `tracing (${config.tracing.source}): ${config.tracing.value ? 'enabled' : 'disabled'} (no \`tracing\` block in this schema yet).`,
+      !c
+        ? `canary (${config.canary.source}): none.`
+        : usable
+          ? `canary (${config.canary.source}): ${JSON.stringify(c)}; written commented out on each route (it needs a marker).`
+          : `canary (${config.canary.source}): ${JSON.stringify(c)}; no canary block (the schema takes 0 < percent < 100).`,
     );
-  if (config.canary)
-    lines.push(
-      config.canary.value
-        ? `canary (${config.canary.source}): ${JSON.stringify(config.canary.value)} (no \`canary\` block in this schema yet).`
-        : `canary (${config.canary.source}): none.`,
-    );
+  }
   if (api.type === 'REST') {
     lines.push(
       config.corsOnErrors.length
@@ -234,6 +282,11 @@ function headerLines(config: DeployedConfig): string[] {
   }
   for (const u of config.unreadable) lines.push(`NOT READ: ${u.setting} (${u.call}: ${u.code}, ${u.reason}); nothing written for it.`);
   return lines;
+}
+
+/** The canary check's sample at its defaults (±2 points, 95 %), without its few unauthenticated probes. */
+function canaryRequests(percent: number): number {
+  return requestsForPrecision(percent / 100, DEFAULT_CANARY_PRECISION, DEFAULT_CANARY_CONFIDENCE);
 }
 
 function throttleText(t: { rateLimit: number; burstLimit: number }): string {

@@ -1,6 +1,7 @@
 /**
  * The reads moto 5.2.1 cannot serve, with aws-sdk-client-mock standing in for API Gateway (each
- * gap confirmed in moto's source, see docs/drift.md): it drops `canarySettings`, ignores usage-plan
+ * gap confirmed in moto's source, see docs/drift.md): it drops `canarySettings` (so the canary's
+ * commented block from `init` and the canary percent drift are tested here), ignores usage-plan
  * per-method throttle patches (`/apiStages/<api>:<stage>/throttle/...`), stores method-settings
  * keys as written (`~1orders/GET`, where AWS answers `orders/GET`), has no apigatewayv2
  * UpdateStage (an HTTP stage's limits cannot change after creation), returns no default gateway
@@ -108,17 +109,41 @@ afterEach(() => {
 });
 
 describe('REST reads moto cannot serve (aws-sdk-client-mock)', () => {
-  it('canarySettings (moto drops them): read, and written as a comment until the schema has a canary block', async () => {
-    awsRestApi({ canarySettings: { percentTraffic: 10, deploymentId: 'dep2', useStageCache: false } });
+  it('canarySettings (moto drops them): written commented out (AWS cannot say the marker); drift compares the percent', async () => {
+    awsRestApi({ canarySettings: { percentTraffic: 12.5, deploymentId: 'dep2', useStageCache: false } });
     const config = await readDeployedConfig(CONNECTION, REST);
     expect(config.canary).toEqual({
-      value: { percentTraffic: 10, deploymentId: 'dep2', useStageCache: false },
+      value: { percentTraffic: 12.5, deploymentId: 'dep2', useStageCache: false },
       source: 'GetStage canarySettings',
     });
-    expect(writePolicy(config)).toContain(
-      '# canary (GetStage canarySettings): {"percentTraffic":10,"deploymentId":"dep2","useStageCache":false}' +
-        ' (no `canary` block in this schema yet).',
+    const text = writePolicy(config);
+    expect(text).toContain('#   percent: 12.5 # from GetStage canarySettings percentTraffic');
+    // Commented out: the written policy validates without a marker, and no route has a canary yet.
+    const written = parse(text) as { routes: Array<Record<string, unknown>> };
+    expect(schemaIssues(written)).toEqual([]);
+    expect(written.routes.filter((r) => 'canary' in r)).toEqual([]);
+    // Uncommented, with the backend's marker put in, it is a valid canary block.
+    const uncommented = text.replace(/^( *)# ( {0,2}(?:canary:|percent:|marker:).*)$/gm, '$1$2');
+    const used = parse(uncommented) as { routes: Array<{ canary?: { percent: number; marker: Record<string, string> } }> };
+    expect(used.routes.map((r) => r.canary)).toEqual([
+      { percent: 12.5, marker: { header: 'x-canary', value: 'true' } },
+      { percent: 12.5, marker: { header: 'x-canary', value: 'true' } },
+    ]);
+    expect(schemaIssues(used)).toEqual([]);
+
+    // run --drift: the canary check's route, the policy at 10 %, AWS at 12.5 %.
+    const policy = parsePolicy(
+      'version: 1\nroutes:\n  - method: GET\n    path: /orders\n    canary: { percent: 10, marker: { header: x-canary, value: "true" } }\n',
+      'p.yaml',
+      { env: {} },
     );
+    const drift = driftFor(result('canary', 'GET /orders'), policy, config)!;
+    expect(drift.configured).toEqual([
+      { field: 'percent', policy: 10, configured: 12.5, source: 'GetStage canarySettings percentTraffic' },
+    ]);
+    expect(drift.findings.map((f) => [f.id, f.severity, f.title])).toEqual([
+      ['drift:configured-vs-policy:percent', 'medium', 'canary percentTraffic configured 12.5, policy 10'],
+    ]);
   });
 
   it("method settings in AWS's spelling (orders/GET): most specific wins, field by field over */*", async () => {

@@ -197,6 +197,107 @@ describe('drift: configured vs policy vs measured', () => {
   });
 });
 
+/** The fields issue 14 added: tracing, a canary, and an IAM (SigV4) credential on a second route. */
+const POLICY_14 = parsePolicy(
+  `version: 1
+tracing: { required: true }
+credentials:
+  main: { value: k1 }
+  iam: { kind: sigv4, region: us-east-1, accessKeyId: AKID, secretAccessKey: s }
+routes:
+  - method: GET
+    path: /orders/42
+    auth: { required: true, credential: main }
+    canary: { percent: 10, marker: { header: x-canary, value: "true" } }
+  - method: GET
+    path: /admin
+    auth: { required: true, credential: iam }
+`,
+  'p.yaml',
+  { env: {} },
+);
+const ADMIN = 'GET /admin';
+const iamRoute: DeployedRoute = {
+  method: 'GET',
+  path: '/admin',
+  auth: { value: { required: true, apiKeyRequired: false, authorizationType: 'AWS_IAM' }, source: 'GetResources /admin GET' },
+  usagePlans: [],
+};
+const with14 = (extra: Partial<DeployedConfig> = {}, admin: Partial<DeployedRoute> = {}): DeployedConfig => {
+  const base = deployed({}, { tracing: { value: true, source: 'GetStage tracingEnabled' }, ...extra });
+  return {
+    ...base,
+    canary: 'canary' in extra ? extra.canary : { value: { percentTraffic: 10 }, source: 'GetStage canarySettings' },
+    routes: [...base.routes, { ...iamRoute, ...admin }],
+  };
+};
+const on = (c: CheckResult, route: string): CheckResult => ({ ...c, id: c.id.replace(ROUTE, route), route });
+const ids14 = (c: CheckResult, d: DeployedConfig) => driftFor(c, POLICY_14, d)?.findings.map((f) => `${f.id} ${f.severity}`) ?? [];
+
+describe('drift: tracing, canary, IAM (issue 14 fields)', () => {
+  it('all agree: configured rows, no finding', () => {
+    for (const c of [check('tracing'), check('canary', { sharePercent: 9.8, interval: { lowPercent: 8.1, highPercent: 11.8 } })]) {
+      const drift = driftFor(c, POLICY_14, with14())!;
+      expect(drift.findings, c.kind).toEqual([]);
+    }
+    expect(driftFor(check('tracing'), POLICY_14, with14())!.configured).toEqual([
+      { field: 'tracing', policy: true, configured: true, measured: 'trace header kept', source: 'GetStage tracingEnabled' },
+    ]);
+    const canary = check('canary', { sharePercent: 9.8, interval: { lowPercent: 8.1, highPercent: 11.8 } });
+    expect(driftFor(canary, POLICY_14, with14())!.configured[0]).toMatchObject({
+      policy: 10,
+      configured: 10,
+      measured: '9.8% (8.1–11.8%)',
+    });
+    const sigv4 = driftFor(on(check('sigv4'), ADMIN), POLICY_14, with14())!;
+    expect(sigv4.findings).toEqual([]);
+    expect(sigv4.configured).toEqual([
+      { field: 'authorizationType', policy: 'AWS_IAM', configured: 'AWS_IAM', measured: 'refused', source: 'GetResources /admin GET' },
+    ]);
+  });
+
+  it('tracing off in AWS, or a canary percent changed or gone: medium configured-vs-policy', () => {
+    expect(ids14(check('tracing'), with14({ tracing: { value: false, source: 'GetStage tracingEnabled' } }))).toEqual([
+      'drift:configured-vs-policy:tracing medium',
+    ]);
+    expect(ids14(check('canary'), with14({ canary: { value: { percentTraffic: 25 }, source: 'GetStage canarySettings' } }))).toEqual([
+      'drift:configured-vs-policy:percent medium',
+    ]);
+    expect(ids14(check('canary'), with14({ canary: { value: null, source: 'GetStage canarySettings' } }))).toEqual([
+      'drift:configured-vs-policy:percent medium',
+    ]);
+    // An HTTP API has neither: said as such.
+    const http = with14({
+      api: { type: 'HTTP', id: 'h', stage: '$default', region: 'us-east-1', invokeUrl: 'https://h' },
+      tracing: undefined,
+      canary: undefined,
+    });
+    const row = driftFor(check('tracing'), POLICY_14, http)!;
+    expect(row.configured[0]).toMatchObject({ configured: null, source: 'HTTP API: no X-Ray tracing setting (REST stages only)' });
+    expect(row.findings.map((f) => f.id)).toEqual(['drift:configured-vs-policy:tracing']);
+  });
+
+  it('IAM: a sigv4 route AWS no longer authorizes with AWS_IAM, and an AWS_IAM method the policy calls with a key, are high', () => {
+    const opened = with14({}, { auth: { value: { required: false, apiKeyRequired: false, authorizationType: 'NONE' }, source: 'g' } });
+    expect(ids14(on(check('sigv4', {}, ['bypass:unsigned']), ADMIN), opened)).toEqual([
+      'drift:configured-vs-policy:authorizationType high',
+    ]);
+    expect(driftFor(on(check('sigv4', {}, ['bypass:unsigned']), ADMIN), POLICY_14, opened)!.configured[0]).toMatchObject({
+      configured: 'NONE',
+      measured: 'bypassed',
+    });
+    const iamOrders = with14();
+    iamOrders.routes[0] = { ...iamOrders.routes[0]!, auth: iamRoute.auth! };
+    expect(ids14(check('auth'), iamOrders)).toEqual(['drift:configured-vs-policy:authorizationType high']);
+    expect(driftFor(check('auth'), POLICY_14, iamOrders)!.configured.at(-1)).toEqual({
+      field: 'authorizationType',
+      policy: 'opaque credential main',
+      configured: 'AWS_IAM',
+      source: 'GetResources /admin GET',
+    });
+  });
+});
+
 describe('method settings keys', () => {
   it.each([
     ['orders/GET', '/orders', 'GET'],

@@ -1,9 +1,9 @@
 /**
  * `run --drift` end to end: the reference gateway enforces a policy, a moto 5 server holds an AWS
  * configuration of the same API with DIFFERENT limits (stage throttle, the per-method throttle, the
- * usage plan's throttle, and a method that no longer requires its key), and the built CLI reports
+ * usage plan's throttle, a method that no longer requires its key, X-Ray tracing off), and the CLI reports
  * a `drift:configured-vs-policy:<field>` finding for each changed value, with the configured column
- * beside the policy and the measurement. Kept short: `--only throttle,auth`, half-second probes, the CLI's
+ * beside the policy and the measurement. Kept short: `--only throttle,auth,tracing`, half-second probes, the CLI's
  * main() in this process.
  *
  * Under CI=true a missing moto FAILS this file; locally, without CI, it is skipped with a note.
@@ -39,6 +39,7 @@ routes:
   - method: GET
     path: /health
     throttle: { rateLimit: 40, burstLimit: 20, probeSeconds: 0.5 }
+    tracing: { required: true }
   - method: GET
     path: /orders
     auth: { required: true, credential: main }
@@ -50,7 +51,7 @@ routes:
     auth: { required: true, credential: main }
 `;
 
-/** What someone changed in AWS since: every limit the run compares, and POST /orders' key requirement. */
+/** What someone changed in AWS since: every limit the run compares, POST /orders' key requirement, X-Ray tracing (moto keeps it). */
 const CHANGED = {
   ...DEFAULT_SEED,
   stageRate: 60,
@@ -60,6 +61,7 @@ const CHANGED = {
   planRate: 9,
   planBurst: 4,
   postKeyed: false,
+  tracing: false,
 };
 
 describe('moto is available where CI runs (drift)', () => {
@@ -87,7 +89,7 @@ describe.runIf(motoVersion !== undefined)(`run --drift: reference gateway + moto
     const run = await runMain(
       [
         'run',
-        ...['--policy', policyFile, '--target', gateway.url, '--out', out, '--only', 'throttle,auth', '--quiet'],
+        ...['--policy', policyFile, '--target', gateway.url, '--out', out, '--only', 'throttle,auth,tracing', '--quiet'],
         ...['--drift', '--rest-api-id', restId, '--stage', 'prod', '--region', REGION, '--endpoint-url', moto.endpoint],
       ],
       KEYS,
@@ -109,6 +111,7 @@ describe.runIf(motoVersion !== undefined)(`run --drift: reference gateway + moto
         'throttle:GET /orders#drift:configured-vs-policy:rateLimit',
         'throttle:GET /orders [plan gold]#drift:configured-vs-policy:burstLimit',
         'throttle:GET /orders [plan gold]#drift:configured-vs-policy:rateLimit',
+        'tracing:GET /health#drift:configured-vs-policy:tracing',
       ].sort(),
     );
     // Drift on auth and throttles is high: it fails the run at the default gate.
@@ -128,6 +131,10 @@ describe.runIf(motoVersion !== undefined)(`run --drift: reference gateway + moto
       ['rateLimit', 9, 'GetUsagePlans gold throttle'],
       ['burstLimit', 4, 'GetUsagePlans gold throttle'],
     ]);
+    // The reference gateway traces as the policy says; AWS has tracing off (medium: it does not gate at the default high).
+    const tracingRow = check('tracing:GET /health').configured?.[0];
+    expect(tracingRow).toMatchObject({ field: 'tracing', policy: true, configured: false, source: 'GetStage tracingEnabled' });
+    if (tracingRow?.measured !== undefined) expect(tracingRow.measured).toBe('trace header kept');
     // GET /orders still requires its key in AWS: no drift there, and the measurement agrees.
     const authRow = check('auth:GET /orders').configured?.[0];
     expect(authRow).toMatchObject({ field: 'required', policy: true, configured: true });

@@ -65,7 +65,7 @@ describe.runIf(motoVersion !== undefined)(`init --from-aws against moto ${motoVe
     const file = join(dir, 'rest.yaml');
     const run = await runCli(['init', '--from-aws', '--rest-api-id', restId, '--stage', 'prod', '--out', file, ...flags()], AWS_ENV);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`wrote ${file}: 3 routes from REST API ${restId} stage prod`);
+    expect(run.stderr).toContain(`wrote ${file}: 4 routes from REST API ${restId} stage prod`);
     const text = readFileSync(file, 'utf8');
     // Key values are never read, let alone written.
     expect(text).not.toContain('gold-key-value-never-in-a-policy');
@@ -73,19 +73,28 @@ describe.runIf(motoVersion !== undefined)(`init --from-aws against moto ${motoVe
     expect(text).toContain('$schema: https://gatecheck.dev/schema/policy-v1.json');
     expect(text).toContain('rateLimit: 20 # from GetStage methodSettings ~1orders/GET');
     expect(text).toContain('rateLimit: 100 # from GetStage methodSettings */*');
-    expect(text).toContain('# tracing (GetStage tracingEnabled): enabled');
+    // tracingEnabled (moto keeps it) is a real field now, and AWS_IAM a sigv4 credential: placeholders, never key values.
+    expect(text).toContain('required: true # from GetStage tracingEnabled');
+    expect(text).toContain('required: true # from GetResources /admin GET apiKeyRequired/authorizationType: authorizationType AWS_IAM');
+    expect(text).not.toContain(DUMMY_CREDENTIALS.secretAccessKey);
 
     const policy = parse(text) as {
       target: string;
       vendor: string;
-      credentials: Record<string, { value: string }>;
+      credentials: Record<string, Record<string, string>>;
+      tracing?: { required: boolean };
       routes: WrittenRoute[];
     };
     expect(policy.target).toBe(`https://${restId}.execute-api.${REGION}.amazonaws.com/prod`);
     expect(policy.vendor).toBe('aws-rest');
-    expect(policy.credentials).toEqual({ 'plan-gold': { header: 'x-api-key', value: '${GATECHECK_KEY_GOLD}' } });
+    expect(policy.credentials).toEqual({
+      iam: { kind: 'sigv4', region: REGION, accessKeyId: '${AWS_ACCESS_KEY_ID}', secretAccessKey: '${AWS_SECRET_ACCESS_KEY}' },
+      'plan-gold': { header: 'x-api-key', value: '${GATECHECK_KEY_GOLD}' },
+    });
+    expect(policy.tracing).toEqual({ required: true });
     const route = (method: string, path: string) => policy.routes.find((r) => r.method === method && r.path === path)!;
-    expect(policy.routes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /health', 'GET /orders', 'POST /orders']);
+    expect(policy.routes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /admin', 'GET /health', 'GET /orders', 'POST /orders']);
+    expect(route('GET', '/admin').auth).toEqual({ required: true, credential: 'iam' });
 
     expect(route('GET', '/health')).toMatchObject({ throttle: { rateLimit: 100, burstLimit: 50 }, waf: { blockStatus: [403] } });
     expect(route('GET', '/health').auth).toBeUndefined();
@@ -103,9 +112,9 @@ describe.runIf(motoVersion !== undefined)(`init --from-aws against moto ${motoVe
     expect(route('POST', '/orders')).toMatchObject({ throttle: { rateLimit: 100, burstLimit: 50 }, auth: { required: true } });
     expect(route('POST', '/orders').quota).toBeUndefined();
 
-    const valid = await runMain(['validate', '--policy', file], { GATECHECK_KEY_GOLD: 'k' });
+    const valid = await runMain(['validate', '--policy', file], { ...AWS_ENV, GATECHECK_KEY_GOLD: 'k' });
     expect(valid.code, valid.stderr).toBe(0);
-    expect(valid.stdout).toContain('valid. 3 route(s)');
+    expect(valid.stdout).toContain('valid. 4 route(s)');
   }, 60_000);
 
   it('an HTTP API stage to standard output: route throttles over the default, CORS, the JWT authorizer', async () => {

@@ -56,6 +56,8 @@ export interface RestSeed {
   postKeyed: boolean;
   origin: string;
   waf: boolean;
+  /** The stage's X-Ray tracing (tracingEnabled). */
+  tracing: boolean;
 }
 
 export const DEFAULT_SEED: RestSeed = {
@@ -69,9 +71,10 @@ export const DEFAULT_SEED: RestSeed = {
   postKeyed: true,
   origin: 'https://app.example.com',
   waf: true,
+  tracing: true,
 };
 
-/** Seeds a REST API (resources /orders and /health, stage `prod`) and returns its id. */
+/** Seeds a REST API (resources /orders, /health and /admin, IAM-authorized, stage `prod`) and returns its id. */
 export async function seedRestApi(endpoint: string, seed: RestSeed = DEFAULT_SEED, stageName = 'prod'): Promise<string> {
   const gw = await import('@aws-sdk/client-api-gateway');
   const client = new gw.APIGatewayClient({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
@@ -80,13 +83,15 @@ export async function seedRestApi(endpoint: string, seed: RestSeed = DEFAULT_SEE
   const root = (await client.send(new gw.GetResourcesCommand({ restApiId }))).items!.find((r) => r.path === '/')!;
   const orders = await client.send(new gw.CreateResourceCommand({ restApiId, parentId: root.id!, pathPart: 'orders' }));
   const health = await client.send(new gw.CreateResourceCommand({ restApiId, parentId: root.id!, pathPart: 'health' }));
-  const method = async (resourceId: string, httpMethod: string, apiKeyRequired: boolean) => {
-    await client.send(new gw.PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType: 'NONE', apiKeyRequired }));
+  const admin = await client.send(new gw.CreateResourceCommand({ restApiId, parentId: root.id!, pathPart: 'admin' }));
+  const method = async (resourceId: string, httpMethod: string, apiKeyRequired: boolean, authorizationType = 'NONE') => {
+    await client.send(new gw.PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType, apiKeyRequired }));
     await client.send(new gw.PutIntegrationCommand({ restApiId, resourceId, httpMethod, type: 'MOCK' }));
   };
   await method(orders.id!, 'GET', true);
   await method(orders.id!, 'POST', seed.postKeyed);
   await method(health.id!, 'GET', false);
+  await method(admin.id!, 'GET', false, 'AWS_IAM');
   // A mock preflight with static CORS headers, as the console's "Enable CORS" makes it.
   await method(orders.id!, 'OPTIONS', false);
   await client.send(
@@ -134,7 +139,7 @@ export async function seedRestApi(endpoint: string, seed: RestSeed = DEFAULT_SEE
         // The documented spelling of a per-method setting's patch path: `/` in the resource path escaped as ~1.
         patch('/~1orders/GET/throttling/rateLimit', seed.ordersRate),
         patch('/~1orders/GET/throttling/burstLimit', seed.ordersBurst),
-        patch('/tracingEnabled', 'true'),
+        patch('/tracingEnabled', String(seed.tracing)),
       ],
     }),
   );
