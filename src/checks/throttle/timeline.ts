@@ -28,6 +28,7 @@ export function throttleTimeline(
   answers: Observation[],
   isAccepted: (o: Observation) => boolean,
   bucket: BucketLimits,
+  isRefused: (o: Observation) => boolean = (o) => o.status === 429,
 ): ThrottleTimeline | null {
   if (answers.length === 0) return null;
   const sorted = [...answers].sort((a, b) => a.sentAtMs - b.sentAtMs);
@@ -40,7 +41,7 @@ export function throttleTimeline(
     bucket.burstLimit,
   );
   sorted.forEach((o, i) => {
-    seen.add(o.sentAtMs, isAccepted(o) ? 'accepted' : o.status === 429 ? 'throttled' : 'other');
+    seen.add(o.sentAtMs, isAccepted(o) ? 'accepted' : isRefused(o) ? 'throttled' : 'other');
     theory.add(o.sentAtMs, expectedAccepts[i] ? 'accepted' : 'throttled');
   });
   const windows = seen.counts();
