@@ -20,6 +20,7 @@ import type { EvidenceItem } from '../types.js';
 import { identify, type FamilyFit, type Identification, type IdentifiedParams } from './identify/identify.js';
 import { REFUSED, simulate } from './identify/models.js';
 import type { ObservedRequest } from './identify/score.js';
+import { rateBounds, type RateBounds } from './rate-bounds.js';
 import { throttleTimeline, type ThrottleTimeline } from './timeline.js';
 
 /** What the judgement needs of the check's spec. */
@@ -67,6 +68,8 @@ export interface IdentifiedObserved {
   separatedBy: string[];
   /** What was judged against the policy: the long-run rate and the accepted-at-once count. */
   judged: { ratePerSec: number; rateRangePerSec: [number, number]; acceptedFromIdle: number; coldBurst: number | null } | null;
+  /** What the send..answer intervals alone allow the rate to be, whatever the model (rate-bounds.ts). */
+  rateBounds: { lowerPerSec: number; upperPerSec: number | null } | null;
   requests: { sent: number; accepted: number; refused: number; unresolved: number };
   refusedWith: number[];
   offered: OfferedLoad | null;
@@ -128,6 +131,7 @@ export function evaluateIdentified(
     runnerUp: null,
     separatedBy: [],
     judged: null,
+    rateBounds: null,
     requests: { sent: all.length, accepted, refused: all.length - accepted - unresolved.length, unresolved: unresolved.length },
     refusedWith: [...statuses],
     offered: notes.identify?.offered ?? null,
@@ -223,17 +227,25 @@ export function evaluateIdentified(
     const best = `closest: ${id.best.params.variant}, ${id.residual} of ${id.requests} requests wrong (bound ${id.residualBound})`;
     return undecided(`no limiter model fits what the gateway did (${best}): not judged by a model`);
   }
-  const judged = judge(id.best, spec, cold);
+  const bounds = boundsFor(id.best, all, isAccepted, isRefused, limits);
+  observed.rateBounds = {
+    lowerPerSec: round(bounds.lowerPerSec),
+    upperPerSec: Number.isFinite(bounds.upperPerSec) ? round(bounds.upperPerSec) : null,
+  };
+  const judged = judge(id.best, spec, cold, bounds);
   observed.judged = judged.numbers;
+  if (judged.unproven) return undecided(judged.unproven);
   // Families that fit must judge alike. Asymmetric, so that a loaded machine never fails a correct policy: a fail
   // needs every family within the residual bound to fail (a token bucket and vsthrottle's integer bucket too:
   // they differ in the rate an over-limit client gets); a pass, every other algorithm within one request (the
   // simpler model of one algorithm is its report, identify.ts).
-  const fails = (fit: FamilyFit) => judge(fit, spec, cold).failing || starves(fit);
+  // A rival whose fit is off the policy but not proven so by its own bounds does not say the policy holds.
+  const judgedBy = (fit: FamilyFit) => judge(fit, spec, cold, boundsFor(fit, all, isAccepted, isRefused, limits));
+  const fails = (fit: FamilyFit) => judgedBy(fit).failing || starves(fit);
   const bestFails = fails(id.best);
   const rival = id.families.find((f) =>
     bestFails
-      ? f !== id.best && f.residual <= id.residualBound && !fails(f)
+      ? f !== id.best && f.residual <= id.residualBound && !fails(f) && judgedBy(f).unproven === undefined
       : f.algorithm !== id.best.algorithm && f.residual <= id.best.residual + 1 && fails(f),
   );
   if (rival) {
@@ -329,6 +341,8 @@ interface Judged {
   findings: FindingDraft[];
   failing: boolean;
   text: string;
+  /** The fit puts the rate off the policy, but the intervals alone do not rule the policy's rate out: why. */
+  unproven?: string;
 }
 
 /** The cold volley read directly: how many were accepted, and how long it took from first send to last answer. */
@@ -351,26 +365,38 @@ function coldVolley(all: readonly Observation[], isAccepted: (o: Observation) =>
  * answers until its requests are no evidence to the fit (score.ts), and the count read directly (less what can
  * have refilled while the volley was out, for "too large") then keeps a pass a pass.
  */
-function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judged {
+function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley, bounds: RateBounds): Judged {
   const p = fit.params;
   const windowed = fit.algorithm === 'fixed-window' || fit.algorithm === 'sliding-window';
   const rate = windowed && p.limit !== undefined && p.windowSec ? p.limit / p.windowSec : p.ratePerSec;
-  const range: [number, number] = p.rateRangePerSec && !windowed ? p.rateRangePerSec : [rate, rate];
+  const fitted: [number, number] = p.rateRangePerSec && !windowed ? p.rateRangePerSec : [rate, rate];
+  const bucket = fit.family === 'token-bucket' || fit.family === 'leaky-bucket' || fit.family === 'integer-bucket';
+  const range = bucket ? withinBounds(fitted, bounds) : fitted;
   const atOnce = windowed && p.limit !== undefined ? p.limit : p.burst;
   const lo = limits.rateLimit * (1 - limits.tolerance);
   const hi = limits.rateLimit * (1 + limits.tolerance);
   const slack = Math.max(1, limits.burstLimit * limits.tolerance);
   const tol = `${Math.round(limits.tolerance * 100)}%`;
-  const rateText = range[0] === range[1] ? `${round(rate)}/s` : `${round(range[0])}–${round(range[1])}/s`;
+  const rateText = range[0] === range[1] ? `${round(range[0])}/s` : `${round(range[0])}–${round(range[1])}/s`;
   const findings: FindingDraft[] = [];
   const measured = `measured ${rateText} (${fit.params.variant}), policy ${limits.rateLimit}/s ±${tol}`;
-  if (range[0] > hi) {
+  const upperText = Number.isFinite(bounds.upperPerSec) ? String(round(bounds.upperPerSec)) : '∞';
+  const boundsText = `the timings alone allow ${round(bounds.lowerPerSec)}–${upperText}/s`;
+  let unproven: string | undefined;
+  // A bucket's rate is off the policy only when the intervals alone rule its rate out too: a bucket's fit can
+  // drift on a busy client (tokens a late volley seemed to leave unused). A window's rate is its limit (a count)
+  // over its length (from the gap volleys), which no drift moves; windows have no model-free upper bound anyway.
+  if (bucket && range[0] > hi && bounds.lowerPerSec <= hi) {
+    unproven = `the fit puts the rate at ${rateText}, above the policy's ${limits.rateLimit}/s +${tol}, but ${boundsText}: not judged`;
+  } else if (bucket && range[1] < lo && bounds.upperPerSec >= lo) {
+    unproven = `the fit puts the rate at ${rateText}, below the policy's ${limits.rateLimit}/s −${tol}, but ${boundsText}: not judged`;
+  } else if (range[0] > hi) {
     findings.push(
       finding(
         'rate-too-high',
         'high',
         `rate above the policy's ${limits.rateLimit}/s +${tol}: more gets through than it allows`,
-        measured,
+        `${measured}; ${boundsText}`,
         [],
       ),
     );
@@ -380,7 +406,7 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judg
         'rate-too-low',
         'high',
         `rate below the policy's ${limits.rateLimit}/s −${tol}: clients are refused what it promises`,
-        measured,
+        `${measured}; ${boundsText}`,
         [],
       ),
     );
@@ -413,7 +439,7 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judg
   }
   return {
     numbers: {
-      ratePerSec: round(rate),
+      ratePerSec: round(Math.min(range[1], Math.max(range[0], rate))),
       rateRangePerSec: [round(range[0]), round(range[1])],
       acceptedFromIdle: atOnce,
       coldBurst: p.coldBurst ?? null,
@@ -421,7 +447,47 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley): Judg
     findings,
     failing: findings.length > 0,
     text: `rate ${rateText}, ${atOnce} at once from idle (${`policy ${limits.rateLimit}/s, burst ${limits.burstLimit}`})`,
+    ...(unproven !== undefined ? { unproven } : {}),
   };
+}
+
+/** The fitted range within what the intervals allow; the intervals' range when the fit lies outside it. */
+function withinBounds(fitted: [number, number], bounds: RateBounds): [number, number] {
+  const lower = Math.max(fitted[0], bounds.lowerPerSec);
+  const upper = Math.min(fitted[1], bounds.upperPerSec);
+  if (lower <= upper) return [lower, upper];
+  return [bounds.lowerPerSec, Math.max(bounds.lowerPerSec, bounds.upperPerSec)];
+}
+
+/** The model-free rate bounds in the terms of the fitted family (rate-bounds.ts says which apply to which). */
+function boundsFor(
+  fit: FamilyFit,
+  all: readonly Observation[],
+  isAccepted: (o: Observation) => boolean,
+  isRefused: (o: Observation) => boolean,
+  limits: ThrottlePolicy,
+): RateBounds {
+  const p = fit.params;
+  // An accepted request reached the server within a refused one's round trip of its send (refusals are never
+  // held): a delaying limiter's answer comes late, its arrival did not.
+  const refusedTrips = all.filter(isRefused).map((o) => o.doneAtMs - o.sentAtMs);
+  const tripCapMs = refusedTrips.length >= 5 ? Math.max(...refusedTrips) : Infinity;
+  const answered = all
+    .filter((o) => isAccepted(o) || isRefused(o))
+    .map((o) => ({ sentAtMs: o.sentAtMs, doneAtMs: Math.min(o.doneAtMs, o.sentAtMs + tripCapMs), accepted: isAccepted(o) }));
+  const minBurst = Math.max(2, Math.min(p.burst, limits.burstLimit));
+  switch (fit.family) {
+    case 'token-bucket':
+    case 'leaky-bucket':
+      return rateBounds(answered, { carry: 1, bucket: { minBurst, lossPerAccept: 0 } });
+    case 'integer-bucket':
+      return rateBounds(answered, { carry: 1, bucket: { minBurst, lossPerAccept: 1 } });
+    case 'timer-refill':
+      return rateBounds(answered, { carry: p.tokensPerFill ?? p.burst });
+    case 'fixed-window':
+    case 'sliding-window':
+      return rateBounds(answered, { carry: p.limit ?? p.burst });
+  }
 }
 
 /**
