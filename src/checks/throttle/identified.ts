@@ -245,7 +245,7 @@ export function evaluateIdentified(
   const bestFails = fails(id.best);
   const rival = id.families.find((f) =>
     bestFails
-      ? f !== id.best && f.residual <= id.residualBound && !fails(f) && judgedBy(f).unproven === undefined
+      ? f !== id.best && f.residual <= id.residualBound && !fails(f) && judgedBy(f).unprovenBecause !== 'off-policy'
       : f.algorithm !== id.best.algorithm && f.residual <= id.best.residual + 1 && fails(f),
   );
   if (rival) {
@@ -341,8 +341,12 @@ interface Judged {
   findings: FindingDraft[];
   failing: boolean;
   text: string;
-  /** The fit puts the rate off the policy, but the intervals alone do not rule the policy's rate out: why. */
+  /**
+   * Not judged, and why: the fit puts the rate off the policy but the intervals alone do not rule the policy's
+   * rate out (`off-policy`), or the rate is too loosely pinned to pass (`loose`).
+   */
   unproven?: string;
+  unprovenBecause?: 'off-policy' | 'loose';
 }
 
 /** The cold volley read directly: how many were accepted, and how long it took from first send to last answer. */
@@ -411,6 +415,12 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley, bound
       ),
     );
   }
+  const loose =
+    unproven === undefined && findings.length === 0 && (range[0] < lo * (1 - limits.tolerance) || range[1] > hi * (1 + limits.tolerance));
+  if (loose) {
+    // Within the policy's band, but so loosely pinned that a rate well off it would fit too: no pass on that.
+    unproven = `the rate is pinned only to ${rateText} (${boundsText}; policy ${limits.rateLimit}/s ±${tol}): not judged`;
+  }
   const burstText = `accepted at once from idle: ${atOnce}${p.coldBurst !== undefined ? ` (a new key ${p.coldBurst})` : ''}, policy ${
     limits.burstLimit
   } (or ${limits.burstLimit + 1}: nginx and GCRA admit B+1) ±${slack.toFixed(1)}`;
@@ -447,7 +457,7 @@ function judge(fit: FamilyFit, { limits }: IdentifySpec, cold: ColdVolley, bound
     findings,
     failing: findings.length > 0,
     text: `rate ${rateText}, ${atOnce} at once from idle (${`policy ${limits.rateLimit}/s, burst ${limits.burstLimit}`})`,
-    ...(unproven !== undefined ? { unproven } : {}),
+    ...(unproven !== undefined ? { unproven, unprovenBecause: loose ? ('loose' as const) : ('off-policy' as const) } : {}),
   };
 }
 
