@@ -72,7 +72,7 @@ describe('throttle check: select and plan', () => {
     const schedule = designProbe({ rateLimit: 50, burstLimit: 10, epochMs: 0 });
     const warmUp = Math.max(...schedule.segments.filter((s) => s.startMs === s.endMs || s.name === 'straddle').map((s) => s.requests));
     expect(plan).toEqual({
-      requests: warmUp + schedule.requests.length,
+      requests: warmUp + 1 + schedule.requests.length,
       durationMs: identifyIdleWaitMs(spec.limits) + 1000 + schedule.durationMs,
       needsIdleBucket: true,
     });

@@ -151,6 +151,48 @@ describe('throttle check on the identification probe: each family named, judged 
     expect(verdict.summary).toMatch(/^client-bound/);
   });
 
+  it('a key still refused at the last idle check is no cold start: inconclusive; an accepted check counts as idle', () => {
+    const truth = byName('GCRA');
+    const policy = policyOf(truth.hints);
+    const spec = throttleCheck.select(policy)[0]!.spec;
+    const { observations, notes } = probeAgainst(truth, 3);
+    const first = observations[0]!.sentAtMs;
+    const check = (sentAtMs: number, status: number): Observation => ({
+      ...observations[0]!,
+      probe: `${IDENTIFY_PROBE_PREFIX}idle-check`,
+      intendedAtMs: sentAtMs,
+      sentAtMs,
+      doneAtMs: sentAtMs + 1,
+      status,
+    });
+    const held = throttleCheck.evaluate(
+      spec,
+      { observations: [check(first - 6000, 429), check(first - 3000, 429), ...observations], notes },
+      policy,
+    );
+    expect(held.status).toBe('inconclusive');
+    expect(held.summary).toMatch(/still refused after 2 waits/);
+    // Refused once, then accepted: the replay starts at the accepted check (a key idle from then on).
+    const idle = throttleCheck.evaluate(
+      spec,
+      { observations: [check(first - 6000, 429), check(first - 3000, 200), ...observations.map((o) => ({ ...o }))], notes },
+      policy,
+    );
+    expect(idle.status, idle.summary).not.toBe('inconclusive');
+  });
+
+  it('a Retry-After far longer than the key actually refused: headers-disagree (medium)', () => {
+    const truth = byName('GCRA');
+    const policy = policyOf(truth.hints);
+    const spec = throttleCheck.select(policy)[0]!.spec;
+    const { observations, notes } = probeAgainst(truth, 3);
+    const announce = (seconds: string) => observations.map((o) => (o.status === 429 ? { ...o, headers: { 'retry-after': seconds } } : o));
+    const overstated = throttleCheck.evaluate(spec, { observations: announce('30'), notes }, policy);
+    expect(overstated.findings.find((f) => f.id === 'headers-disagree')?.title).toMatch(/Retry-After asked for 30 s/);
+    const honest = throttleCheck.evaluate(spec, { observations: announce('1'), notes }, policy);
+    expect(honest.findings.map((f) => f.id)).not.toContain('headers-disagree');
+  });
+
   it('is pure: the same observations give the same verdict', () => {
     const truth = byName('express');
     expect(JSON.stringify(judge(truth, truth.hints).verdict)).toBe(JSON.stringify(judge(truth, truth.hints).verdict));

@@ -11,6 +11,7 @@
  * made before identification) are still judged as a token bucket by estimate.ts.
  */
 import { HealthGuard } from '../../engine/health-guard.js';
+import type { HttpClient, ProbeRequest } from '../../engine/http-client.js';
 import type { Observation } from '../../engine/observation.js';
 import { schedulePacer, volleyPacer } from '../../engine/pacer.js';
 import { runPaced, type OfferedLoad, type PacedRunSummary } from '../../engine/paced-run.js';
@@ -106,7 +107,8 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
   // The schedule's size does not depend on when it starts; its start waits for a wall-clock boundary (≤ 1 s).
   plan: ({ limits }) => {
     const schedule = designFor(limits, 0);
-    const requests = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(schedule)) + schedule.requests.length;
+    // One idle check usually; the budget is for the first (a held key's further checks and waits come out of the run's slack).
+    const requests = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(schedule)) + 1 + schedule.requests.length;
     return { requests, durationMs: identifyIdleWaitMs(limits) + 1000 + schedule.durationMs, needsIdleBucket: true };
   },
   collect,
@@ -255,6 +257,10 @@ function largestVolley(schedule: ProbeSchedule): number {
   return Math.max(...schedule.segments.map((s) => (s.startMs === s.endMs || s.name === 'straddle' ? s.requests : 0)));
 }
 
+/** Idle checks before the probe gives up on an idle key. */
+const MAX_IDLE_CHECKS = 3;
+export const IDLE_CHECK_PROBE = `${IDENTIFY_PROBE_PREFIX}idle-check`;
+
 /** Longest wait for an idle key: a sliding counter needs two of its windows. */
 const MAX_WINDOW_WAIT_MS = 10_000;
 
@@ -293,9 +299,18 @@ async function collect(ctx: CheckContext, { route, limits, credential: credentia
     const warmUp = { probe: THROTTLE_PROBE.warmUp, method: route.method, path: route.path, headers };
     const warm = { client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: sockets, maxInFlight: sockets, guard };
     await runPaced({ ...warm, request: () => warmUp, onObservation: () => {} });
+    let idleChecks = 0;
     if (guard.tripped === undefined) {
       ctx.progress(`throttle ${route.id}: waiting ${idleWaitMs} ms for an idle key`);
-      await ctx.budget.pause(idleWaitMs);
+      idleChecks = await waitUntilIdle(
+        ctx,
+        volleyClient,
+        { probe: IDLE_CHECK_PROBE, method: route.method, path: route.path, headers },
+        {
+          waitMs: idleWaitMs,
+          statuses: limits.status,
+        },
+      );
     }
     const schedule = designFor(limits, epochNow() + 50);
     const requests = schedule.requests.map((r) => ({
@@ -322,12 +337,39 @@ async function collect(ctx: CheckContext, { route, limits, credential: credentia
     });
     const seconds = (schedule.durationMs / 1000).toFixed(1);
     ctx.progress(`throttle ${route.id}: identification probe of ${run.sent} requests over ${seconds} s → ${accepted} accepted`);
-    const notes: ThrottleNotes = { identify: identifyNotes(volleyClient.epochAtOriginMs, schedule, idleWaitMs, run) };
+    const notes: ThrottleNotes = { identify: { ...identifyNotes(volleyClient.epochAtOriginMs, schedule, idleWaitMs, run), idleChecks } };
     if (guard.tripped !== undefined) notes.stoppedBecause = guard.tripped;
     return notes;
   } finally {
     await volleyClient.close();
   }
+}
+
+/**
+ * Idle means idle for the limiter at hand, and is checked rather than assumed: after the wait one request goes
+ * out; refused, the key is still held (a lockout, a window still counting), so the wait is repeated (or as long
+ * as the refusal's Retry-After asks, bounded), up to MAX_IDLE_CHECKS times. Returns how many checks were sent; the
+ * judgement reads the last one (accepted: the cold volley starts from idle; refused: it does not, not judged).
+ */
+async function waitUntilIdle(
+  ctx: CheckContext,
+  client: HttpClient,
+  request: ProbeRequest,
+  { waitMs, statuses }: { waitMs: number; statuses: readonly number[] },
+): Promise<number> {
+  let checks = 0;
+  let nextWaitMs = waitMs;
+  while (checks < MAX_IDLE_CHECKS) {
+    await ctx.budget.pause(nextWaitMs);
+    if (!ctx.budget.take()) return checks;
+    const answer = await client.send(request);
+    checks++;
+    if (answer.status === undefined || !statuses.includes(answer.status)) return checks;
+    const retryAfterSec = Number(answer.headers['retry-after']);
+    const askedMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : 0;
+    nextWaitMs = Math.min(MAX_WINDOW_WAIT_MS, Math.max(waitMs, askedMs));
+  }
+  return checks;
 }
 
 function identifyNotes(epochAtOriginMs: number, schedule: ProbeSchedule, idleWaitMs: number, run: PacedRunSummary): IdentifyNotes {

@@ -48,6 +48,8 @@ export interface IdentifyNotes {
   windowMs: number;
   durationMs: number;
   idleWaitMs: number;
+  /** Requests sent to check the key was idle before the cold volley (the last one is replayed with the probe). */
+  idleChecks?: number;
   /** Designed requests and send rate per segment (requests/s; volleys: 0). */
   segments: Array<{ name: string; requests: number; startMs: number; endMs: number; ratePerSec: number }>;
   sent: number;
@@ -108,6 +110,10 @@ export function isIdentifyObservation(o: Observation): boolean {
   return o.probe.startsWith(IDENTIFY_PROBE_PREFIX);
 }
 
+function isIdleCheck(o: Observation): boolean {
+  return o.probe === `${IDENTIFY_PROBE_PREFIX}idle-check`;
+}
+
 export function evaluateIdentified(
   spec: IdentifySpec,
   observations: readonly Observation[],
@@ -116,7 +122,11 @@ export function evaluateIdentified(
 ): Verdict<IdentifiedObserved> {
   const { route, limits } = spec;
   const statuses = limits.status;
-  const all = observations.filter(isIdentifyObservation).sort((a, b) => a.sentAtMs - b.sentAtMs);
+  const sorted = observations.filter(isIdentifyObservation).sort((a, b) => a.sentAtMs - b.sentAtMs);
+  // Only the last idle check starts the replay: the ones before it were refused by a key that was not idle yet.
+  const idleChecks = sorted.filter(isIdleCheck);
+  const lastIdleCheck = idleChecks.at(-1);
+  const all = sorted.filter((o) => !isIdleCheck(o) || o === lastIdleCheck);
   const isAccepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
   const isRefused = (o: Observation) => o.status !== undefined && statuses.includes(o.status);
   const unresolved = all.filter((o) => !isAccepted(o) && !isRefused(o));
@@ -156,6 +166,14 @@ export function evaluateIdentified(
     );
   }
   if (stopped !== undefined) return verdict('error', `${stopped}: cannot identify the limiter`);
+  if (lastIdleCheck && isRefused(lastIdleCheck)) {
+    const waited = notes.identify ? ` after ${idleChecks.length} waits of at least ${(notes.identify.idleWaitMs / 1000).toFixed(1)} s` : '';
+    return verdict(
+      'inconclusive',
+      `the key was still refused${waited} (a lockout, or a window longer than the wait?): no cold start to identify from; ` +
+        `say the window with \`throttle: { windowSec }\` if it is longer`,
+    );
+  }
   if (all.length === 0 || !notes.identify) return verdict('error', 'no request could be sent (run cap reached)');
   if (unresolved.length / all.length > MAX_UNRESOLVED_SHARE) {
     const sample = unresolved[0]!;
@@ -356,7 +374,8 @@ interface ColdVolley {
 }
 
 function coldVolley(all: readonly Observation[], isAccepted: (o: Observation) => boolean): ColdVolley {
-  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley`);
+  // The accepted idle check came from the same idle key, just before: it is part of what the key admitted at once.
+  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley` || (isIdleCheck(o) && isAccepted(o)));
   if (volley.length === 0) return { accepted: 0, spanMs: 0 };
   const spanMs = Math.max(...volley.map((o) => o.doneAtMs)) - Math.min(...volley.map((o) => o.sentAtMs));
   return { accepted: volley.filter(isAccepted).length, spanMs };
@@ -742,7 +761,7 @@ function mostAcceptedWithin(accepted: readonly Observation[], spanMs: number): {
  * The limit a rate-limit header announces (`RateLimit-Limit`, `X-RateLimit-Limit`, draft-7's `RateLimit: limit=N`)
  * against what was measured at once from idle: the fit's limit (or B) and the cold volley's accepted count, read
  * directly. Only a header that agrees with neither (beyond the tolerance, and 1) is a disagreement: a fit thrown
- * off by a slow volley must not accuse the headers.
+ * off by a slow volley must not accuse the headers. A Retry-After that overstates the wait is one too.
  */
 function headerDisagreement(
   all: readonly Observation[],
@@ -753,6 +772,8 @@ function headerDisagreement(
   const fitted = fit.params.limit ?? fit.params.burst;
   const cold = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley` && isAccepted(o)).length;
   const off = (announced: number, measured: number) => Math.abs(announced - measured) > Math.max(1, tolerance * measured);
+  const retry = retryAfterOverstated(all, isAccepted);
+  if (retry) return retry;
   for (const o of all) {
     const h = o.headers;
     const raw = h['ratelimit-limit'] ?? h['x-ratelimit-limit'] ?? /limit=(\d+)/.exec(h.ratelimit ?? '')?.[1];
@@ -762,6 +783,25 @@ function headerDisagreement(
       return `rate-limit headers announce a limit of ${announced} where ${fitted} were measured at once`;
     }
     return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A refusal's Retry-After (delay-seconds) against when the key accepted again: a client that obeys the header
+ * waits for nothing when a request sent more than a second (the header's rounding) before it ran out was accepted.
+ * Only the direction the client can observe for sure: a refusal after the delay may be another client's doing.
+ */
+function retryAfterOverstated(all: readonly Observation[], isAccepted: (o: Observation) => boolean): string | undefined {
+  for (let i = 0; i < all.length; i++) {
+    const refusal = all[i]!;
+    const seconds = Number(refusal.headers['retry-after']);
+    if (isAccepted(refusal) || !Number.isFinite(seconds) || seconds <= 0) continue;
+    const next = all.slice(i + 1).find((o) => o.sentAtMs > refusal.doneAtMs && isAccepted(o));
+    if (next && next.sentAtMs - refusal.sentAtMs + 1000 < seconds * 1000) {
+      const after = ((next.sentAtMs - refusal.sentAtMs) / 1000).toFixed(2);
+      return `Retry-After asked for ${seconds} s, but a request ${after} s after the refusal was accepted`;
+    }
   }
   return undefined;
 }
