@@ -73,7 +73,8 @@ describe('throttle check: select and plan', () => {
     const warmUp = Math.max(...schedule.segments.filter((s) => s.startMs === s.endMs || s.name === 'straddle').map((s) => s.requests));
     expect(plan).toEqual({
       requests: warmUp + 1 + schedule.requests.length,
-      durationMs: identifyIdleWaitMs(spec.limits) + 1000 + schedule.durationMs,
+      // the idle wait, one token's refill after the idle check (1.5/rate s), the wall-clock start, the schedule
+      durationMs: identifyIdleWaitMs(spec.limits) + 30 + 1000 + schedule.durationMs,
       needsIdleBucket: true,
     });
     expect(plan.durationMs).toBeLessThan(15_000);

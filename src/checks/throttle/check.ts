@@ -109,7 +109,8 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     const schedule = designFor(limits, 0);
     // One idle check usually; the budget is for the first (a held key's further checks and waits come out of the run's slack).
     const requests = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(schedule)) + 1 + schedule.requests.length;
-    return { requests, durationMs: identifyIdleWaitMs(limits) + 1000 + schedule.durationMs, needsIdleBucket: true };
+    const refillMs = Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit);
+    return { requests, durationMs: identifyIdleWaitMs(limits) + refillMs + 1000 + schedule.durationMs, needsIdleBucket: true };
   },
   collect,
   evaluate: (spec, collected, policy) => {
@@ -312,7 +313,8 @@ async function collect(ctx: CheckContext, { route, limits, credential: credentia
         },
       );
     }
-    const schedule = designFor(limits, epochNow() + 50);
+    // After the idle check, one token's refill before the cold volley: the volley meets a full bucket again.
+    const schedule = designFor(limits, epochNow() + Math.max(50, Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit)));
     const requests = schedule.requests.map((r) => ({
       probe: IDENTIFY_PROBE_PREFIX + r.segment,
       method: route.method,

@@ -374,8 +374,10 @@ interface ColdVolley {
 }
 
 function coldVolley(all: readonly Observation[], isAccepted: (o: Observation) => boolean): ColdVolley {
-  // The accepted idle check came from the same idle key, just before: it is part of what the key admitted at once.
-  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley` || (isIdleCheck(o) && isAccepted(o)));
+  // Not the idle check: it went out up to a second before (the schedule starts on a wall-clock mark), and a span
+  // that long would excuse any burst as refill. Its token has refilled by the volley (check.ts waits for that);
+  // a window it opened holds one less, which the slack covers and the models replay.
+  const volley = all.filter((o) => o.probe === `${IDENTIFY_PROBE_PREFIX}cold-volley`);
   if (volley.length === 0) return { accepted: 0, spanMs: 0 };
   const spanMs = Math.max(...volley.map((o) => o.doneAtMs)) - Math.min(...volley.map((o) => o.sentAtMs));
   return { accepted: volley.filter(isAccepted).length, spanMs };

@@ -47,6 +47,11 @@ export interface Prepared {
   readonly baselineMs: number;
   /** Median latency of accepted requests: what an accepted request costs when the limiter holds none. */
   readonly acceptedMedianMs: number;
+  /**
+   * 10th percentile of accepted requests' latency: what even the quickest accepts take (a slow backend), where a
+   * delaying limiter holds most accepts but never its first few.
+   */
+  readonly acceptedFloorMs: number;
   /** Spread of the round trip (p75 − p25 of paced refused answers' latency; 0 with fewer than 5). */
   readonly jitterMs: number;
 }
@@ -89,6 +94,10 @@ export function prepare(observations: readonly ObservedRequest[]): Prepared {
   replayOrder(rows, Math.max(1, baselineMs));
   const segments = [...new Set(rows.map((r) => r.o.segment))];
   const n = rows.length;
+  const acceptedLatencies = observations
+    .filter((o) => o.accepted)
+    .map(latency)
+    .sort((a, b) => a - b);
   const prepared = {
     n,
     lo: new Float64Array(n),
@@ -103,13 +112,8 @@ export function prepare(observations: readonly ObservedRequest[]): Prepared {
     segments,
     baselineMs,
     jitterMs,
-    acceptedMedianMs: quantile(
-      observations
-        .filter((o) => o.accepted)
-        .map(latency)
-        .sort((a, b) => a - b),
-      0.5,
-    ),
+    acceptedMedianMs: quantile(acceptedLatencies, 0.5),
+    acceptedFloorMs: quantile(acceptedLatencies, 0.1),
   };
   const overtaken = overtakenMs(observations);
   rows.forEach((r, i) => {
@@ -269,6 +273,9 @@ export function scoreModel(model: LimiterModel, p: Prepared, abortAbove = Infini
   let mismatches = 0;
   let anyHeld = false;
   const holds = model.spec.family === 'leaky-bucket';
+  // What every accepted answer takes beyond a refusal's round trip (a slow backend: refusals never reach it) is
+  // not a hold: only overtaking beyond it is.
+  const commonExtraMs = Math.max(0, p.acceptedFloorMs - p.baselineMs);
   for (let i = 0; i < p.n; i++) {
     const accepted = p.accepted[i] === 1;
     held[i] = NaN;
@@ -291,7 +298,7 @@ export function scoreModel(model: LimiterModel, p: Prepared, abortAbove = Infini
     let cost = 0;
     if (wrong)
       cost = Math.max(1, correction); // wrong by as many requests as the state was corrected by
-    else if (sure && !holds && p.overtakenMs[i]! > delayToleranceMs(0, p.jitterMs)) {
+    else if (sure && !holds && p.overtakenMs[i]! - commonExtraMs > delayToleranceMs(0, p.jitterMs)) {
       cost = 1; // held although the model holds nothing (its common latency is known up front: counted inline)
     }
     if (cost > 0) {
