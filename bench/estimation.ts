@@ -11,7 +11,7 @@
  *   npm run bench:estimation
  */
 import type { CheckContext } from '../src/checks/context.js';
-import { throttleCheck } from '../src/checks/throttle/check.js';
+import { throttleCheck, type BucketObserved } from '../src/checks/throttle/check.js';
 import { RunBudget } from '../src/engine/budget.js';
 import { HttpClient } from '../src/engine/http-client.js';
 import type { Observation } from '../src/engine/observation.js';
@@ -75,7 +75,7 @@ for (const c of CASES) {
       await client.close();
       const result = throttleCheck.evaluate(spec, { observations, notes }, policy);
       if (process.env.BENCH_DEBUG) console.error(result.status, result.summary);
-      const { observed } = result;
+      const observed = result.observed as BucketObserved;
       rates.push(observed.ratePerSec ?? NaN);
       bursts.push(observed.burst ?? NaN);
       verdicts.push(result.status);

@@ -21,10 +21,17 @@ export class HealthGuard {
   private bad = 0;
   private reason: string | undefined;
 
-  constructor(readonly limits: HealthLimits = DEFAULT_HEALTH_LIMITS) {}
+  /**
+   * `throttled`: statuses that are the route's throttle refusing (its `throttle.status`, e.g. nginx's 503), not
+   * the gateway failing: a throttle check provokes them on purpose.
+   */
+  constructor(
+    readonly limits: HealthLimits = DEFAULT_HEALTH_LIMITS,
+    private readonly throttled: readonly number[] = [],
+  ) {}
 
   record(observation: Observation): void {
-    const isBad = observation.status === undefined || observation.status >= 500;
+    const isBad = observation.status === undefined || (observation.status >= 500 && !this.throttled.includes(observation.status));
     if (this.ring.length < this.limits.window) this.ring.push(isBad);
     else {
       if (this.ring[this.next]) this.bad--;

@@ -59,6 +59,15 @@ export interface WsRecord {
 /** Headers kept on every observation; the rest are dropped to keep records small. */
 export const RECORDED_HEADERS = [
   'retry-after',
+  // Rate-limit headers (IETF draft RateLimit-*, the older X-RateLimit-*): the throttle check compares them with what it measured.
+  'ratelimit',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
   'x-amzn-errortype',
   'x-amzn-requestid',
   'www-authenticate',

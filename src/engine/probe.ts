@@ -1,7 +1,13 @@
 import type { RunBudget } from './budget.js';
 import type { HttpClient, ProbeRequest } from './http-client.js';
 import type { Observation } from './observation.js';
-import { DEFAULT_THROTTLE_AWARENESS, isThrottled, throttleRetryWaitMs, type ThrottleAwareness } from './throttle-model.js';
+import {
+  DEFAULT_THROTTLE_AWARENESS,
+  DEFAULT_THROTTLED_STATUSES,
+  isThrottled,
+  throttleRetryWaitMs,
+  type ThrottleAwareness,
+} from './throttle-model.js';
 
 export interface ProbeOutcome {
   /** The answer the check reads: the first one that was not a 429 (or the last 429). */
@@ -28,7 +34,8 @@ export async function sendProbe(
     if (!budget.take()) return attempts.length ? { final: attempts[attempts.length - 1]!, attempts, throttledOut: true } : undefined;
     const observation = await client.send(request);
     attempts.push(observation);
-    if (!isThrottled(observation)) return { final: observation, attempts, throttledOut: false };
+    if (!isThrottled(observation, awareness.statuses ?? DEFAULT_THROTTLED_STATUSES))
+      return { final: observation, attempts, throttledOut: false };
     // The last attempt's 429 is final: waiting after it would retry nothing (16 s at the default refill).
     if (attempt === awareness.maxRetries) break;
     const waitMs = throttleRetryWaitMs(observation, attempt, awareness);

@@ -14,15 +14,20 @@ export interface BucketLimits {
   burstLimit: number;
 }
 
-/** How a probe treats a 429: wait for the bucket to give a token back, a few times at most. */
+/** How a probe treats a throttled answer: wait for the bucket to give a token back, a few times at most. */
 export interface ThrottleAwareness {
   /** How long the bucket needs to give a token back (ms); from the route's throttle policy. */
   refillMs: number;
   maxRetries: number;
+  /** Statuses that mean "throttled" on the route (the policy's `throttle.status`); default [429]. */
+  statuses?: readonly number[];
 }
 
+/** Throttled, unless the route's policy lists other statuses. */
+export const DEFAULT_THROTTLED_STATUSES: readonly number[] = [429];
+
 /** For a route without a throttle policy: a second, and the usual retries. */
-export const DEFAULT_THROTTLE_AWARENESS: ThrottleAwareness = { refillMs: 1_000, maxRetries: 4 };
+export const DEFAULT_THROTTLE_AWARENESS: ThrottleAwareness = { refillMs: 1_000, maxRetries: 4, statuses: DEFAULT_THROTTLED_STATUSES };
 
 /** How long one token takes to come back, ms. */
 export function tokenIntervalMs(rateLimit: number): number {
@@ -30,10 +35,14 @@ export function tokenIntervalMs(rateLimit: number): number {
 }
 
 /** How long to wait after a 429 before retrying a probe on a route with this throttle (if any). */
-export function throttleAwareness(route: { throttle?: { rateLimit: number } | undefined }): ThrottleAwareness {
+export function throttleAwareness(route: { throttle?: { rateLimit: number; status?: readonly number[] } | undefined }): ThrottleAwareness {
   // One token comes back every 1/rateLimit s; wait a few of those, at least 100 ms.
   const tokenMs = route.throttle ? tokenIntervalMs(route.throttle.rateLimit) : 1000;
-  return { refillMs: Math.max(100, Math.ceil(tokenMs * 3)), maxRetries: DEFAULT_THROTTLE_AWARENESS.maxRetries };
+  return {
+    refillMs: Math.max(100, Math.ceil(tokenMs * 3)),
+    maxRetries: DEFAULT_THROTTLE_AWARENESS.maxRetries,
+    statuses: route.throttle?.status ?? DEFAULT_THROTTLED_STATUSES,
+  };
 }
 
 /**
@@ -44,9 +53,12 @@ export function idleBucketWaitMs(limits: BucketLimits): number {
   return Math.ceil((limits.burstLimit / limits.rateLimit) * 1500) + 200;
 }
 
-/** The throttle said no: the answer tells nothing about what the probe tests. */
-export function isThrottled(observation: Observation): boolean {
-  return observation.status === 429;
+/**
+ * The throttle said no: the answer tells nothing about what the probe tests. `statuses` is the route's list
+ * (`throttle.status`): a gateway such as nginx limit_req refuses with 503 unless told otherwise.
+ */
+export function isThrottled(observation: Pick<Observation, 'status'>, statuses: readonly number[] = DEFAULT_THROTTLED_STATUSES): boolean {
+  return observation.status !== undefined && statuses.includes(observation.status);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   DEFAULT_METRICS_TOLERANCE,
   DEFAULT_METRICS_WAIT_SEC,
   DEFAULT_REFUSE_STATUS,
+  DEFAULT_THROTTLE_STATUS,
   DEFAULT_THROTTLE_TOLERANCE,
   DEFAULT_CANARY_CONFIDENCE,
   DEFAULT_CANARY_PRECISION,
@@ -26,6 +27,7 @@ import {
   type MetricsPolicy,
   type Policy,
   type RoutePolicy,
+  type ThrottleAlgorithm,
   type Vendor,
   type WafCategory,
   type WafEncoding,
@@ -154,7 +156,17 @@ interface RawRoute {
   okStatus?: number[];
   headers?: Record<string, string>;
   auth?: { required: boolean; credential?: string; refuseStatus?: number[] };
-  throttle?: { rateLimit: number; burstLimit: number; tolerance?: number; credential?: string; probeSeconds?: number };
+  throttle?: {
+    rateLimit: number;
+    burstLimit: number;
+    tolerance?: number;
+    credential?: string;
+    probeSeconds?: number;
+    status?: number[];
+    algorithm?: ThrottleAlgorithm;
+    windowSec?: number;
+    allowDelayMs?: number;
+  };
   cors?: {
     allowOrigins: string[];
     allowMethods?: HttpMethod[];
@@ -303,7 +315,11 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
               burstLimit: route.throttle.burstLimit,
               tolerance: route.throttle.tolerance ?? DEFAULT_THROTTLE_TOLERANCE,
               probeSeconds: route.throttle.probeSeconds ?? 2,
+              status: route.throttle.status ?? [...DEFAULT_THROTTLE_STATUS],
               ...(route.throttle.credential !== undefined ? { credential: route.throttle.credential } : {}),
+              ...(route.throttle.algorithm !== undefined ? { algorithm: route.throttle.algorithm } : {}),
+              ...(route.throttle.windowSec !== undefined ? { windowSec: route.throttle.windowSec } : {}),
+              ...(route.throttle.allowDelayMs !== undefined ? { allowDelayMs: route.throttle.allowDelayMs } : {}),
             },
           }
         : {}),
@@ -330,6 +346,8 @@ function resolve(raw: RawPolicy, options: LoadOptions, issues: PolicyIssue[]): P
               burstLimit: plan.burstLimit,
               tolerance: plan.tolerance ?? DEFAULT_THROTTLE_TOLERANCE,
               probeSeconds: plan.probeSeconds ?? 2,
+              // A plan's key is refused the way the route's throttle refuses.
+              status: route.throttle?.status ?? [...DEFAULT_THROTTLE_STATUS],
             })),
           }
         : {}),

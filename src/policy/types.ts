@@ -43,12 +43,31 @@ export interface AuthPolicy {
   refuseStatus: number[];
 }
 
+/** The limiter families the throttle check identifies (src/checks/throttle/identify). */
+export const THROTTLE_ALGORITHMS = ['token-bucket', 'fixed-window', 'sliding-window', 'leaky-bucket-delay', 'timer-refill'] as const;
+export type ThrottleAlgorithm = (typeof THROTTLE_ALGORITHMS)[number];
+/** What a gateway answers when its throttle refuses, unless the policy says otherwise. */
+export const DEFAULT_THROTTLE_STATUS: readonly number[] = [429];
+
 export interface ThrottlePolicy {
   rateLimit: number;
   burstLimit: number;
   tolerance: number;
   credential?: string;
   probeSeconds: number;
+  /** Statuses that mean "throttled" on this route (default [429]; nginx limit_req's default is 503). */
+  status: number[];
+  /** When the user knows it: the limiter's family, a hint for the probe and the identification. */
+  algorithm?: ThrottleAlgorithm;
+  /** When the user knows it: a window limiter's window (s). */
+  windowSec?: number;
+  /** Longest hold (ms) a delaying limiter may add before it is a finding (default 0: any hold is reported). */
+  allowDelayMs?: number;
+}
+
+/** The statuses that mean "throttled" on a route: its throttle's list, else 429. */
+export function throttleStatuses(route: { throttle?: { status?: readonly number[] } | undefined }): readonly number[] {
+  return route.throttle?.status ?? DEFAULT_THROTTLE_STATUS;
 }
 
 export interface CorsPolicy {

@@ -1,5 +1,6 @@
 import type { PolicyIssue } from './errors.js';
 import {
+  DEFAULT_THROTTLE_STATUS,
   DEFAULT_THROTTLE_TOLERANCE,
   DEFAULT_WS_FRAME_BYTES,
   DEFAULT_WS_ROUTE_SELECTION,
@@ -87,6 +88,8 @@ export function resolveWebSockets(
               burstLimit: entry.throttle.burstLimit,
               tolerance: entry.throttle.tolerance ?? DEFAULT_THROTTLE_TOLERANCE,
               probeSeconds: entry.throttle.probeSeconds ?? 1,
+              // Messages are refused with an error frame, not a status; an upgrade may meet API Gateway's 429.
+              status: [...DEFAULT_THROTTLE_STATUS],
               perConnection: entry.throttle.perConnection ?? false,
               connections: entry.throttle.connections ?? 4,
             },

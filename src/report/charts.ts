@@ -9,9 +9,14 @@
  * DOM or a canvas, from a well-kept library; no hand-written axis or tick code to maintain here.
  */
 export interface ChartSeries {
-  type: 'bar' | 'line';
+  /** 'scatter' only on a numeric x axis (SVG only: Mermaid has no scatter). */
+  type: 'bar' | 'line' | 'scatter';
   name: string;
   values: number[];
+  /** [x, y] points on a numeric x axis (XyChart.xAxis 'value'), drawn in place of `values`. */
+  points?: Array<[number, number]>;
+  /** A dashed line (a bound or a theory rather than a measurement). */
+  dashed?: boolean;
 }
 
 export interface XyChart {
@@ -20,6 +25,8 @@ export interface XyChart {
   xTicks: string[];
   yLabel: string;
   series: ChartSeries[];
+  /** 'value': a numeric x axis, each series given as `points` (xTicks unused). Default 'category'. */
+  xAxis?: 'category' | 'value';
 }
 
 /** A chart of one check, and where report.md expects its SVG (relative to the report's directory). */
@@ -84,7 +91,14 @@ async function loadEcharts(): Promise<typeof import('echarts/core')> {
       import('echarts/components'),
       import('echarts/renderers'),
     ]);
-    core.use([charts.BarChart, charts.LineChart, components.GridComponent, components.TitleComponent, components.LegendComponent]);
+    core.use([
+      charts.BarChart,
+      charts.LineChart,
+      charts.ScatterChart,
+      components.GridComponent,
+      components.TitleComponent,
+      components.LegendComponent,
+    ]);
     core.use(renderers.SVGRenderer);
     return core;
   })();
@@ -110,13 +124,18 @@ export async function renderSvgChart(chart: XyChart): Promise<string> {
       title: { text: chart.title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0, itemGap: 36 },
       grid: { left: 64, right: 24, top: 48, bottom: 84 },
-      xAxis: { type: 'category', name: chart.xLabel, nameLocation: 'middle', nameGap: 28, data: chart.xTicks },
+      xAxis:
+        chart.xAxis === 'value'
+          ? { type: 'value', name: chart.xLabel, nameLocation: 'middle', nameGap: 28 }
+          : { type: 'category', name: chart.xLabel, nameLocation: 'middle', nameGap: 28, data: chart.xTicks },
       yAxis: { type: 'value', name: chart.yLabel, nameLocation: 'middle', nameGap: 44, minInterval: 1 },
       series: chart.series.map((s) => ({
         type: s.type,
         name: s.name,
-        data: s.values,
-        ...(s.type === 'line' ? { symbolSize: 4 } : {}),
+        data: s.points ?? s.values,
+        ...(s.type === 'line' ? { symbolSize: 4, showSymbol: chart.xAxis !== 'value' } : {}),
+        ...(s.type === 'scatter' ? { symbolSize: 5 } : {}),
+        ...(s.dashed ? { lineStyle: { type: 'dashed' } } : {}),
       })),
     });
     return `<?xml version="1.0" encoding="UTF-8"?>\n${instance.renderToSVGString()}\n`;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { throttleCheck, type ThrottleNotes, type ThrottleSpec } from '../../src/checks/throttle/check.js';
+import {
+  identifyIdleWaitMs,
+  throttleCheck,
+  type BucketObserved,
+  type ThrottleNotes,
+  type ThrottleSpec,
+} from '../../src/checks/throttle/check.js';
+import { designProbe } from '../../src/checks/throttle/identify/probe.js';
 import { simulateBucket } from '../../src/checks/throttle/estimate.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import type { Observation } from '../../src/engine/observation.js';
@@ -59,11 +66,18 @@ describe('throttle check: select and plan', () => {
     ]);
   });
 
-  it('plans the warm-up, the volley and the paced phase after an idle wait', () => {
+  it('plans the warm-up, an idle wait and the identification schedule (its requests and duration)', () => {
     const spec = routeSpec();
     const plan = throttleCheck.plan(spec, POLICY);
-    const requests = 2 * spec.plan.volleySize + spec.plan.pacedCount;
-    expect(plan).toEqual({ requests, durationMs: spec.plan.idleWaitMs + 2000, needsIdleBucket: true });
+    const schedule = designProbe({ rateLimit: 50, burstLimit: 10, epochMs: 0 });
+    const warmUp = Math.max(...schedule.segments.filter((s) => s.startMs === s.endMs || s.name === 'straddle').map((s) => s.requests));
+    expect(plan).toEqual({
+      requests: warmUp + 1 + schedule.requests.length,
+      // the idle wait, one token's refill after the idle check (1.5/rate s), the wall-clock start, the schedule
+      durationMs: identifyIdleWaitMs(spec.limits) + 30 + 1000 + schedule.durationMs,
+      needsIdleBucket: true,
+    });
+    expect(plan.durationMs).toBeLessThan(15_000);
     expect(throttleCheck.expected(spec, POLICY)).toMatchObject({ rateLimit: 50, burstLimit: 10, credential: 'main' });
   });
 });
@@ -74,7 +88,7 @@ describe('throttle check: evaluate is pure', () => {
     const observations = [...warmUp, ...through({ rate: 50, burst: 10 }, 21, 100, 2)];
     const verdict = throttleCheck.evaluate(routeSpec(), { observations, notes: NOTES }, POLICY);
     expect(verdict.status, verdict.summary).toBe('pass');
-    expect(verdict.observed.unresolved).toBe(0);
+    expect((verdict.observed as BucketObserved).unresolved).toBe(0);
     expect(verdict.observed.clientBound).toBeNull();
     const labels = ['volley: first accepted', 'volley: first throttled (429)', 'paced: first throttled (429)'];
     expect(verdict.evidence.map((e) => e.label)).toEqual(labels);

@@ -23,10 +23,18 @@ const KINDS = [...HTTP_KINDS, ...WS_KINDS].sort();
  * and the runs of every other HTTP fault show those kinds passing beside the broken one.
  */
 const ONLY_RUN: Partial<Record<FaultName, string>> = { 'iam-off': 'sigv4', 'canary-skew': 'canary', 'no-trace': 'tracing' };
+/**
+ * Faults on another path than the limiter (CORS headers, the key check, the WAF rules) run without the throttle
+ * check: its identification probe costs ~12 s per throttle check, and these faults leave the limiter as it is.
+ * The throttle and quota faults, and `slow` (every answer 400 ms late, which a limiter's identification must see
+ * through), run every HTTP kind: the throttle's verdicts beside a broken gateway are shown there.
+ */
+const WITHOUT_THROTTLE: readonly FaultName[] = ['cors-reflect', 'cors-star', 'cors-off', 'auth-off', 'waf-off'];
 const kindsFor = (fault: FaultName) => {
   const only = ONLY_RUN[fault];
   if (only) return [only];
-  return FAULT_EXPECTATION[fault].startsWith('ws-') ? WS_KINDS : HTTP_KINDS;
+  if (FAULT_EXPECTATION[fault].startsWith('ws-')) return WS_KINDS;
+  return WITHOUT_THROTTLE.includes(fault) ? HTTP_KINDS.filter((kind) => kind !== 'throttle') : HTTP_KINDS;
 };
 
 async function checkAgainst(faults: FaultName[], only?: string[]) {

@@ -20,7 +20,7 @@ describe('throttle model', () => {
   });
 
   it('retries a 429 after three tokens, at least 100 ms (three seconds without a throttle policy)', () => {
-    expect(throttleAwareness({ throttle: { rateLimit: 10 } })).toEqual({ refillMs: 300, maxRetries: 4 });
+    expect(throttleAwareness({ throttle: { rateLimit: 10 } })).toEqual({ refillMs: 300, maxRetries: 4, statuses: [429] });
     expect(throttleAwareness({ throttle: { rateLimit: 1000 } }).refillMs).toBe(100);
     expect(throttleAwareness({}).refillMs).toBe(3000);
   });
@@ -30,5 +30,11 @@ describe('throttle model', () => {
     expect(throttleRetryWaitMs(answer(429, { 'retry-after': '2' }), 0, awareness)).toBe(2000);
     expect(throttleRetryWaitMs(answer(429, { 'retry-after': 'soon' }), 2, awareness)).toBe(1200);
     expect([isThrottled(answer(429)), isThrottled(answer(403))]).toEqual([true, false]);
+  });
+
+  it('reads "throttled" from the route\'s throttle.status (nginx limit_req refuses with 503 by default)', () => {
+    const awareness = throttleAwareness({ throttle: { rateLimit: 10, status: [503] } });
+    expect(awareness.statuses).toEqual([503]);
+    expect([isThrottled(answer(503), awareness.statuses), isThrottled(answer(429), awareness.statuses)]).toEqual([true, false]);
   });
 });

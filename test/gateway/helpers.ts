@@ -30,7 +30,7 @@ export function testPolicy(): Policy {
       path: '/api/items',
       auth: { required: true, credential: 'main', refuseStatus: [401, 403] },
       // Rate 1/s: within one test's few milliseconds at most one extra token can appear.
-      throttle: { rateLimit: 1, burstLimit: 3, tolerance: 0.1, probeSeconds: 2, credential: 'alt' },
+      throttle: { rateLimit: 1, burstLimit: 3, tolerance: 0.1, probeSeconds: 2, status: [429], credential: 'alt' },
       cors,
     },
     { method: 'POST', path: '/api/items', okStatus: [201], auth: { required: true, credential: 'main', refuseStatus: [401, 403] }, cors },
@@ -42,7 +42,7 @@ export function testPolicy(): Policy {
       path: '/public',
       cors: { allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false },
     },
-    { method: 'GET', path: '/limited', throttle: { rateLimit: 2, burstLimit: 1, tolerance: 0.1, probeSeconds: 2 } },
+    { method: 'GET', path: '/limited', throttle: { rateLimit: 2, burstLimit: 1, tolerance: 0.1, probeSeconds: 2, status: [429] } },
   ];
   return {
     version: 1,

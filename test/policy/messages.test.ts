@@ -74,7 +74,7 @@ describe('policy error messages', () => {
       # throtle (a letter short)
       p.yaml:6: routes[0].throtle: unknown key: did you mean \`throttle\`?
       # a key that is nothing like one
-      p.yaml:6: routes[0].throttle.speed: unknown key (allowed here: rateLimit, burstLimit, tolerance, credential, probeSeconds)
+      p.yaml:6: routes[0].throttle.speed: unknown key (allowed here: rateLimit, burstLimit, tolerance, credential, probeSeconds, status, algorithm, windowSec, allowDelayMs)
       # top-level misspelling
       p.yaml:3: vendr: unknown key: did you mean \`vendor\`?
       # enum near miss

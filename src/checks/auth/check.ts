@@ -21,6 +21,8 @@ import {
   type RoutePolicy,
   type Vendor,
 } from '../../policy/types.js';
+import { throttleStatuses } from '../../policy/types.js';
+import { isThrottled } from '../../engine/throttle-model.js';
 import { describeAnswer, isUnresolved, probeRoute } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom, evidenceUnsent } from '../evidence.js';
@@ -121,9 +123,13 @@ function controlReached(spec: AuthSpec, control: AuthObservation): boolean {
  * Each probe's answer as the check reads it: the last attempt (sendProbe retries a 429 and stops
  * at the first other answer), throttled out when even that was a 429; no observation: not sent.
  */
-function answerOf(note: AuthProbeNote, attempts: Map<string, Observation>): AuthObservation {
+function answerOf(note: AuthProbeNote, attempts: Map<string, Observation>, throttled: readonly number[]): AuthObservation {
   const observation = attempts.get(note.probe);
-  return { variant: note, throttledOut: observation?.status === 429, ...(observation ? { observation } : {}) };
+  return {
+    variant: note,
+    throttledOut: observation !== undefined && isThrottled(observation, throttled),
+    ...(observation ? { observation } : {}),
+  };
 }
 
 const toNote = (v: AuthVariant): AuthProbeNote => ({ probe: v.probe, label: v.label, group: v.group });
@@ -182,8 +188,9 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
     }
     // Probe names are unique within the matrix; a later attempt (after a 429) replaces an earlier one.
     const attempts = new Map(observations.map((o) => [o.probe, o]));
-    const control = answerOf(controlNote, attempts);
-    const variants = controlReached(spec, control) ? variantNotes.map((note) => answerOf(note, attempts)) : [];
+    const throttled = throttleStatuses(spec.route);
+    const control = answerOf(controlNote, attempts, throttled);
+    const variants = controlReached(spec, control) ? variantNotes.map((note) => answerOf(note, attempts, throttled)) : [];
     const verdict = evaluateAuth(control, variants, rulesFor(spec));
     const all = [control, ...variants];
     const evidence = all.map((a) => {

@@ -5,7 +5,8 @@
  * the policy alone, so evaluate plans them again and finds each one's answer by probe and Origin.
  */
 import type { Observation } from '../../engine/observation.js';
-import type { CorsPolicy, RoutePolicy } from '../../policy/types.js';
+import { isThrottled } from '../../engine/throttle-model.js';
+import { throttleStatuses, type CorsPolicy, type RoutePolicy } from '../../policy/types.js';
 import { describeAnswer, probeRoute, routeRequest } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evidenceFrom, evidenceUnsent } from '../evidence.js';
@@ -51,10 +52,10 @@ function lastAttempts(observations: Observation[]): Map<string, Observation> {
 }
 
 /** The exchange's finding; a 429 on every retry is not judged. */
-function findingFor(probe: CorsProbe, last: Observation | undefined, cors: CorsPolicy): CorsFinding {
-  const throttledOut = last?.status === 429;
+function findingFor(probe: CorsProbe, last: Observation | undefined, cors: CorsPolicy, throttled: readonly number[]): CorsFinding {
+  const throttledOut = last !== undefined && isThrottled(last, throttled);
   const finding = judgeCorsExchange(probe, throttledOut ? undefined : last, cors);
-  if (throttledOut) finding.note = 'throttled (429) on every retry: not judged';
+  if (throttledOut) finding.note = `throttled (${last.status}) on every retry: not judged`;
   return finding;
 }
 
@@ -80,16 +81,16 @@ export const corsCheck: CheckDefinition<'cors', CorsSpec, CorsObserved, CorsNote
   collect: async (ctx, { route, cors, probes }) => {
     for (const probe of probes) {
       const outcome = await probeRoute(ctx, route, probe.request);
-      const finding = findingFor(probe, outcome?.final, cors);
+      const finding = findingFor(probe, outcome?.final, cors, throttleStatuses(route));
       // Say what the answer means for that origin: a hostile origin's bare "200" reads like an alarm.
       ctx.progress(`cors ${route.id}: ${probe.label} → ${describeAnswer(outcome?.final)}: ${exchangeMeaning(finding)}`);
     }
     return {};
   },
-  evaluate: ({ cors, probes }, { observations }, policy) => {
+  evaluate: ({ route, cors, probes }, { observations }, policy) => {
     const attempts = lastAttempts(observations);
     const lastOf = (probe: CorsProbe) => attempts.get(exchangeKey(probe.request.probe, probe.origin));
-    const exchanges = probes.map((probe) => findingFor(probe, lastOf(probe), cors));
+    const exchanges = probes.map((probe) => findingFor(probe, lastOf(probe), cors, throttleStatuses(route)));
     const unvaried = lackingVary(exchanges);
     const violations = exchanges.filter((f) => f.outcome === 'violation');
     const unresolved = exchanges.filter((f) => f.outcome === 'unresolved');

@@ -7,7 +7,8 @@
  * `quota.retry`, so evaluate rebuilds the tally from the observations in order.
  */
 import type { Observation } from '../../engine/observation.js';
-import { isOkStatus, type QuotaPolicy, type RoutePolicy } from '../../policy/types.js';
+import { isThrottled } from '../../engine/throttle-model.js';
+import { isOkStatus, throttleStatuses, type QuotaPolicy, type RoutePolicy } from '../../policy/types.js';
 import { credentialParts, describeAnswer } from '../context.js';
 import type { CheckDefinition, FindingDraft } from '../contract.js';
 import { finding } from '../findings.js';
@@ -111,9 +112,9 @@ export function classifyQuotaAnswer(route: RoutePolicy, observation: Observation
   return observation.status === 429 ? 'refused' : 'unresolved';
 }
 
-/** A throttle 429 (not the quota's) is retried after the bucket refills. */
-function isThrottle(observation: Observation): boolean {
-  return observation.status === 429 && !isQuotaRefusal(observation);
+/** A throttle refusal (the route's `throttle.status`, not the quota's 429) is retried after the bucket refills. */
+function isThrottle(observation: Observation, throttled: readonly number[]): boolean {
+  return isThrottled(observation, throttled) && !isQuotaRefusal(observation);
 }
 
 export interface QuotaSpec {
@@ -171,7 +172,7 @@ export const quotaCheck: CheckDefinition<'quota', QuotaSpec, QuotaObserved, Quot
       if (!ctx.budget.take()) break;
       let observation = await ctx.client.send(request(FIRST));
       // A throttle 429 is retried after refills; one that outlasts two refills is the quota.
-      for (let retry = 0; isThrottle(observation) && retry < THROTTLE_RETRIES; retry++) {
+      for (let retry = 0; isThrottle(observation, throttleStatuses(route)) && retry < THROTTLE_RETRIES; retry++) {
         await ctx.budget.pause(refillMs * (retry + 1));
         if (!ctx.budget.take()) break;
         observation = await ctx.client.send(request(RETRY));

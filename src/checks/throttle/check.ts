@@ -1,14 +1,21 @@
 /**
- * The throttle check (kind `throttle`): fits a token bucket to what a volley and a paced run got
- * back, for the route's own throttle and for each usage plan (each key's own bucket, measured with
- * that key: a key that gets another plan's limits, or the route's, fails its own check).
- * collect sends; evaluate rebuilds the timed answers from the observations ('throttle.volley',
- * 'throttle.paced'; the warm-up's answers are ignored) and judges them with estimate.ts.
+ * The throttle check (kind `throttle`), for the route's own throttle and for each usage plan (each key's own
+ * limiter, measured with that key: a key that gets another plan's limits, or the route's, fails its own check).
+ *
+ * collect waits until the key is idle for the policy's limiter, then sends the identification probe
+ * (identify/probe.ts: volleys, trickle, overload at two ratios, gaps, a volley straddling a wall-clock boundary,
+ * observations `throttle.identify.<segment>`); evaluate identifies the limiter's algorithm and judges the
+ * policy in its terms (identified.ts, docs/throttle.md).
+ *
+ * Observations of the older probe ('throttle.volley', 'throttle.paced': `export k6`/`import k6` and recordings
+ * made before identification) are still judged as a token bucket by estimate.ts.
  */
 import { HealthGuard } from '../../engine/health-guard.js';
+import type { HttpClient, ProbeRequest } from '../../engine/http-client.js';
 import type { Observation } from '../../engine/observation.js';
-import { constantPacer, volleyPacer } from '../../engine/pacer.js';
+import { schedulePacer, volleyPacer } from '../../engine/pacer.js';
 import { runPaced, type OfferedLoad, type PacedRunSummary } from '../../engine/paced-run.js';
+import { idleBucketWaitMs } from '../../engine/throttle-model.js';
 import { isOkStatus, type Credential, type RoutePolicy, type ThrottlePolicy } from '../../policy/types.js';
 import { credentialParts, type CheckContext } from '../context.js';
 import type { CheckDefinition, CheckInstance, FindingDraft } from '../contract.js';
@@ -26,7 +33,15 @@ import {
   type ThrottleTolerance,
   type TimedAnswer,
 } from './estimate.js';
-import { planThrottle, warmUpSize, type ThrottlePlan } from './plan.js';
+import {
+  evaluateIdentified,
+  IDENTIFY_PROBE_PREFIX,
+  isIdentifyObservation,
+  type IdentifiedObserved,
+  type IdentifyNotes,
+} from './identified.js';
+import { designProbe, type ProbeSchedule } from './identify/probe.js';
+import { MAX_VOLLEY_SOCKETS, planThrottle, type ThrottlePlan } from './plan.js';
 import { throttleTimeline, type ThrottleTimeline } from './timeline.js';
 
 export const THROTTLE_PROBE = { warmUp: 'throttle.warm-up', volley: 'throttle.volley', paced: 'throttle.paced' } as const;
@@ -50,11 +65,16 @@ export interface ThrottleSpec {
 export interface ThrottleNotes {
   /** Set when the health guard stopped the probe: the gateway was failing. */
   stoppedBecause?: string;
-  /** The paced phase as the client ran it; absent when the probe stopped after the warm-up. */
+  /** The paced phase as the client ran it (the older probe); absent when the probe stopped after the warm-up. */
   paced?: { sent: number; dropped: number; maxSendLagMs: number; offered: OfferedLoad };
+  /** The identification probe as designed and sent. */
+  identify?: IdentifyNotes;
 }
 
-export interface ThrottleObserved extends Omit<EstimateSummary, 'paced'> {
+/** What the check observed: the identified limiter, or (older probe shape) the token-bucket estimate. */
+export type ThrottleObserved = IdentifiedObserved | BucketObserved;
+
+export interface BucketObserved extends Omit<EstimateSummary, 'paced'> {
   paced: EstimateSummary['paced'] & { dropped: number | null; maxSendLagMs: number | null };
   /** What the client really offered (the verdict's "client-bound" comes from measurements like these). */
   offered: OfferedLoad | null;
@@ -84,14 +104,31 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     credential: credential ?? null,
     plan,
   }),
-  // The warm-up and the volley are each up to volleySize requests.
-  plan: ({ limits, plan }) => ({
-    requests: 2 * plan.volleySize + plan.pacedCount,
-    durationMs: plan.idleWaitMs + limits.probeSeconds * 1000,
-    needsIdleBucket: true,
-  }),
+  // The schedule's size does not depend on when it starts; its start waits for a wall-clock boundary (≤ 1 s).
+  plan: ({ limits }) => {
+    const schedule = designFor(limits, 0);
+    // One idle check usually; the budget is for the first (a held key's further checks and waits come out of the run's slack).
+    const requests = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(schedule)) + 1 + schedule.requests.length;
+    const refillMs = Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit);
+    return { requests, durationMs: identifyIdleWaitMs(limits) + refillMs + 1000 + schedule.durationMs, needsIdleBucket: true };
+  },
   collect,
-  evaluate: (spec, { observations, notes }, policy) => {
+  evaluate: (spec, collected, policy) => {
+    const { observations, notes } = collected;
+    if (notes.identify !== undefined || observations.some(isIdentifyObservation)) {
+      return evaluateIdentified(spec, observations, notes, policy);
+    }
+    return evaluateBucket(spec, collected, policy);
+  },
+};
+
+/** The older probe's judgement: a token bucket fitted to a volley and a paced run (estimate.ts). */
+function evaluateBucket(
+  spec: ThrottleSpec,
+  { observations, notes }: { observations: Observation[]; notes: ThrottleNotes },
+  policy: Parameters<typeof evidenceFrom>[0],
+) {
+  {
     const { route, limits, plan } = spec;
     const isAccepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
     const volley = observations.filter((o) => o.probe === THROTTLE_PROBE.volley);
@@ -138,8 +175,8 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     }
     const findings = throttleFindings(judgement, estimate, limits, evidence);
     return { ...verdict(judgement.status, judgement.reasons.join('; ')), findings };
-  },
-};
+  }
+}
 
 const PART_TITLE: Record<ThrottleProblemKind, (limits: ThrottleTolerance, slack: string) => string> = {
   'rate-too-high': (l) => `rate above the policy's ${l.rateLimit}/s +${pct(l.tolerance)}: more gets through than it allows`,
@@ -206,81 +243,162 @@ function instance(route: RoutePolicy, limits: ThrottlePolicy, idSuffix: string):
   return { route: route.id, idSuffix, spec };
 }
 
+/** The probe schedule for these limits, starting at or after `epochMs`. */
+function designFor(limits: ThrottlePolicy, epochMs: number): ProbeSchedule {
+  return designProbe({
+    rateLimit: limits.rateLimit,
+    burstLimit: limits.burstLimit,
+    ...(limits.windowSec !== undefined ? { windowSec: limits.windowSec } : {}),
+    epochMs,
+  });
+}
+
+/** The largest number of requests the schedule sends at once (a volley, or the straddle's spread volley). */
+function largestVolley(schedule: ProbeSchedule): number {
+  return Math.max(...schedule.segments.map((s) => (s.startMs === s.endMs || s.name === 'straddle' ? s.requests : 0)));
+}
+
+/** Idle checks before the probe gives up on an idle key. */
+const MAX_IDLE_CHECKS = 3;
+export const IDLE_CHECK_PROBE = `${IDENTIFY_PROBE_PREFIX}idle-check`;
+
+/** Longest wait for an idle key: a sliding counter needs two of its windows. */
+const MAX_WINDOW_WAIT_MS = 10_000;
+
 /**
- * Warm-up, idle wait, volley, paced phase. The volley needs one open socket per request so that
- * the requests really arrive together: opening N fresh TCP connections would spread the volley
- * over tens of ms while the bucket refills. So the sockets are opened first (a warm-up volley
- * whose answers are ignored), and the idle wait that follows lets the bucket fill up again
- * before the measured volley.
+ * How long the key must be left alone before the cold volley: the bucket's refill (burst/rate with margin), and
+ * two windows when the policy gives a window or the limiter's window is unknown (a sliding counter weighs the
+ * previous period; a fixed window opened by the last request ends within one), bounded.
  */
-async function collect(ctx: CheckContext, { route, credential: credentialName, plan }: ThrottleSpec): Promise<ThrottleNotes> {
+export function identifyIdleWaitMs(limits: ThrottlePolicy): number {
+  const windowMs = limits.windowSec !== undefined ? limits.windowSec * 1000 : Math.max(1000, (limits.burstLimit / limits.rateLimit) * 1000);
+  const windows = limits.algorithm === 'token-bucket' || limits.algorithm === 'leaky-bucket-delay' ? 0 : 2 * windowMs;
+  return Math.max(idleBucketWaitMs(limits), Math.min(MAX_WINDOW_WAIT_MS, Math.ceil(windows)));
+}
+
+/**
+ * Warm-up, idle wait, then the identification schedule from its wall-clock start: the straddle volley must
+ * really straddle a UTC boundary, so the run clock is turned into epoch time with the client's epochAtOriginMs.
+ * The warm-up opens the volleys' sockets (a cold volley on fresh connections spreads over tens of ms on a busy
+ * server, and its answers over a hundred); its answers are ignored, and the idle wait that follows (two windows:
+ * a sliding counter forgets them) leaves the key idle again.
+ */
+async function collect(ctx: CheckContext, { route, limits, credential: credentialName }: ThrottleSpec): Promise<ThrottleNotes> {
   const credential: Credential | undefined = credentialName ? ctx.policy.credentials[credentialName] : undefined;
-  const request = { probe: THROTTLE_PROBE.volley, method: route.method, path: route.path, ...credentialParts(credential) };
-  const isAccepted = (o: Observation) => o.status !== undefined && isOkStatus(route, o.status);
-  const accepted = { volley: 0, paced: 0 };
-  const volleyClient = ctx.client.sibling(warmUpSize(plan), ctx.policy.limits.requestTimeoutMs);
-  let pacedRun: PacedRunSummary;
-  // One guard for both phases: a gateway answering 5xx stops the paced phase at once.
-  const guard = new HealthGuard({ window: ctx.policy.limits.stopOnErrors.window, maxShare: ctx.policy.limits.stopOnErrors.share });
+  // The credential's header, or its signer (SigV4): every request of the probe carries it.
+  const auth = credentialParts(credential);
+  const idleWaitMs = identifyIdleWaitMs(limits);
+  const client = ctx.client;
+  const epochNow = () => client.epochAtOriginMs + client.now();
+  const sockets = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(designFor(limits, 0)));
+  const volleyClient = client.sibling(sockets, ctx.policy.limits.requestTimeoutMs);
+  // The route's throttle statuses are the limiter answering, not the gateway failing.
+  const guard = new HealthGuard(
+    { window: ctx.policy.limits.stopOnErrors.window, maxShare: ctx.policy.limits.stopOnErrors.share },
+    limits.status,
+  );
   try {
-    const warmUp = { ...request, probe: THROTTLE_PROBE.warmUp };
-    await runPaced({
+    const warmUp = { probe: THROTTLE_PROBE.warmUp, method: route.method, path: route.path, ...auth };
+    const warm = { client: volleyClient, budget: ctx.budget, pacer: volleyPacer(), count: sockets, maxInFlight: sockets, guard };
+    await runPaced({ ...warm, request: () => warmUp, onObservation: () => {} });
+    let idleChecks = 0;
+    if (guard.tripped === undefined) {
+      ctx.progress(`throttle ${route.id}: waiting ${idleWaitMs} ms for an idle key`);
+      idleChecks = await waitUntilIdle(
+        ctx,
+        volleyClient,
+        { probe: IDLE_CHECK_PROBE, method: route.method, path: route.path, ...auth },
+        {
+          waitMs: idleWaitMs,
+          statuses: limits.status,
+        },
+      );
+    }
+    // After the idle check, one token's refill before the cold volley: the volley meets a full bucket again.
+    const schedule = designFor(limits, epochNow() + Math.max(50, Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit)));
+    const requests = schedule.requests.map((r) => ({
+      probe: IDENTIFY_PROBE_PREFIX + r.segment,
+      method: route.method,
+      path: route.path,
+      ...auth,
+    }));
+    const leadMs = schedule.startEpochMs - epochNow();
+    if (guard.tripped === undefined && leadMs > 0) await ctx.budget.pause(leadMs);
+    let accepted = 0;
+    const run = await runPaced({
       client: volleyClient,
       budget: ctx.budget,
-      pacer: volleyPacer(),
-      count: warmUpSize(plan),
-      request: () => warmUp,
-      onObservation: () => {},
-      maxInFlight: plan.volleySize,
-      guard,
-    });
-    if (guard.tripped !== undefined) return { stoppedBecause: guard.tripped };
-    ctx.progress(`throttle ${route.id}: waiting ${plan.idleWaitMs} ms for an idle bucket`);
-    await ctx.budget.pause(plan.idleWaitMs);
-    // The paced phase starts as soon as the volley has left, not when it has been answered:
-    // a slow backend would otherwise hold the volley's answers while the bucket refills.
-    const volleyDone = runPaced({
-      client: volleyClient,
-      budget: ctx.budget,
-      pacer: volleyPacer(),
-      count: plan.volleySize,
-      request: () => request,
-      onObservation: (o) => (accepted.volley += isAccepted(o) ? 1 : 0),
-      maxInFlight: plan.volleySize,
-      guard,
-    });
-    const paced = { ...request, probe: THROTTLE_PROBE.paced };
-    pacedRun = await runPaced({
-      client: ctx.client,
-      budget: ctx.budget,
-      pacer: constantPacer(plan.pacedRatePerSec),
-      count: plan.pacedCount,
-      request: () => paced,
-      onObservation: (o) => (accepted.paced += isAccepted(o) ? 1 : 0),
+      pacer: schedulePacer(
+        schedule.requests.map((r) => r.atMs),
+        'identification probe',
+      ),
+      count: guard.tripped === undefined ? requests.length : 0,
+      request: (i) => requests[i]!,
+      onObservation: (o) => (accepted += o.status !== undefined && isOkStatus(route, o.status) ? 1 : 0),
       maxInFlight: MAX_PACED_IN_FLIGHT,
       guard,
     });
-    await volleyDone;
+    const seconds = (schedule.durationMs / 1000).toFixed(1);
+    ctx.progress(`throttle ${route.id}: identification probe of ${run.sent} requests over ${seconds} s → ${accepted} accepted`);
+    const notes: ThrottleNotes = { identify: { ...identifyNotes(volleyClient.epochAtOriginMs, schedule, idleWaitMs, run), idleChecks } };
+    if (guard.tripped !== undefined) notes.stoppedBecause = guard.tripped;
+    return notes;
   } finally {
     await volleyClient.close();
   }
-  ctx.progress(
-    `throttle ${route.id}: volley of ${plan.volleySize} → ${accepted.volley} accepted; ` +
-      `paced ${pacedRun.sent} at ${plan.pacedRatePerSec}/s → ${accepted.paced} accepted`,
-  );
-  const notes: ThrottleNotes = {
-    paced: { sent: pacedRun.sent, dropped: pacedRun.dropped, maxSendLagMs: pacedRun.maxSendLagMs, offered: pacedRun.offered },
-  };
-  if (guard.tripped !== undefined) notes.stoppedBecause = guard.tripped;
-  return notes;
 }
 
-function observedOf(
-  estimate: BucketEstimate,
-  unresolved: number,
-  notes: ThrottleNotes,
-  timeline: ThrottleTimeline | null,
-): ThrottleObserved {
+/**
+ * Idle means idle for the limiter at hand, and is checked rather than assumed: after the wait one request goes
+ * out; refused, the key is still held (a lockout, a window still counting), so the wait is repeated (or as long
+ * as the refusal's Retry-After asks, bounded), up to MAX_IDLE_CHECKS times. Returns how many checks were sent; the
+ * judgement reads the last one (accepted: the cold volley starts from idle; refused: it does not, not judged).
+ */
+async function waitUntilIdle(
+  ctx: CheckContext,
+  client: HttpClient,
+  request: ProbeRequest,
+  { waitMs, statuses }: { waitMs: number; statuses: readonly number[] },
+): Promise<number> {
+  let checks = 0;
+  let nextWaitMs = waitMs;
+  while (checks < MAX_IDLE_CHECKS) {
+    await ctx.budget.pause(nextWaitMs);
+    if (!ctx.budget.take()) return checks;
+    const answer = await client.send(request);
+    checks++;
+    if (answer.status === undefined || !statuses.includes(answer.status)) return checks;
+    const retryAfterSec = Number(answer.headers['retry-after']);
+    const askedMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : 0;
+    nextWaitMs = Math.min(MAX_WINDOW_WAIT_MS, Math.max(waitMs, askedMs));
+  }
+  return checks;
+}
+
+function identifyNotes(epochAtOriginMs: number, schedule: ProbeSchedule, idleWaitMs: number, run: PacedRunSummary): IdentifyNotes {
+  return {
+    epochAtOriginMs,
+    startEpochMs: schedule.startEpochMs,
+    windowMs: schedule.windowMs,
+    durationMs: schedule.durationMs,
+    idleWaitMs,
+    segments: schedule.segments.map((s) => ({
+      name: s.name,
+      requests: s.requests,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      // A paced segment's designed rate; volleys (all at once) and the straddle (a spread volley): 0.
+      ratePerSec:
+        s.startMs === s.endMs || s.name === 'straddle' ? 0 : Math.round(((s.requests - 1) / (s.endMs - s.startMs)) * 100_000) / 100,
+    })),
+    sent: run.sent,
+    dropped: run.dropped,
+    maxSendLagMs: Math.round(run.maxSendLagMs * 10) / 10,
+    offered: run.offered,
+  };
+}
+
+function observedOf(estimate: BucketEstimate, unresolved: number, notes: ThrottleNotes, timeline: ThrottleTimeline | null): BucketObserved {
   const summary = summariseEstimate(estimate);
   return {
     ...summary,

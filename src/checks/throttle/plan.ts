@@ -17,7 +17,7 @@ const PROBE_SCENARIO = loadScenario('throttle-probe');
 /** Sockets for one volley; past this a volley is no longer simultaneous anyway (and the burst shows as a lower bound). */
 export const MAX_VOLLEY_SOCKETS = 512;
 
-export function planThrottle(throttle: ThrottlePolicy): ThrottlePlan {
+export function planThrottle(throttle: Omit<ThrottlePolicy, 'status'>): ThrottlePlan {
   type Phases = [Extract<ResolvedPhase, { kind: 'volley' }>, Extract<ResolvedPhase, { kind: 'rate' }>];
   const [volley, paced] = resolveScenario(PROBE_SCENARIO, throttle) as Phases;
   // The volley must overflow a bucket larger than allowed (so a too-large burst shows), with a

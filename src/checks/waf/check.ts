@@ -22,6 +22,8 @@ import {
   type RoutePolicy,
   type WafPolicy,
 } from '../../policy/types.js';
+import { throttleStatuses } from '../../policy/types.js';
+import { isThrottled } from '../../engine/throttle-model.js';
 import { isNotRouted } from '../auth/vendor.js';
 import { probeRoute, routeRequest, type CheckContext } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
@@ -142,10 +144,16 @@ interface Read {
 }
 
 /** The last attempt is the answer: sendProbe stops at the first non-429, so a 429 there means every retry was throttled. */
-function readAttempts(attempts: readonly Observation[] | undefined, probe: WafProbe, rules: AnswerRules, unsent: string): Read {
+function readAttempts(
+  attempts: readonly Observation[] | undefined,
+  probe: WafProbe,
+  rules: AnswerRules,
+  unsent: string,
+  throttled: readonly number[],
+): Read {
   const last = attempts?.[attempts.length - 1];
   if (!last) return { answer: { outcome: 'unresolved', reason: unsent } };
-  return { observation: last, answer: classifyWafAnswer(last, probe.placement, rules, last.status === 429) };
+  return { observation: last, answer: classifyWafAnswer(last, probe.placement, rules, isThrottled(last, throttled)) };
 }
 
 export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = {
@@ -189,7 +197,8 @@ export const wafCheck: CheckDefinition<'waf', WafSpec, WafObserved, WafNotes> = 
     const rules = answerRules(policy, route, waf);
     const attempts = new Map<string, Observation[]>();
     for (const o of observations) attempts.set(o.probe, [...(attempts.get(o.probe) ?? []), o]);
-    const read = (probe: WafProbe, unsent = NOT_SENT) => readAttempts(attempts.get(probe.probe), probe, rules, unsent);
+    const read = (probe: WafProbe, unsent = NOT_SENT) =>
+      readAttempts(attempts.get(probe.probe), probe, rules, unsent, throttleStatuses(route));
 
     const tally = emptyTally();
     const control = { probe: plan.control, ...read(plan.control) };
@@ -238,7 +247,7 @@ async function collectWaf(ctx: CheckContext, { route, waf }: WafSpec): Promise<W
   // Sent WITH the valid credential: routeRequest adds it.
   const send = async (probe: WafProbe): Promise<Exchange> => {
     const outcome = await probeRoute(ctx, route, routeRequest(ctx.policy, route, probe.probe, probe.request));
-    return { probe, ...readAttempts(outcome?.attempts, probe, rules, NOT_SENT) };
+    return { probe, ...readAttempts(outcome?.attempts, probe, rules, NOT_SENT, throttleStatuses(route)) };
   };
 
   const control = await send(plan.control);
