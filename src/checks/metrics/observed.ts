@@ -40,7 +40,7 @@ export interface MetricsRouteData {
   bounds: Partial<Record<'count' | 'error4xx' | 'error5xx', Bounds>>;
 }
 
-/** CloudWatch's numbers of one minute, alone (the pull, and WebSocket APIs gatecheck sends nothing to). */
+/** CloudWatch's numbers of one minute, alone (the pull). */
 export type CloudWatchMinuteData = { minuteStartMs: number } & CloudWatchMinute;
 
 /** The run reconciled with CloudWatch. */
@@ -64,7 +64,7 @@ export type ReconciledObserved = {
   perRoute: MetricsRouteData[];
   /** Roles the endpoint could not serve: `n/a` in the tables, never "no datapoint". */
   notAvailable?: MetricRole[];
-  /** WebSocket APIs: CloudWatch's minutes over the window, shown as they are. */
+  /** Reports before WebSocket reconciliation: a WebSocket API's CloudWatch minutes, shown as they were. */
   cloudwatchMinutes?: CloudWatchMinuteData[];
   windowMs?: FetchWindow;
 };

@@ -10,8 +10,8 @@ import { escapeHtml, keyValueTable } from './table.js';
 
 /**
  * The metrics check's section: the summary fields as the key/value table, then CloudWatch next
- * to the client per minute (a table with the range each value may take, and a chart: charts/<check>.svg),
- * or for the pull and WebSocket APIs CloudWatch's minutes alone.
+ * to the client per minute (a table with the range each value may take, and a chart: charts/<check>.svg;
+ * a WebSocket API's with its own counters), or for the pull CloudWatch's minutes alone.
  */
 
 /** Observed fields this renderer draws as tables and charts, kept out of the key/value table. */
