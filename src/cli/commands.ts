@@ -269,8 +269,10 @@ export function validateCommand(io: CliIo, args: { policy: string }): number {
   const caps = `caps: ${policy.limits.maxRequests} requests, ${policy.limits.maxDurationSec} s`;
   const api = policy.metrics?.cloudwatch.api;
   const metrics = api ? `; metrics: CloudWatch ${api.type} ${api.name ?? api.id}/${api.stage}` : '';
+  const wsApi = policy.metrics?.cloudwatch.websocketApi;
+  const wsMetrics = wsApi ? ` and WEBSOCKET ${wsApi.id}/${wsApi.stage}` : '';
   io.stdout.write(
-    `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}` +
+    `${args.policy}: valid. ${policy.routes.length} route(s); checks: ${counts.join(', ')}${metrics}${wsMetrics}` +
       `; target: ${policy.target ?? '(none: pass --target)'}\n`,
   );
   io.stdout.write(`the run ${needs} (${caps})\n`);

@@ -1,6 +1,7 @@
 import { MINUTE_MS } from '../util/time.js';
 import { LatencyRecorder } from './latency.js';
 import type { Observation } from './observation.js';
+import { classifyAnswer } from './ws-answer.js';
 
 /**
  * A run-wide, per-minute tally of what the client saw, on wall-clock epoch minutes (CloudWatch's
@@ -12,7 +13,21 @@ import type { Observation } from './observation.js';
  * its answer arrived in (as the reference gateway files it), and it is also counted as "at an
  * edge" when its interval [sent − skew, done + skew] reaches into the previous or next minute:
  * the reconciliation lets those few move to the neighbour minute.
+ *
+ * WebSocket observations (src/engine/ws-client.ts, on the same stream) belong to another API with
+ * its own metrics (ConnectCount, MessageCount, ClientError), so they are filed in a lane of their
+ * own, with the same minutes, edges and counters: the upgrade under the route `$connect` with its
+ * HTTP status (101 opened, 401/403/429 refused), each message under `$message` with the status
+ * API Gateway's WebSocket access log gives it (wsStatus below). A message never sent (its socket
+ * had closed) is not filed: it never reached the gateway.
  */
+
+/** Which API's traffic: the HTTP/REST API of the routes, or the WebSocket API of `websockets:`. */
+export type LedgerLane = 'http' | 'websocket';
+
+/** Route keys of the WebSocket lane. */
+export const WS_CONNECT = '$connect';
+export const WS_MESSAGE = '$message';
 
 /** Re-exported for the ledger's users (the metrics check, tests): defined in util so the report may load it. */
 export { MINUTE_MS };
@@ -77,14 +92,19 @@ class MinuteCell {
   readonly routes = new Map<string, MinuteCounts>();
 }
 
+/** One API's minutes: the cells, and the first send and last answer for the window. */
+class Lane {
+  readonly cells = new Map<number, MinuteCell>();
+  firstSentEpochMs = Infinity;
+  lastDoneEpochMs = -Infinity;
+  total = 0;
+}
+
 export class MinuteLedger {
-  private readonly cells = new Map<number, MinuteCell>();
+  private readonly lanes: Record<LedgerLane, Lane> = { http: new Lane(), websocket: new Lane() };
   private readonly toEpochMs: (runClockMs: number) => number;
   private readonly isWafBlock: ((observation: Observation) => boolean) | undefined;
   readonly clockSkewMs: number;
-  private firstSentEpochMs = Infinity;
-  private lastDoneEpochMs = -Infinity;
-  private total = 0;
 
   constructor(options: MinuteLedgerOptions) {
     this.toEpochMs = options.toEpochMs;
@@ -92,20 +112,29 @@ export class MinuteLedger {
     this.clockSkewMs = options.clockSkewMs ?? 1_000;
   }
 
-  /** Files one observation (the HttpClient tap). */
+  /** Files one observation (the run's stream: HTTP requests, WebSocket upgrades and messages). */
   add(observation: Observation): void {
-    // A WebSocket API is another API with its own metrics (ConnectCount, MessageCount): its
-    // upgrades and messages are not requests of the API this ledger is reconciled with.
-    if (observation.ws !== undefined) return;
+    if (observation.ws !== undefined) {
+      const status = wsStatus(observation);
+      if (status === 'not-sent') return;
+      const routeKey = observation.ws.event === 'connect' ? WS_CONNECT : WS_MESSAGE;
+      this.file(this.lanes.websocket, observation, routeKey, status, false);
+      return;
+    }
+    const routeKey = `${observation.method} ${observation.path.split('?')[0]}`;
+    const wafBlock = observation.status !== undefined && (this.isWafBlock?.(observation) ?? false);
+    this.file(this.lanes.http, observation, routeKey, observation.status, wafBlock);
+  }
+
+  private file(lane: Lane, observation: Observation, routeKey: string, status: number | undefined, wafBlock: boolean): void {
     const sentEpochMs = this.toEpochMs(observation.sentAtMs);
     const doneEpochMs = this.toEpochMs(observation.doneAtMs);
     const minuteStartMs = minuteOf(doneEpochMs);
-    let cell = this.cells.get(minuteStartMs);
+    let cell = lane.cells.get(minuteStartMs);
     if (cell === undefined) {
       cell = new MinuteCell();
-      this.cells.set(minuteStartMs, cell);
+      lane.cells.set(minuteStartMs, cell);
     }
-    const routeKey = `${observation.method} ${observation.path.split('?')[0]}`;
     let route = cell.routes.get(routeKey);
     if (route === undefined) {
       route = emptyCounts();
@@ -113,39 +142,40 @@ export class MinuteLedger {
     }
     const edgePrev = sentEpochMs - this.clockSkewMs < minuteStartMs;
     const edgeNext = doneEpochMs + this.clockSkewMs >= minuteStartMs + MINUTE_MS;
-    const wafBlock = observation.status !== undefined && (this.isWafBlock?.(observation) ?? false);
-    for (const counts of [cell.totals, route]) tally(counts, observation.status, edgePrev, edgeNext, wafBlock);
-    if (observation.status !== undefined) cell.latency.recordMs(observation.doneAtMs - observation.sentAtMs);
+    for (const counts of [cell.totals, route]) tally(counts, status, edgePrev, edgeNext, wafBlock);
+    if (status !== undefined) cell.latency.recordMs(observation.doneAtMs - observation.sentAtMs);
 
-    this.total++;
-    if (sentEpochMs < this.firstSentEpochMs) this.firstSentEpochMs = sentEpochMs;
-    if (doneEpochMs > this.lastDoneEpochMs) this.lastDoneEpochMs = doneEpochMs;
+    lane.total++;
+    if (sentEpochMs < lane.firstSentEpochMs) lane.firstSentEpochMs = sentEpochMs;
+    if (doneEpochMs > lane.lastDoneEpochMs) lane.lastDoneEpochMs = doneEpochMs;
   }
 
-  /** Observations filed so far (answers and transport errors). */
+  /** Observations filed so far (answers and transport errors), both lanes. */
   get size(): number {
-    return this.total;
+    return this.lanes.http.total + this.lanes.websocket.total;
   }
 
   /**
    * The minutes to ask CloudWatch about: from the minute of the first request (less the clock
    * skew) to the end of the minute of the last answer (plus the skew). Undefined before any traffic.
    */
-  window(): { startMs: number; endMs: number } | undefined {
-    if (this.total === 0) return undefined;
+  window(laneName: LedgerLane = 'http'): { startMs: number; endMs: number } | undefined {
+    const lane = this.lanes[laneName];
+    if (lane.total === 0) return undefined;
     return {
-      startMs: minuteOf(this.firstSentEpochMs - this.clockSkewMs),
-      endMs: minuteOf(this.lastDoneEpochMs + this.clockSkewMs) + MINUTE_MS,
+      startMs: minuteOf(lane.firstSentEpochMs - this.clockSkewMs),
+      endMs: minuteOf(lane.lastDoneEpochMs + this.clockSkewMs) + MINUTE_MS,
     };
   }
 
   /** Every minute of `window()` in order, minutes without traffic included (as zeros). */
-  snapshot(): MinuteSnapshot[] {
-    const window = this.window();
+  snapshot(laneName: LedgerLane = 'http'): MinuteSnapshot[] {
+    const window = this.window(laneName);
     if (!window) return [];
+    const cells = this.lanes[laneName].cells;
     const out: MinuteSnapshot[] = [];
     for (let minuteStartMs = window.startMs; minuteStartMs < window.endMs; minuteStartMs += MINUTE_MS) {
-      const cell = this.cells.get(minuteStartMs);
+      const cell = cells.get(minuteStartMs);
       if (!cell) {
         out.push({ minuteStartMs, ...emptyCounts(), latency: { samples: 0 }, routes: {} });
         continue;
@@ -187,4 +217,20 @@ function tally(counts: MinuteCounts, status: number | undefined, edgePrev: boole
     if (status === 429) counts.status429++;
   } else if (status >= 500 && status <= 599) counts.status5xx++;
   if (wafBlock) counts.wafBlocks++;
+}
+
+/**
+ * A WebSocket observation as the status API Gateway's WebSocket access log would give it: the
+ * upgrade's own HTTP status; a message answered by the route 200, refused by the throttle 429,
+ * answered by another gateway error frame (`Internal server error`) 500 (engine/ws-answer.ts
+ * tells them apart). A message that ended the socket (1009: too big) or got no answer is like a
+ * transport error: the gateway may have counted it or not. `not-sent`: the socket had closed
+ * before the message went out.
+ */
+export function wsStatus(observation: Observation): number | undefined | 'not-sent' {
+  const ws = observation.ws;
+  if (!ws || ws.event === 'connect') return observation.status;
+  if (ws.answer === 'none' && observation.error === 'socket closed') return 'not-sent';
+  const answer = classifyAnswer(observation);
+  return answer === 'accepted' ? 200 : answer === 'throttled' ? 429 : answer === 'gateway-error' ? 500 : undefined;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ALL_ROUTES, type MetricsRecorder, type MinuteDatapoint } from './metrics-recorder.js';
 import { listenTracked } from './listen.js';
+import { WS_CONNECT_ROUTE, WS_MESSAGE_ROUTE } from './websocket.js';
 
 /**
  * CloudWatch `GetMetricData` for the reference gateway's own traffic, on its own loopback port,
@@ -18,6 +19,12 @@ import { listenTracked } from './listen.js';
  *   AWS/ApiGateway  Count, 4XXError, 5XXError (Sum, SampleCount); Latency (Average, Maximum,
  *                   SampleCount, Sum, p50, p90, p99) on ApiName[,Stage] and
  *                   ApiName,Method,Resource,Stage, for the configured ApiName and Stage
+ *   AWS/ApiGateway  ConnectCount, MessageCount, ClientError, IntegrationError, ExecutionError
+ *                   (Sum, SampleCount) on ApiId,Stage for the WebSocket API, when `websocket` is
+ *                   given: ConnectCount = upgrades opened ($connect 101), MessageCount = messages
+ *                   received (throttled ones included), ClientError = refused upgrades and throttled
+ *                   messages, IntegrationError = messages the route failed (none: it echoes),
+ *                   ExecutionError 0; a datapoint for each in every minute with WebSocket traffic
  *   AWS/WAFV2       BlockedRequests, AllowedRequests (Sum) on WebACL,Region,Rule (Rule=ALL or a
  *                   rule name), when a WAF recorder and web ACL name are given
  * Anything else (other names, dimension sets, metrics) has no datapoints, as on AWS.
@@ -33,6 +40,8 @@ export interface CloudWatchEndpointOptions {
   stage: string;
   region: string;
   webAcl?: string;
+  /** The WebSocket API: its ApiId and Stage, and its recorder (route `$connect` 101/403, `$message` 200/429/5xx). */
+  websocket?: { apiId: string; stage: string; recorder: MetricsRecorder };
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0: a free port. */
@@ -300,6 +309,17 @@ function datapointsFor(query: Query, fromMs: number, toMs: number, options: Clou
       minutes = options.recorder.datapoints({ fromMs, toMs, route: `${dims.get('Method')} ${dims.get('Resource')}` });
     read = apiGatewayReader(MetricName, Stat);
   } else if (
+    Namespace === 'AWS/ApiGateway' &&
+    options.websocket &&
+    keys === 'ApiId,Stage' &&
+    dims.get('ApiId') === options.websocket.apiId &&
+    dims.get('Stage') === options.websocket.stage
+  ) {
+    const recorder = options.websocket.recorder;
+    const perRoute = new Map(recorder.datapoints({ fromMs, toMs }).map((d) => [`${d.minuteStartMs} ${d.route}`, d]));
+    minutes = recorder.datapoints({ fromMs, toMs, mergeRoutes: true });
+    read = webSocketReader(MetricName, Stat, (d, route) => perRoute.get(`${d.minuteStartMs} ${route}`));
+  } else if (
     Namespace === 'AWS/WAFV2' &&
     options.wafRecorder &&
     options.webAcl !== undefined &&
@@ -367,6 +387,28 @@ function apiGatewayReader(metric: string, stat: string): ((d: MinuteDatapoint) =
     };
   }
   return undefined; // IntegrationLatency, CacheHitCount...: not recorded, so no datapoints
+}
+
+/** A WebSocket API's metrics from its recorder's routes (`$connect`, `$message`) in the minute. */
+function webSocketReader(
+  metric: string,
+  stat: string,
+  route: (minute: MinuteDatapoint, route: string) => MinuteDatapoint | undefined,
+): ((d: MinuteDatapoint) => number) | undefined {
+  const connect = (d: MinuteDatapoint) => route(d, WS_CONNECT_ROUTE);
+  const message = (d: MinuteDatapoint) => route(d, WS_MESSAGE_ROUTE);
+  const counters: Record<string, (d: MinuteDatapoint) => number> = {
+    ConnectCount: (d) => (connect(d)?.count ?? 0) - (connect(d)?.error4xx ?? 0),
+    MessageCount: (d) => message(d)?.count ?? 0,
+    ClientError: (d) => d.error4xx,
+    IntegrationError: (d) => message(d)?.error5xx ?? 0,
+    ExecutionError: () => 0,
+  };
+  const counter = counters[metric];
+  if (!counter) return undefined;
+  if (!COUNT_STATS.has(stat))
+    throw new ApiError(400, 'InvalidParameterValue', `the emulator answers ${metric} with Sum or SampleCount, got ${stat}`);
+  return counter;
 }
 
 function wafReader(metric: string, stat: string): ((d: MinuteDatapoint) => number) | undefined {

@@ -63,7 +63,7 @@ export interface GatewayOptions {
    * (gateway/cloudwatch-endpoint.ts). ApiName, Stage, Region and WebACL default to the policy's
    * metrics block (else gatecheck-reference / test / us-east-1 / gatecheck-reference-acl).
    */
-  cloudwatch?: boolean | Partial<Omit<CloudWatchEndpointOptions, 'recorder' | 'wafRecorder' | 'host'>>;
+  cloudwatch?: boolean | Partial<Omit<CloudWatchEndpointOptions, 'recorder' | 'wafRecorder' | 'websocket' | 'host'>>;
   /** `--canary PERCENT`: the canary's share on every canary route, instead of the policy's. */
   canaryPercent?: number;
 }
@@ -76,6 +76,11 @@ export interface GatewayHandle {
   recorder: MetricsRecorder;
   /** WAF decisions per minute: route key = the rule that blocked (status 403), or `(allowed)` (200). */
   wafRecorder: MetricsRecorder;
+  /**
+   * The WebSocket API's traffic per minute (gateway/websocket.ts): route `$connect` with 101 or
+   * 403, route `$message` with 200 (answered), 429 (throttled); every `websockets:` entry is one API.
+   */
+  wsRecorder: MetricsRecorder;
   /** The CloudWatch endpoint, when started (`cloudwatch` option). */
   cloudwatch?: CloudWatchEndpointHandle;
   /** Stops listening and destroys every open socket (hanging requests included). Idempotent. */
@@ -95,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const host = options.host ?? '127.0.0.1';
   const recorder = new MetricsRecorder();
   const wafRecorder = new MetricsRecorder();
+  const wsRecorder = new MetricsRecorder();
   const gateway = new Gateway(
     compileRoutes(options.policy, faults, options.canaryPercent !== undefined ? { canaryPercent: options.canaryPercent } : {}),
     faults,
@@ -106,11 +112,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   // The policy's `websockets:` entries, upgraded on the same port (gateway/websocket.ts).
-  const websockets = attachWebSockets(server, options.policy, faults);
+  const websockets = attachWebSockets(server, options.policy, faults, wsRecorder);
   const listening = await listenTracked(server, options.port ?? 0, host, 'the gateway');
 
   const cloudwatch = options.cloudwatch
-    ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, host))
+    ? await startCloudWatchEndpoint(cloudWatchOptions(options, recorder, wafRecorder, wsRecorder, host))
     : undefined;
 
   let closing: Promise<void> | undefined;
@@ -121,17 +127,22 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     return closing;
   };
 
-  return { url: listening.url, port: listening.port, recorder, wafRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
+  return { url: listening.url, port: listening.port, recorder, wafRecorder, wsRecorder, ...(cloudwatch ? { cloudwatch } : {}), close };
 }
 
 function cloudWatchOptions(
   options: GatewayOptions,
   recorder: MetricsRecorder,
   wafRecorder: MetricsRecorder,
+  wsRecorder: MetricsRecorder,
   host: string,
 ): CloudWatchEndpointOptions {
   const given = typeof options.cloudwatch === 'object' ? options.cloudwatch : {};
   const source = options.policy.metrics?.cloudwatch;
+  // The WebSocket API's ApiId and Stage: `websocketApi`, or `api` when it is the WebSocket one.
+  const wsApi =
+    source?.websocketApi ??
+    (source?.api.type === 'WEBSOCKET' && source.api.id ? { id: source.api.id, stage: source.api.stage } : undefined);
   return {
     apiName: source?.api.type === 'REST' && source.api.name !== undefined ? source.api.name : 'gatecheck-reference',
     stage: source?.api.stage ?? 'test',
@@ -140,6 +151,7 @@ function cloudWatchOptions(
     ...given,
     recorder,
     wafRecorder,
+    ...(wsApi ? { websocket: { apiId: wsApi.id, stage: wsApi.stage, recorder: wsRecorder } } : {}),
     host,
   };
 }

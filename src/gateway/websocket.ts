@@ -5,7 +5,12 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Credential, Policy, WebSocketPolicy } from '../policy/types.js';
 import type { FaultName } from './faults.js';
+import type { MetricsRecorder } from './metrics-recorder.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** Route keys of the WebSocket recorder (the client's minute ledger files the same ones). */
+export const WS_CONNECT_ROUTE = '$connect';
+export const WS_MESSAGE_ROUTE = '$message';
 
 /**
  * The reference gateway's WebSocket API, on the same port as its HTTP routes: every
@@ -19,6 +24,9 @@ import { TokenBucket } from './token-bucket.js';
  *   size       a message over maxMessageBytes (default 128 KB) closes the socket with 1009
  *   idle       with limits.idleTimeoutSec, a socket without a message for that long is closed (1001)
  * Faults: `ws-auth-off` opens every socket, `ws-no-throttle` answers every message.
+ * Every upgrade and message of the entries is recorded for the CloudWatch emulator (one WebSocket
+ * API): `$connect` 101 or 403, `$message` 200 or 429, at the wall-clock time of the answer. A
+ * message over the size limit closes the socket before it is read, so it is not recorded.
  */
 
 /** API Gateway's message size limit, when the policy gives none. */
@@ -39,7 +47,14 @@ export interface WebSocketGateway {
   close(): void;
 }
 
-export function attachWebSockets(server: Server, policy: Policy, faults: ReadonlySet<FaultName>): WebSocketGateway {
+export function attachWebSockets(
+  server: Server,
+  policy: Policy,
+  faults: ReadonlySet<FaultName>,
+  recorder?: MetricsRecorder,
+): WebSocketGateway {
+  const record = (route: string, status: number, arrivedMs: number) =>
+    recorder?.record(Date.now(), route, status, performance.now() - arrivedMs);
   const endpoints = new Map<string, Endpoint>();
   for (const entry of policy.websockets ?? []) {
     if (entry.path === undefined) continue;
@@ -48,11 +63,18 @@ export function attachWebSockets(server: Server, policy: Policy, faults: Readonl
   if (endpoints.size > 0) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
+      const arrivedMs = performance.now();
       const url = new URL(req.url ?? '/', 'http://gateway');
       const endpoint = endpoints.get(url.pathname);
       if (!endpoint) return refuse(socket, 403, 'Missing Authentication Token');
-      if (endpoint.expected && !credentialMatches(endpoint.expected, req, url)) return refuse(socket, 403, 'Forbidden');
-      endpoint.server.handleUpgrade(req, socket, head, (ws) => serve(endpoint, ws));
+      if (endpoint.expected && !credentialMatches(endpoint.expected, req, url)) {
+        record(WS_CONNECT_ROUTE, 403, arrivedMs);
+        return refuse(socket, 403, 'Forbidden');
+      }
+      endpoint.server.handleUpgrade(req, socket, head, (ws) => {
+        record(WS_CONNECT_ROUTE, 101, arrivedMs);
+        serve(endpoint, ws, record);
+      });
     });
   }
   return {
@@ -110,7 +132,7 @@ function refuse(socket: Duplex, status: 403, message: string): void {
   );
 }
 
-function serve(endpoint: Endpoint, ws: WebSocket): void {
+function serve(endpoint: Endpoint, ws: WebSocket, record: (route: string, status: number, arrivedMs: number) => void): void {
   const connectionId = randomBytes(12).toString('base64');
   const own = endpoint.perConnection
     ? new TokenBucket(endpoint.perConnection.ratePerSec, endpoint.perConnection.burst, performance.now())
@@ -128,10 +150,13 @@ function serve(endpoint: Endpoint, ws: WebSocket): void {
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => {
     resetIdle();
-    if (bucket && !bucket.tryTake(performance.now())) {
+    const arrivedMs = performance.now();
+    if (bucket && !bucket.tryTake(arrivedMs)) {
       ws.send(JSON.stringify({ message: 'Too Many Requests', connectionId, requestId: randomUUID() }));
+      record(WS_MESSAGE_ROUTE, 429, arrivedMs);
       return;
     }
     ws.send(data, { binary: isBinary });
+    record(WS_MESSAGE_ROUTE, 200, arrivedMs);
   });
 }

@@ -216,6 +216,7 @@ interface RawMetrics {
     endpoint?: string;
     api: { type: 'REST' | 'HTTP' | 'WEBSOCKET'; name?: string; id?: string; stage: string; detailed?: boolean };
     waf?: { webAcl: string; rule?: string };
+    websocketApi?: { id: string; stage: string };
   };
   tolerance?: Partial<MetricsPolicy['tolerance']>;
   waitSec?: number;
@@ -389,8 +390,13 @@ function normaliseMethods(route: RawRoute): RawRoute {
 
 /** The metrics block: REST APIs are named, HTTP and WebSocket APIs are identified (no name lookup). */
 function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
-  const { api, region, endpoint, waf } = raw.cloudwatch;
+  const { api, region, endpoint, waf, websocketApi } = raw.cloudwatch;
   const at = 'metrics.cloudwatch.api';
+  if (websocketApi && api.type === 'WEBSOCKET')
+    issues.push({
+      path: 'metrics.cloudwatch.websocketApi',
+      message: 'is for a second, WebSocket API beside a REST or HTTP `api`; `api` is already a WEBSOCKET one',
+    });
   if (api.type === 'REST') {
     if (api.name === undefined)
       issues.push({ path: `${at}.name`, message: 'is required for a REST API (its metrics are keyed by ApiName)' });
@@ -424,6 +430,7 @@ function resolveMetrics(raw: RawMetrics, issues: PolicyIssue[]): MetricsPolicy {
         detailed: api.detailed ?? false,
       },
       ...(waf ? { waf: { webAcl: waf.webAcl, rule: waf.rule ?? 'ALL' } } : {}),
+      ...(websocketApi ? { websocketApi: { id: websocketApi.id, stage: websocketApi.stage } } : {}),
     },
     tolerance: { ...DEFAULT_METRICS_TOLERANCE, ...raw.tolerance },
     waitSec: raw.waitSec ?? DEFAULT_METRICS_WAIT_SEC,

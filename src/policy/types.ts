@@ -250,6 +250,11 @@ export interface CloudWatchSource {
   };
   /** AWS WAF web ACL in front of the API (AWS/WAFV2, regional). */
   waf?: { webAcl: string; rule: string };
+  /**
+   * The policy's WebSocket API when `api` is its REST or HTTP one: a second metrics check
+   * (ConnectCount, MessageCount, ClientError on ApiId,Stage), sharing Region, endpoint and tolerances.
+   */
+  websocketApi?: { id: string; stage: string };
 }
 
 /** Explicit tolerances of the CloudWatch reconciliation (defaults in DEFAULT_METRICS_TOLERANCE). */

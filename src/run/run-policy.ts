@@ -102,7 +102,10 @@ export async function runPolicy(options: RunOptions): Promise<RunReport> {
       if (budget.interrupted) abortReason ??= INTERRUPTED;
       const afterRun = scheduled.definition.phase === 'after-run';
       // After a time-cap abort the traffic that did happen is still worth reconciling.
-      const canReconcile = afterRun && abortReason !== INTERRUPTED && ledger.snapshot().some((m) => m.completed > 0);
+      const canReconcile =
+        afterRun &&
+        abortReason !== INTERRUPTED &&
+        (['http', 'websocket'] as const).some((lane) => ledger.snapshot(lane).some((m) => m.completed > 0));
       if (abortReason && !canReconcile) {
         checks.push(...notRun(scheduled, abortReason === INTERRUPTED ? 'skip' : 'error', abortReason));
         continue;

@@ -188,12 +188,12 @@ describe('metrics check against the emulator', () => {
     );
   });
 
-  it('a WebSocket API without datapoints → error; gatecheck never reconciles WebSocket traffic', async () => {
+  it("a WebSocket API is reconciled with the run's WebSocket traffic: HTTP requests alone leave nothing to reconcile → error", async () => {
     const { ledger } = threeMinutes();
     const policy = metricsPolicy({ api: { type: 'WEBSOCKET', id: 'w1b2c3d4e5', stage: 'test', detailed: false } });
     const result = await runMetricsCheck({ policy, ledger, settings: emulatorSettings(emu.endpoint), progress: () => {} });
     expect(result.status).toBe('error');
-    expect(result.summary).toMatch(/no datapoint for WEBSOCKET API ApiId=w1b2c3d4e5, Stage=test/);
+    expect(result.summary).toMatch(/nothing to reconcile/);
   });
 
   it('late minutes: polls with backoff, then names the minute still missing → inconclusive', async () => {

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCloudWatch } from '../../src/cloudwatch/client.js';
 import { fetchMetrics } from '../../src/cloudwatch/fetch.js';
 import { planQueries } from '../../src/cloudwatch/queries.js';
-import { MINUTE_MS } from '../../src/engine/minute-ledger.js';
+import { MinuteLedger, MINUTE_MS } from '../../src/engine/minute-ledger.js';
+import type { Observation } from '../../src/engine/observation.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { REPO, runCli } from '../support/cli.js';
 import {
@@ -145,6 +146,58 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     });
     expect(unknown.status).toBe('error');
     expect(unknown.summary).toMatch(/no datapoint for REST API ApiName=gatecheck-test, Stage=nope/);
+  });
+
+  it('a WebSocket API: its metrics in moto reconcile with WebSocket traffic; a short MessageCount → deficit', async () => {
+    const wsId = 'motows0001';
+    const minute = pastMinute(3);
+    const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+    const sdk = new CloudWatchClient({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    const put = async (stage: string, values: Record<string, number>) => {
+      const Dimensions = [
+        { Name: 'ApiId', Value: wsId },
+        { Name: 'Stage', Value: stage },
+      ];
+      const at = new Date(minute + 30_000);
+      const MetricData = Object.entries(values).map(([MetricName, Value]) => ({
+        MetricName,
+        Dimensions,
+        Timestamp: at,
+        Value,
+        Unit: 'Count' as const,
+      }));
+      await sdk.send(new PutMetricDataCommand({ Namespace: 'AWS/ApiGateway', MetricData }));
+    };
+    // What a WebSocket API publishes for 3 sockets opened, 1 upgrade refused, 20 messages echoed and 5 throttled;
+    // and a stage whose metrics miss most messages.
+    await put(STAGE, { ConnectCount: 3, MessageCount: 25, ClientError: 6, IntegrationError: 0, ExecutionError: 0 });
+    await put('lossy', { ConnectCount: 3, MessageCount: 8, ClientError: 6, IntegrationError: 0, ExecutionError: 0 });
+    sdk.destroy();
+
+    const ledger = new MinuteLedger({ toEpochMs: (ms) => ms });
+    const url = 'ws://127.0.0.1/ws';
+    const add = (n: number, o: Omit<Observation, 'intendedAtMs' | 'sentAtMs' | 'doneAtMs' | 'headers' | 'probe' | 'path'>) => {
+      for (let i = 0; i < n; i++) {
+        const at = minute + 20_000 + i * 100;
+        ledger.add({ probe: 'ws', path: '/ws', intendedAtMs: at, sentAtMs: at, doneAtMs: at + 2, headers: {}, ...o });
+      }
+    };
+    add(3, { method: 'GET', status: 101, ws: { event: 'connect', url } });
+    add(1, { method: 'GET', status: 403, ws: { event: 'connect', url } });
+    add(20, { method: 'WS', bodySnippet: '{"data":"hello"}', ws: { event: 'message', url, answer: 'frame' } });
+    const throttled = '{"message":"Too Many Requests","connectionId":"c=","requestId":"r"}';
+    add(5, { method: 'WS', bodySnippet: throttled, ws: { event: 'message', url, answer: 'frame' } });
+
+    const settings = { endpoint, credentials: DUMMY_CREDENTIALS, waitSec: 0, maxAttempts: 2 };
+    const api = (stage: string) => metricsPolicy({ api: { type: 'WEBSOCKET', id: wsId, stage, detailed: false } });
+    const pass = await runMetricsCheck({ policy: api(STAGE), ledger, settings, progress: () => {} });
+    expect(pass.status, pass.summary).toBe('pass');
+    expect(pass.summary).toMatch(
+      /ConnectCount 3 vs 3 opened, MessageCount 25 vs 20 answered by the route, ClientError 6 vs 1 refused upgrades/,
+    );
+    const lossy = await runMetricsCheck({ policy: api('lossy'), ledger, settings, progress: () => {} }, 'medium');
+    expect(lossy.status, lossy.summary).toBe('fail');
+    expect(lossy.findings.map((f) => [f.id, f.severity])).toEqual([[`metrics:${wsId}/lossy#deficit:messagecount:api`, 'medium']]);
   });
 
   it("with percentiles asked, moto's 500 costs only them: Count, 4XX, 5XX still reconcile → pass, Latency p99 named", async () => {

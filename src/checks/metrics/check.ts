@@ -3,7 +3,7 @@ import { CloudWatchError, toCloudWatchError, type CloudWatchErrorCode } from '..
 import type { FetchedMetrics, FetchWindow, UnavailableGroup } from '../../cloudwatch/fetch.js';
 import { pollUntil, REAL_CLOCK } from '../../cloudwatch/poll.js';
 import { API_SCOPE, describeApi, planQueries, type MetricQuery } from '../../cloudwatch/queries.js';
-import { MINUTE_MS, type MinuteLedger, type MinuteSnapshot } from '../../engine/minute-ledger.js';
+import type { MinuteLedger, MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsPolicy, Policy, RoutePolicy } from '../../policy/types.js';
 import type { CheckDefinition, Verdict } from '../contract.js';
 import {
@@ -17,7 +17,7 @@ import {
   type MetricsSettings,
 } from './cloudwatch-read.js';
 import { describeWindow, isoMinute } from '../../util/format.js';
-import { cloudwatchMinutes, reconciliationData, totalsData, type FailureObserved, type ReconciledObserved } from './observed.js';
+import { reconciliationData, totalsData, wsTotalsData, type FailureObserved, type ReconciledObserved } from './observed.js';
 import { byMinute, evaluateMetrics, isSettled, reconcile, type Reconciliation, type ReconcileOptions } from './reconcile.js';
 
 /**
@@ -78,7 +78,8 @@ export interface MetricsCheckArgs {
 export const metricsCheck: CheckDefinition<'metrics', MetricsSpec, MetricsObserved, MetricsNotes> = {
   kind: 'metrics',
   phase: 'after-run',
-  select: (policy) => (policy.metrics ? [{ route: metricsRouteId(policy.metrics), idSuffix: '', spec: { metrics: policy.metrics } }] : []),
+  // One instance per API: the policy's `api`, and its WebSocket API when `websocketApi` names one.
+  select: (policy) => metricsApis(policy.metrics).map((metrics) => ({ route: metricsRouteId(metrics), idSuffix: '', spec: { metrics } })),
   expected: ({ metrics }) => expectedOf(metrics, {}, metrics.waitSec, 'the minutes of the run (observed.window)'),
   // No request, and the CloudWatch wait comes after the traffic: the run's caps do not bound it (--metrics-wait does).
   plan: () => ({ requests: 0, durationMs: 0, needsIdleBucket: false }),
@@ -89,13 +90,31 @@ export const metricsCheck: CheckDefinition<'metrics', MetricsSpec, MetricsObserv
   evaluate: ({ metrics }, { notes }, policy) => evaluateMetricsNotes(metrics, policy.routes, notes),
 };
 
+/**
+ * The metrics block once per API it names: as written, and for `websocketApi` as a WEBSOCKET
+ * `api` of its own (no web ACL: AWS WAF does not protect WebSocket APIs), sharing the rest.
+ */
+export function metricsApis(metrics: MetricsPolicy | undefined): MetricsPolicy[] {
+  if (!metrics) return [];
+  const { websocketApi, waf: _waf, ...shared } = metrics.cloudwatch;
+  if (!websocketApi) return [metrics];
+  const { websocketApi: _ws, ...main } = metrics.cloudwatch;
+  const ws: MetricsPolicy = {
+    ...metrics,
+    cloudwatch: { ...shared, api: { type: 'WEBSOCKET', id: websocketApi.id, stage: websocketApi.stage, detailed: false } },
+  };
+  return [{ ...metrics, cloudwatch: main }, ws];
+}
+
 /** Reads CloudWatch for the ledger's window, polling until the reconciliation settles or the wait ends. Never throws. */
 export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNotes> {
   const { metrics } = args.policy;
   const source = metrics.cloudwatch;
   const waitSec = args.settings.waitSec ?? metrics.waitSec;
-  const ledger = args.ledger.snapshot();
-  const window = args.ledger.window();
+  // A WebSocket API is reconciled with the ledger's WebSocket lane: its upgrades and messages.
+  const lane = source.api.type === 'WEBSOCKET' ? 'websocket' : 'http';
+  const ledger = args.ledger.snapshot(lane);
+  const window = args.ledger.window(lane);
   if (!window || ledger.every((m) => m.completed === 0)) return { ledger, ...(window ? { window } : {}), cloudwatch: 'not-called' };
   let reader: CloudWatchReader | undefined;
   try {
@@ -109,7 +128,7 @@ export async function collectMetrics(args: MetricsCheckArgs): Promise<MetricsNot
     args.progress(`metrics: GetMetricData for ${describeApi(source)} at ${reader.where}, waiting up to ${waitSec} s for late datapoints`);
     const outcome = await pollUntil(
       read,
-      (v) => source.api.type === 'WEBSOCKET' || isSettled(v.reconciliation, v.fetched),
+      (v) => isSettled(v.reconciliation, v.fetched),
       { waitMs: waitSec * 1000, ...args.settings.poll },
       args.settings.clock ?? REAL_CLOCK,
       (poll, v) => {
@@ -146,6 +165,7 @@ function reconcileRead(
   const options: ReconcileOptions = {
     tolerance: metrics.tolerance,
     names: source.api.type === 'HTTP' ? { error4xx: '4xx', error5xx: '5xx' } : { error4xx: '4XXError', error5xx: '5XXError' },
+    ...(source.api.type === 'WEBSOCKET' ? { websocket: true } : {}),
   };
   const key = (r: RoutePolicy) => `${r.method} ${r.path}`;
   const routeMinutes = source.api.detailed ? new Map(routes.map((r) => [key(r), byMinute(fetched, queries, key(r))])) : undefined;
@@ -200,29 +220,13 @@ function evaluateRead(
     clientCompleted: ledger.reduce((s, m) => s + m.completed, 0),
     unavailable: read.unavailable,
   };
-  let verdict = evaluateMetrics(reconciliation, context);
-  const wsMinutes = websocket ? cloudwatchMinutes(fetched, read.queries, API_SCOPE) : undefined;
-  if (wsMinutes) {
-    // No Count here: ConnectCount and MessageCount are the API's datapoints.
-    const wsData = wsMinutes.some((m) => m.connectCount !== undefined || m.messageCount !== undefined);
-    verdict = wsData
-      ? {
-          status: 'inconclusive',
-          summary: 'gatecheck sends no WebSocket traffic, so there is nothing to reconcile; the metrics are shown below',
-          findings: [],
-        }
-      : {
-          status: 'error',
-          summary: `CloudWatch has no datapoint for ${api} in ${context.window}${waited}: check the API id, the stage and the Region`,
-          findings: [],
-        };
-  }
+  const verdict = evaluateMetrics(reconciliation, context);
   const missing = reconciliation.discrepancies.filter((f) => f.kind === 'missing' && f.minuteStartMs !== undefined);
   const observed: ReconciledObserved = {
     minutes: ledger.length,
     comparedMinutes: reconciliation.comparedMinutes,
     missingMinutes: missing.map((f) => isoMinute(f.minuteStartMs!)),
-    ...totalsData(reconciliation, source.waf !== undefined),
+    ...(websocket ? wsTotalsData(reconciliation) : totalsData(reconciliation, source.waf !== undefined)),
     findings: reconciliation.discrepancies.map((f) => `${f.kind}: ${f.text}`),
     polls: read.polls,
     waitedSec: Math.round(read.waitedMs / 100) / 10,
@@ -234,14 +238,8 @@ function evaluateRead(
     apiType: source.api.type,
     ...reconciliationData(reconciliation),
     ...(read.unavailable.length ? { notAvailable: [...new Set(read.unavailable.flatMap((u) => u.roles))] } : {}),
-    ...(wsMinutes ? { cloudwatchMinutes: wsMinutes, windowMs: ledgerWindow(ledger) } : {}),
   };
   const calls = `${read.polls} poll(s), last one ${read.pages} page(s), ${read.attempts} HTTP attempt(s) by the SDK`;
   const evidence = [callEvidence(read.where, calls, verdict.status), ...read.unavailable.map((u) => gapEvidence(read.where, u))];
   return { status: verdict.status, summary: verdict.summary, observed, evidence, findings: verdict.findings };
-}
-
-/** The ledger's minutes as a window: the first one's start to the last one's end. */
-function ledgerWindow(ledger: readonly MinuteSnapshot[]): FetchWindow {
-  return { startMs: ledger[0]!.minuteStartMs, endMs: ledger[ledger.length - 1]!.minuteStartMs + MINUTE_MS };
 }

@@ -130,12 +130,21 @@ export function expectedOf(
     window: typeof window === 'string' ? window : describeWindow(window),
     periodSec: 60,
     waitSec,
-    countRange:
-      'client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; ' +
-      `tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
-    latency:
-      `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${percent(t.latencyRelative)}); ` +
-      `minutes with ≥ ${t.minLatencySamples} answers`,
+    ...(source.api.type === 'WEBSOCKET'
+      ? {
+          countRange:
+            'ConnectCount ≥ sockets opened, MessageCount ≥ messages answered by the route, ClientError ≥ refused upgrades ' +
+            '(each − edge − tol; upper bounds in docs/cloudwatch.md); ' +
+            `tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
+        }
+      : {
+          countRange:
+            'client − 429s − WAF blocks − edge − tol ≤ CloudWatch ≤ client + transport errors + edge + tol; ' +
+            `tol = max(${t.countAbsolute}, ${percent(t.countRelative)} of client)`,
+          latency:
+            `CloudWatch p99 ≤ client p99 + max(${t.latencyMs} ms, ${percent(t.latencyRelative)}); ` +
+            `minutes with ≥ ${t.minLatencySamples} answers`,
+        }),
     clockSkewMs: t.clockSkewMs,
   };
 }

@@ -1,8 +1,18 @@
 import type { FetchWindow } from '../../cloudwatch/fetch.js';
 import type { MetricRole } from '../../cloudwatch/queries.js';
-import type { MinuteCounts, MinuteSnapshot } from '../../engine/minute-ledger.js';
+import { emptyCounts, WS_CONNECT, WS_MESSAGE, type MinuteCounts, type MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { UnavailableData } from './cloudwatch-read.js';
-import { byMinute, totals, type Bounds, type CloudWatchMinute, type MinuteRow, type Reconciliation } from './reconcile.js';
+import {
+  addCounts,
+  byMinute,
+  totals,
+  wsTotals,
+  type Bounds,
+  type CounterKey,
+  type CloudWatchMinute,
+  type MinuteRow,
+  type Reconciliation,
+} from './reconcile.js';
 import type { FetchedMetrics } from '../../cloudwatch/fetch.js';
 import type { MetricQuery } from '../../cloudwatch/queries.js';
 import { isoMinute } from '../../util/format.js';
@@ -12,8 +22,6 @@ import { isoMinute } from '../../util/format.js';
  * the key/value table, and the per-minute rows the report renderer (src/report/render/metrics.ts)
  * turns into the table and the chart.
  */
-
-type CounterKey = 'count' | 'error4xx' | 'error5xx' | 'wafBlocked';
 
 /** One minute of the reconciliation: what the client saw, what CloudWatch said, the range allowed. */
 export interface MetricsMinuteData {
@@ -32,7 +40,7 @@ export interface MetricsRouteData {
   bounds: Partial<Record<'count' | 'error4xx' | 'error5xx', Bounds>>;
 }
 
-/** CloudWatch's numbers of one minute, alone (the pull, and WebSocket APIs gatecheck sends nothing to). */
+/** CloudWatch's numbers of one minute, alone (the pull). */
 export type CloudWatchMinuteData = { minuteStartMs: number } & CloudWatchMinute;
 
 /** The run reconciled with CloudWatch. */
@@ -40,7 +48,8 @@ export type ReconciledObserved = {
   minutes: number;
   comparedMinutes: number;
   missingMinutes: string[];
-  client: { answered: number; status4xx: number; status429: number; status5xx: number; transportErrors: number; wafBlocks: number };
+  /** HTTP/REST APIs: the client's requests; WebSocket APIs: its upgrades and messages (WsClientTotals). */
+  client: HttpClientTotals | WsClientTotals;
   cloudwatch: Partial<Record<CounterKey, number>>;
   findings: string[];
   polls: number;
@@ -55,10 +64,35 @@ export type ReconciledObserved = {
   perRoute: MetricsRouteData[];
   /** Roles the endpoint could not serve: `n/a` in the tables, never "no datapoint". */
   notAvailable?: MetricRole[];
-  /** WebSocket APIs: CloudWatch's minutes over the window, shown as they are. */
+  /** Reports before WebSocket reconciliation: a WebSocket API's CloudWatch minutes, shown as they were. */
   cloudwatchMinutes?: CloudWatchMinuteData[];
   windowMs?: FetchWindow;
 };
+
+export interface HttpClientTotals {
+  answered: number;
+  status4xx: number;
+  status429: number;
+  status5xx: number;
+  transportErrors: number;
+  wafBlocks: number;
+}
+
+/** A WebSocket API's client side over the compared minutes (the ledger's WebSocket lane). */
+export interface WsClientTotals {
+  /** Upgrades answered 101. */
+  connectionsOpened: number;
+  /** Upgrades refused with a 4xx other than 429 ($connect auth). */
+  upgradesRefused: number;
+  /** Messages answered by the route. */
+  messagesAnswered: number;
+  /** Messages refused by the throttle (gateway frames "Too Many Requests"). */
+  messagesThrottled: number;
+  /** Messages answered by another gateway error frame (Internal server error). */
+  messagesErrored: number;
+  /** Upgrades and messages without an answer (timeout, reset, a socket closed instead: 1009). */
+  noAnswer: number;
+}
 
 /** CloudWatch could not be read. */
 export type FailureObserved = { error: string; awsCode?: string; sdkAttempts?: number };
@@ -111,6 +145,29 @@ function clientData(m: MinuteSnapshot): MetricsMinuteData['client'] {
 export function cloudwatchMinutes(fetched: FetchedMetrics, queries: readonly MetricQuery[], scope: string): CloudWatchMinuteData[] {
   const minutes = [...byMinute(fetched, queries, scope).entries()].sort(([a], [b]) => a - b);
   return minutes.map(([minuteStartMs, values]) => ({ minuteStartMs, ...values }));
+}
+
+/** The summary totals of a WebSocket API over the compared minutes. */
+export function wsTotalsData(r: Reconciliation): Pick<ReconciledObserved, 'client' | 'cloudwatch'> {
+  const connect = emptyCounts();
+  const message = emptyCounts();
+  for (const row of r.rows) {
+    if (row.state === 'missing' || row.state === 'idle') continue;
+    addCounts(connect, row.client.routes[WS_CONNECT] ?? emptyCounts());
+    addCounts(message, row.client.routes[WS_MESSAGE] ?? emptyCounts());
+  }
+  const w = wsTotals(r.rows);
+  return {
+    client: {
+      connectionsOpened: connect.completed - connect.status4xx - connect.status5xx,
+      upgradesRefused: connect.status4xx - connect.status429,
+      messagesAnswered: message.status2xx,
+      messagesThrottled: message.status429,
+      messagesErrored: message.status5xx,
+      noAnswer: connect.transportErrors + message.transportErrors,
+    },
+    cloudwatch: { connectCount: w.connectCount.cloudwatch, messageCount: w.messageCount.cloudwatch, clientError: w.clientError.cloudwatch },
+  };
 }
 
 /** The summary totals over the compared minutes. */

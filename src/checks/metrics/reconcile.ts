@@ -1,6 +1,6 @@
 import { API_SCOPE, type MetricQuery, type MetricRole } from '../../cloudwatch/queries.js';
 import type { FetchedMetrics, UnavailableGroup } from '../../cloudwatch/fetch.js';
-import { emptyCounts, type MinuteCounts, type MinuteSnapshot } from '../../engine/minute-ledger.js';
+import { emptyCounts, WS_CONNECT, WS_MESSAGE, type MinuteCounts, type MinuteSnapshot } from '../../engine/minute-ledger.js';
 import type { MetricsTolerance } from '../../policy/types.js';
 import type { FindingDraft } from '../contract.js';
 import type { CheckStatus } from '../types.js';
@@ -52,6 +52,23 @@ import { clock, fmt } from '../../util/format.js';
  * still what the check is for, so they decide (the latency comparison is one refinement among
  * them); without the web ACL's metrics, which the policy asked for, the check is `inconclusive`;
  * without the counts there is nothing to reconcile (`error`, decided in metrics/check.ts).
+ *
+ * WebSocket APIs (ReconcileOptions.websocket) are reconciled with the ledger's WebSocket lane,
+ * by the same minutes, edges, tolerance and verdict rules, on their own counters (c = upgrades,
+ * m = messages, as engine/minute-ledger.ts files them):
+ *
+ *   ConnectCount  lower = c opened (101) − edgeOut − tol                  upper = c answered + c no answer + edgeIn + tol
+ *   MessageCount  lower = m answered by the route − edgeOut − tol
+ *                 upper = 2 · (m answered + m no answer) + c answered + c no answer + edgeIn + tol
+ *   ClientError   lower = c refused (4xx but 429) − edgeOut − tol
+ *                 upper = c 4xx + m throttled (429) + c, m no answer + edgeIn + tol
+ *
+ * AWS documents ConnectCount as the messages sent to the $connect route integration (a refused
+ * upgrade may or may not count), MessageCount as the messages sent to the API "either from or to
+ * the client" (so an echoed answer may count twice, and the $connect itself may count), and
+ * ClientError as the 4xx the gateway answered before the integration: refused upgrades must be
+ * there; throttled messages may be left out like HTTP's "excessive" 429s. A message that closed
+ * the socket (1009) or got no answer widens the upper bounds only.
  */
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -83,12 +100,17 @@ export interface Bounds {
   cloudwatch?: number;
 }
 
+/** The counters reconciled per minute: HTTP/REST ones, then the WebSocket ones. */
+export type HttpCounterKey = 'count' | 'error4xx' | 'error5xx' | 'wafBlocked';
+export type WsCounterKey = 'connectCount' | 'messageCount' | 'clientError';
+export type CounterKey = HttpCounterKey | WsCounterKey;
+
 export interface MinuteRow {
   minuteStartMs: number;
   client: MinuteSnapshot;
   cloudwatch: CloudWatchMinute;
-  /** Count, 4xx, 5xx, WAF bounds; undefined when CloudWatch has no datapoint for the minute. */
-  bounds: Partial<Record<'count' | 'error4xx' | 'error5xx' | 'wafBlocked', Bounds>>;
+  /** Count, 4xx, 5xx, WAF bounds (WebSocket: ConnectCount, MessageCount, ClientError); undefined without a datapoint. */
+  bounds: Partial<Record<CounterKey, Bounds>>;
   state: 'match' | 'deficit' | 'excess' | 'missing' | 'idle';
 }
 
@@ -116,6 +138,8 @@ export interface ReconcileOptions {
   waf?: { rule: string };
   /** Detailed metrics: per-route CloudWatch minutes, keyed by route key. */
   routeMinutes?: Map<string, Map<number, CloudWatchMinute>>;
+  /** A WebSocket API: the client minutes are the ledger's WebSocket lane, the counters wsMinuteBounds'. */
+  websocket?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,6 +173,34 @@ export function minuteBounds(
   };
 }
 
+/** The [lower, upper] range of a WebSocket API's counters for one minute (see the file comment). */
+export function wsMinuteBounds(
+  m: MinuteSnapshot,
+  prev: MinuteSnapshot | undefined,
+  next: MinuteSnapshot | undefined,
+  tolerance: MetricsTolerance,
+): Record<WsCounterKey, Omit<Bounds, 'cloudwatch'>> {
+  const route = (s: MinuteSnapshot | undefined, key: string) => s?.routes[key] ?? emptyCounts();
+  const c = route(m, WS_CONNECT);
+  const msg = route(m, WS_MESSAGE);
+  const edgeOut = (r: MinuteCounts) => r.edgePrev + r.edgeNext;
+  const edgeIn = (key: string) => route(prev, key).edgeNext + route(next, key).edgePrev;
+  const range = (client: number, lowerOut: number, upper: number) => {
+    const tol = countTolerance(tolerance, client);
+    return { client, lower: Math.max(0, client - lowerOut - tol), upper: upper + tol };
+  };
+  const opened = c.completed - c.status4xx - c.status5xx;
+  const refused = c.status4xx - c.status429;
+  const connectSeen = c.completed + c.transportErrors + edgeIn(WS_CONNECT);
+  const messagesSeen = msg.completed + msg.transportErrors + edgeIn(WS_MESSAGE);
+  const noAnswer = c.transportErrors + msg.transportErrors;
+  return {
+    connectCount: range(opened, edgeOut(c), connectSeen),
+    messageCount: range(msg.status2xx, edgeOut(msg), 2 * messagesSeen + connectSeen),
+    clientError: range(refused, edgeOut(c), c.status4xx + msg.status429 + noAnswer + edgeIn(WS_CONNECT) + edgeIn(WS_MESSAGE)),
+  };
+}
+
 /** Lays CloudWatch's minutes next to the client's; pure, so the maths is tested with tables. */
 export function reconcile(
   client: readonly MinuteSnapshot[],
@@ -159,7 +211,11 @@ export function reconcile(
   const discrepancies: Discrepancy[] = [];
   const rows: MinuteRow[] = [];
   let comparedMinutes = 0;
-  const anyData = [...cloudwatch.values()].some((m) => m.count !== undefined);
+  const websocket = options.websocket === true;
+  // A WebSocket API publishes no Count: ConnectCount or MessageCount is its datapoint.
+  const hasData = (m: CloudWatchMinute) =>
+    websocket ? m.connectCount !== undefined || m.messageCount !== undefined : m.count !== undefined;
+  const anyData = [...cloudwatch.values()].some(hasData);
   // A web ACL with no datapoint at all (neither blocked nor allowed) is a wrong name or Region, not a deficit.
   const wafData = [...cloudwatch.values()].some((m) => m.wafBlocked !== undefined || m.wafAllowed !== undefined);
   const waf = options.waf && wafData ? options.waf : undefined;
@@ -176,32 +232,47 @@ export function reconcile(
 
   client.forEach((m, i) => {
     const cw = cloudwatch.get(m.minuteStartMs) ?? {};
-    const ranges = minuteBounds(m, client[i - 1], client[i + 1], tolerance, waf?.rule);
+    const ranges = websocket
+      ? wsMinuteBounds(m, client[i - 1], client[i + 1], tolerance)
+      : minuteBounds(m, client[i - 1], client[i + 1], tolerance, waf?.rule);
     const row: MinuteRow = { minuteStartMs: m.minuteStartMs, client: m, cloudwatch: cw, bounds: {}, state: 'match' };
     rows.push(row);
     const at = clock(m.minuteStartMs);
-    if (cw.count === undefined) {
-      if (ranges.count.lower > 0) {
+    if (!hasData(cw)) {
+      const expected = 'count' in ranges ? ranges.count.lower : Math.max(ranges.connectCount.lower, ranges.messageCount.lower);
+      if (expected > 0) {
         row.state = 'missing';
+        const seen = websocket
+          ? `${m.routes[WS_CONNECT]?.completed ?? 0} upgrade(s) and ${m.routes[WS_MESSAGE]?.completed ?? 0} answered message(s)`
+          : `${m.completed} request(s)`;
         discrepancies.push({
           kind: 'missing',
           minuteStartMs: m.minuteStartMs,
           scope: API_SCOPE,
-          metric: 'Count',
-          text: `${at}: no CloudWatch datapoint, though the client completed ${m.completed} request(s)`,
+          metric: websocket ? 'ConnectCount' : 'Count',
+          text: `${at}: no CloudWatch datapoint, though the client completed ${seen}`,
         });
       } else row.state = 'idle';
       return;
     }
     comparedMinutes++;
-    const counters: Array<['count' | 'error4xx' | 'error5xx' | 'wafBlocked', string, number | undefined]> = [
-      ['count', 'Count', cw.count],
-      ['error4xx', names.error4xx, cw.error4xx ?? 0],
-      ['error5xx', names.error5xx, cw.error5xx ?? 0],
-    ];
-    if (waf) counters.push(['wafBlocked', 'BlockedRequests', cw.wafBlocked ?? 0]);
+    const counters: Array<[CounterKey, string, number | undefined]> =
+      'count' in ranges
+        ? [
+            ['count', 'Count', cw.count],
+            ['error4xx', names.error4xx, cw.error4xx ?? 0],
+            ['error5xx', names.error5xx, cw.error5xx ?? 0],
+          ]
+        : [
+            // A metric with no datapoint in a minute that has others had nothing to count.
+            ['connectCount', 'ConnectCount', cw.connectCount ?? 0],
+            ['messageCount', 'MessageCount', cw.messageCount ?? 0],
+            ['clientError', 'ClientError', cw.clientError ?? 0],
+          ];
+    if (waf && !websocket) counters.push(['wafBlocked', 'BlockedRequests', cw.wafBlocked ?? 0]);
     for (const [key, metric, value] of counters) {
-      const bounds: Bounds = { ...ranges[key], ...(value !== undefined ? { cloudwatch: value } : {}) };
+      const range = (ranges as Partial<Record<CounterKey, Omit<Bounds, 'cloudwatch'>>>)[key]!;
+      const bounds: Bounds = { ...range, ...(value !== undefined ? { cloudwatch: value } : {}) };
       row.bounds[key] = bounds;
       const off = judge(bounds, key, metric, `${at}`, API_SCOPE, m.minuteStartMs);
       if (off) {
@@ -209,7 +280,7 @@ export function reconcile(
         if (row.state === 'match') row.state = off.kind === 'excess' ? 'excess' : 'deficit';
       }
     }
-    const latency = judgeLatency(m, cw, tolerance, at);
+    const latency = websocket ? undefined : judgeLatency(m, cw, tolerance, at);
     if (latency) discrepancies.push(latency);
   });
 
@@ -217,18 +288,29 @@ export function reconcile(
   return { rows, routes, discrepancies, comparedMinutes, anyData };
 }
 
-function judge(bounds: Bounds, key: string, metric: string, at: string, scope: string, minuteStartMs?: number): Discrepancy | undefined {
+/** What the client's number in a bound counts, for the discrepancy texts. */
+const SEEN: Record<CounterKey, string> = {
+  count: 'answered requests',
+  error4xx: '4xx answers (429s included)',
+  error5xx: '5xx answers',
+  wafBlocked: 'WAF blocks',
+  connectCount: 'opened WebSocket connections',
+  messageCount: 'messages answered by the route',
+  clientError: 'refused upgrades',
+};
+
+function judge(
+  bounds: Bounds,
+  key: CounterKey,
+  metric: string,
+  at: string,
+  scope: string,
+  minuteStartMs?: number,
+): Discrepancy | undefined {
   const value = bounds.cloudwatch;
   if (value === undefined) return undefined;
   const where = minuteStartMs === undefined ? {} : { minuteStartMs };
-  const seen =
-    key === 'wafBlocked'
-      ? 'WAF blocks'
-      : key === 'count'
-        ? 'answered requests'
-        : key === 'error4xx'
-          ? '4xx answers (429s included)'
-          : '5xx answers';
+  const seen = SEEN[key];
   if (value < bounds.lower) {
     const kind: DiscrepancyKind = key === 'error5xx' ? 'deficit5xx' : 'deficit';
     return {
@@ -411,6 +493,20 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
     return { status: 'inconclusive', summary: `${alsoMissed}${lead}${context.waited}: ${listed(undecided)}${otherGaps}`, findings };
   }
   if (missed) return { status: 'fail', summary: `${missed}${notReconciled(unavailable)}`, findings };
+  const gaps = notReconciled(unavailable);
+  if (r.rows.some((row) => row.bounds.connectCount)) {
+    const w = wsTotals(r.rows);
+    const ws = [
+      `ConnectCount ${fmt(w.connectCount.cloudwatch)} vs ${w.connectCount.client} opened`,
+      `MessageCount ${fmt(w.messageCount.cloudwatch)} vs ${w.messageCount.client} answered by the route`,
+      `ClientError ${fmt(w.clientError.cloudwatch)} vs ${w.clientError.client} refused upgrades`,
+    ];
+    return {
+      status: 'pass',
+      summary: `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${ws.join(', ')}${gaps}`,
+      findings,
+    };
+  }
   const t = totals(r.rows);
   const parts = [
     `Count ${fmt(t.cw.count)} vs ${t.client.completed} answered`,
@@ -418,7 +514,6 @@ export function evaluateMetrics(r: Reconciliation, context: VerdictContext): Met
     `5xx ${fmt(t.cw.error5xx)} vs ${t.client.status5xx}`,
   ];
   if (r.rows.some((row) => row.bounds.wafBlocked)) parts.push(`WAF blocked ${fmt(t.cw.wafBlocked)} vs ${t.client.wafBlocks}`);
-  const gaps = notReconciled(unavailable);
   const agrees = `CloudWatch agrees with the client in ${r.comparedMinutes} minute(s): ${parts.join(', ')}${gaps}`;
   return { status: 'pass', summary: agrees, findings };
 }
@@ -449,6 +544,24 @@ export function totals(rows: readonly MinuteRow[]): {
     cw.wafBlocked += row.cloudwatch.wafBlocked ?? 0;
   }
   return { client, cw };
+}
+
+/** A WebSocket API's counters summed over the compared minutes: the client's side and CloudWatch's. */
+export function wsTotals(rows: readonly MinuteRow[]): Record<WsCounterKey, { client: number; cloudwatch: number }> {
+  const out = {
+    connectCount: { client: 0, cloudwatch: 0 },
+    messageCount: { client: 0, cloudwatch: 0 },
+    clientError: { client: 0, cloudwatch: 0 },
+  };
+  for (const row of rows) {
+    for (const key of Object.keys(out) as WsCounterKey[]) {
+      const b = row.bounds[key];
+      if (!b) continue;
+      out[key].client += b.client;
+      out[key].cloudwatch += b.cloudwatch ?? 0;
+    }
+  }
+  return out;
 }
 
 /** Query results by scope and minute, by role. */

@@ -10,8 +10,8 @@ import { escapeHtml, keyValueTable } from './table.js';
 
 /**
  * The metrics check's section: the summary fields as the key/value table, then CloudWatch next
- * to the client per minute (a table with the range each value may take, and a chart: charts/<check>.svg),
- * or for the pull and WebSocket APIs CloudWatch's minutes alone.
+ * to the client per minute (a table with the range each value may take, and a chart: charts/<check>.svg;
+ * a WebSocket API's with its own counters), or for the pull CloudWatch's minutes alone.
  */
 
 /** Observed fields this renderer draws as tables and charts, kept out of the key/value table. */
@@ -24,6 +24,8 @@ export function renderMetrics(result: CheckResult): string[] {
   const notAvailable = new Set(observed.notAvailable ?? []);
   if (observed.cloudwatchMinutes?.length && observed.windowMs) {
     lines.push(...cloudwatchAlone(result, observed.cloudwatchMinutes, observed.windowMs, notAvailable), '');
+  } else if (observed.perMinute && observed.perMinute.length > 0 && observed.apiType === 'WEBSOCKET') {
+    lines.push(...wsReconciliation(observed, observed.perMinute), '');
   } else if (observed.perMinute && observed.perMinute.length > 0) {
     const clockSkewMs = typeof result.expected.clockSkewMs === 'number' ? result.expected.clockSkewMs : undefined;
     lines.push(...reconciliation(result, observed.perMinute, notAvailable, clockSkewMs), '');
@@ -102,6 +104,48 @@ function reconciliation(
   return lines;
 }
 
+/** A WebSocket API's minutes: upgrades and messages the client saw next to ConnectCount, MessageCount, ClientError. */
+function wsReconciliation(observed: AnyMetricsObserved, rows: MetricsMinuteData[]): string[] {
+  const header = [
+    'Minute (UTC)',
+    'Opened / refused upgrades (client)',
+    'ConnectCount (CW)',
+    'Messages answered / throttled (client)',
+    'MessageCount (CW)',
+    'ClientError (CW)',
+    'IntegrationError / ExecutionError (CW)',
+    'Result',
+  ];
+  const range = (b: Bounds | undefined) => (b ? ` [${b.lower}–${b.upper}]` : '');
+  const body = shownMinutes(rows).map((row) => {
+    const v = row.cloudwatch;
+    const b = row.bounds;
+    // The lane's 429s are the throttled messages (an upgrade refused with 429 is rare and counts here too).
+    const throttled = row.client.status429;
+    return [
+      clock(row.minuteStartMs),
+      `${b.connectCount?.client ?? '—'} / ${b.clientError?.client ?? '—'}`,
+      `${fmt(v.connectCount)}${range(b.connectCount)}`,
+      `${b.messageCount?.client ?? '—'} / ${throttled}`,
+      `${fmt(v.messageCount)}${range(b.messageCount)}`,
+      `${fmt(v.clientError)}${range(b.clientError)}`,
+      `${fmt(v.integrationError)} / ${fmt(v.executionError)}`,
+      STATE_MARK[row.state],
+    ];
+  });
+  return [
+    '**CloudWatch vs client (WebSocket API), per minute**',
+    '',
+    table([header, ...body]),
+    '',
+    "_[lower–upper]: the range CloudWatch's value may take given what the client saw: a refused upgrade may or may not " +
+      'count in ConnectCount; MessageCount counts messages "from or to the client", so up to twice the messages; throttled ' +
+      'messages may be missing from ClientError, as excessive 429s are. IntegrationError and ExecutionError are shown, not reconciled._',
+    '',
+    ...unavailableLines(observed),
+  ];
+}
+
 function routeLines(routes: MetricsRouteData[]): string[] {
   if (routes.length === 0) return [];
   const counted = (b: Bounds | undefined) => `${fmt(b?.cloudwatch)}${b ? ` [${b.lower}–${b.upper}]` : ''}`;
@@ -165,7 +209,9 @@ export function metricsCharts(result: CheckResult): ReportChart[] {
     observed.cloudwatchMinutes?.length && observed.windowMs
       ? cloudwatchChart(observed.cloudwatchMinutes, observed.windowMs, observed.apiType === 'WEBSOCKET')
       : observed.perMinute?.length
-        ? reconciliationChart(shownMinutes(observed.perMinute))
+        ? observed.apiType === 'WEBSOCKET'
+          ? wsChart(shownMinutes(observed.perMinute))
+          : reconciliationChart(shownMinutes(observed.perMinute))
         : undefined;
   return chart ? [{ file: chartFile(result.id), alt: `metrics ${result.route}`, chart }] : [];
 }
@@ -179,6 +225,19 @@ function reconciliationChart(shown: MetricsMinuteData[]): XyChart {
     series: [
       { type: 'bar', name: 'answered, seen by the client', values: shown.map((row) => row.client.completed) },
       { type: 'line', name: 'CloudWatch Count', values: shown.map((row) => row.cloudwatch.count ?? 0) },
+    ],
+  };
+}
+
+function wsChart(shown: MetricsMinuteData[]): XyChart {
+  return {
+    title: 'WebSocket messages per minute: answered by the route, client (bars) vs CloudWatch MessageCount (line)',
+    xLabel: 'minute (UTC)',
+    xTicks: shown.map((row) => clock(row.minuteStartMs)),
+    yLabel: 'messages',
+    series: [
+      { type: 'bar', name: 'answered, seen by the client', values: shown.map((row) => row.bounds.messageCount?.client ?? 0) },
+      { type: 'line', name: 'CloudWatch MessageCount', values: shown.map((row) => row.cloudwatch.messageCount ?? 0) },
     ],
   };
 }
