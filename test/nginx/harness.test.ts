@@ -365,7 +365,14 @@ async function refillAfterBurst(port: number, waitMs: number): Promise<Refill> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) await refill();
     const first = await pipelinedResponses(port, 25);
-    expect(tally(first.map((response) => response.status))).toEqual({ 200: 21, 429: 4 });
+    // burst=20 admits 21 from idle, plus what refills while the volley is served: on a busy machine nginx may take
+    // tens of ms over 25 pipelined requests (at most 100 r/s here: one more per 10 ms of its own clock). At least
+    // one refusal says the bucket was drained.
+    const statuses = tally(first.map((response) => response.status));
+    const servedMs = nginxMsec(first.at(-1)) - nginxMsec(first[0]);
+    expect(Object.keys(statuses).sort()).toEqual(['200', '429']);
+    expect(statuses[200]).toBeGreaterThanOrEqual(21);
+    expect(statuses[200]).toBeLessThanOrEqual(21 + Math.floor((100 * servedMs) / 1000) + 1);
     const drainedAt = nginxMsec(first.filter((response) => response.status === 200).at(-1));
     await sleep(waitMs);
     const second = await pipelinedResponses(port, 25);
