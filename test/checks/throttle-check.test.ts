@@ -73,8 +73,8 @@ describe('throttle check: select and plan', () => {
     const warmUp = Math.max(...schedule.segments.filter((s) => s.startMs === s.endMs || s.name === 'straddle').map((s) => s.requests));
     expect(plan).toEqual({
       requests: warmUp + 1 + schedule.requests.length,
-      // the idle wait, one token's refill after the idle check (1.5/rate s), the wall-clock start, the schedule
-      durationMs: identifyIdleWaitMs(spec.limits) + 30 + 1000 + schedule.durationMs,
+      // the idle wait, a window after the idle check (policy 50/s burst 10: 1 s), the wall-clock start, the schedule
+      durationMs: identifyIdleWaitMs(spec.limits) + 1000 + 1000 + schedule.durationMs,
       needsIdleBucket: true,
     });
     expect(plan.durationMs).toBeLessThan(15_000);

@@ -57,7 +57,7 @@ describe('bench against a keyed route', () => {
   it('bad --credential and --route are bad input: exit 2, nothing sent', async () => {
     const credential = await runMain(['bench', '--policy', policyFile, '--credential', 'mian', ...SHORT, ...out('bad1')], env);
     expect(credential.stderr).toContain('--credential: ');
-    expect(credential.stderr).toContain('has no credential "mian"; did you mean main? (defined: main, gold, reports)');
+    expect(credential.stderr).toContain('has no credential "mian"; did you mean main? (defined: main, gold, reports, iam)');
     expect(credential.code).toBe(2);
     const route = await runMain(['export', 'k6', '--policy', policyFile, '--route', 'GET /api/item', '--out', join(dir, 'k6')], env);
     expect(route.stderr).toContain('--route: no route "GET /api/item"; did you mean "GET /api/items"?');

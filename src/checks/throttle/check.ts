@@ -109,8 +109,11 @@ export const throttleCheck: CheckDefinition<'throttle', ThrottleSpec, ThrottleOb
     const schedule = designFor(limits, 0);
     // One idle check usually; the budget is for the first (a held key's further checks and waits come out of the run's slack).
     const requests = Math.min(MAX_VOLLEY_SOCKETS, largestVolley(schedule)) + 1 + schedule.requests.length;
-    const refillMs = Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit);
-    return { requests, durationMs: identifyIdleWaitMs(limits) + refillMs + 1000 + schedule.durationMs, needsIdleBucket: true };
+    return {
+      requests,
+      durationMs: identifyIdleWaitMs(limits) + afterIdleCheckMs(limits) + 1000 + schedule.durationMs,
+      needsIdleBucket: true,
+    };
   },
   collect,
   evaluate: (spec, collected, policy) => {
@@ -271,9 +274,22 @@ const MAX_WINDOW_WAIT_MS = 10_000;
  * previous period; a fixed window opened by the last request ends within one), bounded.
  */
 export function identifyIdleWaitMs(limits: ThrottlePolicy): number {
-  const windowMs = limits.windowSec !== undefined ? limits.windowSec * 1000 : Math.max(1000, (limits.burstLimit / limits.rateLimit) * 1000);
-  const windows = limits.algorithm === 'token-bucket' || limits.algorithm === 'leaky-bucket-delay' ? 0 : 2 * windowMs;
-  return Math.max(idleBucketWaitMs(limits), Math.min(MAX_WINDOW_WAIT_MS, Math.ceil(windows)));
+  return Math.max(idleBucketWaitMs(limits), Math.min(MAX_WINDOW_WAIT_MS, Math.ceil(2 * windowMsOf(limits))));
+}
+
+/**
+ * After the accepted idle check, before the cold volley: one token's refill, and one window unless the policy says
+ * it is a bucket — a fixed window the check opened must have ended, or its boundary may fall inside the volley and
+ * admit two limits at once (a false burst-too-large on a busy machine, where a volley spreads over 100 ms).
+ */
+export function afterIdleCheckMs(limits: ThrottlePolicy): number {
+  return Math.min(MAX_WINDOW_WAIT_MS, Math.max(50, 1500 / limits.rateLimit, windowMsOf(limits)));
+}
+
+/** The window the policy implies for a window limiter (0 when it says the limiter is a bucket). */
+function windowMsOf(limits: ThrottlePolicy): number {
+  if (limits.algorithm === 'token-bucket' || limits.algorithm === 'leaky-bucket-delay') return 0;
+  return limits.windowSec !== undefined ? limits.windowSec * 1000 : Math.max(1000, (limits.burstLimit / limits.rateLimit) * 1000);
 }
 
 /**
@@ -314,8 +330,8 @@ async function collect(ctx: CheckContext, { route, limits, credential: credentia
         },
       );
     }
-    // After the idle check, one token's refill before the cold volley: the volley meets a full bucket again.
-    const schedule = designFor(limits, epochNow() + Math.max(50, Math.min(MAX_WINDOW_WAIT_MS, 1500 / limits.rateLimit)));
+    // After the idle check, its token refilled and any window it opened ended: the volley meets an idle key again.
+    const schedule = designFor(limits, epochNow() + afterIdleCheckMs(limits));
     const requests = schedule.requests.map((r) => ({
       probe: IDENTIFY_PROBE_PREFIX + r.segment,
       method: route.method,
