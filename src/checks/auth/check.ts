@@ -11,7 +11,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProbeRequest } from '../../engine/http-client.js';
-import type { Observation } from '../../engine/observation.js';
 import {
   isOkStatus,
   routeCredential,
@@ -22,17 +21,18 @@ import {
   type Vendor,
 } from '../../policy/types.js';
 import { throttleStatuses } from '../../policy/types.js';
-import { isThrottled } from '../../engine/throttle-model.js';
 import { describeAnswer, isUnresolved, probeRoute } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
-import { evidenceFrom, evidenceUnsent } from '../evidence.js';
 import { mapBounded } from '../waf/pool.js';
 import { evaluateAuth, type AuthObservation, type AuthProbeNote, type AuthRules } from './evaluate.js';
+import { answerOf, matrixResult, NOTHING_OBSERVED, type AuthObserved } from './result.js';
 import { decodeJwt, freshKeyFor, jwtForgeries, type DecodedJwt, type ForgedToken, type SigningKey } from './jwt.js';
 import { buildAuthMatrix, type AuthMatrix, type AuthVariant } from './variants.js';
 
 /** Probes in flight at once after the control. */
 export const AUTH_CONCURRENCY = 8;
+
+export type { AuthObserved } from './result.js';
 
 export interface AuthSpec {
   route: RoutePolicy;
@@ -54,19 +54,6 @@ export interface AuthNotes {
   probes: AuthProbeNote[];
   /** Variants left out, and why. */
   skipped: string[];
-}
-
-export interface AuthObserved {
-  /** The positive control's answer. */
-  control: string;
-  /** `label → status` of every variant that got the backend's normal answer. */
-  bypasses: string[];
-  /** Refused, but not with a refuseStatus. */
-  wrongRefusals: string[];
-  /** No usable answer (5xx, transport error, 429 on every retry, not sent, a redirect under AWS). */
-  unresolved: string[];
-  /** probe → answer, control included. */
-  answers: Record<string, string>;
 }
 
 /** What collect draws at random: none of it changes which probes there are. */
@@ -119,19 +106,6 @@ function controlReached(spec: AuthSpec, control: AuthObservation): boolean {
   return o !== undefined && !control.throttledOut && !isUnresolved(o) && isOkStatus(spec.route, o.status!);
 }
 
-/**
- * Each probe's answer as the check reads it: the last attempt (sendProbe retries a 429 and stops
- * at the first other answer), throttled out when even that was a 429; no observation: not sent.
- */
-function answerOf(note: AuthProbeNote, attempts: Map<string, Observation>, throttled: readonly number[]): AuthObservation {
-  const observation = attempts.get(note.probe);
-  return {
-    variant: note,
-    throttledOut: observation !== undefined && isThrottled(observation, throttled),
-    ...(observation ? { observation } : {}),
-  };
-}
-
 const toNote = (v: AuthVariant): AuthProbeNote => ({ probe: v.probe, label: v.label, group: v.group });
 const toRequest = (v: AuthVariant): ProbeRequest => ({ probe: v.probe, method: v.method, path: v.path, headers: v.headers });
 
@@ -140,8 +114,6 @@ function plannedRequest(spec: AuthSpec, probe: string): { probe: string; method:
   const planned = [spec.shape.control, ...spec.shape.variants].find((v) => v.probe === probe);
   return { probe, method: planned?.method ?? spec.route.method, path: planned?.path ?? spec.route.path };
 }
-
-const NOTHING_OBSERVED: AuthObserved = { control: 'not sent', bypasses: [], wrongRefusals: [], unresolved: [], answers: {} };
 
 export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNotes> = {
   kind: 'auth',
@@ -192,21 +164,6 @@ export const authCheck: CheckDefinition<'auth', AuthSpec, AuthObserved, AuthNote
     const control = answerOf(controlNote, attempts, throttled);
     const variants = controlReached(spec, control) ? variantNotes.map((note) => answerOf(note, attempts, throttled)) : [];
     const verdict = evaluateAuth(control, variants, rulesFor(spec));
-    const all = [control, ...variants];
-    const evidence = all.map((a) => {
-      const outcome = verdict.outcomes.get(a) ?? 'info';
-      const note = verdict.notes.get(a);
-      return a.observation
-        ? evidenceFrom(policy, a.observation, a.variant.label, outcome, note)
-        : evidenceUnsent(policy, plannedRequest(spec, a.variant.probe), a.variant.label, outcome, note);
-    });
-    const observed: AuthObserved = {
-      control: describeAnswer(control.observation),
-      bypasses: verdict.bypasses,
-      wrongRefusals: verdict.wrongRefusals,
-      unresolved: verdict.unresolved,
-      answers: Object.fromEntries(all.map((a) => [a.variant.probe, a.throttledOut ? '429 on every retry' : describeAnswer(a.observation)])),
-    };
-    return { status: verdict.status, summary: verdict.summary, observed, evidence, findings: verdict.findings };
+    return matrixResult(policy, verdict, [control, ...variants], (probe) => plannedRequest(spec, probe));
   },
 };

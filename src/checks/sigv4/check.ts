@@ -7,12 +7,19 @@
  * (auth/evaluate.ts), refusals read through the same vendor profiles. docs/security-checks.md.
  */
 import { randomBytes } from 'node:crypto';
-import type { Observation } from '../../engine/observation.js';
-import { isOkStatus, routeCredential, type Policy, type RoutePolicy, type SigV4Settings, type Vendor } from '../../policy/types.js';
+import {
+  isOkStatus,
+  routeCredential,
+  throttleStatuses,
+  type Policy,
+  type RoutePolicy,
+  type SigV4Settings,
+  type Vendor,
+} from '../../policy/types.js';
 import { describeAnswer, probeRoute } from '../context.js';
 import type { CheckDefinition } from '../contract.js';
 import { evaluateAuth, type AuthObservation, type AuthProbeNote } from '../auth/evaluate.js';
-import { evidenceFrom, evidenceUnsent } from '../evidence.js';
+import { answerOf, matrixResult, NOTHING_OBSERVED, type AuthObserved } from '../auth/result.js';
 import { mapBounded } from '../waf/pool.js';
 import { buildSigV4Matrix, variantRequest, wrongScope, type SigV4Matrix, type SigV4Variant } from './matrix.js';
 
@@ -31,24 +38,14 @@ export interface SigV4Notes {
   probes: AuthProbeNote[];
 }
 
-export interface SigV4Observed {
-  control: string;
-  bypasses: string[];
-  wrongRefusals: string[];
-  unresolved: string[];
-  answers: Record<string, string>;
-}
+/** The auth check's observed shape: the same matrix result (auth/result.ts). */
+export type SigV4Observed = AuthObserved;
 
 const toNote = (v: SigV4Variant): AuthProbeNote => ({ probe: v.probe, label: v.label, group: 'credential' });
 
 function controlReached(spec: SigV4Spec, control: AuthObservation): boolean {
   const o = control.observation;
   return o?.status !== undefined && !control.throttledOut && isOkStatus(spec.route, o.status);
-}
-
-function answerOf(note: AuthProbeNote, attempts: Map<string, Observation>): AuthObservation {
-  const observation = attempts.get(note.probe);
-  return { variant: note, throttledOut: observation?.status === 429, ...(observation ? { observation } : {}) };
 }
 
 /** Routes whose auth credential is kind sigv4 (the auth check leaves them to this one). */
@@ -100,38 +97,18 @@ export const sigv4Check: CheckDefinition<'sigv4', SigV4Spec, SigV4Observed, SigV
   },
   evaluate: (spec, { observations, notes }, policy) => {
     const [controlNote, ...variantNotes] = notes.probes;
-    if (!controlNote) {
-      const observed = { control: 'not sent', bypasses: [], wrongRefusals: [], unresolved: [], answers: {} };
-      return { status: 'error', summary: 'nothing was sent', observed, evidence: [], findings: [] };
-    }
+    if (!controlNote) return { status: 'error', summary: 'nothing was sent', observed: NOTHING_OBSERVED, evidence: [], findings: [] };
     const attempts = new Map(observations.map((o) => [o.probe, o]));
-    const control = answerOf(controlNote, attempts);
-    const variants = controlReached(spec, control) ? variantNotes.map((note) => answerOf(note, attempts)) : [];
+    // Throttled out by the route's own throttle statuses, as the auth check reads them.
+    const throttled = throttleStatuses(spec.route);
+    const control = answerOf(controlNote, attempts, throttled);
+    const variants = controlReached(spec, control) ? variantNotes.map((note) => answerOf(note, attempts, throttled)) : [];
     const verdict = evaluateAuth(control, variants, {
       refuseStatus: spec.refuseStatus,
       isOk: (s) => isOkStatus(spec.route, s),
       vendor: spec.vendor,
     });
-    const all = [control, ...variants];
-    const evidence = all.map((a) => {
-      const outcome = verdict.outcomes.get(a) ?? 'info';
-      const note = verdict.notes.get(a);
-      if (a.observation) return evidenceFrom(policy, a.observation, a.variant.label, outcome, note);
-      return evidenceUnsent(
-        policy,
-        { probe: a.variant.probe, method: spec.route.method, path: spec.route.path },
-        a.variant.label,
-        outcome,
-        note,
-      );
-    });
-    const observed: SigV4Observed = {
-      control: describeAnswer(control.observation),
-      bypasses: verdict.bypasses,
-      wrongRefusals: verdict.wrongRefusals,
-      unresolved: verdict.unresolved,
-      answers: Object.fromEntries(all.map((a) => [a.variant.probe, a.throttledOut ? '429 on every retry' : describeAnswer(a.observation)])),
-    };
-    return { status: verdict.status, summary: verdict.summary, observed, evidence, findings: verdict.findings };
+    const planned = (probe: string) => ({ probe, method: spec.route.method, path: spec.route.path });
+    return matrixResult(policy, verdict, [control, ...variants], planned);
   },
 };
