@@ -258,7 +258,14 @@ export function evaluateIdentified(
   // they differ in the rate an over-limit client gets); a pass, every other algorithm within one request (the
   // simpler model of one algorithm is its report, identify.ts).
   // A rival whose fit is off the policy but not proven so by its own bounds does not say the policy holds.
-  const judgedBy = (fit: FamilyFit) => judge(fit, spec, cold, boundsFor(fit, all, isAccepted, isRefused, limits));
+  const judgements = new Map<FamilyFit, Judged>([[id.best, judged]]);
+  const judgedBy = (fit: FamilyFit): Judged => {
+    const known = judgements.get(fit);
+    if (known) return known;
+    const fresh = judge(fit, spec, cold, boundsFor(fit, all, isAccepted, isRefused, limits));
+    judgements.set(fit, fresh);
+    return fresh;
+  };
   const fails = (fit: FamilyFit) => judgedBy(fit).failing || starves(fit);
   const bestFails = fails(id.best);
   const rival = id.families.find((f) =>

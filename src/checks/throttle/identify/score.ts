@@ -179,18 +179,23 @@ function roundTrips(observations: readonly ObservedRequest[]): {
   const bySegment = new Map<string, RoundTrip>();
   const paced: number[] = [];
   const groups = new Map<string, ObservedRequest[]>();
-  for (const o of observations) groups.set(o.segment, [...(groups.get(o.segment) ?? []), o]);
+  for (const o of observations) {
+    const list = groups.get(o.segment);
+    if (list) list.push(o);
+    else groups.set(o.segment, [o]);
+  }
   for (const [segment, list] of groups) {
-    const sends = list.map((o) => o.sendMs).sort((a, b) => a - b);
-    const alone = (t: number) => {
-      const i = sends.indexOf(t);
-      return (i === 0 || t - sends[i - 1]! > 0.5) && (i === sends.length - 1 || sends[i + 1]! - t > 0.5);
-    };
+    const sorted = [...list].sort((a, b) => a.sendMs - b.sendMs);
+    const alone = (i: number) =>
+      (i === 0 || sorted[i]!.sendMs - sorted[i - 1]!.sendMs > 0.5) &&
+      (i === sorted.length - 1 || sorted[i + 1]!.sendMs - sorted[i]!.sendMs > 0.5);
+    sorted.forEach((o, i) => {
+      if (!o.accepted && alone(i)) paced.push(Math.max(0, o.answerMs - o.sendMs));
+    });
     const refused = list.filter((o) => !o.accepted);
     // A segment's own spread needs enough refusals that a few stalled answers do not make it.
     const trip = refused.length >= MIN_SEGMENT_REFUSALS ? of(refused.map((o) => Math.max(0, o.answerMs - o.sendMs))) : undefined;
     if (trip) bySegment.set(segment, trip);
-    for (const o of refused) if (alone(o.sendMs)) paced.push(Math.max(0, o.answerMs - o.sendMs));
   }
   return { bySegment, paced: of(paced) };
 }
