@@ -16,7 +16,7 @@ import type { CheckResult } from '../../src/checks/types.js';
 import { startGateway, type GatewayHandle } from '../../src/gateway/server.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import { assertValidReports } from '../support/report-schema.js';
-import { runMain } from './main-io.js';
+import { runMain } from '../support/cli.js';
 import { DEFAULT_SEED, DUMMY_CREDENTIALS, motoProblem, motoVersion, REGION, seedRestApi, startMoto, type Moto } from './moto.js';
 
 const inCi = Boolean(process.env.CI);

@@ -13,8 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../support/cli.js';
-import { runMain } from './main-io.js';
+import { runCli, runMain } from '../support/cli.js';
 import { DUMMY_CREDENTIALS, motoProblem, motoVersion, REGION, seedHttpApi, seedRestApi, startMoto, type Moto } from './moto.js';
 
 const inCi = Boolean(process.env.CI);

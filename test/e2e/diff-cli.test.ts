@@ -6,18 +6,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/checks/types.js';
 import type { GateLevel } from '../../src/gate/gate.js';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { withGate } from '../../src/report/model.js';
 import { startCountingServer, type CountingServer } from '../support/counting-server.js';
+import { runMain as runMainIn } from '../support/cli.js';
 import { checkResult, runReport } from '../support/report-fixture.js';
 import { assertValidReports } from '../support/report-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatecheck-diff-'));
+/** main() in this process, from the temporary folder (relative paths such as `nope.json` land there). */
+const runMain = (args: string[], env: Record<string, string> = {}) => runMainIn(args, env, dir);
 const CORS = 'cors:GET /api/items';
 const WAF = 'waf:GET /api/items';
 
@@ -38,18 +38,6 @@ function reportFile(name: string, cors: Finding[], waf: Finding[] = [], failOn: 
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(report, null, 2));
   return file;
-}
-
-async function runMain(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, env, interactive: false, cwd: dir, stopSignal: () => new Promise(() => {}) };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
 }
 
 const clean = reportFile('clean.json', [], [f(WAF, 'grade', 'info')]);

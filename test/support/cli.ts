@@ -62,9 +62,13 @@ export function statusMatrix(run: CliRun): string[] {
 /**
  * main() in-process with its own streams (no Node start-up, ~2 s each under load): for command
  * lines whose test is about gatecheck's answer, not about the process. Not a terminal: yargs
- * wraps help at its default width, as when piped or in CI.
+ * wraps help at its default width, as when piped or in CI. `cwd` is where relative output paths land.
  */
-export async function runMain(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runMain(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { PassThrough } = await import('node:stream');
   const { main } = await import('../../src/cli/main.js');
   const stdout = new PassThrough();
@@ -73,7 +77,7 @@ export async function runMain(args: string[], env: Record<string, string> = {}):
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io = { stdout, stderr, env, interactive: false, cwd: REPO, stopSignal: () => new Promise<void>(() => {}) };
+  const io = { stdout, stderr, env, interactive: false, cwd, stopSignal: () => new Promise<void>(() => {}) };
   const code = await main(args, io);
   return { code, stdout: out, stderr: err };
 }
