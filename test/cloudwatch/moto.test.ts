@@ -7,9 +7,7 @@
  * moto comes with the machine image (PyPI is not reachable from CI). Under CI=true a missing moto
  * FAILS this file; locally, without CI, it is skipped with a note.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +18,7 @@ import { MinuteLedger, MINUTE_MS } from '../../src/engine/minute-ledger.js';
 import type { Observation } from '../../src/engine/observation.js';
 import { MetricsRecorder } from '../../src/gateway/metrics-recorder.js';
 import { REPO, runCli } from '../support/cli.js';
+import { motoProblem, motoVersion, startMoto, type Moto } from '../support/moto.js';
 import {
   API_NAME,
   DUMMY_CREDENTIALS,
@@ -34,23 +33,18 @@ import {
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const probe = spawnSync('python3', ['-c', 'import moto, sys; sys.stdout.write(moto.__version__)'], { encoding: 'utf8', timeout: 20_000 });
-const motoVersion = probe.status === 0 ? probe.stdout.trim() : undefined;
 const inCi = Boolean(process.env.CI);
 
-if (!motoVersion && !inCi) {
-  const reason = (probe.stderr || probe.error?.message || '').trim().split('\n').pop();
-  console.warn(`moto interop skipped: python3 cannot import moto (${reason}); under CI=true this fails`);
-}
+if (!motoVersion && !inCi) console.warn(`moto interop skipped: python3 cannot import moto (${motoProblem}); under CI=true this fails`);
 
 describe('moto is available where CI runs', () => {
   it.runIf(inCi)('python3 imports moto 5', () => {
-    expect(motoVersion, `python3 cannot import moto: ${probe.stderr || probe.error?.message}`).toMatch(/^5\./);
+    expect(motoVersion, `python3 cannot import moto: ${motoProblem}`).toMatch(/^5\./);
   });
 });
 
 describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, () => {
-  let moto: ChildProcess;
+  let moto: Moto;
   let endpoint: string;
   let startupMs: number;
   const minutes = [pastMinute(4), pastMinute(3), pastMinute(2)];
@@ -63,12 +57,8 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
 
   beforeAll(async () => {
     const started = performance.now();
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    moto.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitUntilUp(`${endpoint}/moto-api/`, 15_000, () => stderr);
+    moto = await startMoto();
+    endpoint = moto.endpoint;
     startupMs = performance.now() - started;
 
     // Seed with the SDK itself: what API Gateway would have published, per minute.
@@ -108,8 +98,8 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     sdk.destroy();
   }, 30_000);
 
-  afterAll(() => {
-    moto?.kill('SIGTERM');
+  afterAll(async () => {
+    await moto?.stop();
   });
 
   it("reads back what PutMetricData stored, through gatecheck's cloudwatch module", async () => {
@@ -246,25 +236,3 @@ describe.runIf(motoVersion !== undefined)(`moto ${motoVersion} server interop`, 
     expect(md).not.toContain('"<!doctype'); // moto's HTML, escaped
   }, 60_000);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitUntilUp(url: string, timeoutMs: number, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`moto did not answer on ${url} within ${timeoutMs} ms:\n${stderr()}`);
-}
