@@ -30,8 +30,11 @@ describe('a rate limit the client cannot reach', () => {
       expect(throttle.status, throttle.summary).toBe('inconclusive');
       expect(throttle.summary).toMatch(/client-bound/);
       // The verdict carries the rates as data; the report and the terminal give the k6 command.
-      // The identification probe's fine overload: 2.7× the policy's rate.
-      expect((throttle.observed.clientBound as { neededRatePerSec: number }).neededRatePerSec).toBeCloseTo(54_000, -2);
+      // What the client needed: the probe's fine overload (2.7× the policy's rate, 54,000/s) when its sends showed the
+      // shortfall, or, when no request was refused at all, the policy's highest rate (22,000/s): which one a busy
+      // machine shows first varies, both are more than it offered.
+      const needed = (throttle.observed.clientBound as { neededRatePerSec: number }).neededRatePerSec;
+      expect([22_000, 54_000]).toContain(Math.round(needed / 1000) * 1000);
       expect(readFileSync(join(run.outDir, 'report.md'), 'utf8')).toContain('gatecheck export k6 --policy');
       expect(run.stdout).toContain('gatecheck export k6 --policy');
       expect(run.report!.verdict).toBe('error');
